@@ -1,0 +1,42 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Both create .venv and install first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+STAGE ?= dev
+
+.PHONY: install test demo layer package deploy delete bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) -m sandbox.demo
+
+# The pruned dependency layer, placed where Chalice looks for its managed layer.
+layer: $(STAMP)
+	$(PY) layers/build.py
+
+package: layer
+	COSTGUARD_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/package
+
+deploy: layer
+	COSTGUARD_STAGE=$(STAGE) $(VENV)/bin/chalice deploy --stage $(STAGE)
+
+delete: $(STAMP)
+	COSTGUARD_STAGE=$(STAGE) $(VENV)/bin/chalice delete --stage $(STAGE)
+
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build layers/.cache .chalice/deployments

@@ -1,0 +1,34 @@
+"""Chalice entry point: wires Lambda events to costguard's handlers and nothing else."""
+import os
+
+from chalice import Chalice, Rate
+
+from chalice_app import naming
+from chalice_app.budget import handler as budget
+from chalice_app.interruptions import handler as interruptions
+from chalice_app.offhours import handler as offhours
+
+# Read at deploy time (the Makefile sets it) and at run time (the stage's environment_variables).
+STAGE = os.environ.get("COSTGUARD_STAGE", "dev")
+
+app = Chalice(app_name=naming.APP_NAME)
+
+
+@app.on_sqs_message(
+    queue=naming.interruption_queue(STAGE),
+    batch_size=1000,
+    maximum_batching_window_in_seconds=10,
+    name="interruptions",
+)
+def on_interruption_messages(event):
+    return interruptions.handle(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="offhours")
+def on_offhours_tick(event):
+    return offhours.handle(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="budget")
+def on_budget_tick(event):
+    return budget.handle(event.to_dict(), event.context)

@@ -1,0 +1,5 @@
+"""costguard: keeps the cost of OpenFaaS functions on EKS with Karpenter down.
+
+Functional core (pure planning modules) and imperative shell (thin adapters for Kubernetes, AWS and Slack).
+`app.py` at the project root only wires Chalice events to the handlers in `chalice_app.handlers`.
+"""

@@ -1,0 +1,7 @@
+"""Lambda entry for budget: placeholder until the feature lands (raises, so nothing pretends to work)."""
+from chalice_app.observability import instrumented
+
+
+@instrumented()
+def handle(event: dict, context) -> dict:
+    raise NotImplementedError("budget handler is not built yet")

@@ -1,0 +1,99 @@
+"""One typed settings object read from the environment (Chalice stage `environment_variables`).
+
+Every variable is `COSTGUARD_<FIELD>`; a missing or malformed one raises ConfigError naming the variable and
+what it expects, so a bad deploy fails on its first invocation with a line an operator can fix.
+"""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chalice_app.errors import ConfigError
+
+ENV_PREFIX = "COSTGUARD_"
+InterruptionAction = Literal["alert", "cordon", "cordon-and-drain"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    stage: str = Field("dev", pattern=r"^[a-z][a-z0-9-]{0,20}$", description="deployment stage name")
+    cluster_name: str = Field(..., min_length=1, description="EKS cluster name")
+    region: str = Field(default_factory=lambda: os.environ.get("AWS_REGION", "us-east-1"))
+    # Overrides for local use and the sandbox; on Lambda the endpoint and CA come from eks:DescribeCluster.
+    kube_endpoint: str | None = Field(None, pattern=r"^https?://")
+    kube_ca_data: str | None = None
+
+    function_namespaces: list[str] = Field(default_factory=lambda: ["openfaas-fn"], min_length=1)
+    table_name: str = Field(..., min_length=3, description="DynamoDB table for idempotency and the ledger")
+    slack_webhook_parameter: str | None = Field(None, pattern=r"^/")
+    slack_bot_token_parameter: str | None = Field(None, pattern=r"^/")
+    slack_channel: str | None = None
+    parameter_cache_seconds: int = Field(300, ge=0)
+    dry_run: bool = False
+
+    # Interruptions: action per NodePool name; pools not listed get `default_interruption_action`.
+    default_interruption_action: InterruptionAction = "alert"
+    interruption_actions: dict[str, InterruptionAction] = Field(default_factory=dict)
+
+    # Off-hours defaults, used when neither the function nor its namespace says otherwise.
+    default_uptime: str = "always"
+    default_downtime: str = "never"
+    default_timezone: str = "UTC"
+    default_holidays: str | None = None
+    offhours_max_changes: int = Field(500, ge=1)
+    offhours_grace_minutes: int = Field(15, ge=0)
+    offhours_nodepools: list[str] = Field(default_factory=list)
+
+    # Budget
+    budget_parameter: str | None = Field(None, pattern=r"^/")
+
+    @field_validator("function_namespaces", "offhours_nodepools", mode="before")
+    @classmethod
+    def _comma_list(cls, value):
+        # Accept "a,b" as well as a JSON list, since Chalice stage variables are plain strings.
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("interruption_actions", mode="before")
+    @classmethod
+    def _json_object(cls, value):
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+
+def _describe(error: dict) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    variable = ENV_PREFIX + field.upper()
+    shown = error.get("input")
+    got = "" if error["type"] == "missing" else f" (got {shown!r})"
+    return f"{variable}: {error['msg']}{got}"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: os.environ); ConfigError lists every bad variable."""
+    source = os.environ if environ is None else environ
+    values = {
+        key[len(ENV_PREFIX):].lower(): value for key, value in source.items() if key.startswith(ENV_PREFIX)
+    }
+    if "region" not in values and "AWS_REGION" in source:
+        values["region"] = source["AWS_REGION"]
+    try:
+        # init kwargs instead of the process environment, so tests and the CLI can pass their own mapping
+        return Settings(_env_prefix="__costguard_unused__", **values)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings, read once per Lambda container."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Thin adapter over the `kubernetes` client: EKS authentication and a configured ApiClient."""

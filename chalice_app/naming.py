@@ -1,0 +1,41 @@
+"""Names of the AWS resources of a stage, in one place so app.py, provisioning, policies and the CLI agree."""
+from __future__ import annotations
+
+APP_NAME = "costguard"
+
+
+def prefix(stage: str) -> str:
+    return f"{APP_NAME}-{stage}"
+
+
+def interruption_queue(stage: str) -> str:
+    return f"{prefix(stage)}-interruptions"
+
+
+def interruption_dlq(stage: str) -> str:
+    return f"{prefix(stage)}-interruptions-dlq"
+
+
+def table(stage: str) -> str:
+    """One DynamoDB table (partition key `id`, TTL `expiration`): idempotency records and the budget ledger."""
+    return prefix(stage)
+
+
+def rule_prefix(stage: str) -> str:
+    return f"{prefix(stage)}-"
+
+
+def parameter_path(stage: str) -> str:
+    return f"/{APP_NAME}/{stage}"
+
+
+def slack_webhook_parameter(stage: str) -> str:
+    return f"{parameter_path(stage)}/slack-webhook"
+
+
+def slack_bot_token_parameter(stage: str) -> str:
+    return f"{parameter_path(stage)}/slack-bot-token"
+
+
+def budget_parameter(stage: str) -> str:
+    return f"{parameter_path(stage)}/budget"

@@ -1,0 +1,17 @@
+"""The message every feature hands to a notifier: Block Kit blocks plus the fallback text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # notification / fallback text, shown where blocks are not
+    blocks: list[dict] = field(default_factory=list)  # Block Kit, as dicts (slack_sdk.models.blocks ... .to_dict())
+    # With a bot token, messages with the same key thread under the first one (e.g. an instance id);
+    # a webhook cannot thread, so the renderer names the key in the text instead.
+    thread_keys: tuple[str, ...] = ()
