@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, value):
         # Accept "a,b" as well as a JSON list, since Chalice stage variables are plain strings.
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
