@@ -1,0 +1,81 @@
+"""What every `costguard` command shares: the stage's settings and one-line errors with exit code 2."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from chalice_app.config import Settings, load_settings
+from chalice_app.errors import CostguardError
+
+CHALICE_CONFIG = Path(".chalice") / "config.json"
+
+
+def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[str, str]:
+    """The Lambda environment Chalice would give `stage`, so the CLI sees what the functions see."""
+    if not config_path.exists():
+        return {}
+    config = json.loads(config_path.read_text())
+    if stage not in config.get("stages", {}):
+        raise CostguardError(f"unknown stage {stage!r} in {config_path}: expected one of {sorted(config['stages'])}")
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def cli_settings(stage: str | None = None) -> Settings:
+    """Stage variables from .chalice/config.json, overridden by the caller's environment."""
+    chosen = stage or os.environ.get("COSTGUARD_STAGE", "dev")
+    return load_settings({**stage_environment(chosen), **os.environ, "COSTGUARD_STAGE": chosen})
+
+
+def describe_failure(error: BaseException) -> str | None:
+    """One line for the failures an operator can fix; None for anything else (a bug: let it raise)."""
+    if isinstance(error, CostguardError):
+        return str(error)
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    if isinstance(error, NoRegionError):
+        return "no AWS region: set AWS_REGION or pass a profile with a region"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "Error")
+        message = error.response.get("Error", {}).get("Message", "")
+        operation = getattr(error, "operation_name", "AWS call")
+        if code == "ResourceNotFoundException" and operation == "DescribeCluster":
+            return f"unknown EKS cluster: {message}"
+        return f"{operation} failed with {code}: {message}"
+    if isinstance(error, BotoCoreError):
+        return f"AWS: {error}"
+    if isinstance(error, ApiException):
+        if error.status in (401, 403):
+            return (f"Kubernetes refused costguard ({error.status} {error.reason}): check the EKS access entry and "
+                    f"the ClusterRole in policies/kubernetes-rbac.yaml")
+        return f"Kubernetes API error {error.status} {error.reason}"
+    if isinstance(error, Urllib3Error):
+        return f"cannot reach the Kubernetes API: {error}"
+    return None
+
+
+def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn operator-fixable failures into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as error:  # noqa: BLE001 - classified below, re-raised when not an operator error
+            line = describe_failure(error)
+            if line is None:
+                raise
+            print(f"costguard: {line}", file=sys.stderr)
+            raise typer.Exit(2) from None
+
+    return run

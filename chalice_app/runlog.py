@@ -1,0 +1,67 @@
+"""What each feature did last, and the recent alerts, kept in the stage table for `costguard status`.
+
+Items: `run#<feature>` (the last run's summary) and `alerts#recent` (the newest alerts, capped). Writes are best
+effort from the handler's point of view: the caller logs a failure and goes on, since losing a status line must
+never fail a reconcile.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+RECENT_ALERTS_KEY = "alerts#recent"
+MAX_RECENT_ALERTS = 20
+FEATURES = ("interruptions", "offhours", "budget")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def appended_alerts(existing: list[dict], alert: dict, cap: int = MAX_RECENT_ALERTS) -> list[dict]:
+    """Newest last, at most `cap` kept."""
+    return (list(existing) + [alert])[-cap:]
+
+
+class RunLog:
+    def __init__(self, table_name: str, session: boto3.session.Session | None = None):
+        self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
+
+    def record_run(self, feature: str, summary: dict[str, Any], ok: bool = True, at: str | None = None) -> None:
+        self._table.put_item(Item={"id": f"run#{feature}", "feature": feature, "at": at or _now(), "ok": ok,
+                                   "summary": json.dumps(summary, default=str, sort_keys=True)})
+
+    def record_alert(self, feature: str, text: str, at: str | None = None, attempts: int = 3) -> None:
+        alert = {"feature": feature, "text": text[:500], "at": at or _now()}
+        for _ in range(attempts):  # optimistic concurrency: two Lambdas may alert at once
+            item = self._table.get_item(Key={"id": RECENT_ALERTS_KEY}, ConsistentRead=True).get("Item")
+            version = int(item["version"]) if item else 0
+            alerts = json.loads(item["alerts"]) if item else []
+            try:
+                self._table.put_item(
+                    Item={"id": RECENT_ALERTS_KEY, "version": version + 1,
+                          "alerts": json.dumps(appended_alerts(alerts, alert))},
+                    ConditionExpression="attribute_not_exists(id) OR version = :version",
+                    ExpressionAttributeValues={":version": version},
+                )
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        raise RuntimeError("could not record the alert: the recent-alerts item kept changing")
+
+    def last_runs(self) -> dict[str, dict]:
+        runs = {}
+        for feature in FEATURES:
+            item = self._table.get_item(Key={"id": f"run#{feature}"}).get("Item")
+            if item:
+                runs[feature] = {"at": item["at"], "ok": bool(item["ok"]), "summary": json.loads(item["summary"])}
+        return runs
+
+    def recent_alerts(self) -> list[dict]:
+        item = self._table.get_item(Key={"id": RECENT_ALERTS_KEY}).get("Item")
+        return json.loads(item["alerts"]) if item else []
