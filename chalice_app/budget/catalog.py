@@ -1,0 +1,135 @@
+"""Instance types as Karpenter sees them, and which of them a NodePool's requirements allow.
+
+Instance types come from ec2:DescribeInstanceTypes; the well-known Karpenter labels (instance-category,
+-generation, -family, arch, ...) are derived the way Karpenter derives them, so the NodePool's
+`spec.template.spec.requirements` can be evaluated against them without asking the cluster.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+INSTANCE_TYPE = "node.kubernetes.io/instance-type"
+CAPACITY_TYPE = "karpenter.sh/capacity-type"
+ZONE = "topology.kubernetes.io/zone"
+ARCH = "kubernetes.io/arch"
+OS = "kubernetes.io/os"
+NODEPOOL = "karpenter.sh/nodepool"
+AWS = "karpenter.k8s.aws/"
+GPU_RESOURCE = "nvidia.com/gpu"
+
+# Karpenter's defaults for a NodePool that does not constrain these keys.
+DEFAULT_CAPACITY_TYPES = ("on-demand",)
+DEFAULT_ARCHES = ("amd64",)
+_ARCH_NAMES = {"x86_64": "amd64", "arm64": "arm64"}
+_NAME = re.compile(r"^(?P<category>[a-z]+)(?P<generation>\d+)(?P<rest>[a-z0-9-]*)\.(?P<size>.+)$")
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    name: str
+    vcpus: int
+    memory_gib: float
+    arches: tuple[str, ...]
+    gpus: int = 0
+    gpu_manufacturer: str | None = None
+    usage_classes: tuple[str, ...] = ("on-demand", "spot")
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def gib_per_vcpu(self) -> float:
+        return self.memory_gib / self.vcpus if self.vcpus else 0.0
+
+
+def instance_type_from_ec2(item: dict) -> InstanceType:
+    """One entry of DescribeInstanceTypes' `InstanceTypes` list."""
+    name = item["InstanceType"]
+    vcpus = int(item["VCpuInfo"]["DefaultVCpus"])
+    memory_gib = item["MemoryInfo"]["SizeInMiB"] / 1024
+    arches = tuple(sorted({_ARCH_NAMES[a] for a in item["ProcessorInfo"]["SupportedArchitectures"] if a in _ARCH_NAMES}))
+    gpus = item.get("GpuInfo", {}).get("Gpus", [])
+    gpu_count = sum(int(gpu.get("Count", 0)) for gpu in gpus)
+    manufacturer = gpus[0].get("Manufacturer", "").lower() if gpus else None
+    labels = {INSTANCE_TYPE: name, f"{AWS}instance-cpu": str(vcpus),
+              f"{AWS}instance-memory": str(item["MemoryInfo"]["SizeInMiB"])}
+    match = _NAME.match(name)
+    if match:
+        labels[f"{AWS}instance-category"] = match["category"]
+        labels[f"{AWS}instance-generation"] = match["generation"]
+        labels[f"{AWS}instance-family"] = name.split(".")[0]
+        labels[f"{AWS}instance-size"] = match["size"]
+    if gpu_count:
+        labels[f"{AWS}instance-gpu-count"] = str(gpu_count)
+        labels[f"{AWS}instance-gpu-manufacturer"] = manufacturer or ""
+    return InstanceType(name=name, vcpus=vcpus, memory_gib=memory_gib, arches=arches or ("amd64",), gpus=gpu_count,
+                        gpu_manufacturer=manufacturer,
+                        usage_classes=tuple(item.get("SupportedUsageClasses", ("on-demand", "spot"))), labels=labels)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+    def allows(self, value: str | None) -> bool:
+        op = self.operator
+        if op == "Exists":
+            return value is not None
+        if op == "DoesNotExist":
+            return value is None
+        if op == "In":
+            return value is not None and value in self.values
+        if op == "NotIn":
+            return value is None or value not in self.values
+        if op in ("Gt", "Lt", "Gte", "Lte"):
+            if value is None or not self.values:
+                return False
+            try:
+                have, bound = int(value), int(self.values[0])
+            except ValueError:
+                return False
+            return {"Gt": have > bound, "Lt": have < bound, "Gte": have >= bound, "Lte": have <= bound}[op]
+        raise ValueError(f"requirement {self.key}: unknown operator {op!r}")
+
+
+def requirements_of(nodepool: dict) -> list[Requirement]:
+    raw = nodepool.get("spec", {}).get("template", {}).get("spec", {}).get("requirements", []) or []
+    return [Requirement(r["key"], r["operator"], tuple(str(v) for v in r.get("values", []) or [])) for r in raw]
+
+
+def _allowed_values(requirements: list[Requirement], key: str, known: Iterable[str], default: tuple[str, ...]):
+    relevant = [r for r in requirements if r.key == key]
+    if not relevant:
+        return default
+    return tuple(v for v in known if all(r.allows(v) for r in relevant))
+
+
+def capacity_types(requirements: list[Requirement]) -> tuple[str, ...]:
+    return _allowed_values(requirements, CAPACITY_TYPE, ("spot", "on-demand"), DEFAULT_CAPACITY_TYPES)
+
+
+def allowed_zones(requirements: list[Requirement], zones: Iterable[str]) -> tuple[str, ...]:
+    zones = tuple(zones)
+    return _allowed_values(requirements, ZONE, zones, zones)
+
+
+def allows_instance_type(requirements: list[Requirement], instance: InstanceType) -> bool:
+    arches = _allowed_values(requirements, ARCH, ("amd64", "arm64"), DEFAULT_ARCHES)
+    if not set(arches) & set(instance.arches):
+        return False
+    for requirement in requirements:
+        if requirement.key in (ARCH, CAPACITY_TYPE, ZONE, OS) or requirement.key.startswith("karpenter.sh/"):
+            continue
+        # Only keys that describe the instance type narrow the choice; other labels are the pool's own.
+        if requirement.key == INSTANCE_TYPE or requirement.key.startswith(AWS):
+            if not requirement.allows(instance.labels.get(requirement.key)):
+                return False
+    return True
+
+
+def allowed_instance_types(nodepool: dict, catalog: Iterable[InstanceType]) -> list[InstanceType]:
+    requirements = requirements_of(nodepool)
+    kinds = capacity_types(requirements)
+    return [t for t in catalog if allows_instance_type(requirements, t) and set(kinds) & set(t.usage_classes)]

@@ -1,0 +1,132 @@
+"""Spend of each NodePool since the last run, from the NodeClaims and Nodes the cluster lists now.
+
+Every run charges each running node for the slice of its lifetime between the last metered time (or the period's
+start, or the node's creation, whichever is latest) and now. Nodes that were running at the last run and are gone
+now are charged up to now at their last rate: the cluster no longer says when they went, and overcounting a few
+minutes keeps the budget on the safe side where undercounting would not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dateutil.parser import isoparse
+from kubernetes.utils import parse_quantity
+
+from chalice_app.budget.catalog import CAPACITY_TYPE, GPU_RESOURCE, INSTANCE_TYPE, NODEPOOL, ZONE, InstanceType
+from chalice_app.budget.document import hours_between
+from chalice_app.budget.prices import PriceBook
+
+
+@dataclass(frozen=True)
+class RunningNode:
+    key: str  # NodeClaim name, or "node/<name>" for a Karpenter node without a NodeClaim
+    pool: str
+    instance_type: str
+    capacity_type: str
+    zone: str | None
+    started: datetime
+    cpu: float
+    memory_gib: float
+    gpus: float = 0
+    node_name: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the ledger holds for one NodePool and period."""
+    spent: float = 0.0
+    metered_at: datetime | None = None
+    open_rates: dict[str, float] = field(default_factory=dict)  # node key → USD/h at the last run
+
+
+@dataclass(frozen=True)
+class PoolMeter:
+    pool: str
+    since: datetime
+    until: datetime
+    cost: float  # USD added by this run
+    entry: LedgerEntry  # the ledger entry after this run
+    rate_now: float  # USD/h of what runs now
+    usage_cpu: float
+    usage_memory_gib: float
+    usage_gpus: float
+    unpriced: tuple[str, ...] = ()  # node keys whose price is unknown: the pool is not metered this run
+
+    @property
+    def complete(self) -> bool:
+        return not self.unpriced
+
+
+def _quantity(value, default: float = 0.0) -> float:
+    return float(parse_quantity(value)) if value not in (None, "") else default
+
+
+def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, InstanceType]) -> list[RunningNode]:
+    """NodeClaims (and Karpenter-labelled Nodes without one) as priced-to-be units of capacity."""
+    found: list[RunningNode] = []
+    claimed_nodes = set()
+    for source, kind in [(nodeclaims, "claim"), (nodes, "node")]:
+        for obj in source:
+            meta = obj.get("metadata", {})
+            labels = meta.get("labels", {}) or {}
+            pool = labels.get(NODEPOOL)
+            instance_type = labels.get(INSTANCE_TYPE)
+            if not pool or not instance_type:
+                continue  # not launched by Karpenter, or not yet resolved to an instance
+            status = obj.get("status", {}) or {}
+            if kind == "claim":
+                node_name = status.get("nodeName")
+                if node_name:
+                    claimed_nodes.add(node_name)
+                key = meta["name"]
+            else:
+                if meta["name"] in claimed_nodes:
+                    continue
+                node_name = meta["name"]
+                key = f"node/{node_name}"
+            capacity = status.get("capacity", {}) or {}
+            known = catalog.get(instance_type)
+            found.append(RunningNode(
+                key=key, pool=pool, instance_type=instance_type,
+                capacity_type=labels.get(CAPACITY_TYPE, "on-demand"), zone=labels.get(ZONE),
+                started=isoparse(meta["creationTimestamp"]),
+                cpu=_quantity(capacity.get("cpu"), known.vcpus if known else 0.0),
+                memory_gib=_quantity(capacity.get("memory"), known.memory_gib * 2**30 if known else 0.0) / 2**30,
+                gpus=_quantity(capacity.get(GPU_RESOURCE), float(known.gpus) if known else 0.0),
+                node_name=node_name,
+            ))
+    return found
+
+
+def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_start: datetime, now: datetime,
+               book: PriceBook) -> PoolMeter:
+    """Charge the pool's nodes for [last metered time, now); the new ledger entry is in the result."""
+    since = max(entry.metered_at or period_start, period_start)
+    mine = [node for node in nodes if node.pool == pool]
+    # A new period starts with an empty set of open nodes: the previous period's tail is not this budget's.
+    previous_open = entry.open_rates if entry.metered_at and entry.metered_at >= period_start else {}
+    rates: dict[str, float] = {}
+    unpriced = []
+    cost = 0.0
+    for node in mine:
+        rate = book.hourly(node.instance_type, node.capacity_type, node.zone)
+        if rate is None:
+            unpriced.append(node.key)
+            continue
+        rates[node.key] = rate
+        start = max(node.started, since)
+        if now > start:
+            cost += rate * hours_between(start, now)
+    if now > since:
+        for key, rate in previous_open.items():
+            if key not in rates and key not in unpriced:
+                cost += rate * hours_between(since, now)
+    usage = dict(cpu=sum(n.cpu for n in mine), memory=sum(n.memory_gib for n in mine), gpus=sum(n.gpus for n in mine))
+    if unpriced or now <= since:
+        after = entry  # nothing is written: the next run meters this slice once prices are known
+    else:
+        after = LedgerEntry(spent=entry.spent + cost, metered_at=now, open_rates=rates)
+    return PoolMeter(pool=pool, since=since, until=now, cost=0.0 if after is entry else cost, entry=after,
+                     rate_now=sum(rates.values()), usage_cpu=usage["cpu"], usage_memory_gib=usage["memory"],
+                     usage_gpus=usage["gpus"], unpriced=tuple(sorted(unpriced)))
