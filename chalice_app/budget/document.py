@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from calendar import monthrange
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Literal
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
@@ -130,3 +131,11 @@ def period_key(period: Period, at: datetime) -> str:
 
 def hours_between(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600.0
+
+
+TEMPLATE_PATH = Path(__file__).with_name("template.json")
+
+
+def load_template() -> BudgetDocument:
+    """The default document `costguard bootstrap` puts into SSM when none is there (mode advise: changes nothing)."""
+    return parse_budget(TEMPLATE_PATH.read_text(), source=str(TEMPLATE_PATH))

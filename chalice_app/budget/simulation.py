@@ -136,13 +136,15 @@ def _spot_walk(base: float) -> Callable[[int], float]:
 
 
 def scenarios(days: int = 30) -> list[Scenario]:
-    """Budgets sized so the steady scenarios buy ~60 vCPU over the period; demand is above that where saturating."""
+    """One period (days 1: daily, 7: weekly, 30: November, monthly); budgets buy 15 nodes (60 vCPU) throughout."""
+    if days not in (1, 7, 30):
+        raise ValueError(f"scenarios cover one period: days must be 1, 7 or 30, got {days}")
     on_demand = 0.192  # m5.xlarge, USD per hour
     spot = 0.07
     hours = days * 24
     budget = 15 * on_demand * hours  # 15 nodes for the whole period
     start = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    period = "monthly" if days >= 28 else ("weekly" if days == 7 else "daily")
+    period = {1: "daily", 7: "weekly", 30: "monthly"}[days]
     if period != "monthly":
         start = datetime(2026, 11, 2, tzinfo=timezone.utc)  # a Monday
     base = Scenario("steady demand 3x", budget, lambda h: 180.0, lambda h: on_demand, start=start, period=period)
