@@ -1,0 +1,241 @@
+"""Block Kit for one batch: grouped by kind and NodePool, a few nodes in detail, every other one counted.
+
+Pure: correlation + clock → blocks. A burst of thousands of nodes stays a handful of blocks because each group
+shows at most a few nodes in full and summarizes the rest (counts by instance type and zone, instance ids as far
+as the text limit allows, then "…and N more"); `chunking.split_blocks` cuts what is left into ≤ 50-block messages.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable, Sequence
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from chalice_app.interruptions.actions import ActionOutcome
+from chalice_app.interruptions.correlation import Correlation, FunctionRisk, NodeImpact, node_age
+from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
+from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
+
+DETAILED_NODES_PER_MESSAGE = 12  # nodes shown in full per batch; the rest are counted
+DETAILED_FUNCTIONS_PER_NODE = 6
+COLD_START_HINT = ("Async invocations (queue-worker) and retries ride out the 45–70 s cold start of a new node; "
+                   "synchronous callers of a function marked :warning: see errors until a replacement is Ready.")
+KIND_TITLES = {
+    NoticeKind.SPOT_INTERRUPTION: "Spot interruption warning",
+    NoticeKind.CAPACITY_RESERVATION_INTERRUPTION: "Capacity Reservation interruption warning",
+    NoticeKind.INSTANCE_TERMINATED: "Instance terminated",
+    NoticeKind.INSTANCE_STOPPED: "Instance stopped",
+    NoticeKind.REBALANCE_RECOMMENDATION: "Rebalance recommendation",
+    NoticeKind.SCHEDULED_CHANGE: "Scheduled maintenance (AWS Health)",
+}
+NO_POOL = "(node group)"
+
+
+@dataclass(frozen=True)
+class BatchCounts:
+    ignored: int = 0
+    malformed: int = 0
+    foreign: int = 0  # other account or region
+
+
+def date_token(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M:%S UTC") -> str:
+    """A Slack date token: every reader sees the time in their own zone, plus how far away it is."""
+    epoch = int(moment.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time_secs}} ({{ago}})|{moment.strftime(fallback_format)}>"
+
+
+def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
+    """Join as many lines as fit in `limit` chars, then say how many were left out (never silently cut)."""
+    kept: list[str] = []
+    size = -1  # no newline before the first line
+    for index, line in enumerate(lines):
+        left_after = len(lines) - index - 1
+        tail = len(f"\n…and {left_after} {noun}") if left_after else 0
+        if size + 1 + len(line) + tail > limit:
+            kept.append(f"…and {len(lines) - index} {noun}")
+            break
+        kept.append(line)
+        size += 1 + len(line)
+    return "\n".join(kept)
+
+
+def fit_words(words: Sequence[str], limit: int, noun: str) -> str:
+    """Comma-separated words up to `limit` chars, ending with "…and N more <noun>" when cut."""
+    shown: list[str] = []
+    size = -2  # no separator before the first word
+    for index, word in enumerate(words):
+        left_after = len(words) - index - 1
+        tail = len(f", …and {left_after} more {noun}") if left_after else 0
+        if size + 2 + len(word) + tail > limit:
+            shown.append(f"…and {len(words) - index} more {noun}")
+            break
+        shown.append(word)
+        size += 2 + len(word)
+    return ", ".join(shown)
+
+
+def _age(delta: timedelta | None) -> str:
+    if delta is None:
+        return "unknown"
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} d"
+
+
+def _risk_text(risk: FunctionRisk) -> str:
+    line = f"{risk.on_affected} on affected nodes, {risk.ready_total} ready in total"
+    if risk.unavailable_until_rescheduled:
+        line += " — :warning: *unavailable until rescheduled*"
+    return line
+
+
+def group_impacts(impacts: Iterable[NodeImpact]) -> list[tuple[NoticeKind, str, list[NodeImpact]]]:
+    """(kind, NodePool, impacts) groups, most urgent kind first, then the largest pools."""
+    groups: dict[tuple[NoticeKind, str], list[NodeImpact]] = defaultdict(list)
+    for impact in impacts:
+        groups[(impact.notice.kind, impact.node.nodepool or NO_POOL)].append(impact)
+    order = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    return [(kind, pool, members) for (kind, pool), members in
+            sorted(groups.items(), key=lambda item: (order[item[0][0]], -len(item[1]), item[0][1]))]
+
+
+def detail_budget(group_sizes: Sequence[int], budget: int = DETAILED_NODES_PER_MESSAGE) -> list[int]:
+    """How many nodes each group shows in full: one each first (if the budget allows), then in order."""
+    shares = [0] * len(group_sizes)
+    for index, size in enumerate(group_sizes):
+        if budget and size:
+            shares[index] = 1
+            budget -= 1
+    for index, size in enumerate(group_sizes):
+        extra = min(size - shares[index], budget)
+        shares[index] += extra
+        budget -= extra
+    return shares
+
+
+def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock:
+    node = impact.node
+    deadline = impact.notice.deadline
+    lines = [f"*{node.instance_id}* · `{node.name}`"]
+    for function, count in impact.replicas[:DETAILED_FUNCTIONS_PER_NODE]:
+        lines.append(f"• `{function}`: {count} here; {_risk_text(risks[function])}")
+    if len(impact.replicas) > DETAILED_FUNCTIONS_PER_NODE:
+        lines.append(f"• …and {len(impact.replicas) - DETAILED_FUNCTIONS_PER_NODE} more functions")
+    if not impact.replicas:
+        lines.append("• no OpenFaaS function pods on this node")
+    fields = [
+        f"*Type*\n{node.instance_type}", f"*Zone*\n{node.zone}", f"*Capacity*\n{node.capacity_type}",
+        f"*NodePool*\n{node.nodepool or NO_POOL}" + (f" / {node.nodeclaim}" if node.nodeclaim else ""),
+        f"*Deadline*\n{date_token(deadline) if deadline else 'not given'}", f"*Node age*\n{_age(node_age(node, now))}",
+    ]
+    return SectionBlock(text=MarkdownTextObject(text=fit_lines(lines)),
+                        fields=[MarkdownTextObject(text=field) for field in fields])
+
+
+def tail_section(rest: Sequence[NodeImpact]) -> SectionBlock:
+    types = Counter(impact.node.instance_type for impact in rest)
+    zones = Counter(impact.node.zone for impact in rest)
+    head = (f"*+{len(rest)} more nodes* · types: "
+            + ", ".join(f"{name} ×{count}" for name, count in types.most_common(8))
+            + (f", +{len(types) - 8} types" if len(types) > 8 else "")
+            + " · zones: " + ", ".join(f"{name} ×{count}" for name, count in zones.most_common(6)))
+    ids = fit_words([impact.node.instance_id for impact in rest], MAX_SECTION_TEXT - len(head) - 10, "instances")
+    return SectionBlock(text=MarkdownTextObject(text=f"{head}\n{ids}"))
+
+
+def functions_section(risks: dict) -> SectionBlock | None:
+    if not risks:
+        return None
+    ordered = sorted(risks.values(), key=lambda r: (not r.unavailable_until_rescheduled, -r.on_affected,
+                                                    str(r.function)))
+    lines = [f"• `{risk.function}`: {_risk_text(risk)}" for risk in ordered]
+    unavailable = sum(risk.unavailable_until_rescheduled for risk in ordered)
+    title = f"*Functions with pods on these nodes: {len(ordered)}* ({unavailable} unavailable until rescheduled)"
+    return SectionBlock(text=MarkdownTextObject(text=fit_lines([title, *lines], noun="more functions")))
+
+
+def actions_section(outcomes: Sequence[ActionOutcome]) -> SectionBlock | None:
+    if not outcomes:
+        return None
+    lines = []
+    for outcome in outcomes:
+        verb = "would" if outcome.dry_run else "did"
+        parts = [f"{outcome.action.value}"]
+        if outcome.evicted:
+            parts.append(f"{len(outcome.evicted)} pods evicted" if not outcome.dry_run
+                         else f"{len(outcome.evicted)} pods to evict")
+        if outcome.blocked:
+            parts.append(f"{len(outcome.blocked)} blocked by PodDisruptionBudget: {', '.join(outcome.blocked[:5])}")
+        if outcome.failed:
+            parts.append(f"failed: {'; '.join(outcome.failed[:3])}")
+        lines.append(f"• `{outcome.node}` ({verb}): " + ", ".join(parts))
+    prefix = "*Actions (dry run)*" if all(o.dry_run for o in outcomes) else "*Actions*"
+    return SectionBlock(text=MarkdownTextObject(text=fit_lines([prefix, *lines], noun="more nodes")))
+
+
+def kind_counts(impacts: Iterable[NodeImpact]) -> Counter:
+    return Counter(impact.notice.kind for impact in impacts)
+
+
+def header_text(correlation: Correlation) -> str:
+    nodes = len({impact.node.name for impact in correlation.impacts})
+    unavailable = sum(risk.unavailable_until_rescheduled for risk in correlation.risks.values())
+    text = f"{nodes} node{'s' if nodes != 1 else ''} hit · {len(correlation.risks)} functions affected"
+    if unavailable:
+        text += f" · {unavailable} unavailable"
+    return text[:MAX_HEADER_TEXT]
+
+
+def summary_context(correlation: Correlation, counts: BatchCounts, cluster: str) -> ContextBlock:
+    by_kind = kind_counts(correlation.impacts)
+    parts = [f"{KIND_TITLES[kind]} ×{by_kind[kind]}" for kind in KIND_ORDER if by_kind[kind]]
+    parts.append(f"cluster {cluster}")
+    if correlation.not_in_cluster:
+        parts.append(f"{len(correlation.not_in_cluster)} instances not in this cluster")
+    for label, value in (("ignored", counts.ignored), ("malformed", counts.malformed),
+                         ("other account/region", counts.foreign)):
+        if value:
+            parts.append(f"{value} {label}")
+    return ContextBlock(elements=[MarkdownTextObject(text=fit_words(parts, MAX_SECTION_TEXT, "counts"))])
+
+
+def batch_blocks(correlation: Correlation, now: datetime, cluster: str, counts: BatchCounts = BatchCounts(),
+                 outcomes: Sequence[ActionOutcome] = ()) -> list[dict]:
+    """Every block of the batch's alert, in order; may exceed 50 (split_blocks cuts it into messages)."""
+    blocks: list = [HeaderBlock(text=PlainTextObject(text=header_text(correlation))),
+                    summary_context(correlation, counts, cluster)]
+    groups = group_impacts(correlation.impacts)
+    shares = detail_budget([len(members) for _, _, members in groups])
+    for (kind, pool, members), shown in zip(groups, shares):
+        deadlines = [impact.notice.deadline for impact in members if impact.notice.deadline]
+        title = f"*{KIND_TITLES[kind]}* · NodePool *{pool}* · {len(members)} node{'s' if len(members) != 1 else ''}"
+        if deadlines:
+            title += f" · first deadline {date_token(min(deadlines))}"
+        blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=title))]
+        blocks += [node_section(impact, correlation.risks, now) for impact in members[:shown]]
+        if len(members) > shown:
+            blocks.append(tail_section(members[shown:]))
+    for optional in (functions_section(correlation.risks), actions_section(outcomes)):
+        if optional is not None:
+            blocks += [DividerBlock(), optional]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=COLD_START_HINT)]))
+    return [block.to_dict() for block in blocks]
+
+
+def fallback_text(correlation: Correlation) -> str:
+    """Notification text: what the phone shows, naming the instances so webhook readers can follow one along."""
+    by_kind = kind_counts(correlation.impacts)
+    parts = [f"{KIND_TITLES[kind]}: {by_kind[kind]}" for kind in KIND_ORDER if by_kind[kind]]
+    ids = fit_words(sorted({impact.node.instance_id for impact in correlation.impacts}), 600, "instances")
+    return f"{'; '.join(parts)} — {ids}"

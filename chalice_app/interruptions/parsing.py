@@ -1,0 +1,170 @@
+"""EventBridge event → Notice: one small parser per (source, detail-type), picked from a table.
+
+The envelope is validated with Powertools Parser's EventBridgeModel; each kind's `detail` with its own pydantic
+model. A handled kind with a bad field raises MalformedEvent naming the field; an event costguard does not act
+on (other state, other service or category, unknown detail-type) comes back as Ignored.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Callable
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice, NoticeKind
+
+# AWS gives two minutes between a spot interruption warning and the instance's reclaim.
+SPOT_WARNING_LEAD = timedelta(minutes=2)
+INSTANCE_ID_PATTERN = r"^i-[0-9a-f]{8,17}$"
+INSTANCE_ID = re.compile(INSTANCE_ID_PATTERN)
+STOPPED_STATES = frozenset({"stopping", "stopped"})
+TERMINATED_STATES = frozenset({"shutting-down", "terminated"})
+
+
+class _InstanceDetail(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    instance_id: str = Field(alias="instance-id", pattern=INSTANCE_ID_PATTERN)
+
+
+class _StateChangeDetail(_InstanceDetail):
+    state: str
+
+
+class _CapacityReservationDetail(_InstanceDetail):
+    termination_time: datetime | None = Field(None, alias="instance-termination-time")
+
+
+class _AffectedEntity(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    entityValue: str = ""
+
+
+class _HealthDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    service: str
+    eventTypeCategory: str
+    eventTypeCode: str = ""
+    eventRegion: str | None = None
+    startTime: datetime | None = None
+    affectedEntities: list[_AffectedEntity] = Field(default_factory=list)
+
+    @field_validator("startTime", mode="before")
+    @classmethod
+    def _rfc1123_or_iso(cls, value):
+        # Health writes "Sat, 05 Jun 2021 15:10:09 GMT"; tests and replays often use ISO 8601.
+        if isinstance(value, str) and "," in value:
+            try:
+                return parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"not an RFC 1123 or ISO 8601 time: {value!r}") from None
+        return value
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _describe(error: ValidationError, prefix: str) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(event)"
+        problems.append(f"{prefix}{where}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def _detail(model: type[BaseModel], envelope: EventBridgeModel) -> BaseModel:
+    try:
+        return model.model_validate(envelope.detail)
+    except ValidationError as error:
+        raise MalformedEvent(f"{envelope.detail_type} {envelope.id}: {_describe(error, 'detail.')}") from None
+
+
+def _notice(envelope: EventBridgeModel, kind: NoticeKind, instance_ids: tuple[str, ...],
+            deadline: datetime | None = None, region: str | None = None) -> Notice:
+    return Notice(kind=kind, instance_ids=instance_ids, event_id=envelope.id, account=envelope.account,
+                  region=region or envelope.region, time=_utc(envelope.time),
+                  deadline=_utc(deadline) if deadline else None)
+
+
+def parse_spot_warning(envelope: EventBridgeModel) -> Notice:
+    detail = _detail(_InstanceDetail, envelope)
+    return _notice(envelope, NoticeKind.SPOT_INTERRUPTION, (detail.instance_id,),
+                   deadline=envelope.time + SPOT_WARNING_LEAD)
+
+
+def parse_rebalance(envelope: EventBridgeModel) -> Notice:
+    detail = _detail(_InstanceDetail, envelope)
+    return _notice(envelope, NoticeKind.REBALANCE_RECOMMENDATION, (detail.instance_id,))
+
+
+def parse_state_change(envelope: EventBridgeModel) -> Notice | Ignored:
+    detail = _detail(_StateChangeDetail, envelope)
+    if detail.state in STOPPED_STATES:
+        return _notice(envelope, NoticeKind.INSTANCE_STOPPED, (detail.instance_id,))
+    if detail.state in TERMINATED_STATES:
+        return _notice(envelope, NoticeKind.INSTANCE_TERMINATED, (detail.instance_id,))
+    return Ignored(f"instance state {detail.state!r}")
+
+
+def parse_health(envelope: EventBridgeModel) -> Notice | Ignored:
+    detail = _detail(_HealthDetail, envelope)
+    if detail.service != "EC2" or detail.eventTypeCategory != "scheduledChange":
+        return Ignored(f"AWS Health {detail.service} {detail.eventTypeCategory}")
+    candidates = [entity.entityValue for entity in detail.affectedEntities]
+    candidates += [arn.rsplit("/", 1)[-1] for arn in envelope.resources]
+    instance_ids = tuple(dict.fromkeys(value for value in candidates if _is_instance_id(value)))
+    if not instance_ids:
+        raise MalformedEvent(f"AWS Health Event {envelope.id}: no instance id in detail.affectedEntities "
+                             f"or resources")
+    return _notice(envelope, NoticeKind.SCHEDULED_CHANGE, instance_ids, deadline=detail.startTime,
+                   region=detail.eventRegion)
+
+
+def parse_capacity_reservation(envelope: EventBridgeModel) -> Notice:
+    detail = _detail(_CapacityReservationDetail, envelope)
+    deadline = detail.termination_time or envelope.time + SPOT_WARNING_LEAD
+    return _notice(envelope, NoticeKind.CAPACITY_RESERVATION_INTERRUPTION, (detail.instance_id,), deadline=deadline)
+
+
+def _is_instance_id(value: str) -> bool:
+    return INSTANCE_ID.match(value) is not None
+
+
+Parser = Callable[[EventBridgeModel], "Notice | Ignored"]
+
+# (source, detail-type) → parser; kept in step with rules.EVENT_RULES (a test checks they cover each other).
+PARSERS: dict[tuple[str, str], Parser] = {
+    ("aws.ec2", "EC2 Spot Instance Interruption Warning"): parse_spot_warning,
+    ("aws.ec2", "EC2 Instance Rebalance Recommendation"): parse_rebalance,
+    ("aws.ec2", "EC2 Instance State-change Notification"): parse_state_change,
+    ("aws.health", "AWS Health Event"): parse_health,
+    ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"): parse_capacity_reservation,
+}
+
+
+def parse_event(event: dict) -> Notice | Ignored:
+    """One EventBridge event (as a dict) → Notice, Ignored, or MalformedEvent raised."""
+    if not isinstance(event, dict):
+        raise MalformedEvent(f"expected an EventBridge event object, got {type(event).__name__}")
+    parser = PARSERS.get((event.get("source"), event.get("detail-type")))
+    if parser is None:
+        return Ignored(f"unhandled event {event.get('source')!r} / {event.get('detail-type')!r}")
+    try:
+        envelope = EventBridgeModel.model_validate(event)
+    except ValidationError as error:
+        raise MalformedEvent(f"{event.get('detail-type')} {event.get('id', '(no id)')}: "
+                             f"{_describe(error, '')}") from None
+    return parser(envelope)
+
+
+def parse_text(text: str) -> Notice | Ignored:
+    """An SQS body or a file: JSON text of one EventBridge event."""
+    try:
+        event = json.loads(text)
+    except (json.JSONDecodeError, TypeError) as error:
+        raise MalformedEvent(f"not JSON: {error}") from None
+    return parse_event(event)
