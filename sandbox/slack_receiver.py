@@ -1,0 +1,248 @@
+"""A loopback stand-in for Slack: incoming webhooks and `chat.postMessage`, with Slack's limits and errors.
+
+It records every accepted message, rejects what Slack rejects (400 `invalid_blocks`, `no_text`) and answers
+429 + Retry-After past one message per second per webhook or channel, so the notifier's retries are exercised
+for real. Faults (500 n times) can be injected.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT
+
+DEFAULT_BOT_TOKEN = "xoxb-sandbox-token"
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    via: str  # "webhook" or "api"
+    target: str  # webhook name or channel
+    payload: dict
+    received_at: float  # time.time() on arrival
+    ts: str | None = None  # Web API only: the message's timestamp id
+    thread_ts: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.payload.get("text", "")
+
+
+def block_kit_problems(payload: dict) -> list[str]:
+    """What Slack would refuse in this payload; empty when it is acceptable."""
+    problems: list[str] = []
+    if not isinstance(payload.get("text"), str) or not payload["text"].strip():
+        problems.append("no_text")
+    blocks = payload.get("blocks", [])
+    if not isinstance(blocks, list):
+        return problems + ["invalid_blocks: blocks must be a list"]
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"invalid_blocks: {len(blocks)} blocks, at most {MAX_BLOCKS}")
+    for index, block in enumerate(blocks):
+        if not isinstance(block, dict) or "type" not in block:
+            problems.append(f"invalid_blocks: block {index} has no type")
+            continue
+        text = (block.get("text") or {}).get("text", "")
+        if block["type"] == "section":
+            if len(text) > MAX_SECTION_TEXT:
+                problems.append(f"invalid_blocks: section {index} text {len(text)} chars, at most {MAX_SECTION_TEXT}")
+            if not text and not block.get("fields"):
+                problems.append(f"invalid_blocks: section {index} has neither text nor fields")
+        elif block["type"] == "header":
+            if block.get("text", {}).get("type") != "plain_text":
+                problems.append(f"invalid_blocks: header {index} must be plain_text")
+            if len(text) > MAX_HEADER_TEXT:
+                problems.append(f"invalid_blocks: header {index} text {len(text)} chars, at most {MAX_HEADER_TEXT}")
+    return problems
+
+
+class RateLimiter:
+    """One message per `interval` seconds per key; `admit` returns 0 or the seconds to wait (Retry-After)."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
+        self.interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+
+    def admit(self, key: str) -> int:
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            return max(1, math.ceil(self.interval - (now - last)))
+        self._last[key] = now
+        return 0
+
+
+def _webhook_path(name: str) -> str:
+    digest = hashlib.sha256(name.encode()).hexdigest().upper()
+    return f"/services/TSANDBOX0/B{digest[:10]}/{digest[10:34].lower()}"
+
+
+class SlackReceiver:
+    def __init__(self, bot_token: str = DEFAULT_BOT_TOKEN, min_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.bot_token = bot_token
+        self._limiter = RateLimiter(min_interval, clock)
+        self._lock = threading.Lock()
+        self._webhooks: dict[str, str] = {}  # path -> name
+        self._messages: list[ReceivedMessage] = []
+        self._rejections: list[tuple[str, str]] = []
+        self._faults: list[int] = []  # statuses to answer next, in order
+        self._ts_counter = itertools.count(1)
+        self.rate_limited_count = 0
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> "SlackReceiver":
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-receiver", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "SlackReceiver":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the Slack receiver is not started")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def api_base_url(self) -> str:
+        """For slack_sdk `WebClient(base_url=...)`."""
+        return self.url + "/api/"
+
+    def webhook_url(self, name: str = "costguard") -> str:
+        path = _webhook_path(name)
+        with self._lock:
+            self._webhooks[path] = name
+        return self.url + path
+
+    # --- what arrived ----------------------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def messages_for(self, target: str) -> list[ReceivedMessage]:
+        return [message for message in self.messages if message.target == target]
+
+    @property
+    def rejections(self) -> list[tuple[str, str]]:
+        """(target, error) for every message refused as invalid."""
+        with self._lock:
+            return list(self._rejections)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+            self._rejections.clear()
+            self._faults.clear()
+            self.rate_limited_count = 0
+
+    def fail_next(self, times: int = 1, status: int = 500) -> None:
+        """Answer the next `times` requests (any endpoint) with `status` before handling them."""
+        with self._lock:
+            self._faults.extend([status] * times)
+
+    # --- HTTP ------------------------------------------------------------------------------------------------
+    def _wsgi(self, environ, start_response):
+        request = Request(environ)
+        return self._respond(request)(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        with self._lock:
+            if self._faults:
+                status = self._faults.pop(0)
+                return Response("internal_error", status=status)
+        if request.method != "POST":
+            return Response("method_not_allowed", status=405)
+        if request.path.startswith("/services/"):
+            return self._webhook(request)
+        if request.path == "/api/chat.postMessage":
+            return self._post_message(request)
+        return Response("no_service", status=404)
+
+    def _rate_limited(self, key: str) -> int:
+        with self._lock:
+            wait = self._limiter.admit(key)
+            if wait:
+                self.rate_limited_count += 1
+            return wait
+
+    def _reject(self, target: str, error: str) -> None:
+        with self._lock:
+            self._rejections.append((target, error))
+
+    def _webhook(self, request: Request) -> Response:
+        with self._lock:
+            name = self._webhooks.get(request.path)
+        if name is None:
+            return Response("no_service", status=404)
+        try:
+            payload = json.loads(request.get_data(as_text=True))
+        except ValueError:
+            self._reject(name, "invalid_payload")
+            return Response("invalid_payload", status=400)
+        problems = block_kit_problems(payload) if isinstance(payload, dict) else ["invalid_payload"]
+        if problems:
+            self._reject(name, "; ".join(problems))
+            return Response(problems[0].split(":")[0], status=400)
+        wait = self._rate_limited("webhook:" + name)
+        if wait:
+            return Response("rate_limited", status=429, headers={"Retry-After": str(wait)})
+        with self._lock:
+            self._messages.append(ReceivedMessage("webhook", name, payload, time.time()))
+        return Response("ok", status=200, content_type="text/html")
+
+    def _post_message(self, request: Request) -> Response:
+        if request.headers.get("Authorization", "") != f"Bearer {self.bot_token}":
+            return _api_answer({"ok": False, "error": "invalid_auth"})
+        if request.is_json:
+            payload = request.get_json(silent=True) or {}
+        else:
+            payload = request.form.to_dict()
+            if isinstance(payload.get("blocks"), str):  # form-encoded bodies carry blocks as JSON
+                payload["blocks"] = json.loads(payload["blocks"])
+        channel = payload.get("channel")
+        if not channel:
+            return _api_answer({"ok": False, "error": "channel_not_found"})
+        problems = block_kit_problems(payload)
+        if problems:
+            self._reject(channel, "; ".join(problems))
+            return _api_answer({"ok": False, "error": problems[0].split(":")[0], "errors": problems})
+        wait = self._rate_limited("channel:" + channel)
+        if wait:
+            return _api_answer({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(wait)})
+        ts = f"{int(time.time())}.{next(self._ts_counter):06d}"
+        thread_ts = payload.get("thread_ts")
+        with self._lock:
+            self._messages.append(ReceivedMessage("api", channel, payload, time.time(), ts, thread_ts))
+        message = {"type": "message", "text": payload.get("text", ""), "ts": ts}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        return _api_answer({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+
+def _api_answer(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
