@@ -1,7 +1,71 @@
-"""Lambda entry for budget: placeholder until the feature lands (raises, so nothing pretends to work)."""
-from chalice_app.observability import instrumented
+"""Lambda entry for the budget, every 15 minutes: meter spend, keep NodePool limits within the SSM budget, alert.
+
+A missing or invalid document, or prices that cannot be had, are reported (log and Slack) and no NodePool is
+touched. Everything the run decided is returned and recorded in the run log for `costguard status`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.document import BudgetDocumentError
+from chalice_app.budget.ledger import Ledger
+from chalice_app.budget.prices import PriceUnavailable
+from chalice_app.budget.service import apply_plan, gather_plan, load_document, report_problem
+from chalice_app.config import Settings, settings as current_settings
+from chalice_app.kube.client import api_client
+from chalice_app.observability import instrumented, logger, metrics
+from chalice_app.runlog import RunLog
+from chalice_app.slack.notifier import notifier_from_settings
+
+_FROM_SETTINGS = object()
 
 
-@instrumented()
+def run(settings: Settings, now: datetime, session: boto3.session.Session | None = None, api=None,
+        notifier=_FROM_SETTINGS, prices=None) -> dict:
+    """One reconcile. `api`, `notifier` and `prices` may be given (tests, sandbox); by default they come from
+    the settings."""
+    session = session or boto3.session.Session()
+    ledger = Ledger(settings.table_name, session)
+    if notifier is _FROM_SETTINGS:
+        notifier = notifier_from_settings(settings)
+    try:
+        document = load_document(settings, session)
+        cluster = BudgetCluster(api or api_client(settings, session))
+        plan = gather_plan(settings, document, now, cluster, session, ledger, prices)
+    except (BudgetDocumentError, PriceUnavailable) as problem:
+        report_problem(str(problem), now, ledger, notifier)
+        summary = {"applied": False, "problem": str(problem)}
+        _record(settings, session, summary, ok=False, alerts=[str(problem)])
+        return summary
+    outcome = apply_plan(plan, settings, cluster, ledger, notifier)
+    summary = {
+        "applied": True, "period": plan.period, "mode": plan.mode, "dry_run": settings.dry_run,
+        "patched": outcome.patched, "skipped": outcome.skipped, "unbudgeted": list(plan.unbudgeted),
+        "absent": list(plan.absent), "alerts": [a.kind for a in outcome.alerts],
+        "pools": {p.pool: p.status for p in plan.pools},
+    }
+    metrics.add_metric(name="BudgetLimitPatches", unit=MetricUnit.Count, value=len(outcome.patched))
+    metrics.add_metric(name="BudgetAlerts", unit=MetricUnit.Count, value=len(outcome.alerts))
+    logger.info("budget run", extra={"budget": summary})
+    _record(settings, session, summary, ok=not outcome.failures, alerts=[a.text for a in outcome.alerts])
+    return summary
+
+
+def _record(settings: Settings, session, summary: dict, ok: bool, alerts: list[str]) -> None:
+    # a lost status line must never fail the reconcile: log and go on
+    try:
+        log = RunLog(settings.table_name, session)
+        log.record_run("budget", summary, ok=ok)
+        for text in alerts:
+            log.record_alert("budget", text)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not record the budget run")
+
+
+@instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    raise NotImplementedError("budget handler is not built yet")
+    return run(current_settings(), datetime.now(timezone.utc))

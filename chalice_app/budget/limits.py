@@ -82,7 +82,7 @@ def decide_limits(pool: str, document: BudgetDocument, spent: float, now: dateti
     rate = remaining / hours_left
     target = rate / pricing.per_vcpu_hour
     reasons = [f"{remaining:.2f} USD left for {hours_left:.1f} h allows {rate:.3f} USD/h; at "
-               f"{pricing.per_vcpu_hour:.4f} USD per vCPU-hour ({pricing.estimator}) that is {target:.1f} vCPU"]
+               f"{pricing.per_vcpu_hour:.4g} USD per vCPU-hour ({pricing.estimator}) that is {target:.1f} vCPU"]
     cpu = target
     if cpu < settings.min_cpu:
         cpu = settings.min_cpu

@@ -52,6 +52,7 @@ class PoolMeter:
     usage_memory_gib: float
     usage_gpus: float
     unpriced: tuple[str, ...] = ()  # node keys whose price is unknown: the pool is not metered this run
+    node_names: tuple[str, ...] = ()  # Kubernetes node names of the pool, to find the pods on them
 
     @property
     def complete(self) -> bool:
@@ -129,4 +130,5 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
         after = LedgerEntry(spent=entry.spent + cost, metered_at=now, open_rates=rates)
     return PoolMeter(pool=pool, since=since, until=now, cost=0.0 if after is entry else cost, entry=after,
                      rate_now=sum(rates.values()), usage_cpu=usage["cpu"], usage_memory_gib=usage["memory"],
-                     usage_gpus=usage["gpus"], unpriced=tuple(sorted(unpriced)))
+                     usage_gpus=usage["gpus"], unpriced=tuple(sorted(unpriced)),
+                     node_names=tuple(sorted(n.node_name for n in mine if n.node_name)))

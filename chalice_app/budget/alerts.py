@@ -1,0 +1,48 @@
+"""Which budget alerts a run has reason to send. Thresholds and the forecast are once per period: each alert has a
+key, and the ledger lets only the first run that claims a key send it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalice_app.budget.document import hours_between
+
+MIN_FORECAST_HOURS = 1.0  # a burn rate from less than an hour of data is noise
+
+
+@dataclass(frozen=True)
+class Alert:
+    pool: str
+    kind: str  # threshold | forecast | limits | over-limit | error
+    text: str
+    key: str | None = None  # once-per-period alerts carry a key; None means "every time it happens"
+
+
+def threshold_alerts(pool: str, budget: float, spent: float, thresholds: tuple[int, ...]) -> list[Alert]:
+    """One alert per threshold reached so far; the ledger drops those already sent this period."""
+    reached = [t for t in thresholds if spent >= budget * t / 100]
+    return [Alert(pool, "threshold", f"*{pool}* has spent {spent:.2f} of {budget:.2f} USD: the {t} % threshold "
+                                     f"is crossed ({spent / budget * 100:.1f} %)", key=f"threshold-{t}")
+            for t in reached]
+
+
+def forecast_alert(pool: str, budget: float, spent: float, period_start: datetime, period_end: datetime,
+                   now: datetime) -> Alert | None:
+    """Linear burn: if the rest of the period spends like the part so far, does it end above budget?"""
+    elapsed = hours_between(period_start, now)
+    if elapsed < MIN_FORECAST_HOURS:
+        return None
+    projected = spent / elapsed * hours_between(period_start, period_end)
+    if projected <= budget:
+        return None
+    return Alert(pool, "forecast", f"*{pool}* is on course to spend {projected:.2f} USD this period, "
+                                   f"{projected / budget * 100:.0f} % of its {budget:.2f} USD budget "
+                                   f"(linear burn of {spent:.2f} USD in {elapsed:.0f} h)", key="forecast")
+
+
+def newest_first(alerts: list[Alert]) -> list[Alert]:
+    """Of several thresholds crossed in one run, the highest says it all; the lower ones are marked sent anyway."""
+    thresholds = [a for a in alerts if a.kind == "threshold"]
+    others = [a for a in alerts if a.kind != "threshold"]
+    highest = max(thresholds, key=lambda a: int(a.key.split("-")[1]), default=None)
+    return ([highest] if highest else []) + others

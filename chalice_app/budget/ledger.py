@@ -1,0 +1,106 @@
+"""The budget ledger in the stage's DynamoDB table (partition key `id`, TTL attribute `expiration`).
+
+- `ledger#<period>#<nodepool>`: spent so far, the last metered time, the rates of the nodes running then, the last
+  status. Written only if `metered_at` is still what this run read, so two runs never count a slice twice.
+- `alert#<period>#<nodepool>#<key>`: once-per-period alerts; the run whose conditional put succeeds sends it.
+- `price#<kind>#<region>`: cached prices with an expiry.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import boto3
+from botocore.exceptions import ClientError
+
+from chalice_app.budget.metering import LedgerEntry
+
+KEEP_LEDGER = timedelta(days=100)  # long enough to compare a period with the previous ones
+
+
+def ledger_id(period: str, pool: str) -> str:
+    return f"ledger#{period}#{pool}"
+
+
+def alert_id(period: str, pool: str, key: str) -> str:
+    return f"alert#{period}#{pool}#{key}"
+
+
+def price_id(kind: str, region: str) -> str:
+    return f"price#{kind}#{region}"
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def entry_from_item(item: dict | None) -> LedgerEntry:
+    if not item:
+        return LedgerEntry()
+    return LedgerEntry(spent=float(item.get("spent", 0)),
+                       metered_at=datetime.fromisoformat(item["metered_at"]) if item.get("metered_at") else None,
+                       open_rates={k: float(v) for k, v in json.loads(item.get("open_rates", "{}")).items()})
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class Ledger:
+    def __init__(self, table_name: str, session: boto3.session.Session | None = None):
+        self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
+
+    def entries(self, period: str, pools: list[str]) -> dict[str, LedgerEntry]:
+        return {pool: entry_from_item(self.item(period, pool)) for pool in pools}
+
+    def item(self, period: str, pool: str) -> dict | None:
+        return self._table.get_item(Key={"id": ledger_id(period, pool)}, ConsistentRead=True).get("Item")
+
+    def save(self, period: str, pool: str, before: LedgerEntry, after: LedgerEntry, status: dict,
+             period_end: datetime) -> bool:
+        """Write the new entry if nobody metered since `before`; False when another run got there first."""
+        condition = "attribute_not_exists(metered_at)" if before.metered_at is None else "metered_at = :previous"
+        values = {":spent": Decimal(str(round(after.spent, 6))),
+                  ":metered_at": after.metered_at.isoformat() if after.metered_at else None,
+                  ":open_rates": json.dumps({k: round(v, 6) for k, v in after.open_rates.items()}, sort_keys=True),
+                  ":status": json.dumps(status, sort_keys=True), ":expiration": _epoch(period_end + KEEP_LEDGER)}
+        if before.metered_at is not None:
+            values[":previous"] = before.metered_at.isoformat()
+        try:
+            self._table.update_item(
+                Key={"id": ledger_id(period, pool)},
+                UpdateExpression="SET spent = :spent, metered_at = :metered_at, open_rates = :open_rates, "
+                                 "#status = :status, expiration = :expiration",
+                ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values)
+            return True
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+    def claim_alert(self, period: str, pool: str, key: str, period_end: datetime) -> bool:
+        """True for the one run that may send this alert in this period."""
+        try:
+            self._table.put_item(Item={"id": alert_id(period, pool, key), "expiration": _epoch(period_end + KEEP_LEDGER)},
+                                 ConditionExpression="attribute_not_exists(id)")
+            return True
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+    def release_alert(self, period: str, pool: str, key: str) -> None:
+        """The alert could not be delivered: let the next run try again."""
+        self._table.delete_item(Key={"id": alert_id(period, pool, key)})
+
+    def cached_prices(self, kind: str, region: str, now: datetime) -> dict | None:
+        item = self._table.get_item(Key={"id": price_id(kind, region)}).get("Item")
+        if not item or int(item["expiration"]) <= _epoch(now):  # TTL deletion is lazy: check the expiry ourselves
+            return None
+        return json.loads(item["prices"])
+
+    def cache_prices(self, kind: str, region: str, prices: dict, now: datetime, hours: float) -> None:
+        self._table.put_item(Item={"id": price_id(kind, region), "prices": json.dumps(prices, sort_keys=True),
+                                   "fetched_at": now.isoformat(), "expiration": _epoch(now + timedelta(hours=hours))})

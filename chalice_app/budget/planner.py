@@ -1,0 +1,146 @@
+"""One budget run as a pure function: document + cluster objects + ledger + prices + clock → BudgetPlan.
+
+The plan says, per budgeted NodePool, what was spent, what the limits should be and why, which alerts are due and
+which status to write; the handler and the CLI only carry it out or print it.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from kubernetes.utils import parse_quantity
+
+from chalice_app.budget.alerts import Alert, forecast_alert, threshold_alerts
+from chalice_app.budget.catalog import InstanceType
+from chalice_app.budget.document import BudgetDocument, period_bounds, period_key
+from chalice_app.budget.estimate import estimate_pricing
+from chalice_app.budget.limits import LimitDecision, decide_limits
+from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, meter_pool
+from chalice_app.budget.prices import PriceBook, PriceUnavailable
+from chalice_app.status import BUDGET_STATUS
+
+# the annotation name is shared with `costguard status` (chalice_app.status)
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    pool: str
+    budget: float
+    meter: PoolMeter
+    decision: LimitDecision | None
+    problem: str | None  # why the pool's limits are left as they are
+    alerts: tuple[Alert, ...]
+    status: dict  # the budget-status annotation, decoded
+    resource_version: str  # of the NodePool as listed: a patch is refused if it changed since
+
+    @property
+    def spent(self) -> float:
+        return self.meter.entry.spent
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    period: str
+    period_start: datetime
+    period_end: datetime
+    now: datetime
+    mode: str
+    pools: tuple[PoolPlan, ...]
+    unbudgeted: tuple[str, ...]  # NodePools in the cluster the document does not name: left alone
+    absent: tuple[str, ...]  # NodePools the document names that the cluster does not have
+
+
+def status_annotation(*, spent: float, budget: float, now: datetime,
+                      decision: LimitDecision | None, rate_now: float, problem: str | None, mode: str) -> dict:
+    status = {"spent": round(spent, 2), "budget": round(budget, 2), "remaining": round(max(0.0, budget - spent), 2),
+              "rate": round(rate_now, 4), "at": now.isoformat(timespec="seconds"), "mode": mode}
+    if decision:
+        status.update(price=round(decision.pricing.per_vcpu_hour, 5), allowed_rate=round(decision.allowed_rate, 4),
+                      limit=decision.proposed.cpu if decision.change and mode == "enforce" else decision.current.cpu,
+                      proposed=decision.proposed.cpu)
+    if problem:
+        status["problem"] = problem
+    return status
+
+
+def status_patch(plan: PoolPlan, apply_limits: bool) -> dict:
+    """Merge patch: the status annotation, and the new limits when they change; resourceVersion guards the race."""
+    patch: dict = {"metadata": {"resourceVersion": plan.resource_version,
+                                "annotations": {BUDGET_STATUS: json.dumps(plan.status, sort_keys=True)}}}
+    if apply_limits and plan.decision and plan.decision.change:
+        patch["spec"] = {"limits": plan.decision.proposed.as_spec()}
+    return patch
+
+
+def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode], entry: LedgerEntry,
+               catalog: list[InstanceType], book: PriceBook, start: datetime, end: datetime, now: datetime) -> PoolPlan:
+    budget = document.pool_amount(name)
+    meter = meter_pool(name, running, entry, start, now, book)
+    decision, problem = None, None
+    alerts: list[Alert] = []
+    if not meter.complete:
+        types = sorted({n.instance_type for n in running if n.key in meter.unpriced})
+        problem = f"no price for {', '.join(types)}: spend not metered this run, limits kept"
+    else:
+        try:
+            pricing = estimate_pricing(nodepool, catalog, book, document.pool_estimator(name), running)
+            decision = decide_limits(name, document, meter.entry.spent, now, end, pricing, nodepool, meter.usage_cpu)
+        except PriceUnavailable as exc:
+            problem = f"{exc}: limits kept"
+    if problem:
+        alerts.append(Alert(name, "error", f"*{name}*: {problem}", key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"))
+    spent = meter.entry.spent
+    alerts += threshold_alerts(name, budget, spent, document.thresholds)
+    forecast = forecast_alert(name, budget, spent, start, end, now)
+    if forecast:
+        alerts.append(forecast)
+    if decision and decision.change:
+        verb = "lowered" if (decision.current.cpu or 0) > (decision.proposed.cpu or 0) else "raised"
+        if document.mode == "advise":
+            verb = f"would be {verb} (advise mode)"
+        before = "none" if decision.current.cpu is None else f"{decision.current.cpu:g}"
+        alerts.append(Alert(name, "limits", f"*{name}* cpu limit {verb}: {before} → {decision.proposed.cpu:g} "
+                                            f"vCPU. " + "; ".join(decision.reasons)))
+    if decision and decision.over_limit:
+        alerts.append(Alert(name, "over-limit", f"*{name}* runs {decision.usage_cpu:g} vCPU, above the new limit "
+                                                f"{decision.proposed.cpu:g}: Karpenter does not remove nodes for "
+                                                f"limits, so spend falls only as demand does"))
+    status = status_annotation(spent=spent, budget=budget, now=now, decision=decision, rate_now=meter.rate_now,
+                               problem=problem, mode=document.mode)
+    return PoolPlan(name, budget, meter, decision, problem, tuple(alerts), status,
+                    nodepool["metadata"].get("resourceVersion", ""))
+
+
+def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[RunningNode],
+                entries: dict[str, LedgerEntry], catalog: list[InstanceType], book: PriceBook,
+                now: datetime) -> BudgetPlan:
+    start, end = period_bounds(document.period, now)
+    by_name = {pool["metadata"]["name"]: pool for pool in nodepools}
+    plans = tuple(
+        _plan_pool(name, by_name[name], document, running, entries.get(name, LedgerEntry()), catalog, book, start,
+                   end, now)
+        for name in sorted(document.nodepools) if name in by_name
+    )
+    return BudgetPlan(period=period_key(document.period, now), period_start=start, period_end=end, now=now,
+                      mode=document.mode, pools=plans,
+                      unbudgeted=tuple(sorted(set(by_name) - set(document.nodepools))),
+                      absent=tuple(sorted(set(document.nodepools) - set(by_name))))
+
+
+def functions_driving(pods: list[dict], node_names: set[str], top: int = 3) -> list[tuple[str, float]]:
+    """OpenFaaS functions (pod label faas_function) on the given nodes, by the vCPU their pods request."""
+    requested: dict[str, float] = {}
+    for pod in pods:
+        if pod.get("spec", {}).get("nodeName") not in node_names:
+            continue
+        labels = pod.get("metadata", {}).get("labels") or {}
+        name = labels.get("faas_function") or labels.get("app")
+        if not name:
+            continue
+        cpu = sum(float(parse_quantity(c.get("resources", {}).get("requests", {}).get("cpu", "0")))
+                  for c in pod["spec"].get("containers", []))
+        key = f"{pod['metadata'].get('namespace', '?')}/{name}"
+        requested[key] = requested.get(key, 0.0) + cpu
+    return sorted(requested.items(), key=lambda item: (-item[1], item[0]))[:top]

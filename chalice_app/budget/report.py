@@ -1,0 +1,57 @@
+"""Slack messages for the budget: the alerts of a run, grouped per NodePool, each with the figures behind it."""
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from chalice_app.budget.alerts import Alert
+from chalice_app.budget.planner import BudgetPlan, PoolPlan
+from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _figures(plan: PoolPlan) -> str:
+    line = f"spent {plan.spent:.2f} / {plan.budget:.2f} USD ({plan.spent / plan.budget * 100:.1f} %)"
+    decision = plan.decision
+    if decision:
+        current = "none" if decision.current.cpu is None else f"{decision.current.cpu:g}"
+        line += (f" · {decision.remaining:.2f} USD left for {decision.hours_left:.0f} h · "
+                 f"{decision.pricing.per_vcpu_hour:.4g} USD/vCPU-h · cpu limit {current} → {decision.proposed.cpu:g}"
+                 f" · running {decision.usage_cpu:g} vCPU")
+    return line
+
+
+def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, list[tuple[str, float]]]) -> SlackMessage:
+    """One message for the alerts this run may send; `drivers` names the functions behind an over-limit pool."""
+    by_pool: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_pool.setdefault(alert.pool, []).append(alert)
+    pools = {p.pool: p for p in plan.pools}
+    title = f"Budget {plan.period}: " + ", ".join(sorted(by_pool))
+    blocks = [HeaderBlock(text=_cut(title, MAX_HEADER_TEXT))]
+    for name in sorted(by_pool):
+        lines = [a.text for a in by_pool[name]]
+        if drivers.get(name):
+            named = ", ".join(f"`{fn}` ({cpu:g} vCPU requested)" for fn, cpu in drivers[name])
+            lines.append(f"Functions driving the spend: {named}")
+        if name in pools:
+            lines.append(f"_{_figures(pools[name])}_")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_cut("\n".join(lines), MAX_SECTION_TEXT))))
+    mode = "advise mode: nothing was changed" if plan.mode == "advise" else "enforce mode"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"costguard budget · {mode} · {plan.now.isoformat(timespec='minutes')}")]))
+    blocks = blocks[: MAX_BLOCKS - 1] + blocks[-1:] if len(blocks) > MAX_BLOCKS else blocks
+    text = f"{title} — " + " | ".join(a.text.replace("*", "") for a in alerts)
+    return SlackMessage(text=_cut(text, MAX_SECTION_TEXT), blocks=[b.to_dict() for b in blocks],
+                        thread_keys=(f"budget-{plan.period}",))
+
+
+def problem_message(problem: str, at: str) -> SlackMessage:
+    """The budget could not be applied at all (document missing or invalid, cluster unreadable)."""
+    blocks = [HeaderBlock(text="Budget not applied"),
+              SectionBlock(text=MarkdownTextObject(text=_cut(problem, MAX_SECTION_TEXT))),
+              ContextBlock(elements=[MarkdownTextObject(text=f"No NodePool was touched · {at}")])]
+    return SlackMessage(text=_cut(f"Budget not applied: {problem}. No NodePool was touched.", MAX_SECTION_TEXT),
+                        blocks=[b.to_dict() for b in blocks], thread_keys=("budget-problem",))

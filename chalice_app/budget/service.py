@@ -1,0 +1,160 @@
+"""The imperative shell of the budget: read the document, the cluster and the prices, plan, then carry the plan out.
+
+`gather_plan` only reads (the CLI's `budget plan` uses it); `apply_plan` writes the ledger, patches NodePools in
+enforce mode and sends the alerts the ledger lets this run send.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from kubernetes.client.exceptions import ApiException
+
+from chalice_app import naming
+from chalice_app.budget.alerts import Alert, newest_first
+from chalice_app.budget.aws_prices import PriceSource, instance_catalog
+from chalice_app.budget.catalog import allowed_instance_types, capacity_types, requirements_of
+from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.document import BudgetDocument, BudgetDocumentError, parse_budget, period_key
+from chalice_app.budget.ledger import Ledger
+from chalice_app.budget.metering import RunningNode, running_nodes
+from chalice_app.budget.planner import BudgetPlan, functions_driving, plan_budget, status_patch
+from chalice_app.budget.report import budget_message, problem_message
+from chalice_app.config import Settings
+from chalice_app.observability import logger
+from chalice_app.slack.message import SlackMessage
+
+PROBLEM_PERIOD = "problems"  # ledger namespace for "budget not applied" alerts: once per day per distinct problem
+
+
+def parameter_name(settings: Settings) -> str:
+    return settings.budget_parameter or naming.budget_parameter(settings.stage)
+
+
+def load_document(settings: Settings, session: boto3.session.Session | None = None) -> BudgetDocument:
+    """The budget document from SSM (String or SecureString), validated; BudgetDocumentError says what is wrong."""
+    name = parameter_name(settings)
+    provider = parameters.SSMProvider(boto3_client=(session or boto3.session.Session()).client(
+        "ssm", region_name=settings.region))
+    try:
+        text = provider.get(name, decrypt=True, max_age=settings.parameter_cache_seconds)
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__ or error  # Powertools raises it inside its except
+        code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
+        raise BudgetDocumentError(f"SSM parameter {name} cannot be read ({code})") from None
+    return parse_budget(text, source=f"SSM parameter {name}")
+
+
+def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[RunningNode], catalog) -> tuple[set, set]:
+    """The instance types whose on-demand and spot prices this run needs (running nodes and budgeted pools' choice)."""
+    on_demand = {n.instance_type for n in running if n.capacity_type != "spot"}
+    spot = {n.instance_type for n in running if n.capacity_type == "spot"}
+    for pool in nodepools:
+        if pool["metadata"]["name"] not in document.nodepools:
+            continue
+        kinds = capacity_types(requirements_of(pool))
+        names = {t.name for t in allowed_instance_types(pool, catalog)}
+        if "spot" in kinds:
+            spot |= names
+        if "on-demand" in kinds:
+            on_demand |= names
+    return on_demand, spot
+
+
+def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, cluster: BudgetCluster,
+                session: boto3.session.Session, ledger: Ledger | None, prices: PriceSource | None = None) -> BudgetPlan:
+    """Everything read, nothing written (except the price cache). Raises PriceUnavailable when prices are lacking."""
+    nodepools = cluster.nodepools()
+    catalog = instance_catalog(session, settings.region)
+    running = running_nodes(cluster.nodeclaims(), cluster.nodes(), {t.name: t for t in catalog})
+    on_demand, spot = priced_types(document, nodepools, running, catalog)
+    book = (prices or PriceSource(session, settings.region, ledger)).price_book(on_demand, spot, now)
+    period = period_key(document.period, now)
+    pools = [p["metadata"]["name"] for p in nodepools if p["metadata"]["name"] in document.nodepools]
+    entries = ledger.entries(period, pools) if ledger else {}
+    return plan_budget(document, nodepools, running, entries, catalog, book, now)
+
+
+@dataclass
+class Outcome:
+    patched: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # another run metered first, or the NodePool changed under us
+    alerts: list[Alert] = field(default_factory=list)
+    message: SlackMessage | None = None
+    failures: list[str] = field(default_factory=list)
+
+
+def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, ledger: Ledger, notifier) -> Outcome:
+    outcome = Outcome()
+    entries = ledger.entries(plan.period, [p.pool for p in plan.pools])
+    enforce = plan.mode == "enforce" and not settings.dry_run
+    due: list[Alert] = []
+    for pool in plan.pools:
+        # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
+        if not ledger.save(plan.period, pool.pool, entries[pool.pool], pool.meter.entry, pool.status, plan.period_end):
+            outcome.skipped.append(pool.pool)
+            continue
+        if enforce:
+            try:
+                cluster.patch_nodepool(pool.pool, status_patch(pool, apply_limits=True))
+                if pool.decision and pool.decision.change:
+                    outcome.patched.append(pool.pool)
+            except ApiException as error:
+                # 409: the NodePool changed since we listed it; the next run re-reads it and decides again
+                outcome.failures.append(f"{pool.pool}: patch refused ({error.status} {error.reason})")
+                outcome.skipped.append(pool.pool)
+                continue
+        for alert in pool.alerts:
+            if alert.key is None or ledger.claim_alert(plan.period, alert.pool, alert.key, plan.period_end):
+                due.append(alert)
+    outcome.alerts = newest_first(due)
+    if outcome.failures:
+        outcome.alerts.append(Alert("-", "error", "NodePool patches refused: " + "; ".join(outcome.failures)))
+    if not outcome.alerts:
+        return outcome
+    drivers = {}
+    over = [a.pool for a in outcome.alerts if a.kind == "over-limit"]
+    if over:
+        pods = cluster.pods(settings.function_namespaces)
+        for pool in plan.pools:
+            if pool.pool in over:
+                drivers[pool.pool] = functions_driving(pods, set(pool.meter.node_names))
+    outcome.message = budget_message(plan, outcome.alerts, drivers)
+    _deliver(outcome.message, notifier, ledger, plan, due)
+    return outcome
+
+
+def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, claimed: list[Alert]) -> None:
+    logger.info("budget alert", extra={"slack_text": message.text})
+    if notifier is None:
+        return
+    try:
+        notifier.send(message)
+    except Exception:
+        # give the once-per-period alerts back, so the next run sends them instead of dropping them
+        for alert in claimed:
+            if alert.key:
+                ledger.release_alert(plan.period, alert.pool, alert.key)
+        raise
+
+
+def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier) -> SlackMessage | None:
+    """Log always; Slack once per day per distinct problem, so a broken document does not page every 15 minutes."""
+    logger.error("budget not applied", extra={"problem": problem})
+    key = f"{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"
+    if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2)):
+        return None
+    message = problem_message(problem, now.isoformat(timespec="minutes"))
+    if notifier is not None:
+        try:
+            notifier.send(message)
+        except Exception:
+            if ledger:
+                ledger.release_alert(PROBLEM_PERIOD, "-", key)
+            raise
+    return message
+

@@ -1,0 +1,210 @@
+"""The budget run end to end against in-process moto (DynamoDB, SSM, EC2), a stubbed Pricing API and an in-memory
+cluster; the sandbox test covers the real Kubernetes client and CRD validation."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from moto import mock_aws
+
+from chalice_app import naming
+from chalice_app.budget import handler
+from chalice_app.budget.aws_prices import PriceSource
+from chalice_app.budget.ledger import Ledger
+from chalice_app.budget.metering import LedgerEntry
+from chalice_app.budget.status import budget_statuses, status_from_annotation
+from chalice_app.config import load_settings
+from tests.budget.factories import BUDGET, ON_DEMAND, nodeclaim, nodepool, price_item
+from tests.budget.fakes import CapturingNotifier, FakeCluster
+
+NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)  # 100 h before the end of November
+END = datetime(2026, 12, 1, tzinfo=timezone.utc)
+STAGE = "test"
+CLAIMS = [nodeclaim(f"default-{i}", node_name=f"ip-10-0-0-{i}") for i in range(14)]  # 56 vCPU, 2.688 USD/h
+PODS = [{"metadata": {"name": f"{fn}-{i}", "namespace": "openfaas-fn", "labels": {"faas_function": fn}},
+         "spec": {"nodeName": f"ip-10-0-0-{i}", "containers": [{"name": fn, "resources": {"requests": {"cpu": cpu}}}]}}
+        for i, (fn, cpu) in enumerate([("resize", "2"), ("resize", "2"), ("ocr", "1500m"), ("ping", "100m")])]
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        session.client("dynamodb").create_table(
+            TableName=naming.table(STAGE), KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        yield session
+
+
+def put_budget(session, document):
+    text = document if isinstance(document, str) else json.dumps(document)
+    session.client("ssm").put_parameter(Name=naming.budget_parameter(STAGE), Value=text, Type="SecureString",
+                                        Overwrite=True)
+
+
+SETTINGS = load_settings({"COSTGUARD_STAGE": STAGE, "COSTGUARD_CLUSTER_NAME": "guide",
+                          "COSTGUARD_TABLE_NAME": naming.table(STAGE), "COSTGUARD_PARAMETER_CACHE_SECONDS": "0"})
+
+
+def prices(session, fail=False, answers=1):
+    client = session.client("pricing", region_name="us-east-1")
+    stub = Stubber(client)
+    for _ in range(answers):
+        if fail:
+            stub.add_client_error("get_products", "ThrottlingException", "Rate exceeded")
+        else:
+            stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [
+                price_item(name, usd) for name, usd in ON_DEMAND.items()]},
+                expected_params={"ServiceCode": "AmazonEC2", "Filters": ANY, "FormatVersion": "aws_v1"})
+    stub.activate()
+    return PriceSource(session, "us-east-1", Ledger(naming.table(STAGE), session), pricing=client)
+
+
+def seed_ledger(session, spent, at=NOW - timedelta(minutes=15)):
+    after = LedgerEntry(spent=spent, metered_at=at, open_rates={c["metadata"]["name"]: 0.192 for c in CLAIMS})
+    assert Ledger(naming.table(STAGE), session).save("2026-11", "default", LedgerEntry(), after, {}, END)
+
+
+def cluster():
+    return FakeCluster([nodepool("default"), nodepool("spot", cpu="1000", requirements=[
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
+        {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.xlarge"]}])],
+        nodeclaims=CLAIMS, pods=PODS)
+
+
+def run(session, kube, notifier, source=None, settings=SETTINGS, now=NOW):
+    from chalice_app.budget import service
+
+    original = service.BudgetCluster
+    service_cluster = lambda api: kube  # noqa: E731 - the handler builds its adapter from `api`
+    handler.BudgetCluster = service_cluster
+    try:
+        return handler.run(settings, now, session=session, api=object(), notifier=notifier,
+                           prices=source or prices(session))
+    finally:
+        handler.BudgetCluster = original
+
+
+def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube, slack = cluster(), CapturingNotifier()
+    summary = run(aws, kube, slack)
+
+    assert summary["patched"] == ["default"]
+    pool = kube.pools["default"]
+    assert pool["spec"]["limits"] == {"cpu": "50", "memory": "200Gi"}  # 100 → at most one 50 % step
+    status = json.loads(pool["metadata"]["annotations"]["costguard.openfaas.com/budget-status"])
+    assert status["spent"] == pytest.approx(560.67, abs=0.01) and status["limit"] == 50
+    assert status_from_annotation(pool).remaining == pytest.approx(139.33, abs=0.01)
+    [message] = slack.messages
+    assert "80 % threshold" in message.text and "50 % threshold" not in message.text
+    assert "100 → 50" in message.text
+    section = json.dumps(message.blocks)
+    assert "runs 56 vCPU, above the new limit 50" in section
+    assert "openfaas-fn/resize` (4 vCPU requested)" in section and "openfaas-fn/ocr" in section
+    entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
+    assert entry.spent == pytest.approx(560.0 + 14 * 0.192 / 4)
+
+
+def test_thresholds_are_sent_once_per_period_and_reruns_count_nothing_twice(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube, slack = cluster(), CapturingNotifier()
+    run(aws, kube, slack)
+    run(aws, kube, slack)  # the same instant again: a retried invocation
+    entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
+    assert entry.spent == pytest.approx(560.0 + 14 * 0.192 / 4)
+    assert sum("threshold" in m.text for m in slack.messages) == 1
+    assert kube.pools["default"]["spec"]["limits"]["cpu"] == "26"  # the second run stepped to the target
+
+
+def test_missed_runs_are_caught_up(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 100.0, at=NOW - timedelta(hours=2))
+    run(aws, cluster(), CapturingNotifier())
+    entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
+    assert entry.spent == pytest.approx(100.0 + 14 * 0.192 * 2)
+
+
+@pytest.mark.parametrize("document, fragment", [
+    (None, "cannot be read (ParameterNotFound)"),
+    ("{oops", "is not JSON"),
+    ({**BUDGET, "amount": 0}, "amount: Input should be greater than 0"),
+])
+def test_missing_or_invalid_document_touches_nothing_and_says_so_once_a_day(aws, document, fragment):
+    if document is not None:
+        put_budget(aws, document)
+    kube, slack = cluster(), CapturingNotifier()
+    summary = run(aws, kube, slack)
+    assert summary["applied"] is False and fragment in summary["problem"]
+    assert kube.patches == []
+    assert len(slack.messages) == 1 and fragment in slack.messages[0].text
+    assert "No NodePool was touched" in slack.messages[0].text
+    run(aws, kube, slack)
+    assert len(slack.messages) == 1
+
+
+def test_prices_unavailable_keep_the_limits_and_alert(aws):
+    put_budget(aws, BUDGET)
+    kube, slack = cluster(), CapturingNotifier()
+    summary = run(aws, kube, slack, source=prices(aws, fail=True))
+    assert summary["applied"] is False and "ThrottlingException" in summary["problem"]
+    assert kube.patches == [] and "prices could not be fetched" in slack.messages[0].text
+
+
+def test_prices_are_cached_in_the_ledger_table(aws):
+    put_budget(aws, BUDGET)
+    kube = cluster()
+    source = prices(aws, answers=1)  # a second get_products call would fail: the Stubber has one answer
+    run(aws, kube, CapturingNotifier(), source=source)
+    run(aws, kube, CapturingNotifier(), source=source, now=NOW + timedelta(minutes=15))
+
+
+def test_advise_mode_changes_nothing_but_reports(aws):
+    put_budget(aws, {**BUDGET, "mode": "advise"})
+    seed_ledger(aws, 560.0)
+    kube, slack = cluster(), CapturingNotifier()
+    run(aws, kube, slack)
+    assert kube.patches == []
+    assert "would be lowered (advise mode)" in slack.messages[0].text
+    [status] = [s for s in budget_statuses(SETTINGS, aws, NOW) if s.pool == "default"]
+    assert status.limit == 100 and status.spent == pytest.approx(560.67, abs=0.01)
+
+
+def test_dry_run_setting_is_advise(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube = cluster()
+    run(aws, kube, CapturingNotifier(), settings=SETTINGS.model_copy(update={"dry_run": True}))
+    assert kube.patches == []
+
+
+def test_undelivered_alerts_are_sent_by_the_next_run(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube = cluster()
+    with pytest.raises(RuntimeError, match="Slack is down"):
+        run(aws, kube, CapturingNotifier(fail=True))
+    slack = CapturingNotifier()
+    run(aws, kube, slack, now=NOW + timedelta(minutes=15))
+    assert "80 % threshold" in slack.messages[0].text
+
+
+def test_a_nodepool_changed_meanwhile_is_left_for_the_next_run(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube, slack = cluster(), CapturingNotifier()
+    original = kube.nodepools
+
+    def stale():
+        pools = original()
+        for pool in pools:
+            pool["metadata"]["resourceVersion"] = "1"
+        return pools
+
+    kube.nodepools = stale
+    summary = run(aws, kube, slack)
+    assert summary["patched"] == [] and "default" in summary["skipped"]
+    assert "patch refused (409" in slack.messages[0].text
