@@ -1,0 +1,1 @@
+"""Loopback-only sandbox: fake AWS, fake Kubernetes API server, Slack receiver and the demo."""

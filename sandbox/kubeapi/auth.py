@@ -1,0 +1,117 @@
+"""EKS bearer-token authentication: the token's presigned STS URL is checked and its SigV4 signature recomputed
+with botocore's signer for the known access keys, instead of asking STS (which the sandbox does not reach)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+TOKEN_PREFIX = "k8s-aws-v1."
+CLUSTER_ID_HEADER = "x-k8s-aws-id"
+TOKEN_MAX_AGE = timedelta(minutes=15)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Identity:
+    user: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    secret: str
+    identity: Identity
+
+
+@dataclass
+class Authenticator:
+    cluster_name: str
+    keys: dict[str, AccessKey] = field(default_factory=lambda: default_access_keys())
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def authenticate(self, authorization: str | None) -> Identity | None:
+        """The identity behind an `Authorization: Bearer k8s-aws-v1.…` header, or None for anything invalid."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        url = _decode_token(authorization[len("Bearer "):].strip())
+        if url is None:
+            return None
+        access_key = self._verify(url)
+        return self.keys[access_key].identity if access_key else None
+
+    def _verify(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or not parts.hostname.startswith("sts."):
+            return None
+        query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        if (query.get("Action") != "GetCallerIdentity" or query.get("Version") != "2011-06-15"
+                or query.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256"):
+            return None
+        signed_headers = query.get("X-Amz-SignedHeaders", "").split(";")
+        if CLUSTER_ID_HEADER not in signed_headers or "host" not in signed_headers:
+            return None
+        credential = query.get("X-Amz-Credential", "").split("/")
+        if len(credential) != 5 or credential[3:] != ["sts", "aws4_request"]:
+            return None
+        access_key_id, date, region = credential[0], credential[1], credential[2]
+        key = self.keys.get(access_key_id)
+        timestamp = query.get("X-Amz-Date", "")
+        if key is None or not timestamp.startswith(date) or not self._fresh(timestamp):
+            return None
+        return access_key_id if self._signature_matches(url, key.secret, access_key_id, region, timestamp,
+                                                        query) else None
+
+    def _fresh(self, timestamp: str) -> bool:
+        try:
+            signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return False
+        now = self.clock()
+        return now - TOKEN_MAX_AGE <= signed_at <= now + CLOCK_SKEW
+
+    def _signature_matches(self, url: str, secret: str, access_key_id: str, region: str, timestamp: str,
+                           query: dict[str, str]) -> bool:
+        # The canonical request covers every query parameter but the signature, exactly as sent.
+        base, _, raw_query = url.partition("?")
+        unsigned = "&".join(pair for pair in raw_query.split("&") if not pair.startswith("X-Amz-Signature="))
+        request = AWSRequest(method="GET", url=f"{base}?{unsigned}",
+                             headers={CLUSTER_ID_HEADER: self.cluster_name})
+        request.context["timestamp"] = timestamp
+        signer = SigV4QueryAuth(Credentials(access_key_id, secret), "sts", region)
+        headers = signer.headers_to_sign(request)
+        if signer.signed_headers(headers) != query["X-Amz-SignedHeaders"]:
+            return False
+        canonical = signer.canonical_request(request)
+        expected = signer.signature(signer.string_to_sign(request, canonical), request)
+        return _constant_time_equal(expected, query.get("X-Amz-Signature", ""))
+
+
+def _constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _decode_token(token: str) -> str | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    encoded = token[len(TOKEN_PREFIX):]
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def default_access_keys() -> dict[str, AccessKey]:
+    """The sandbox identities of docs/architecture.md."""
+    return {
+        "costguard-app": AccessKey("sandbox-secret", Identity("costguard", ("costguard",))),
+        "sandbox-admin": AccessKey("sandbox-secret", Identity("admin", ("system:masters",))),
+    }

@@ -1,0 +1,222 @@
+"""The verbs: get, list, create, update, patch, delete, deletecollection, and the scale, status and eviction
+subresources. Each takes a parsed request and returns (status code, JSON bytes); errors are raised as ApiError.
+Read-modify-write happens under the store's lock, so concurrent writers see 409s, never lost updates."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.kubeapi import errors, objects, patches
+from sandbox.kubeapi.eviction import check_eviction
+from sandbox.kubeapi.resources import NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
+from sandbox.kubeapi.routing import Route
+from sandbox.kubeapi.schemas import SchemaRegistry
+from sandbox.kubeapi.selectors import combine, field_selector, label_selector
+from sandbox.kubeapi.store import Store, dumps
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    route: Route
+    query: dict[str, str]
+    content_type: str
+    body: Any  # parsed JSON or None
+
+    @property
+    def dry_run(self) -> bool:
+        return self.query.get("dryRun") == "All"
+
+    @property
+    def strict(self) -> bool:
+        return self.query.get("fieldValidation") == "Strict"
+
+
+Response = tuple[int, bytes]
+
+
+class Handlers:
+    def __init__(self, store: Store, schemas: SchemaRegistry):
+        self.store = store
+        self.schemas = schemas
+
+    def handle(self, request: Request) -> Response:
+        route = request.route
+        method = request.method
+        if route.subresource == "eviction":
+            if method != "POST":
+                raise errors.method_not_allowed(method)
+            return self.evict(request)
+        if route.subresource == "scale" and method in ("GET", "PUT", "PATCH"):
+            return self.scale(request)
+        if route.name is None:
+            if method == "GET":
+                return self.list(request)
+            if method == "POST":
+                return self.create(request)
+            if method == "DELETE":
+                return self.delete_collection(request)
+            raise errors.method_not_allowed(method)
+        if method == "GET":
+            return 200, self._existing(route).raw
+        if method in ("PUT", "PATCH"):
+            return self.write(request)
+        if method == "DELETE":
+            return self.delete(request)
+        raise errors.method_not_allowed(method)
+
+    # ---- reads --------------------------------------------------------------------------------------------------
+    def _existing(self, route: Route):
+        entry = self.store.read(route.resource, route.namespace, route.name)
+        if entry is None:
+            raise errors.not_found(route.resource.plural, route.resource.group, route.name)
+        return entry
+
+    def list(self, request: Request) -> Response:
+        route, query = request.route, request.query
+        if query.get("watch") in ("true", "1"):
+            raise errors.ApiError(405, "MethodNotAllowed", "watch is not supported by the sandbox API server")
+        predicate = combine(label_selector(query.get("labelSelector")),
+                            field_selector(query.get("fieldSelector"), route.resource.kind))
+        try:
+            limit = int(query.get("limit") or 0)
+        except ValueError:
+            raise errors.bad_request(f"limit must be an integer: {query.get('limit')!r}") from None
+        page = self.store.page(route.resource, route.namespace, predicate, max(limit, 0) or None,
+                               query.get("continue") or None)
+        metadata: dict[str, Any] = {"resourceVersion": page.resource_version}
+        if page.continue_token:
+            metadata["continue"] = page.continue_token
+        if page.remaining is not None:
+            metadata["remainingItemCount"] = page.remaining
+        head = dumps({"apiVersion": route.resource.api_version, "kind": route.resource.list_kind,
+                      "metadata": metadata})
+        return 200, head[:-1] + b',"items":[' + b",".join(page.raws) + b"]}"
+
+    # ---- writes -------------------------------------------------------------------------------------------------
+    def _admit(self, resource: ResourceType, obj: dict, strict: bool) -> dict:
+        if resource.custom:
+            return self.schemas.admit(resource, obj, strict)
+        objects.validate_builtin(resource, obj)
+        return obj
+
+    def create(self, request: Request) -> Response:
+        route = request.route
+        obj = objects.check_identity(route.resource, request.body, route.namespace, None)
+        obj = objects.prepare_create(obj)
+        obj = self._admit(route.resource, obj, request.strict)
+        with self.store.lock:
+            if route.resource.namespaced and self.store.read(NAMESPACES, None, route.namespace) is None:
+                raise errors.not_found("namespaces", "", route.namespace)
+            if request.dry_run:
+                if self.store.read(route.resource, route.namespace, obj["metadata"]["name"]) is not None:
+                    raise errors.already_exists(route.resource.plural, route.resource.group,
+                                                obj["metadata"]["name"])
+                return 201, dumps(obj)
+            return 201, self.store.create(route.resource, obj).raw
+
+    def write(self, request: Request) -> Response:
+        """PUT or PATCH of an object or its status."""
+        route = request.route
+        resource = route.resource
+        with self.store.lock:
+            entry = self._existing(route)
+            stored = entry.copy()
+            if request.method == "PUT":
+                new = objects.check_identity(resource, request.body, route.namespace, route.name)
+                sent_version = new["metadata"].get("resourceVersion")
+                if resource.custom and not sent_version and route.subresource is None:
+                    raise errors.invalid(resource.kind, resource.group, route.name, [(
+                        "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")])
+            else:
+                new = patches.apply(request.content_type, stored, request.body, resource.custom)
+                if not isinstance(new, dict):
+                    raise errors.bad_request("the patch did not produce an object")
+                sent_version = (new.get("metadata") or {}).get("resourceVersion")
+                objects.check_identity(resource, new, route.namespace, route.name)
+            objects.check_resource_version(resource, entry.obj, sent_version)
+            merged = objects.merge_update(resource, entry.obj, new, route.subresource)
+            merged = self._admit(resource, merged, request.strict)
+            if merged == entry.obj or request.dry_run:
+                return 200, dumps(merged) if request.dry_run else entry.raw
+            return 200, self.store.replace(resource, merged).raw
+
+    def scale(self, request: Request) -> Response:
+        route = request.route
+        with self.store.lock:
+            entry = self._existing(route)
+            if request.method == "GET":
+                return 200, dumps(objects.scale_of(entry.obj))
+            current = objects.scale_of(entry.obj)
+            if request.method == "PUT":
+                new_scale = request.body
+                if not isinstance(new_scale, dict):
+                    raise errors.bad_request("the body must be an autoscaling/v1 Scale object")
+            else:
+                new_scale = patches.apply(request.content_type, current, request.body, custom=False)
+            objects.check_resource_version(route.resource, entry.obj,
+                                           ((new_scale.get("metadata") or {}).get("resourceVersion")
+                                            if isinstance(new_scale, dict) else None))
+            updated = objects.apply_scale(entry.obj, new_scale)
+            merged = objects.merge_update(route.resource, entry.obj, updated, None)
+            if merged != entry.obj and not request.dry_run:
+                entry = self.store.replace(route.resource, merged)
+                return 200, dumps(objects.scale_of(entry.obj))
+            return 200, dumps(objects.scale_of(merged))
+
+    def delete(self, request: Request) -> Response:
+        route = request.route
+        with self.store.lock:
+            entry = self._existing(route)
+            options = request.body if isinstance(request.body, dict) else {}
+            preconditions = options.get("preconditions") or {}
+            objects.check_resource_version(route.resource, entry.obj, preconditions.get("resourceVersion"))
+            if preconditions.get("uid") and preconditions["uid"] != entry.obj["metadata"].get("uid"):
+                raise errors.conflict(route.resource.plural, route.resource.group, route.name)
+            if not request.dry_run:
+                self.store.remove(route.resource, route.namespace, route.name)
+                if route.resource is NAMESPACES:
+                    self._delete_namespace_contents(route.name)
+        if route.resource.returns_deleted_object:
+            return 200, entry.raw
+        return 200, dumps(objects.success_status(route.resource, entry.obj))
+
+    def _delete_namespace_contents(self, namespace: str) -> None:
+        for resource in RESOURCES:
+            if resource.namespaced:
+                for raw in self.store.page(resource, namespace, None, None, None).raws:
+                    self.store.remove(resource, namespace, json.loads(raw)["metadata"]["name"])
+
+    def delete_collection(self, request: Request) -> Response:
+        route, query = request.route, request.query
+        predicate = combine(label_selector(query.get("labelSelector")),
+                            field_selector(query.get("fieldSelector"), route.resource.kind))
+        with self.store.lock:
+            page = self.store.page(route.resource, route.namespace, predicate, None, None)
+            if not request.dry_run:
+                for raw in page.raws:
+                    metadata = json.loads(raw)["metadata"]
+                    self.store.remove(route.resource, metadata.get("namespace"), metadata["name"])
+        return 200, dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                           "details": {"kind": route.resource.plural, "group": route.resource.group}})
+
+    # ---- eviction -----------------------------------------------------------------------------------------------
+    def evict(self, request: Request) -> Response:
+        route = request.route
+        body = request.body
+        if not isinstance(body, dict) or body.get("kind") != "Eviction":
+            raise errors.bad_request("the body must be a policy/v1 Eviction")
+        body_name = (body.get("metadata") or {}).get("name")
+        if body_name and body_name != route.name:
+            raise errors.bad_request(f"name in URL does not match name in Eviction object ({body_name})")
+        with self.store.lock:
+            pod = self._existing(route).obj
+            pdbs = [json.loads(raw) for raw in self.store.page(PDBS, route.namespace, None, None, None).raws]
+            if pdbs:
+                namespace_pods = [json.loads(raw) for raw in
+                                  self.store.page(PODS, route.namespace, None, None, None).raws]
+                check_eviction(pod, pdbs, namespace_pods)
+            if not request.dry_run:
+                self.store.remove(PODS, route.namespace, route.name)
+        return 201, dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})

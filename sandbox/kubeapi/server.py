@@ -1,0 +1,174 @@
+"""`FakeKubeApi`: the HTTP shell (a ThreadingHTTPServer on 127.0.0.1) around authentication, faults, RBAC and the
+verb handlers, recording every request."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sandbox.kubeapi import errors, routing
+from sandbox.kubeapi.auth import AccessKey, Authenticator, Identity, default_access_keys
+from sandbox.kubeapi.faults import Fault, FaultInjector
+from sandbox.kubeapi.handlers import Handlers, Request
+from sandbox.kubeapi.rbac import forbidden, is_allowed, load_policy_file
+from sandbox.kubeapi.schemas import SchemaRegistry
+from sandbox.kubeapi.store import Store, dumps
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, str]
+    user: str | None
+    status: int
+    content_type: str = field(default="", compare=False)
+
+
+class FakeKubeApi:
+    """A Kubernetes API server on loopback for tests and the demo; see sandbox/kubeapi/__init__.py."""
+
+    def __init__(self, cluster_name: str = "openfaas", region: str = "us-east-1", rbac_file: Path | None = None,
+                 crd_dir: Path | None = None, access_keys: dict[str, AccessKey] | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
+        self.cluster_name = cluster_name
+        self.region = region
+        self.schemas = SchemaRegistry(Path(crd_dir) if crd_dir else None)
+        self.store = Store(validate=self.schemas.validate_in_place)
+        self.faults = FaultInjector()
+        self.authenticator = Authenticator(cluster_name, access_keys or default_access_keys())
+        self.bindings = load_policy_file(Path(rbac_file) if rbac_file else None)
+        self.handlers = Handlers(self.store, self.schemas)
+        self._records: list[RequestRecord] = []
+        self._records_lock = threading.Lock()
+        self._address = (host, port)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------------
+    def start(self) -> "FakeKubeApi":
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer(self._address, _HttpHandler)
+        server.daemon_threads = True
+        server.api = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="fake-kube-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "FakeKubeApi":
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeKubeApi is not started; call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # ---- request log --------------------------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._records_lock:
+            return list(self._records)
+
+    def reset_requests(self) -> None:
+        with self._records_lock:
+            self._records.clear()
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._records_lock:
+            self._records.append(record)
+
+    # ---- dispatch -----------------------------------------------------------------------------------------------
+    def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes
+                 ) -> tuple[int, dict[str, str], bytes]:
+        """One HTTP exchange: authenticate, inject faults, route, authorize, handle; Status JSON on errors."""
+        parts = urlsplit(target)
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        content_type = headers.get("content-type", "")
+        identity: Identity | None = None
+        extra_headers: dict[str, str] = {}
+        try:
+            identity = self.authenticator.authenticate(headers.get("authorization"))
+            if identity is None:
+                raise errors.unauthorized()
+            self._apply_fault(method, parts.path)
+            status, payload = self._serve(identity, method, parts.path, query, content_type, body)
+        except errors.ApiError as error:
+            status, payload, extra_headers = error.code, dumps(error.status()), error.headers
+        self._record(RequestRecord(method, parts.path, query, identity.user if identity else None, status,
+                                   content_type))
+        return status, {"Content-Type": "application/json", **extra_headers}, payload
+
+    def _apply_fault(self, method: str, path: str) -> None:
+        fault: Fault | None = self.faults.take(method, path)
+        if fault is None:
+            return
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.status and fault.status >= 400:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            details = {"retryAfterSeconds": fault.retry_after} if fault.retry_after is not None else None
+            raise errors.ApiError(fault.status, fault.reason, fault.text, details, headers)
+
+    def _serve(self, identity: Identity, method: str, path: str, query: dict[str, str], content_type: str,
+               body: bytes) -> tuple[int, bytes]:
+        if method == "GET":
+            document = routing.discovery(path)
+            if document is not None:
+                return 200, dumps(document)
+        route = routing.parse(path)
+        if route is None:
+            raise routing.not_found(path)
+        attributes = route.attributes(method, query)
+        if not is_allowed(self.bindings, identity, attributes):
+            raise forbidden(identity, attributes)
+        parsed = None
+        if body:
+            try:
+                parsed = json.loads(body)
+            except ValueError as error:
+                raise errors.bad_request(f"the request body is not valid JSON: {error}") from None
+        return self.handlers.handle(Request(method, route, query, content_type, parsed))
+
+
+class _HttpHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "costguard-sandbox-kube-apiserver"
+
+    def _respond(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        status, response_headers, payload = self.server.api.dispatch(  # type: ignore[attr-defined]
+            self.command, self.path, headers, body)
+        self.send_response(status)
+        for key, value in response_headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _respond
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+        pass
