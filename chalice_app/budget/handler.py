@@ -24,9 +24,9 @@ from chalice_app.slack.notifier import notifier_from_settings
 _FROM_SETTINGS = object()
 
 
-def run(settings: Settings, now: datetime, session: boto3.session.Session | None = None, api=None,
-        notifier=_FROM_SETTINGS, prices=None) -> dict:
-    """One reconcile. `api`, `notifier` and `prices` may be given (tests, sandbox); by default they come from
+def run(settings: Settings, now: datetime, session: boto3.session.Session | None = None,
+        cluster: BudgetCluster | None = None, notifier=_FROM_SETTINGS, prices=None) -> dict:
+    """One reconcile. `cluster`, `notifier` and `prices` may be given (tests, sandbox); by default they come from
     the settings."""
     session = session or boto3.session.Session()
     ledger = Ledger(settings.table_name, session)
@@ -34,7 +34,7 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
         notifier = notifier_from_settings(settings)
     try:
         document = load_document(settings, session)
-        cluster = BudgetCluster(api or api_client(settings, session))
+        cluster = cluster or BudgetCluster(api_client(settings, session))
         plan = gather_plan(settings, document, now, cluster, session, ledger, prices)
     except (BudgetDocumentError, PriceUnavailable) as problem:
         report_problem(str(problem), now, ledger, notifier)

@@ -74,16 +74,8 @@ def cluster():
 
 
 def run(session, kube, notifier, source=None, settings=SETTINGS, now=NOW):
-    from chalice_app.budget import service
-
-    original = service.BudgetCluster
-    service_cluster = lambda api: kube  # noqa: E731 - the handler builds its adapter from `api`
-    handler.BudgetCluster = service_cluster
-    try:
-        return handler.run(settings, now, session=session, api=object(), notifier=notifier,
-                           prices=source or prices(session))
-    finally:
-        handler.BudgetCluster = original
+    return handler.run(settings, now, session=session, cluster=kube, notifier=notifier,
+                       prices=source or prices(session))
 
 
 def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):
