@@ -1,4 +1,130 @@
-"""`costguard budget ...` commands."""
-import typer
+"""`costguard budget ...`: see what the budget would do (`plan`), check a document (`validate`), print the default
+(`template`). None of them changes the cluster, the ledger or SSM."""
+from __future__ import annotations
 
-app = typer.Typer(help="budget", no_args_is_help=True)
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import boto3
+import typer
+from dateutil.parser import isoparse
+from rich.console import Console
+from rich.table import Table
+
+from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.document import TEMPLATE_PATH, BudgetDocument, BudgetDocumentError, parse_budget
+from chalice_app.budget.ledger import Ledger
+from chalice_app.budget.planner import BudgetPlan
+from chalice_app.budget.service import gather_plan, load_document
+from chalice_app.cli.common import cli_settings, one_line_errors
+from chalice_app.kube.client import api_client
+
+app = typer.Typer(help="Budgeted NodePool limits: plan, validate, template.", no_args_is_help=True)
+StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
+
+
+class ReadOnlyLedger(Ledger):
+    """The ledger as `plan` needs it: reads spend and cached prices, writes nothing."""
+
+    def cache_prices(self, *args, **kwargs) -> None:
+        return None
+
+
+def plan_rows(plan: BudgetPlan) -> list[dict]:
+    """One row per budgeted NodePool: what was spent, what the limits are and would be, and why."""
+    rows = []
+    for pool in plan.pools:
+        decision = pool.decision
+        rows.append({
+            "nodepool": pool.pool,
+            "spent": round(pool.spent, 2),
+            "budget": round(pool.budget, 2),
+            "remaining": round(decision.remaining, 2) if decision else round(max(0.0, pool.budget - pool.spent), 2),
+            "usd_per_vcpu_hour": round(decision.pricing.per_vcpu_hour, 5) if decision else None,
+            "current_cpu": decision.current.cpu if decision else None,
+            "proposed_cpu": decision.proposed.cpu if decision else None,
+            "proposed_limits": decision.proposed.as_spec() if decision else None,
+            "change": bool(decision and decision.change),
+            "running_cpu": pool.meter.usage_cpu,
+            "why": pool.problem or "; ".join(decision.reasons),
+        })
+    return rows
+
+
+def _read_document(budget: Optional[Path], from_ssm: bool, settings, session) -> BudgetDocument:
+    if budget and from_ssm:
+        raise BudgetDocumentError("give either --budget FILE or --from-ssm, not both")
+    if budget:
+        if not budget.exists():
+            raise BudgetDocumentError(f"{budget}: no such file")
+        return parse_budget(budget.read_text(), source=str(budget))
+    return load_document(settings, session)
+
+
+def _parse_time(at: Optional[str]) -> datetime:
+    if not at:
+        return datetime.now(timezone.utc)
+    try:
+        moment = isoparse(at)
+    except ValueError:
+        raise BudgetDocumentError(f"--at {at!r}: expected an ISO 8601 time such as 2026-11-24T18:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@app.command("plan")
+@one_line_errors
+def plan(budget: Optional[Path] = typer.Option(None, "--budget", help="a budget document (JSON file)"),
+         from_ssm: bool = typer.Option(False, "--from-ssm", help="the stage's document in SSM (the default)"),
+         at: Optional[str] = typer.Option(None, "--at", help="plan as of this time (ISO 8601; default now)"),
+         as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+         stage: Optional[str] = StageOption) -> None:
+    """Per NodePool: spent, remaining, price per vCPU-hour, current and proposed limits and why. Changes nothing."""
+    settings = cli_settings(stage)
+    session = boto3.session.Session()
+    document = _read_document(budget, from_ssm, settings, session)
+    moment = _parse_time(at)
+    result = gather_plan(settings, document, moment, BudgetCluster(api_client(settings, session)), session,
+                         ReadOnlyLedger(settings.table_name, session))
+    rows = plan_rows(result)
+    if as_json:
+        typer.echo(json.dumps({"period": result.period, "mode": result.mode, "at": moment.isoformat(),
+                               "nodepools": rows, "unbudgeted": list(result.unbudgeted),
+                               "absent": list(result.absent)}, indent=2))
+        return
+    print_plan(result, rows, Console())
+
+
+def print_plan(result: BudgetPlan, rows: list[dict], console: Console) -> None:
+    table = Table(title=f"budget {result.period} ({result.mode}) as of {result.now.isoformat(timespec='minutes')}")
+    for column in ("nodepool", "spent / budget USD", "remaining", "USD/vCPU-h", "cpu limit now", "proposed", "why"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        price = "-" if row["usd_per_vcpu_hour"] is None else f"{row['usd_per_vcpu_hour']:.4g}"
+        proposed = "-" if row["proposed_cpu"] is None else f"{row['proposed_cpu']:g}" + ("" if row["change"] else " (=)")
+        current = "none" if row["current_cpu"] is None else f"{row['current_cpu']:g}"
+        table.add_row(row["nodepool"], f"{row['spent']:.2f} / {row['budget']:.2f}", f"{row['remaining']:.2f}", price,
+                      current, proposed, row["why"])
+    console.print(table)
+    if result.unbudgeted:
+        console.print(f"not in the budget, left alone: {', '.join(result.unbudgeted)}")
+    if result.absent:
+        console.print(f"in the budget but not in the cluster: {', '.join(result.absent)}")
+
+
+@app.command("validate")
+@one_line_errors
+def validate(path: Path = typer.Argument(..., help="a budget document (JSON file)")) -> None:
+    """Check a budget document; print what is wrong, or a one-line summary."""
+    if not path.exists():
+        raise BudgetDocumentError(f"{path}: no such file")
+    document = parse_budget(path.read_text(), source=str(path))
+    pools = ", ".join(f"{name} {document.pool_amount(name):.2f}" for name in sorted(document.nodepools))
+    typer.echo(f"{path}: valid — {document.period} {document.amount:.2f} {document.currency}, {document.mode}; {pools}")
+
+
+@app.command("template")
+def template() -> None:
+    """Print the default budget document (what `costguard bootstrap` stores when SSM has none)."""
+    typer.echo(TEMPLATE_PATH.read_text().rstrip())
