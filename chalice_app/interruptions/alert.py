@@ -210,27 +210,35 @@ def summary_context(correlation: Correlation, counts: BatchCounts, cluster: str)
     return ContextBlock(elements=[MarkdownTextObject(text=fit_words(parts, MAX_SECTION_TEXT, "counts"))])
 
 
+Owned = tuple[dict, frozenset]  # a block and the event ids of the notices it reports
+
+
 def batch_blocks(correlation: Correlation, now: datetime, cluster: str, counts: BatchCounts = BatchCounts(),
-                 outcomes: Sequence[ActionOutcome] = ()) -> list[dict]:
-    """Every block of the batch's alert, in order; may exceed 50 (split_blocks cuts it into messages)."""
-    blocks: list = [HeaderBlock(text=PlainTextObject(text=header_text(correlation))),
-                    summary_context(correlation, counts, cluster)]
+                 outcomes: Sequence[ActionOutcome] = ()) -> list[Owned]:
+    """Every block of the batch's alert, in order, each with the event ids it reports (none for summaries).
+
+    May exceed 50 blocks; chunking cuts it into messages and knows from the ids which notices each one carries.
+    """
+    none: frozenset = frozenset()
+    blocks: list[tuple[object, frozenset]] = [(HeaderBlock(text=PlainTextObject(text=header_text(correlation))), none),
+                                              (summary_context(correlation, counts, cluster), none)]
     groups = group_impacts(correlation.impacts)
     shares = detail_budget([len(members) for _, _, members in groups])
     for (kind, pool, members), shown in zip(groups, shares):
+        ids = frozenset(impact.notice.event_id for impact in members)
         deadlines = [impact.notice.deadline for impact in members if impact.notice.deadline]
         title = f"*{KIND_TITLES[kind]}* · NodePool *{pool}* · {len(members)} node{'s' if len(members) != 1 else ''}"
         if deadlines:
             title += f" · first deadline {date_token(min(deadlines))}"
-        blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=title))]
-        blocks += [node_section(impact, correlation.risks, now) for impact in members[:shown]]
+        blocks += [(DividerBlock(), ids), (SectionBlock(text=MarkdownTextObject(text=title)), ids)]
+        blocks += [(node_section(impact, correlation.risks, now), ids) for impact in members[:shown]]
         if len(members) > shown:
-            blocks.append(tail_section(members[shown:]))
+            blocks.append((tail_section(members[shown:]), ids))
     for optional in (functions_section(correlation.risks), actions_section(outcomes)):
         if optional is not None:
-            blocks += [DividerBlock(), optional]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=COLD_START_HINT)]))
-    return [block.to_dict() for block in blocks]
+            blocks += [(DividerBlock(), none), (optional, none)]
+    blocks.append((ContextBlock(elements=[MarkdownTextObject(text=COLD_START_HINT)]), none))
+    return [(block.to_dict(), ids) for block, ids in blocks]
 
 
 def fallback_text(correlation: Correlation) -> str:

@@ -1,7 +1,102 @@
-"""Lambda entry for interruptions: placeholder until the feature lands (raises, so nothing pretends to work)."""
-from chalice_app.observability import instrumented
+"""Lambda entry for interruption messages: build the adapters, run the batch, report, settle with SQS."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import partial
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalice_app import config
+from chalice_app.interruptions import actions as action_plan
+from chalice_app.interruptions.batch import BatchPorts, BatchResult, process_batch
+from chalice_app.interruptions.cluster import pods_on_node, read_snapshot
+from chalice_app.interruptions.kube_actions import apply_action
+from chalice_app.interruptions.ledger import NoticeLedger
+from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages
+from chalice_app.kube.client import api_client
+from chalice_app.observability import instrumented, logger, metrics
+from chalice_app.slack.message import SlackMessage
+from chalice_app.slack.notifier import notifier_from_settings
+
+
+class _Lazy:
+    """Build an adapter on first use: a batch of ignored events never reads SSM nor opens the cluster."""
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._value = None
+        self._built = False
+
+    def __call__(self):
+        if not self._built:
+            self._value, self._built = self._factory(), True
+        return self._value
+
+
+def _sender(notifier: _Lazy):
+    def send(message: SlackMessage):
+        target = notifier()
+        if target is None:  # Slack is off for this stage: the log is the alert
+            logger.warning("interruption alert (Slack not configured)", extra={"text": message.text})
+            return None
+        return target.send(message)
+    return send
+
+
+def _actor(settings: config.Settings, api: _Lazy):
+    def act(action: action_plan.NodeAction) -> action_plan.ActionOutcome:
+        if settings.dry_run:
+            pods = pods_on_node(api(), action.node) if action.action is action_plan.Action.CORDON_AND_DRAIN else []
+            outcome = action_plan.dry_run_outcome(action, pods)
+            logger.info("dry run: would act on node", extra={"node": action.node, "action": action.action.value,
+                                                             "would_evict": list(outcome.evicted)})
+            return outcome
+        return apply_action(api(), action)
+    return act
+
+
+def build_ports(settings: config.Settings, context=None) -> BatchPorts:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    ledger = NoticeLedger(settings.table_name, client=boto3.client("dynamodb", region_name=settings.region),
+                          remaining_ms=remaining)
+    api = _Lazy(lambda: api_client(settings))
+    notifier = _Lazy(lambda: notifier_from_settings(settings))
+    return BatchPorts(
+        claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
+        read_cluster=lambda: read_snapshot(api(), settings.function_namespaces),
+        act=_actor(settings, api),
+        plan_actions=partial(action_plan.plan_actions, per_pool=settings.interruption_actions,
+                             default=settings.default_interruption_action),
+        send=_sender(notifier), clock=lambda: datetime.now(timezone.utc), cluster_name=settings.cluster_name)
+
+
+def report(result: BatchResult) -> None:
+    for message_id, why in result.decoded.malformed:
+        logger.error("malformed interruption message", extra={"message_id": message_id, "problem": why})
+    for message_id, why in result.decoded.ignored:
+        logger.debug("ignored event", extra={"message_id": message_id, "reason": why})
+    for message_id, notice in result.decoded.foreign:
+        logger.info("event from another account or region", extra={
+            "message_id": message_id, "account": notice.account, "region": notice.region})
+    for name, value in sorted(result.counts.items()):
+        metrics.add_metric(name=f"Interruptions.{name}", unit=MetricUnit.Count, value=value)
+    logger.info("interruption batch done", extra={
+        "counts": dict(result.counts), "failed": len(result.failed), "kube_requests": result.kube_requests,
+        "actions": [outcome.node for outcome in result.outcomes], "errors": result.errors})
+
+
+def run(event: dict, context, settings: config.Settings, ports: BatchPorts, sqs=None) -> dict:
+    records = event.get("Records") or []
+    result = process_batch(records, settings.region, ports)
+    report(result)
+    if result.failed:
+        delete_messages(sqs or boto3.client("sqs", region_name=settings.region), records, result.succeeded)
+        raise BatchItemsFailed(result.failed, result.errors)
+    return {"messages": len(records), "alerts_sent": result.counts.get("alerts_sent", 0)}
 
 
 @instrumented()
 def handle(event: dict, context) -> dict:
-    raise NotImplementedError("interruptions handler is not built yet")
+    settings = config.settings()
+    return run(event, context, settings, build_ports(settings, context))

@@ -1,0 +1,141 @@
+"""One SQS batch, start to finish: decode → claim → read cluster once → correlate → act → alert → settle.
+
+The I/O steps come in through `BatchPorts` (plain callables), so the whole flow runs in tests with fakes and in
+the Lambda with the real adapters. What a message's fate is:
+  malformed / ignored / other account or region / already alerted / instance not in cluster → succeeded;
+  claimed by another invocation, or its Slack message not accepted → failed (SQS redelivers it, DLQ after 5).
+A failure to read the cluster or the idempotency table fails the whole batch (raised), after releasing claims.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Sequence
+
+from chalice_app.interruptions.actions import ActionOutcome, NodeAction
+from chalice_app.interruptions.alert import BatchCounts
+from chalice_app.interruptions.chunking import plan_messages
+from chalice_app.interruptions.cluster import ClusterSnapshot
+from chalice_app.interruptions.correlation import correlate
+from chalice_app.interruptions.ledger import Claim
+from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice
+from chalice_app.interruptions.parsing import parse_text
+from chalice_app.slack.message import SlackMessage
+
+
+@dataclass
+class Decoded:
+    notices: list[tuple[str, Notice]] = field(default_factory=list)  # (SQS message id, notice)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (message id, reason)
+    malformed: list[tuple[str, str]] = field(default_factory=list)
+    foreign: list[tuple[str, Notice]] = field(default_factory=list)
+
+
+def account_of_queue(event_source_arn: str | None) -> str | None:
+    """arn:aws:sqs:<region>:<account>:<queue> → account: events from elsewhere are not this cluster's."""
+    parts = (event_source_arn or "").split(":")
+    return parts[4] if len(parts) == 6 and parts[2] == "sqs" else None
+
+
+def decode_records(records: Sequence[dict], region: str) -> Decoded:
+    decoded = Decoded()
+    for index, record in enumerate(records):
+        message_id = record.get("messageId") or f"(record {index} without messageId)"
+        try:
+            outcome = parse_text(record.get("body"))
+        except MalformedEvent as error:
+            decoded.malformed.append((message_id, str(error)))
+            continue
+        if isinstance(outcome, Ignored):
+            decoded.ignored.append((message_id, outcome.reason))
+            continue
+        account = account_of_queue(record.get("eventSourceARN"))
+        if outcome.region != region or (account is not None and outcome.account != account):
+            decoded.foreign.append((message_id, outcome))
+        else:
+            decoded.notices.append((message_id, outcome))
+    return decoded
+
+
+@dataclass
+class BatchPorts:
+    claim_all: Callable[[list[Notice]], list[Claim]]
+    done_all: Callable[[list[Notice]], None]
+    release_all: Callable[[list[Notice], Exception], None]
+    read_cluster: Callable[[], ClusterSnapshot]
+    act: Callable[[NodeAction], ActionOutcome]  # real or dry-run
+    plan_actions: Callable[[tuple], tuple[NodeAction, ...]]
+    send: Callable[[SlackMessage], object]  # raises when Slack does not accept the message
+    clock: Callable[[], datetime]
+    cluster_name: str
+
+
+@dataclass
+class BatchResult:
+    succeeded: list[str]
+    failed: list[str]
+    decoded: Decoded
+    counts: Counter = field(default_factory=Counter)
+    messages: list[SlackMessage] = field(default_factory=list)  # accepted by Slack
+    outcomes: tuple[ActionOutcome, ...] = ()
+    kube_requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> BatchResult:
+    decoded = decode_records(records, region)
+    by_event: dict[str, Notice] = {}
+    messages_of: dict[str, list[str]] = {}
+    for message_id, notice in decoded.notices:
+        by_event.setdefault(notice.event_id, notice)  # the same event twice in one batch: one alert
+        messages_of.setdefault(notice.event_id, []).append(message_id)
+    unique = list(by_event.values())
+    counts = Counter({"ignored": len(decoded.ignored), "malformed": len(decoded.malformed),
+                      "foreign": len(decoded.foreign)})
+    counts.update(f"kind.{notice.kind.value}" for notice in unique)
+
+    claims = ports.claim_all(unique)
+    new = [notice for notice, claim in zip(unique, claims) if claim is Claim.NEW]
+    busy = [notice for notice, claim in zip(unique, claims) if claim is Claim.BUSY]
+    counts["already_alerted"] = sum(claim is Claim.DONE for claim in claims)
+    counts["busy"] = len(busy)
+    failed_events = {notice.event_id for notice in busy}
+    result = BatchResult(succeeded=[], failed=[], decoded=decoded, counts=counts)
+
+    if new:
+        try:
+            snapshot = ports.read_cluster()
+        except Exception as error:
+            ports.release_all(new, error)
+            raise
+        result.kube_requests = snapshot.requests
+        correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods)
+        counts["not_in_cluster"] = len(correlation.not_in_cluster)
+        result.outcomes = tuple(ports.act(action) for action in ports.plan_actions(correlation.impacts))
+        batch_counts = BatchCounts(ignored=len(decoded.ignored), malformed=len(decoded.malformed),
+                                   foreign=len(decoded.foreign))
+        planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts, result.outcomes)
+        undelivered: set[str] = set()
+        for index, (message, event_ids) in enumerate(planned):
+            try:
+                ports.send(message)
+                result.messages.append(message)
+            except Exception as error:  # noqa: BLE001 - every later part is undelivered too; reported below
+                result.errors.append(f"Slack: {error}")
+                for _, later_ids in planned[index:]:
+                    undelivered |= later_ids
+                break
+        counts["alerts_sent"] = len(result.messages)
+        settled = [notice for notice in new if notice.event_id not in undelivered]
+        unsent = [notice for notice in new if notice.event_id in undelivered]
+        ports.done_all(settled)
+        if unsent:
+            ports.release_all(unsent, RuntimeError(result.errors[-1]))
+        failed_events |= undelivered
+
+    for event_id, message_ids in messages_of.items():
+        (result.failed if event_id in failed_events else result.succeeded).extend(message_ids)
+    result.succeeded += [mid for mid, _ in decoded.ignored + decoded.malformed]
+    result.succeeded += [mid for mid, _ in decoded.foreign]
+    return result
