@@ -1,1 +1,170 @@
-"""Loopback-only sandbox: fake AWS, fake Kubernetes API server, Slack receiver and the demo."""
+"""Loopback-only sandbox: fake AWS (moto), fake Kubernetes API, Slack receiver, a seeded cluster and its controllers.
+
+    with Sandbox(functions=20, nodes=6) as sb, sb.activate():
+        ...                       # the app's code now talks to sb.kube, sb.aws and sb.slack as costguard-app
+        sb.sim.scale_function("sleep", 5); sb.sim.settle()
+
+Nothing listens beyond 127.0.0.1; every port is picked by the OS. One Sandbox per process at a time (moto keeps
+its state process-wide).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+
+from chalice_app import naming
+from chalice_app.kube.auth import ClusterEndpoint, TokenCache, make_token
+from sandbox.aws import (
+    ADMIN_ACCESS_KEY,
+    APP_ACCESS_KEY,
+    REGION,
+    FakeAws,
+    create_eks_cluster,
+    create_stage_table,
+)
+from sandbox.cluster_sim import ClusterSim
+from sandbox.kubeapi import FakeKubeApi
+from sandbox.seed import DEFAULT_SEED, SeededCluster, build_objects, launch_machines, plan_cluster
+from sandbox.slack_receiver import SlackReceiver
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RBAC_FILE = PROJECT_ROOT / "policies" / "kubernetes-rbac.yaml"
+SHARED_CRDS = PROJECT_ROOT.parent / "shared" / "crds"
+CLUSTER_NAME = "openfaas"
+STAGE = "sandbox"
+WEBHOOK_NAME = "costguard-alerts"
+# Variables that would make the app's AWS calls leave the sandbox or sign as someone else.
+_AWS_VARIABLES_CLEARED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN")
+
+
+def crd_dir() -> Path | None:
+    return SHARED_CRDS if SHARED_CRDS.is_dir() else None
+
+
+def reset_app_caches() -> None:
+    """Forget what the app cached per container: settings, Kubernetes clients, SSM parameter values."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from chalice_app.config import settings
+    from chalice_app.kube import client
+
+    settings.cache_clear()
+    client.reset_cache()
+    parameters.clear_caches()
+
+
+class Sandbox:
+    def __init__(self, functions: int = 20, nodes: int = 6, seed: int = DEFAULT_SEED, stage: str = STAGE,
+                 now: datetime | None = None):
+        self.functions, self.nodes, self.seed, self.stage, self.now = functions, nodes, seed, stage, now
+        self.aws = FakeAws(REGION)
+        self.kube = FakeKubeApi(cluster_name=CLUSTER_NAME, region=REGION, rbac_file=RBAC_FILE, crd_dir=crd_dir())
+        self.slack = SlackReceiver()
+        self.cluster: SeededCluster | None = None
+        self.sim: ClusterSim | None = None
+        self.webhook_url = ""
+        self._stack = contextlib.ExitStack()
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> "Sandbox":
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self.aws)
+            stack.enter_context(self.kube)
+            stack.enter_context(self.slack)
+            self._provision_aws()
+            self._seed()
+            self._stack = stack.pop_all()  # everything started: keep it running until stop()
+        return self
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def table_name(self) -> str:
+        return naming.table(self.stage)
+
+    @property
+    def webhook_parameter(self) -> str:
+        return naming.slack_webhook_parameter(self.stage)
+
+    def _provision_aws(self) -> None:
+        session = self.aws.session(ADMIN_ACCESS_KEY)
+        create_stage_table(session.client("dynamodb"), self.table_name)
+        create_eks_cluster(session.client("eks"), CLUSTER_NAME)
+        self.webhook_url = self.slack.webhook_url(WEBHOOK_NAME)
+        session.client("ssm").put_parameter(Name=self.webhook_parameter, Value=self.webhook_url,
+                                            Type="SecureString", Overwrite=True)
+
+    def _seed(self) -> None:
+        ec2 = self.aws.client("ec2", ADMIN_ACCESS_KEY)
+        plan = plan_cluster(self.functions, self.nodes, self.seed, self.now, CLUSTER_NAME)
+        self.cluster = build_objects(plan, launch_machines(ec2, plan))
+        self.kube.store.put_many(self.cluster.objects)
+        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed)
+
+    # --- the app's view --------------------------------------------------------------------------------------
+    def app_environment(self, **overrides: str) -> dict[str, str]:
+        """The environment the app runs with against this sandbox (settings, AWS endpoint, app credentials)."""
+        environment = {
+            **self.aws.environment(APP_ACCESS_KEY),
+            "COSTGUARD_STAGE": self.stage,
+            "COSTGUARD_CLUSTER_NAME": CLUSTER_NAME,
+            "COSTGUARD_REGION": REGION,
+            "COSTGUARD_KUBE_ENDPOINT": self.kube.url,
+            "COSTGUARD_TABLE_NAME": self.table_name,
+            "COSTGUARD_SLACK_WEBHOOK_PARAMETER": self.webhook_parameter,
+            "COSTGUARD_PARAMETER_CACHE_SECONDS": "300",
+        }
+        environment.update(overrides)
+        return environment
+
+    @contextlib.contextmanager
+    def activate(self, **overrides: str) -> Iterator[dict[str, str]]:
+        """Apply `app_environment()` to os.environ (restored afterwards) and reset the app's caches."""
+        environment = self.app_environment(**overrides)
+        saved = {key: os.environ.get(key) for key in (*environment, *_AWS_VARIABLES_CLEARED)}
+        for key in _AWS_VARIABLES_CLEARED:
+            os.environ.pop(key, None)
+        os.environ.update(environment)
+        reset_app_caches()
+        try:
+            yield environment
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            reset_app_caches()
+
+    def _kube_client(self, access_key: str):
+        from chalice_app.kube.client import build_api_client
+
+        session = self.aws.session(access_key)
+        tokens = TokenCache(lambda: make_token(CLUSTER_NAME, session, REGION))
+        return build_api_client(ClusterEndpoint(self.kube.url, None), tokens)
+
+    def app_kube_client(self):
+        """A kubernetes ApiClient signed as the app (RBAC: policies/kubernetes-rbac.yaml)."""
+        return self._kube_client(APP_ACCESS_KEY)
+
+    def admin_kube_client(self):
+        """A kubernetes ApiClient signed as the sandbox admin (system:masters)."""
+        return self._kube_client(ADMIN_ACCESS_KEY)
+
+    def session(self, access_key: str = ADMIN_ACCESS_KEY) -> boto3.session.Session:
+        return self.aws.session(access_key)
+
+
+__all__ = ["Sandbox", "CLUSTER_NAME", "STAGE", "reset_app_caches"]

@@ -204,9 +204,12 @@ def node(name: str, instance_id: str, private_ip: str, shape: InstanceShape, zon
                             "lastTransitionTime": ready_since}],
             "addresses": [{"type": "InternalIP", "address": private_ip}, {"type": "InternalDNS", "address": name},
                           {"type": "Hostname", "address": name}],
-            "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "osImage": OS_IMAGE, "architecture": "amd64",
-                         "operatingSystem": "linux", "containerRuntimeVersion": "containerd://1.7.27",
-                         "kernelVersion": "6.1.155-176.282.amzn2023.x86_64"},
+            "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": KUBELET_VERSION, "osImage": OS_IMAGE,
+                         "architecture": "amd64", "operatingSystem": "linux",
+                         "containerRuntimeVersion": "containerd://1.7.27",
+                         "kernelVersion": "6.1.155-176.282.amzn2023.x86_64", "bootID": uid_for("boot", name),
+                         "machineID": uid_for("machine", name).replace("-", ""),
+                         "systemUUID": "ec2" + uid_for("system", name)[3:]},
         },
     }
 
@@ -243,7 +246,7 @@ def node_claim(name: str, node_name: str, instance_id: str, shape: InstanceShape
 
 @dataclass(frozen=True)
 class Workload:
-    """What a function (or a core component) runs: enough to build its Deployment, ReplicaSet and Pods."""
+    """What a function (or a core component) runs: enough to build its Deployment and Pods."""
 
     name: str
     namespace: str
@@ -260,24 +263,77 @@ class Workload:
         return hashlib.sha256(f"{self.namespace}/{self.name}/{self.image}".encode()).hexdigest()[:10]
 
     @property
-    def pod(work: Workload, suffix: str, node_name: str, host_ip: str, pod_ip: str, created: datetime) -> dict:
+    def replica_set(self) -> str:
+        return f"{self.name}-{self.template_hash}"
+
+    @property
+    def selector(self) -> dict:
+        key = "faas_function" if self.namespace == FUNCTION_NAMESPACE else "app"
+        return {key: self.name}
+
+
+def _pod_spec(work: Workload) -> dict:
+    spec: dict = {
+        "containers": [{"name": work.name, "image": work.image,
+                        "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}],
+                        "resources": {"requests": {"cpu": f"{work.cpu_m}m", "memory": f"{work.memory_mi}Mi"}}}],
+        "restartPolicy": "Always", "schedulerName": "default-scheduler", "serviceAccountName": "default",
+    }
+    if work.profile == "spot":
+        spot = spot_profile(datetime(1970, 1, 1))["spec"]
+        spec["tolerations"] = spot["tolerations"]
+        spec["affinity"] = spot["affinity"]
+    return spec
+
+
+def deployment(work: Workload, created: datetime) -> dict:
+    ready = work.replicas
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {**_meta("Deployment", work.name, created, work.namespace, dict(work.labels),
+                             dict(work.annotations)), "generation": 1},
+        "spec": {"replicas": work.replicas, "selector": {"matchLabels": dict(work.selector)},
+                 "template": {"metadata": {"labels": dict(work.selector), "annotations": dict(work.annotations)},
+                              "spec": _pod_spec(work)},
+                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}},
+        "status": {"observedGeneration": 1, "replicas": ready, "readyReplicas": ready, "availableReplicas": ready,
+                   "updatedReplicas": ready},
+    }
+
+
+def running_status(container: str, image: str, host_ip: str, pod_ip: str, at: str) -> dict:
+    """A pod's status once bound to a node and Ready."""
+    return {
+        "phase": "Running", "hostIP": host_ip, "podIP": pod_ip, "startTime": at, "qosClass": "Burstable",
+        "conditions": [{"type": kind, "status": "True", "lastTransitionTime": at}
+                       for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
+        "containerStatuses": [{"name": container, "image": image, "imageID": "", "ready": True,
+                               "started": True, "restartCount": 0, "state": {"running": {"startedAt": at}}}],
+    }
+
+
+def pending_status(at: str) -> dict:
+    """A pod's status while no node has room for it (Karpenter provisions for such pods)."""
+    return {"phase": "Pending", "qosClass": "Burstable",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                            "message": "no node has room; waiting for Karpenter", "lastTransitionTime": at}]}
+
+
+def pod(work: Workload, suffix: str, created: datetime, node_name: str | None = None, host_ip: str = "",
+        pod_ip: str = "") -> dict:
+    """A pod of `work`, Running on `node_name`, or Pending when no node is given."""
     name = f"{work.replica_set}-{suffix}"
     at = stamp(created)
     spec = _pod_spec(work)
-    spec["nodeName"] = node_name
+    if node_name:
+        spec["nodeName"] = node_name
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {**_meta("Pod", name, created, work.namespace,
                              {**work.selector, "pod-template-hash": work.template_hash}, dict(work.annotations)),
                      "ownerReferences": [owner("apps/v1", "ReplicaSet", work.replica_set, work.namespace)]},
         "spec": spec,
-        "status": {
-            "phase": "Running", "hostIP": host_ip, "podIP": pod_ip, "startTime": at, "qosClass": "Burstable",
-            "conditions": [{"type": kind, "status": "True", "lastTransitionTime": at}
-                           for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
-            "containerStatuses": [{"name": work.name, "image": work.image, "imageID": "", "ready": True,
-                                   "started": True, "restartCount": 0, "state": {"running": {"startedAt": at}}}],
-        },
+        "status": running_status(work.name, work.image, host_ip, pod_ip, at) if node_name else pending_status(at),
     }
 
 

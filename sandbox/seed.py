@@ -37,8 +37,11 @@ POOL_SHAPES = {
     "default": ("c6i.large", "m6i.large", "r6i.large", "c6i.xlarge"),
     "spot": ("c6a.large", "m6a.large", "m5.large", "c5.xlarge"),
 }
-# Shapes Karpenter may pick for new spot capacity, smallest first (the simulator's choice).
-SPOT_LAUNCH_SHAPES = ("c6a.large", "c5.xlarge", "c6a.2xlarge", "c6a.4xlarge")
+# Shapes Karpenter may launch for new capacity, per capacity type, smallest first (the simulator's choice).
+LAUNCH_SHAPES = {
+    "spot": ("c6a.large", "c5.xlarge", "c6a.2xlarge", "c6a.4xlarge"),
+    "on-demand": ("c6i.large", "c6i.xlarge"),
+}
 # The guide's example functions: (name, image, profile, replicas, cpu millicores, memory Mi)
 NAMED_FUNCTIONS = (
     ("sleep", "ghcr.io/openfaas/sleep:latest", "spot", 1, 500, 128),
@@ -236,7 +239,8 @@ def launch_machines(ec2, plan: ClusterPlan) -> list[Machine]:
         groups.setdefault((spec.pool, spec.shape.name, spec.zone), []).append(spec)
     machines: dict[int, Machine] = {}
     for (pool, shape, zone), specs in groups.items():
-        for spec, instance in zip(specs, launch_instances(ec2, shape, zone, len(specs), instance_tags(plan, pool))):
+        instances = launch_instances(ec2, shape, zone, len(specs), instance_tags(plan.cluster_name, pool))
+        for spec, instance in zip(specs, instances):
             machine = Machine(instance["InstanceId"], instance["PrivateIpAddress"], instance["PrivateDnsName"])
             machines[spec.index] = machine
             per_instance = {"Name": machine.private_dns}
@@ -246,8 +250,9 @@ def launch_machines(ec2, plan: ClusterPlan) -> list[Machine]:
     return [machines[spec.index] for spec in plan.nodes]
 
 
-def instance_tags(plan: ClusterPlan, pool: str | None) -> dict[str, str]:
-    tags = {f"kubernetes.io/cluster/{plan.cluster_name}": "owned", "eks:eks-cluster-name": plan.cluster_name}
+def instance_tags(cluster_name: str, pool: str | None) -> dict[str, str]:
+    """The tags EKS (node group) or Karpenter (NodePool) put on a node's instance, except per-node ones."""
+    tags = {f"kubernetes.io/cluster/{cluster_name}": "owned", "eks:eks-cluster-name": cluster_name}
     if pool is None:
         tags["eks:nodegroup-name"] = objects.NODEGROUP
     else:
@@ -292,8 +297,8 @@ def build_objects(plan: ClusterPlan, machines: list[Machine]) -> SeededCluster:
             machine, spec = machines[index], plan.nodes[index]
             pod_number += 1
             pod_ip = f"100.64.{pod_number // 250 % 256}.{pod_number % 250 + 2}"
-            result.append(objects.pod(work, suffix, machine.private_dns, machine.private_ip, pod_ip,
-                                      max(spec.created, created)))
+            result.append(objects.pod(work, suffix, max(spec.created, created), machine.private_dns,
+                                      machine.private_ip, pod_ip))
     return SeededCluster(
         cluster_name=plan.cluster_name,
         objects=result,

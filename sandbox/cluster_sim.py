@@ -1,0 +1,321 @@
+"""Tiny deterministic stand-ins for the cluster's controllers, run only when called (`settle()`), never in threads.
+
+- ReplicaSet controller: function Deployments' `spec.replicas` → pods created or deleted, status updated.
+- Scheduler: a pod goes to the Ready, schedulable Karpenter node it fits (taints tolerated, required node
+  affinity met, CPU and pod slots free) with the most free CPU; otherwise it stays Pending.
+- Karpenter: Pending pods get a new node from the first NodePool that can host them, sized for them and kept
+  within the pool's `limits.cpu`; the instance is launched in moto. `consolidate()` removes empty nodes.
+Only Deployments in the function namespace are reconciled; OpenFaaS' core stays where it was seeded.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from kubernetes.utils.quantity import parse_quantity
+
+from sandbox import objects
+from sandbox.aws import launch_instances, tag_instance
+from sandbox.objects import FUNCTION_NAMESPACE, Workload
+from sandbox.seed import DEFAULT_SEED, LAUNCH_SHAPES, SHAPES, ZONES, instance_tags, random_suffix
+
+POD_SLOTS_RESERVED = 3  # DaemonSet pods (aws-node, kube-proxy, ...) on every node
+MAX_ROUNDS = 20
+
+
+def cpu_m(value) -> int:
+    return int(parse_quantity(value) * 1000)
+
+
+def pod_cpu_m(pod: dict) -> int:
+    return sum(cpu_m(c.get("resources", {}).get("requests", {}).get("cpu", 0)) for c in pod["spec"]["containers"])
+
+
+def _tolerates(tolerations: list[dict], taint: dict) -> bool:
+    for toleration in tolerations:
+        if toleration.get("effect") not in (None, "", taint["effect"]):
+            continue
+        if toleration.get("operator") == "Exists" and toleration.get("key") in (None, "", taint["key"]):
+            return True
+        if toleration.get("key") == taint["key"] and toleration.get("value", "") == taint.get("value", ""):
+            return True
+    return False
+
+
+def _expression_holds(expression: dict, labels: dict) -> bool:
+    value = labels.get(expression["key"])
+    operator = expression["operator"]
+    if operator == "In":
+        return value in expression.get("values", [])
+    if operator == "NotIn":
+        return value not in expression.get("values", [])
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    raise ValueError(f"node affinity operator {operator!r} is not simulated")
+
+
+def admits(pod_spec: dict, labels: dict, taints: list[dict]) -> bool:
+    """Whether a node (or a NodePool's future node) with these labels and taints may run the pod."""
+    tolerations = pod_spec.get("tolerations", [])
+    if any(taint["effect"] in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint) for taint in taints):
+        return False
+    if any(labels.get(key) != value for key, value in pod_spec.get("nodeSelector", {}).items()):
+        return False
+    required = (pod_spec.get("affinity", {}).get("nodeAffinity", {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms"))
+    if not required:
+        return True
+    return any(all(_expression_holds(e, labels) for e in term.get("matchExpressions", [])) for term in required)
+
+
+@dataclass
+class NodeRoom:
+    name: str
+    labels: dict
+    taints: list[dict]
+    free_cpu_m: int
+    free_pods: int
+
+
+def node_rooms(nodes: list[dict], pods: list[dict]) -> dict[str, NodeRoom]:
+    """Free CPU and pod slots of the Karpenter nodes that accept new pods (Ready, not cordoned)."""
+    rooms = {}
+    for node in nodes:
+        labels = node["metadata"].get("labels", {})
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+        if "karpenter.sh/nodepool" not in labels or not ready or node["spec"].get("unschedulable"):
+            continue
+        allocatable = node["status"]["allocatable"]
+        rooms[node["metadata"]["name"]] = NodeRoom(node["metadata"]["name"], labels, node["spec"].get("taints", []),
+                                                   cpu_m(allocatable["cpu"]),
+                                                   int(allocatable["pods"]) - POD_SLOTS_RESERVED)
+    for pod in pods:
+        room = rooms.get(pod["spec"].get("nodeName", ""))
+        if room is not None:
+            room.free_cpu_m -= pod_cpu_m(pod)
+            room.free_pods -= 1
+    return rooms
+
+
+def best_node(pod: dict, rooms: dict[str, NodeRoom]) -> NodeRoom | None:
+    request = pod_cpu_m(pod)
+    fitting = [room for room in rooms.values() if room.free_pods > 0 and room.free_cpu_m >= request
+               and admits(pod["spec"], room.labels, room.taints)]
+    return max(fitting, key=lambda room: (room.free_cpu_m, room.name), default=None)
+
+
+def pool_for(pod: dict, pools: list[dict]) -> dict | None:
+    """The first NodePool (by weight, then name) whose nodes would admit the pod."""
+    for pool in sorted(pools, key=lambda p: (-p["spec"].get("weight", 0), p["metadata"]["name"])):
+        template = pool["spec"]["template"]
+        labels = {**template.get("metadata", {}).get("labels", {}), "karpenter.sh/nodepool": pool["metadata"]["name"]}
+        for requirement in template["spec"].get("requirements", []):
+            if requirement["operator"] == "In" and requirement.get("values"):
+                labels[requirement["key"]] = requirement["values"][0]
+        if admits(pod["spec"], labels, template["spec"].get("taints", [])):
+            return pool
+    return None
+
+
+def choose_shape(pool: dict, pending_cpu: list[int], used_cpu: int) -> str | None:
+    """The smallest launchable type that fits all pending pods, else the largest; None past `limits.cpu`."""
+    capacity_type = next((r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
+                          if r["key"] == "karpenter.sh/capacity-type"), "on-demand")
+    limit = pool["spec"].get("limits", {}).get("cpu")
+    allowed = [SHAPES[name] for name in LAUNCH_SHAPES[capacity_type]
+               if limit is None or used_cpu + SHAPES[name].vcpus * 1000 <= cpu_m(limit)]
+    if not allowed:
+        return None
+    for shape in allowed:
+        if shape.allocatable_cpu_m >= sum(pending_cpu) and shape.max_pods - POD_SLOTS_RESERVED >= len(pending_cpu):
+            return shape.name
+    largest = allowed[-1]
+    return largest.name if largest.allocatable_cpu_m >= min(pending_cpu) else None
+
+
+def deletion_order(pods: list[dict]) -> list[dict]:
+    """Which pods a ReplicaSet removes first when scaling down: unscheduled ones, then the newest."""
+    newest_first = sorted(pods, key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]),
+                          reverse=True)
+    return sorted(newest_first, key=lambda p: bool(p["spec"].get("nodeName")))
+
+
+def workload_of(deployment: dict) -> Workload:
+    meta, template = deployment["metadata"], deployment["spec"]["template"]
+    container = template["spec"]["containers"][0]
+    requests = container.get("resources", {}).get("requests", {})
+    return Workload(meta["name"], meta["namespace"], container["image"], cpu_m(requests.get("cpu", 0)),
+                    int(parse_quantity(requests.get("memory", "0")) // (1024 * 1024)),
+                    deployment["spec"].get("replicas", 1), meta.get("labels", {}), meta.get("annotations", {}),
+                    meta.get("annotations", {}).get("com.openfaas.profile"))
+
+
+@dataclass
+class SettleReport:
+    pods_created: list[str] = field(default_factory=list)
+    pods_deleted: list[str] = field(default_factory=list)
+    pods_pending: list[str] = field(default_factory=list)
+    nodes_added: list[str] = field(default_factory=list)
+
+
+class ClusterSim:
+    def __init__(self, store, ec2, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+        self.store = store
+        self.ec2 = ec2
+        self.cluster_name = cluster_name
+        self._rng = random.Random(seed + 1)
+        self._clock = clock
+        self._bound_pods = 0
+
+    # --- commands --------------------------------------------------------------------------------------------
+    def scale_function(self, name: str, replicas: int, namespace: str = FUNCTION_NAMESPACE) -> None:
+        """What load (or a person) does: set the function Deployment's replicas. `settle()` makes it so."""
+        if replicas < 0:
+            raise ValueError(f"replicas={replicas}: must be 0 or more")
+        deployment = self.store.get("apps/v1", "Deployment", namespace, name)
+        if deployment is None:
+            raise KeyError(f"no Deployment {namespace}/{name}")
+        deployment["spec"]["replicas"] = replicas
+        self.store.put(deployment)
+
+    def settle(self) -> SettleReport:
+        report = SettleReport()
+        for _ in range(MAX_ROUNDS):
+            self._reconcile_replicas(report)
+            pending = self._schedule()
+            if not pending or not self._provision(pending, report):
+                break
+        report.pods_pending = [p["metadata"]["name"] for p in self._function_pods() if not p["spec"].get("nodeName")]
+        self._update_statuses()
+        return report
+
+    def consolidate(self) -> list[str]:
+        """Remove Karpenter nodes that run no pods (Karpenter's empty-node consolidation); their names."""
+        busy = {pod["spec"].get("nodeName") for pod in self.store.list("v1", "Pod")}
+        removed = []
+        for node in self.store.list("v1", "Node"):
+            if "karpenter.sh/nodepool" in node["metadata"].get("labels", {}) and node["metadata"]["name"] not in busy:
+                self._remove_node(node)
+                removed.append(node["metadata"]["name"])
+        return removed
+
+    def terminate_node(self, name: str) -> list[str]:
+        """The instance goes away (e.g. a spot reclaim): its pods, Node, NodeClaim and instance; pods' names."""
+        node = self.store.get("v1", "Node", None, name)
+        if node is None:
+            raise KeyError(f"no Node {name}")
+        gone = [p for p in self.store.list("v1", "Pod") if p["spec"].get("nodeName") == name]
+        for pod in gone:
+            self.store.delete("v1", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
+        self._remove_node(node)
+        return [pod["metadata"]["name"] for pod in gone]
+
+    # --- controllers -----------------------------------------------------------------------------------------
+    def _function_pods(self) -> list[dict]:
+        return self.store.list("v1", "Pod", FUNCTION_NAMESPACE)
+
+    def _reconcile_replicas(self, report: SettleReport) -> None:
+        pods_by_function: dict[str, list[dict]] = {}
+        for pod in self._function_pods():
+            pods_by_function.setdefault(pod["metadata"].get("labels", {}).get("faas_function", ""), []).append(pod)
+        for deployment in self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE):
+            work = workload_of(deployment)
+            pods = pods_by_function.get(work.name, [])
+            for doomed in deletion_order(pods)[:max(0, len(pods) - work.replicas)]:
+                self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, doomed["metadata"]["name"])
+                report.pods_deleted.append(doomed["metadata"]["name"])
+            for _ in range(work.replicas - len(pods)):
+                new = objects.pod(work, random_suffix(self._rng), self._clock())
+                self.store.put(new)
+                report.pods_created.append(new["metadata"]["name"])
+
+    def _schedule(self) -> list[dict]:
+        """Bind Pending function pods where they fit; the ones that do not fit anywhere."""
+        pods = self._function_pods()
+        rooms = node_rooms(self.store.list("v1", "Node"), [p for p in pods if p["spec"].get("nodeName")])
+        unplaced = []
+        for pod in sorted((p for p in pods if not p["spec"].get("nodeName")), key=lambda p: p["metadata"]["name"]):
+            room = best_node(pod, rooms)
+            if room is None:
+                unplaced.append(pod)
+                continue
+            room.free_cpu_m -= pod_cpu_m(pod)
+            room.free_pods -= 1
+            node = self.store.get("v1", "Node", None, room.name)
+            self._bound_pods += 1
+            pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
+            self.store.put(_bound(pod, node, pod_ip, self._clock()))
+        return unplaced
+
+    def _provision(self, pending: list[dict], report: SettleReport) -> bool:
+        """Launch one node per NodePool that has pending pods; False when none could be launched."""
+        pools = self.store.list("karpenter.sh/v1", "NodePool")
+        by_pool: dict[str, tuple[dict, list[dict]]] = {}
+        for pod in pending:
+            pool = pool_for(pod, pools)
+            if pool is not None:
+                by_pool.setdefault(pool["metadata"]["name"], (pool, []))[1].append(pod)
+        launched = False
+        nodes = self.store.list("v1", "Node")
+        for name, (pool, pods) in sorted(by_pool.items()):
+            used = sum(cpu_m(n["status"]["capacity"]["cpu"]) for n in nodes
+                       if n["metadata"].get("labels", {}).get("karpenter.sh/nodepool") == name)
+            shape_name = choose_shape(pool, [pod_cpu_m(p) for p in pods], used)
+            if shape_name is not None:
+                report.nodes_added.append(self._launch_node(pool, shape_name, len(nodes)))
+                launched = True
+        return launched
+
+    def _launch_node(self, pool: dict, shape_name: str, ordinal: int) -> str:
+        name = pool["metadata"]["name"]
+        labels = {r["key"]: r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
+                  if r["operator"] == "In" and r.get("values")}
+        capacity_type = labels.get("karpenter.sh/capacity-type", "on-demand")
+        shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self._clock().replace(microsecond=0)
+        claim = f"{name}-{random_suffix(self._rng)}"
+        tags = instance_tags(self.cluster_name, name)
+        instance = launch_instances(self.ec2, shape_name, zone, 1, tags)[0]
+        node_name = instance["PrivateDnsName"]
+        tag_instance(self.ec2, instance["InstanceId"], {"Name": node_name, "karpenter.sh/nodeclaim": claim})
+        self.store.put(objects.node_claim(claim, node_name, instance["InstanceId"], shape, name, capacity_type, zone, now))
+        self.store.put(objects.node(node_name, instance["InstanceId"], instance["PrivateIpAddress"], shape, zone, now,
+                                    name, capacity_type, claim))
+        return node_name
+
+    def _remove_node(self, node: dict) -> None:
+        instance_id = node["spec"]["providerID"].rsplit("/", 1)[-1]
+        self.ec2.terminate_instances(InstanceIds=[instance_id])
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            if claim.get("status", {}).get("nodeName") == node["metadata"]["name"]:
+                self.store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
+        self.store.delete("v1", "Node", None, node["metadata"]["name"])
+
+    def _update_statuses(self) -> None:
+        running: dict[str, int] = {}
+        total: dict[str, int] = {}
+        for pod in self._function_pods():
+            function = pod["metadata"].get("labels", {}).get("faas_function", "")
+            total[function] = total.get(function, 0) + 1
+            running[function] = running.get(function, 0) + (pod["status"].get("phase") == "Running")
+        for deployment in self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE):
+            name = deployment["metadata"]["name"]
+            status = {"observedGeneration": deployment["metadata"].get("generation", 1),
+                      "replicas": total.get(name, 0), "updatedReplicas": total.get(name, 0),
+                      "readyReplicas": running.get(name, 0), "availableReplicas": running.get(name, 0)}
+            if any(deployment.get("status", {}).get(key) != value for key, value in status.items()):
+                deployment["status"] = {**deployment.get("status", {}), **status}
+                self.store.put(deployment)
+
+
+def _bound(pod: dict, node: dict, pod_ip: str, now: datetime) -> dict:
+    container = pod["spec"]["containers"][0]
+    host_ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+    pod["spec"]["nodeName"] = node["metadata"]["name"]
+    pod["status"] = objects.running_status(container["name"], container["image"], host_ip, pod_ip,
+                                           objects.stamp(now))
+    return pod
