@@ -14,6 +14,11 @@ from chalice_app.interruptions.parsing import parse_text
 app = typer.Typer(help="Interruption events: parse and inspect.", no_args_is_help=True)
 
 
+@app.callback()
+def events() -> None:
+    """Interruption events: parse and inspect (a callback keeps `parse` a sub-command)."""
+
+
 @app.command("parse")
 def parse(files: List[Path] = typer.Argument(..., help="files with one EventBridge event (JSON) each")) -> None:
     """Print one JSON line per notice; ignored events print nothing; a bad file is named on stderr (exit 2)."""

@@ -191,7 +191,8 @@ def kind_counts(impacts: Iterable[NodeImpact]) -> Counter:
 def header_text(correlation: Correlation) -> str:
     nodes = len({impact.node.name for impact in correlation.impacts})
     unavailable = sum(risk.unavailable_until_rescheduled for risk in correlation.risks.values())
-    text = f"{nodes} node{'s' if nodes != 1 else ''} hit · {len(correlation.risks)} functions affected"
+    functions = len(correlation.risks)
+    text = f"{nodes} node{'s' if nodes != 1 else ''} hit · {functions} function{'s' if functions != 1 else ''} affected"
     if unavailable:
         text += f" · {unavailable} unavailable"
     return text[:MAX_HEADER_TEXT]
