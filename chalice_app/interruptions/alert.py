@@ -55,6 +55,9 @@ def date_token(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M:%S UTC")
 
 def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
     """Join as many lines as fit in `limit` chars, then say how many were left out (never silently cut)."""
+    whole = "\n".join(lines)
+    if len(whole) <= limit:
+        return whole
     kept: list[str] = []
     size = -1  # no newline before the first line
     for index, line in enumerate(lines):
@@ -70,6 +73,9 @@ def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "
 
 def fit_words(words: Sequence[str], limit: int, noun: str) -> str:
     """Comma-separated words up to `limit` chars, ending with "…and N more <noun>" when cut."""
+    whole = ", ".join(words)
+    if len(whole) <= limit:
+        return whole
     shown: list[str] = []
     size = -2  # no separator before the first word
     for index, word in enumerate(words):
