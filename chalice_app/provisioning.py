@@ -1,0 +1,414 @@
+"""What `chalice deploy` cannot make: the stage's queue, DLQ, EventBridge rules, table and SSM parameters.
+
+`ensure_stage` reads every resource first and decides what to do with pure functions; only when the whole plan is
+known (and no existing resource conflicts with it) does it write, so a conflict never leaves a half-made stage.
+Running it again changes nothing. `teardown_stage` removes the same resources; data (the table, the budget
+document) only when asked.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+from chalice_app import naming
+from chalice_app.errors import CostguardError
+from chalice_app.interruptions.rules import EVENT_RULES
+
+LAMBDA_TIMEOUT_SECONDS = 300  # .chalice/config.json lambda_timeout (a test keeps them equal)
+BATCHING_WINDOW_SECONDS = 10  # app.py maximum_batching_window_in_seconds
+# AWS: at least six times the function timeout, plus the batching window, so a slow batch is not redelivered.
+VISIBILITY_TIMEOUT_SECONDS = 6 * LAMBDA_TIMEOUT_SECONDS + BATCHING_WINDOW_SECONDS
+QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # longer than the queue's, so nothing expires on its way to the DLQ
+MAX_RECEIVE_COUNT = 5
+TARGET_ID = "interruption-queue"
+SSM_STANDARD_LIMIT = 4096
+STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
+WEBHOOK_PATTERN = re.compile(r"^https?://\S+$")
+
+DEFAULT_BUDGET_DOCUMENT = json.dumps({
+    "currency": "USD", "period": "monthly", "amount": 3000, "mode": "advise", "thresholds": [50, 80, 100],
+    "nodepools": {"default": {"share": 0.6}, "spot": {"share": 0.4}},
+}, indent=2)
+
+
+@dataclass(frozen=True)
+class ResourceOutcome:
+    kind: str
+    name: str
+    action: str  # created, kept, updated, deleted, absent, would-create, would-update, would-delete
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ProvisionReport:
+    stage: str
+    region: str
+    dry_run: bool
+    outcomes: tuple[ResourceOutcome, ...]
+
+    def names(self, action: str) -> list[str]:
+        return [outcome.name for outcome in self.outcomes if outcome.action == action]
+
+    @property
+    def changed(self) -> bool:
+        return any(outcome.action not in ("kept", "absent") for outcome in self.outcomes)
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        return ", ".join(f"{count} {action}" for action, count in counts.items())
+
+
+@dataclass(frozen=True)
+class Step:
+    outcome: ResourceOutcome
+    apply: Callable[[], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the stage lives: the ARNs of what is not made yet can be written down in advance."""
+    stage: str
+    region: str
+    account: str
+    partition: str = "aws"
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
+
+    def queue_arn(self, name: str) -> str:
+        return self.arn("sqs", name)
+
+    def rule_arn(self, name: str) -> str:
+        return self.arn("events", f"rule/{name}")
+
+
+# ---- functional core: desired state and decisions -------------------------------------------------------------
+
+def rule_names(stage: str) -> list[str]:
+    return [naming.rule_prefix(stage) + rule.suffix for rule in EVENT_RULES]
+
+
+def dlq_attributes() -> dict[str, str]:
+    return {"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS), "SqsManagedSseEnabled": "true"}
+
+
+def queue_attributes(place: Place) -> dict[str, str]:
+    dlq_arn = place.queue_arn(naming.interruption_dlq(place.stage))
+    return {"VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS), "SqsManagedSseEnabled": "true",
+            "MessageRetentionPeriod": str(QUEUE_RETENTION_SECONDS), "Policy": json.dumps(queue_policy(place)),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT})}
+
+
+def queue_policy(place: Place) -> dict:
+    """EventBridge may send to the queue, and only on behalf of this stage's rules."""
+    sources = [place.rule_arn(name) for name in rule_names(place.stage)]
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "StageRulesSendInterruptions", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": place.queue_arn(naming.interruption_queue(place.stage)),
+        "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
+    }]}
+
+
+def _normalised(value):
+    # AWS may hand a one-element list back as a scalar and numbers back as strings.
+    if isinstance(value, list):
+        items = [_normalised(item) for item in value]
+        return items[0] if len(items) == 1 else sorted(items, key=json.dumps)
+    if isinstance(value, dict):
+        return {key: _normalised(item) for key, item in value.items()}
+    return str(value)
+
+
+def attributes_to_change(current: dict[str, str], desired: dict[str, str]) -> dict[str, str]:
+    """The desired queue attributes that differ from the current ones (JSON ones compared by meaning)."""
+    changes = {}
+    for key, wanted in desired.items():
+        have = current.get(key)
+        if key == "SqsManagedSseEnabled" and current.get("KmsMasterKeyId"):
+            continue  # already encrypted with a customer KMS key: keep the operator's choice
+        if key in ("Policy", "RedrivePolicy") and have is not None:
+            if _normalised(json.loads(have)) == _normalised(json.loads(wanted)):
+                continue
+        elif have == wanted:
+            continue
+        changes[key] = wanted
+    return changes
+
+
+def decide(exists: bool, differs: bool, dry_run: bool) -> str:
+    if not exists:
+        return "would-create" if dry_run else "created"
+    if differs:
+        return "would-update" if dry_run else "updated"
+    return "kept"
+
+
+def validate_budget_template(text: str) -> str:
+    from chalice_app.budget.document import parse_budget  # only the CLI needs it; keeps this module light
+
+    parse_budget(text, source="budget template")
+    if len(text.encode()) > SSM_STANDARD_LIMIT:
+        raise CostguardError(f"budget template is {len(text.encode())} bytes; an SSM standard parameter holds at "
+                             f"most {SSM_STANDARD_LIMIT}")
+    return text
+
+
+def validate_request(stage: str, cluster_name: str, slack_webhook_url: str | None) -> None:
+    if not STAGE_PATTERN.match(stage):
+        raise CostguardError(f"stage {stage!r}: expected lower-case letters, digits and '-', starting with a letter")
+    if not cluster_name:
+        raise CostguardError("cluster name is empty: pass the EKS cluster costguard manages")
+    if slack_webhook_url is not None and not WEBHOOK_PATTERN.match(slack_webhook_url):
+        raise CostguardError("Slack webhook URL must start with https:// (and contain no spaces)")
+
+
+# ---- imperative shell: errors, reading, writing ----------------------------------------------------------------
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+@contextlib.contextmanager
+def aws_errors(region: str | None) -> Iterator[None]:
+    """AWS failures an operator can fix become one line naming what to fix."""
+    try:
+        yield
+    except NoCredentialsError:
+        raise CostguardError("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
+    except NoRegionError:
+        raise CostguardError("no AWS region: set AWS_REGION or use a profile with a region") from None
+    except EndpointConnectionError as error:
+        raise CostguardError(f"cannot reach AWS in region {region!r} ({error}): check the region") from None
+    except ClientError as error:
+        code, message = _error_code(error), error.response.get("Error", {}).get("Message", "")
+        operation = getattr(error, "operation_name", "AWS call")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            raise CostguardError(f"access denied for {operation}: {message}") from None
+        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"):
+            raise CostguardError(f"AWS rejected the credentials ({code}): {message}") from None
+        raise CostguardError(f"{operation} failed with {code}: {message}") from None
+    except BotoCoreError as error:
+        raise CostguardError(f"AWS: {error}") from None
+
+
+def locate(session, stage: str) -> Place:
+    region = session.region_name
+    if not region:
+        raise NoRegionError()
+    known = {name for partition in ("aws", "aws-cn", "aws-us-gov")
+             for name in session.get_available_regions("sqs", partition_name=partition)}
+    if region not in known:
+        raise CostguardError(f"unknown AWS region {region!r}: expected e.g. us-east-1 or eu-west-2")
+    caller = session.client("sts").get_caller_identity()
+    return Place(stage=stage, region=region, account=caller["Account"], partition=caller["Arn"].split(":")[1])
+
+
+def _queue_url(sqs, name: str) -> str | None:
+    try:
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except ClientError as error:
+        if _error_code(error) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return None
+        raise
+
+
+def plan_queue(sqs, name: str, desired: dict[str, str], dry_run: bool) -> Step:
+    url = _queue_url(sqs, name)
+    current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"] if url else {}
+    changes = attributes_to_change(current, desired) if url else desired
+    action = decide(url is not None, bool(changes), dry_run)
+    detail = "" if action == "kept" else "set " + ", ".join(sorted(changes))
+    if url is None:
+        return Step(ResourceOutcome("sqs-queue", name, action, detail),
+                    lambda: sqs.create_queue(QueueName=name, Attributes=desired))
+    return Step(ResourceOutcome("sqs-queue", name, action, detail),
+                (lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes=changes)) if changes else None)
+
+
+def plan_rule(events, place: Place, rule, dry_run: bool) -> Step:
+    name = naming.rule_prefix(place.stage) + rule.suffix
+    queue_arn = place.queue_arn(naming.interruption_queue(place.stage))
+    try:
+        current = events.describe_rule(Name=name)
+        targets = events.list_targets_by_rule(Rule=name)["Targets"]
+    except ClientError as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+        current, targets = None, []
+    rule_differs = current is not None and (
+        json.loads(current.get("EventPattern", "{}")) != rule.pattern or current.get("State") != "ENABLED"
+        or current.get("Description") != rule.description)
+    target_differs = not any(t["Id"] == TARGET_ID and t["Arn"] == queue_arn for t in targets)
+    action = decide(current is not None, rule_differs or target_differs, dry_run)
+
+    def apply() -> None:
+        events.put_rule(Name=name, EventPattern=json.dumps(rule.pattern), State="ENABLED",
+                        Description=rule.description)
+        events.put_targets(Rule=name, Targets=[{"Id": TARGET_ID, "Arn": queue_arn}])
+
+    return Step(ResourceOutcome("event-rule", name, action, "" if action == "kept" else "target: interruption queue"),
+                apply if action != "kept" else None)
+
+
+def _table(dynamodb, name: str) -> dict | None:
+    try:
+        return dynamodb.describe_table(TableName=name)["Table"]
+    except ClientError as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+        return None
+
+
+def plan_table(dynamodb, name: str, dry_run: bool) -> Step:
+    table = _table(dynamodb, name)
+    if table is None:
+        def create() -> None:
+            dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                                  KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+            dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+            _enable_ttl(dynamodb, name)
+        return Step(ResourceOutcome("dynamodb-table", name, decide(False, False, dry_run), "key id (S), TTL expiration"),
+                    create)
+    key = {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]}
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    if key != {("id", "HASH")} or types.get("id") != "S":
+        raise CostguardError(f"table {name} exists with key {sorted(key)}: costguard needs partition key id (S) only; "
+                             f"rename or remove it")
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        if ttl.get("AttributeName") != "expiration":
+            raise CostguardError(f"table {name} has TTL on {ttl.get('AttributeName')!r}: costguard needs 'expiration'")
+        return Step(ResourceOutcome("dynamodb-table", name, "kept"))
+    return Step(ResourceOutcome("dynamodb-table", name, decide(True, True, dry_run), "enable TTL on expiration"),
+                lambda: _enable_ttl(dynamodb, name))
+
+
+def _enable_ttl(dynamodb, name: str) -> None:
+    dynamodb.update_time_to_live(TableName=name,
+                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
+
+
+def _parameter(ssm, name: str, decrypt: bool = False) -> dict | None:
+    try:
+        return ssm.get_parameter(Name=name, WithDecryption=decrypt)["Parameter"]
+    except ClientError as error:
+        if _error_code(error) == "ParameterNotFound":
+            return None
+        raise
+
+
+def plan_budget_parameter(ssm, name: str, template: str, dry_run: bool) -> Step:
+    if _parameter(ssm, name) is not None:
+        return Step(ResourceOutcome("ssm-parameter", name, "kept", "never overwritten; edit it with the budget CLI"))
+    return Step(ResourceOutcome("ssm-parameter", name, decide(False, False, dry_run), "budget document"),
+                lambda: ssm.put_parameter(Name=name, Type="String", Value=template, Overwrite=False,
+                                          Description="costguard budget document"))
+
+
+def plan_webhook_parameter(ssm, name: str, url: str, dry_run: bool) -> Step:
+    current = _parameter(ssm, name, decrypt=True)
+    differs = current is not None and (current["Value"] != url or current["Type"] != "SecureString")
+    action = decide(current is not None, differs, dry_run)
+    write = (lambda: ssm.put_parameter(Name=name, Type="SecureString", Value=url, Overwrite=current is not None,
+                                       Description="costguard Slack webhook URL"))
+    # The URL is a secret: the report never shows it.
+    return Step(ResourceOutcome("ssm-parameter", name, action, "SecureString" if action != "kept" else ""),
+                write if action != "kept" else None)
+
+
+def check_cluster(eks, cluster_name: str, region: str) -> Step:
+    try:
+        eks.describe_cluster(name=cluster_name)
+    except ClientError as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+        raise CostguardError(f"EKS cluster {cluster_name!r} not found in region {region}: check the cluster name "
+                             f"(COSTGUARD_CLUSTER_NAME or --cluster) and AWS_REGION") from None
+    return Step(ResourceOutcome("eks-cluster", cluster_name, "kept", "exists; not managed by costguard"))
+
+
+def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: str | None = None,
+                 budget_template: str | None = None, dry_run: bool = False) -> ProvisionReport:
+    """Make the stage's AWS resources exist as costguard needs them; report what was created, kept or updated."""
+    validate_request(stage, cluster_name, slack_webhook_url)
+    template = validate_budget_template(budget_template if budget_template is not None else DEFAULT_BUDGET_DOCUMENT)
+    with aws_errors(session.region_name):
+        place = locate(session, stage)
+        sqs, events = session.client("sqs"), session.client("events")
+        dynamodb, ssm = session.client("dynamodb"), session.client("ssm")
+        steps = [
+            check_cluster(session.client("eks"), cluster_name, place.region),
+            plan_queue(sqs, naming.interruption_dlq(stage), dlq_attributes(), dry_run),
+            plan_queue(sqs, naming.interruption_queue(stage), queue_attributes(place), dry_run),
+            *(plan_rule(events, place, rule, dry_run) for rule in EVENT_RULES),
+            plan_table(dynamodb, naming.table(stage), dry_run),
+            plan_budget_parameter(ssm, naming.budget_parameter(stage), template, dry_run),
+        ]
+        if slack_webhook_url is not None:
+            steps.append(plan_webhook_parameter(ssm, naming.slack_webhook_parameter(stage), slack_webhook_url,
+                                                dry_run))
+        if not dry_run:
+            for step in steps:
+                if step.apply is not None:
+                    step.apply()
+    return ProvisionReport(stage, place.region, dry_run, tuple(step.outcome for step in steps))
+
+
+def teardown_stage(session, stage: str, *, include_data: bool = False, dry_run: bool = False) -> ProvisionReport:
+    """Remove what ensure_stage made; the table and the budget document only with include_data."""
+    validate_request(stage, "-", None)
+    with aws_errors(session.region_name):
+        place = locate(session, stage)
+        sqs, events = session.client("sqs"), session.client("events")
+        dynamodb, ssm = session.client("dynamodb"), session.client("ssm")
+
+        def remove_rule(name: str) -> None:
+            targets = [target["Id"] for target in events.list_targets_by_rule(Rule=name)["Targets"]]
+            if targets:
+                events.remove_targets(Rule=name, Ids=targets)
+            events.delete_rule(Name=name)
+
+        outcomes = [_remove("event-rule", name, _rule_exists(events, name), True, dry_run,
+                            lambda name=name: remove_rule(name)) for name in rule_names(stage)]
+        for name in (naming.interruption_queue(stage), naming.interruption_dlq(stage)):
+            url = _queue_url(sqs, name)
+            outcomes.append(_remove("sqs-queue", name, url is not None, True, dry_run,
+                                    lambda url=url: sqs.delete_queue(QueueUrl=url)))
+        for name, allowed in ((naming.slack_webhook_parameter(stage), True),
+                              (naming.budget_parameter(stage), include_data)):
+            outcomes.append(_remove("ssm-parameter", name, _parameter(ssm, name) is not None, allowed, dry_run,
+                                    lambda name=name: ssm.delete_parameter(Name=name)))
+        table = naming.table(stage)
+        outcomes.append(_remove("dynamodb-table", table, _table(dynamodb, table) is not None, include_data, dry_run,
+                                lambda: dynamodb.delete_table(TableName=table)))
+    return ProvisionReport(stage, place.region, dry_run, tuple(outcomes))
+
+
+def _remove(kind: str, name: str, exists: bool, allowed: bool, dry_run: bool,
+            delete: Callable[[], object]) -> ResourceOutcome:
+    if not exists:
+        return ResourceOutcome(kind, name, "absent")
+    if not allowed:
+        return ResourceOutcome(kind, name, "kept", "data: pass --include-data to remove")
+    if not dry_run:
+        delete()
+    return ResourceOutcome(kind, name, "would-delete" if dry_run else "deleted")
+
+
+def _rule_exists(events, name: str) -> bool:
+    try:
+        events.describe_rule(Name=name)
+        return True
+    except ClientError as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+        return False
