@@ -58,7 +58,8 @@ class FakeKubeApi:
         server.daemon_threads = True
         server.api = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-kube-api", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-kube-api", daemon=True)
         self._thread.start()
         return self
 

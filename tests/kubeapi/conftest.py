@@ -1,6 +1,7 @@
 """A FakeKubeApi per test, and real `kubernetes` clients authenticated with EKS tokens for the app and the admin."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import boto3
@@ -17,9 +18,18 @@ CLUSTER = "openfaas"
 REGION = "us-east-1"
 
 
+_tokens: dict[tuple[str, str, str], tuple[float, str]] = {}
+
+
 def token(access_key: str = "costguard-app", secret: str = "sandbox-secret", cluster: str = CLUSTER) -> str:
-    session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=REGION)
-    return make_token(cluster, session, REGION)
+    """An EKS token as the app makes it, reused for five minutes (minting one costs a boto3 session)."""
+    key = (access_key, secret, cluster)
+    minted_at, cached = _tokens.get(key, (0.0, ""))
+    if time.monotonic() - minted_at > 300:
+        session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=REGION)
+        cached = make_token(cluster, session, REGION)
+        _tokens[key] = (time.monotonic(), cached)
+    return cached
 
 
 def api_client(url: str, bearer: str, retries=None) -> k8s.ApiClient:
