@@ -1,0 +1,171 @@
+"""The batch flow with the real idempotency ledger (moto DynamoDB in process) and fake cluster and Slack."""
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalice_app.interruptions import actions
+from chalice_app.interruptions.batch import BatchPorts, process_batch
+from chalice_app.interruptions.cluster import ClusterSnapshot
+from chalice_app.interruptions.ledger import Claim, NoticeLedger
+from chalice_app.interruptions.parsing import parse_event
+from chalice_app.interruptions.sqs_batch import BatchItemsFailed
+from chalice_app.interruptions import handler
+from chalice_app.config import load_settings
+from chalice_app.slack.notifier import SlackDeliveryError
+from tests.interruptions import factories as f
+
+TABLE = "costguard-test"
+
+
+class FakeSlack:
+    def __init__(self, fail_from: int | None = None):
+        self.sent = []
+        self.fail_from = fail_from
+
+    def send(self, message):
+        if self.fail_from is not None and len(self.sent) >= self.fail_from:
+            raise SlackDeliveryError("Slack webhook refused the message: HTTP 500")
+        self.sent.append(message)
+
+
+class FakeCluster:
+    def __init__(self, count=10, fail=False, pools=("spot",)):
+        self.reads = 0
+        self.fail = fail
+        self.nodes = [f.node(n, pool=pools[n % len(pools)]) for n in range(count)]
+        self.pods = [f.pod("sleep", n, n) for n in range(count)]
+
+    def read(self):
+        self.reads += 1
+        if self.fail:
+            raise RuntimeError("Kubernetes API 503")
+        return ClusterSnapshot(self.nodes, [], self.pods, requests=3)
+
+
+@pytest.fixture
+def ledger():
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=f.REGION)
+        client.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                            BillingMode="PAY_PER_REQUEST")
+        yield NoticeLedger(TABLE, client=client, remaining_ms=lambda: 60_000)
+
+
+def ports(ledger, slack, cluster, per_pool=None, default="alert"):
+    return BatchPorts(claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
+                      read_cluster=cluster.read, act=lambda action: actions.dry_run_outcome(action),
+                      plan_actions=lambda impacts: actions.plan_actions(impacts, per_pool or {}, default),
+                      send=slack.send, clock=lambda: f.NOW, cluster_name="test")
+
+
+def test_a_mixed_batch_alerts_once_and_never_fails_on_bad_messages(ledger):
+    records = [f.record(f.spot_warning(1)), f.record(f.spot_warning(2)), f.record(f.rebalance(3)),
+               f.record("{not json", message_id="bad-1"), f.record(f.state_change(4, "running")),
+               f.record(f.spot_warning(5, account="999999999999")), f.record(f.spot_warning(5, region="eu-west-1")),
+               f.record(f.spot_warning(404))]
+    slack, cluster = FakeSlack(), FakeCluster()
+    result = process_batch(records, f.REGION, ports(ledger, slack, cluster))
+    assert result.failed == [] and sorted(result.succeeded) == sorted(r["messageId"] for r in records)
+    assert len(slack.sent) == 1 and cluster.reads == 1
+    assert result.decoded.malformed[0][0] == "bad-1"
+    assert {key: result.counts[key] for key in ("malformed", "ignored", "foreign", "not_in_cluster",
+                                                 "alerts_sent", "kind.spot_interruption")} == {
+        "malformed": 1, "ignored": 1, "foreign": 2, "not_in_cluster": 1, "alerts_sent": 1,
+        "kind.spot_interruption": 3}
+    assert "3 nodes hit" in slack.sent[0].blocks[0]["text"]["text"]
+
+
+def test_a_redelivered_batch_does_not_alert_twice(ledger):
+    records = [f.record(f.spot_warning(n)) for n in range(5)]
+    slack, cluster = FakeSlack(), FakeCluster()
+    process_batch(records, f.REGION, ports(ledger, slack, cluster))
+    again = process_batch(records, f.REGION, ports(ledger, slack, cluster))
+    assert len(slack.sent) == 1 and again.counts["already_alerted"] == 5 and again.failed == []
+    assert cluster.reads == 1  # nothing new: the cluster is not even read
+
+
+def test_the_same_event_twice_in_one_batch_is_one_alert(ledger):
+    event = f.spot_warning(1)
+    records = [f.record(event), f.record(event)]
+    slack = FakeSlack()
+    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
+    assert len(slack.sent) == 1 and len(result.succeeded) == 2
+
+
+def test_slack_failure_fails_only_those_messages_and_the_retry_alerts_them_once(ledger):
+    records = [f.record(f.spot_warning(n)) for n in range(3)]
+    failing = FakeSlack(fail_from=0)
+    result = process_batch(records, f.REGION, ports(ledger, failing, FakeCluster()))
+    assert sorted(result.failed) == sorted(r["messageId"] for r in records) and result.succeeded == []
+    assert "HTTP 500" in result.errors[0]
+    working = FakeSlack()
+    retry = process_batch(records, f.REGION, ports(ledger, working, FakeCluster()))
+    assert retry.failed == [] and len(working.sent) == 1
+
+
+def test_a_failed_second_part_fails_only_the_notices_it_carried(ledger):
+    pools = tuple(f"pool{n:02d}" for n in range(40))
+    records = [f.record(f.spot_warning(n)) for n in range(80)]
+    slack = FakeSlack(fail_from=1)
+    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster(80, pools=pools)))
+    assert len(slack.sent) == 1 and result.failed and result.succeeded
+    retry_slack = FakeSlack()
+    retry = process_batch([r for r in records if r["messageId"] in result.failed], f.REGION,
+                          ports(ledger, retry_slack, FakeCluster(80, pools=pools)))
+    assert retry.failed == [] and retry.counts["already_alerted"] == 0
+    assert set(result.failed).isdisjoint(result.succeeded)
+    assert set(result.failed) | set(result.succeeded) == {r["messageId"] for r in records}
+    assert retry_slack.sent[0].blocks[0]["text"]["text"].startswith(f"{len(result.failed)} nodes hit")
+
+
+def test_a_notice_held_by_another_invocation_is_retried_later(ledger):
+    event = f.spot_warning(1)
+    assert ledger.claim(parse_event(event)) is Claim.NEW  # another container is mid-way
+    records = [f.record(event, message_id="held"), f.record(f.spot_warning(2), message_id="free")]
+    slack = FakeSlack()
+    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
+    assert result.failed == ["held"] and result.succeeded == ["free"] and len(slack.sent) == 1
+
+
+def test_a_cluster_read_failure_fails_the_batch_and_releases_the_claims(ledger):
+    records = [f.record(f.spot_warning(1))]
+    with pytest.raises(RuntimeError, match="503"):
+        process_batch(records, f.REGION, ports(ledger, FakeSlack(), FakeCluster(fail=True)))
+    slack = FakeSlack()
+    assert process_batch(records, f.REGION, ports(ledger, slack, FakeCluster())).failed == []
+    assert len(slack.sent) == 1
+
+
+def test_kubernetes_reads_do_not_grow_with_messages(ledger):
+    cluster = FakeCluster(count=300)
+    process_batch([f.record(f.spot_warning(n)) for n in range(300)], f.REGION, ports(ledger, FakeSlack(), cluster))
+    assert cluster.reads == 1
+
+
+def test_actions_follow_the_nodepool_policy_and_show_in_the_alert(ledger):
+    slack = FakeSlack()
+    result = process_batch([f.record(f.spot_warning(1))], f.REGION,
+                           ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"}))
+    assert [(o.node, o.action.value, o.dry_run) for o in result.outcomes] == [(f.node_name(1), "cordon", True)]
+    assert "Actions (dry run)" in json.dumps(slack.sent[0].blocks)
+
+
+def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger):
+    sqs = boto3.client("sqs", region_name=f.REGION)
+    url = sqs.create_queue(QueueName="costguard-test-interruptions")["QueueUrl"]
+    for body in (f.spot_warning(1), "{broken"):
+        sqs.send_message(QueueUrl=url, MessageBody=body if isinstance(body, str) else json.dumps(body))
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "eventSourceARN": f.QUEUE_ARN} for m in received]
+    spot_id = next(r["messageId"] for r in records if "broken" not in r["body"])
+    settings = load_settings({"COSTGUARD_CLUSTER_NAME": "test", "COSTGUARD_TABLE_NAME": TABLE})
+    with pytest.raises(BatchItemsFailed, match=spot_id) as failure:
+        handler.run({"Records": records}, None, settings, ports(ledger, FakeSlack(fail_from=0), FakeCluster()),
+                    sqs=sqs)
+    assert failure.value.failed == [spot_id]
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["MessageId"] for m in left] == [spot_id]  # the malformed one was deleted, the failed one stays
