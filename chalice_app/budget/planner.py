@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kubernetes.utils import parse_quantity
@@ -19,7 +19,7 @@ from chalice_app.budget.estimate import estimate_pricing
 from chalice_app.budget.limits import LimitDecision, decide_limits
 from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, meter_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
-from chalice_app.status import BUDGET_STATUS
+from chalice_app.status import BUDGET_STATUS, STORED_LIMITS
 
 # the annotation name is shared with `costguard status` (chalice_app.status)
 
@@ -89,6 +89,11 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
             decision = decide_limits(name, document, meter.entry.spent, now, end, pricing, nodepool, meter.usage_cpu)
         except PriceUnavailable as exc:
             problem = f"{exc}: limits kept"
+    held = STORED_LIMITS in (nodepool["metadata"].get("annotations") or {})
+    if decision and decision.change and held:
+        # off-hours parked this pool and restores its stored limits in the morning; two writers would fight
+        decision = replace(decision, change=False, reasons=decision.reasons + (
+            "off-hours holds this NodePool's limits until its uptime: not changed now",))
     if problem:
         alerts.append(Alert(name, "error", f"*{name}*: {problem}", key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"))
     spent = meter.entry.spent

@@ -59,3 +59,4 @@ def test_plan_rows_and_table_say_why():
     print_plan(plan, plan_rows(plan), console)
     text = console.export_text()
     assert "not in the budget, left alone: gpu" in text and "in the budget but not in the cluster: spot" in text
+
