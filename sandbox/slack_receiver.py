@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT
@@ -82,6 +82,11 @@ class RateLimiter:
         return 0
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # request lines would print webhook secrets
+        pass
+
+
 def _webhook_path(name: str) -> str:
     digest = hashlib.sha256(name.encode()).hexdigest().upper()
     return f"/services/TSANDBOX0/B{digest[:10]}/{digest[10:34].lower()}"
@@ -104,7 +109,8 @@ class SlackReceiver:
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> "SlackReceiver":
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True,
+                                   request_handler=_QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-receiver", daemon=True)
         self._thread.start()
         return self

@@ -1,0 +1,241 @@
+import logging
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+from chalice_app.config import load_settings
+from chalice_app.errors import ConfigError
+from chalice_app.slack.message import SlackMessage
+from chalice_app.slack.notifier import (
+    BotNotifier,
+    DynamoThreadStore,
+    Pacer,
+    SlackDeliveryError,
+    WebhookNotifier,
+    notifier_from_settings,
+    pause_before_next,
+    thread_for,
+)
+from sandbox.aws import FakeAws, create_stage_table
+from sandbox.slack_receiver import SlackReceiver
+
+TABLE = "costguard-slacktest"
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    with SlackReceiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def unlimited():
+    """A receiver without the 1 message/s limit, for tests about threading rather than pacing."""
+    with SlackReceiver(min_interval=0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def aws():
+    with FakeAws() as fake:
+        create_stage_table(fake.client("dynamodb"), TABLE)
+        yield fake
+
+
+@pytest.fixture
+def aws_env(aws, monkeypatch):
+    for key, value in aws.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    parameters.clear_caches()
+    yield aws
+    parameters.clear_caches()
+
+
+def settings_for(**values: str):
+    return load_settings({"COSTGUARD_CLUSTER_NAME": "openfaas", "COSTGUARD_TABLE_NAME": TABLE, **values})
+
+
+# --- pure parts ----------------------------------------------------------------------------------------------
+def test_pause_before_next_post():
+    assert pause_before_next(None, 10.0, 1.0) == 0.0
+    assert pause_before_next(10.0, 10.25, 1.0) == pytest.approx(0.75)
+    assert pause_before_next(10.0, 12.0, 1.0) == 0.0
+
+
+def test_pacer_sleeps_only_for_the_same_destination():
+    now, slept = [0.0], []
+    pacer = Pacer(1.0, clock=lambda: now[0], sleep=slept.append)
+    pacer.finished("a")
+    now[0] = 0.4
+    pacer.wait("a")
+    pacer.wait("b")
+    assert slept == [pytest.approx(0.6)]
+
+
+def test_thread_for_takes_the_first_key_with_a_thread():
+    known = {"i-2": "111.1", "i-3": "222.2"}
+    assert thread_for(("i-1", "i-3", "i-2"), known.get) == "222.2"
+    assert thread_for(("i-9",), known.get) is None
+
+
+# --- webhook -------------------------------------------------------------------------------------------------
+def test_webhook_retries_after_429s_and_delivers_all_in_order(receiver):
+    receiver.clear()
+    notifier = WebhookNotifier(receiver.webhook_url("burst"), pacer=Pacer(0))  # no pacing: provoke 429s
+    for number in range(3):
+        notifier.send(SlackMessage(f"message {number}"))
+    assert [m.text for m in receiver.messages_for("burst")] == ["message 0", "message 1", "message 2"]
+    assert receiver.rate_limited_count == 2
+
+
+def test_pacing_keeps_posts_under_the_webhook_limit(receiver):
+    receiver.clear()
+    notifier = WebhookNotifier(receiver.webhook_url("paced"), pacer=Pacer(1.0))
+    notifier.send(SlackMessage("first"))
+    notifier.send(SlackMessage("second"))
+    assert [m.text for m in receiver.messages_for("paced")] == ["first", "second"]
+    assert receiver.rate_limited_count == 0
+
+
+def test_webhook_retries_server_errors(receiver):
+    receiver.clear()
+    receiver.fail_next(2, status=500)
+    WebhookNotifier(receiver.webhook_url("flaky")).send(SlackMessage("after two 500s"))
+    assert [m.text for m in receiver.messages_for("flaky")] == ["after two 500s"]
+
+
+def test_exhausted_retries_raise_without_the_url(receiver):
+    receiver.clear()
+    url = receiver.webhook_url("down")
+    receiver.fail_next(3, status=500)
+    with pytest.raises(SlackDeliveryError, match="HTTP 500") as raised:
+        WebhookNotifier(url).send(SlackMessage("lost"))
+    assert url not in str(raised.value) and "/services/" not in str(raised.value)
+    assert receiver.messages_for("down") == []
+
+
+def test_invalid_blocks_are_reported_not_retried(receiver):
+    receiver.clear()
+    too_long = {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}
+    with pytest.raises(SlackDeliveryError, match="invalid_blocks"):
+        WebhookNotifier(receiver.webhook_url("strict")).send(SlackMessage("x", blocks=[too_long]))
+    assert len(receiver.rejections) == 1
+
+
+def test_urls_and_tokens_never_reach_the_logs(receiver, unlimited, capfd):
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    collector = Collect(level=logging.DEBUG)
+    root, sdk = logging.getLogger(), logging.getLogger("slack_sdk")
+    old_levels = root.level, sdk.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)
+    sdk.setLevel(logging.DEBUG)
+    try:
+        receiver.clear()
+        url = receiver.webhook_url("secret-hook")
+        receiver.fail_next(1, status=500)
+        notifier = WebhookNotifier(url, pacer=Pacer(0))
+        notifier.send(SlackMessage("one"))
+        notifier.send(SlackMessage("two"))  # 429, retried
+        with pytest.raises(SlackDeliveryError, match="invalid_auth"):
+            BotNotifier("xoxb-wrong-token", "C1", base_url=unlimited.api_base_url).send(SlackMessage("x"))
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(old_levels[0])
+        sdk.setLevel(old_levels[1])
+    output = "\n".join(records) + capfd.readouterr().out + capfd.readouterr().err
+    secret_path = url.split("/services/")[1]
+    assert receiver.rate_limited_count == 1
+    assert "slack message delivered" in output  # the notifier does log, just not the secrets
+    assert secret_path not in output and "xoxb-wrong-token" not in output
+
+
+# --- bot -----------------------------------------------------------------------------------------------------
+def test_bot_threads_messages_that_share_a_key(unlimited):
+    unlimited.clear()
+    bot = BotNotifier(unlimited.bot_token, "C-ALERTS", base_url=unlimited.api_base_url, pacer=Pacer(0))
+    root = bot.send(SlackMessage("i-1 will be interrupted", thread_keys=("i-1",)))
+    reply = bot.send(SlackMessage("i-1 cordoned", thread_keys=("i-1",)))
+    other = bot.send(SlackMessage("i-2 will be interrupted", thread_keys=("i-2",)))
+    both = bot.send(SlackMessage("i-2 and i-3 drained", thread_keys=("i-3", "i-2")))
+    plain = bot.send(SlackMessage("no key"))
+    assert root.thread_ts is None and reply.thread_ts == root.ts
+    assert other.thread_ts is None and both.thread_ts == other.ts and plain.thread_ts is None
+    assert [m.thread_ts for m in unlimited.messages_for("C-ALERTS")] == [None, root.ts, None, other.ts, None]
+
+
+def test_threads_survive_a_new_container_through_the_table(unlimited, aws):
+    unlimited.clear()
+    store = DynamoThreadStore(TABLE, client=aws.client("dynamodb"))
+    first = BotNotifier(unlimited.bot_token, "C-OPS", base_url=unlimited.api_base_url, thread_store=store,
+                        pacer=Pacer(0))
+    root = first.send(SlackMessage("root", thread_keys=("i-0abc",)))
+    later = BotNotifier(unlimited.bot_token, "C-OPS", base_url=unlimited.api_base_url,
+                        thread_store=DynamoThreadStore(TABLE, client=aws.client("dynamodb")), pacer=Pacer(0))
+    assert later.send(SlackMessage("reply", thread_keys=("i-0abc",))).thread_ts == root.ts
+    item = aws.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "thread#i-0abc"}})["Item"]
+    assert item["ts"]["S"] == root.ts and int(item["expiration"]["N"]) > 0
+    other_channel = BotNotifier(unlimited.bot_token, "C-ELSEWHERE", base_url=unlimited.api_base_url,
+                                thread_store=store, pacer=Pacer(0))
+    assert other_channel.send(SlackMessage("new root", thread_keys=("i-0abc",))).thread_ts is None
+
+
+def test_expired_thread_roots_are_replaced(aws):
+    now = [1_000_000.0]
+    store = DynamoThreadStore(TABLE, client=aws.client("dynamodb"), ttl_seconds=60, clock=lambda: now[0])
+    store.put("i-old", "C1", "1.000001")
+    assert store.get("i-old", "C1") == "1.000001"
+    store.put("i-old", "C1", "2.000002")  # first writer wins while the root is live
+    assert store.get("i-old", "C1") == "1.000001"
+    now[0] += 61
+    assert store.get("i-old", "C1") is None
+    store.put("i-old", "C1", "3.000003")
+    assert store.get("i-old", "C1") == "3.000003"
+
+
+# --- from settings -------------------------------------------------------------------------------------------
+def test_webhook_url_comes_from_ssm_and_is_cached(aws_env, receiver):
+    receiver.clear()
+    ssm = aws_env.client("ssm")
+    ssm.put_parameter(Name="/costguard/test/slack-webhook", Value=receiver.webhook_url("first"),
+                      Type="SecureString", Overwrite=True)
+    settings = settings_for(COSTGUARD_SLACK_WEBHOOK_PARAMETER="/costguard/test/slack-webhook")
+    notifier_from_settings(settings).send(SlackMessage("a"))
+    ssm.put_parameter(Name="/costguard/test/slack-webhook", Value=receiver.webhook_url("second"),
+                      Type="SecureString", Overwrite=True)
+    notifier_from_settings(settings).send(SlackMessage("b"))  # cached value: still the first webhook
+    parameters.clear_caches()
+    notifier_from_settings(settings).send(SlackMessage("c"))
+    assert [(m.target, m.text) for m in receiver.messages] == [("first", "a"), ("first", "b"), ("second", "c")]
+
+
+def test_bot_token_from_ssm_threads_through_the_stage_table(aws_env, unlimited):
+    unlimited.clear()
+    aws_env.client("ssm").put_parameter(Name="/costguard/test/slack-bot-token", Value=unlimited.bot_token,
+                                        Type="SecureString", Overwrite=True)
+    settings = settings_for(COSTGUARD_SLACK_BOT_TOKEN_PARAMETER="/costguard/test/slack-bot-token",
+                            COSTGUARD_SLACK_CHANNEL="C-SETTINGS")
+    notifier = notifier_from_settings(settings, api_base_url=unlimited.api_base_url)
+    assert isinstance(notifier, BotNotifier)
+    root = notifier.send(SlackMessage("root", thread_keys=("i-settings",)))
+    again = notifier_from_settings(settings, api_base_url=unlimited.api_base_url)
+    assert again.send(SlackMessage("reply", thread_keys=("i-settings",))).thread_ts == root.ts
+
+
+def test_slack_off_and_configuration_errors(aws_env):
+    assert notifier_from_settings(settings_for()) is None
+    with pytest.raises(ConfigError, match="COSTGUARD_SLACK_CHANNEL"):
+        notifier_from_settings(settings_for(COSTGUARD_SLACK_BOT_TOKEN_PARAMETER="/costguard/test/token"))
+    with pytest.raises(ConfigError, match="/costguard/test/missing"):
+        notifier_from_settings(settings_for(COSTGUARD_SLACK_WEBHOOK_PARAMETER="/costguard/test/missing"))
+    aws_env.client("ssm").put_parameter(Name="/costguard/test/not-a-url", Value="hooks.slack.com/x",
+                                        Type="SecureString", Overwrite=True)
+    with pytest.raises(ConfigError, match="value not shown") as raised:
+        notifier_from_settings(settings_for(COSTGUARD_SLACK_WEBHOOK_PARAMETER="/costguard/test/not-a-url"))
+    assert "hooks.slack.com" not in str(raised.value)
