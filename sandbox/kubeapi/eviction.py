@@ -42,13 +42,26 @@ class Budget:
         return max(0, self.healthy - self.desired_healthy)
 
 
-def budget(pdb: dict, pods: list[dict]) -> Budget:
-    """PDB arithmetic over the pods in its namespace: minAvailable rounds up, maxUnavailable rounds up too."""
+def _controller_scale(selector, deployments: list[dict]) -> int | None:
+    """Replicas the Deployments whose pod template the budget selects want; None when there are none."""
+    owners = [d for d in deployments
+              if selector({"metadata": ((d.get("spec") or {}).get("template") or {}).get("metadata") or {}})]
+    return sum(int((d.get("spec") or {}).get("replicas", 1)) for d in owners) if owners else None
+
+
+def budget(pdb: dict, pods: list[dict], deployments: list[dict] = ()) -> Budget:
+    """PDB arithmetic over the pods in its namespace. As in the disruption controller, an integer minAvailable
+    counts pods, while percentages and maxUnavailable count what the owning Deployments want (evicted pods are not
+    replaced in the sandbox, so counting pods would let a drain take everything)."""
     spec = pdb.get("spec") or {}
     selector = selector_from_label_selector(spec.get("selector"))
     selected = [pod for pod in pods if selector(pod) and (pod.get("status") or {}).get("phase")
                 not in ("Succeeded", "Failed")]
-    expected, healthy = len(selected), sum(1 for pod in selected if is_ready(pod))
+    healthy = sum(1 for pod in selected if is_ready(pod))
+    expected = len(selected)
+    if not isinstance(spec.get("minAvailable"), int):
+        scale = _controller_scale(selector, list(deployments))
+        expected = max(expected, scale) if scale is not None else expected
     if spec.get("minAvailable") is not None:
         desired = _scaled(spec["minAvailable"], expected, "minAvailable", round_up=True)
     elif spec.get("maxUnavailable") is not None:
@@ -58,7 +71,8 @@ def budget(pdb: dict, pods: list[dict]) -> Budget:
     return Budget(pdb["metadata"]["name"], expected, healthy, desired)
 
 
-def check_eviction(pod: dict, pdbs: list[dict], namespace_pods: list[dict]) -> Budget | None:
+def check_eviction(pod: dict, pdbs: list[dict], namespace_pods: list[dict],
+                   deployments: list[dict] = ()) -> Budget | None:
     """None if the pod may be evicted; raises 429 (the API server's wording) if its budget forbids it.
 
     Pods already finished, or not ready while the budget is met, go regardless, as with the default
@@ -74,7 +88,7 @@ def check_eviction(pod: dict, pdbs: list[dict], namespace_pods: list[dict]) -> B
         raise ApiError(500, "InternalError",
                        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
                        "support.")
-    current = budget(matching[0], namespace_pods)
+    current = budget(matching[0], namespace_pods, deployments)
     if not is_ready(pod):
         if current.healthy >= current.desired_healthy:
             return current

@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox.kubeapi import errors, objects, patches
 from sandbox.kubeapi.eviction import check_eviction
-from sandbox.kubeapi.resources import NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
+from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
 from sandbox.kubeapi.routing import Route
 from sandbox.kubeapi.schemas import SchemaRegistry
 from sandbox.kubeapi.selectors import combine, field_selector, label_selector
@@ -216,7 +216,9 @@ class Handlers:
             if pdbs:
                 namespace_pods = [json.loads(raw) for raw in
                                   self.store.page(PODS, route.namespace, None, None, None).raws]
-                check_eviction(pod, pdbs, namespace_pods)
+                deployments = [json.loads(raw) for raw in
+                               self.store.page(DEPLOYMENTS, route.namespace, None, None, None).raws]
+                check_eviction(pod, pdbs, namespace_pods, deployments)
             if not request.dry_run:
                 self.store.remove(PODS, route.namespace, route.name)
         return 201, dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
