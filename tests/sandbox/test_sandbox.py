@@ -1,0 +1,91 @@
+import os
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from chalice_app import naming
+from sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sb():
+    with Sandbox(functions=8, nodes=4) as running:
+        yield running
+
+
+def test_app_identity_reads_through_the_real_client_and_is_refused_a_delete(sb):
+    core = k8s.CoreV1Api(sb.app_kube_client())
+    names = {node.metadata.name for node in core.list_node().items}
+    assert names == set(sb.cluster.nodes)
+    victim = sorted(names)[0]
+    with pytest.raises(ApiException) as refused:
+        core.delete_node(victim)
+    assert refused.value.status == 403
+    assert sb.kube.store.get("v1", "Node", None, victim) is not None
+    assert sb.kube.requests[-1].user == "costguard"
+
+
+def test_admin_identity_may_do_anything(sb):
+    apps = k8s.AppsV1Api(sb.admin_kube_client())
+    apps.patch_namespaced_deployment_scale("figlet", "openfaas-fn", {"spec": {"replicas": 2}})
+    assert sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", "figlet")["spec"]["replicas"] == 2
+
+
+def test_custom_objects_are_readable_by_the_app(sb):
+    custom = k8s.CustomObjectsApi(sb.app_kube_client())
+    pools = custom.list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
+    assert sorted(pool["metadata"]["name"] for pool in pools) == ["default", "spot"]
+    functions = custom.list_namespaced_custom_object("openfaas.com", "v1", "openfaas-fn", "functions")["items"]
+    assert sorted(f["metadata"]["name"] for f in functions) == sorted(sb.cluster.functions)
+
+
+def test_every_node_has_its_instance_in_moto(sb):
+    ec2 = sb.aws.client("ec2")
+    reservations = ec2.describe_instances(InstanceIds=sb.cluster.instance_ids)["Reservations"]
+    instances = {i["InstanceId"]: i for r in reservations for i in r["Instances"]}
+    for name, machine in sb.cluster.nodes.items():
+        tags = {t["Key"]: t["Value"] for t in instances[machine.instance_id]["Tags"]}
+        assert tags["Name"] == name == instances[machine.instance_id]["PrivateDnsName"]
+        assert tags["eks:eks-cluster-name"] == "openfaas"
+    for claim, node in sb.cluster.nodeclaims.items():
+        tags = {t["Key"]: t["Value"] for t in instances[sb.cluster.nodes[node].instance_id]["Tags"]}
+        assert tags["karpenter.sh/nodeclaim"] == claim and tags["karpenter.sh/nodepool"] == claim.rsplit("-", 1)[0]
+
+
+def test_stage_table_and_webhook_parameter_exist(sb):
+    dynamodb = sb.aws.client("dynamodb")
+    table = dynamodb.describe_table(TableName=naming.table("sandbox"))["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    ttl = dynamodb.describe_time_to_live(TableName=naming.table("sandbox"))["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expiration"
+    parameter = sb.aws.client("ssm").get_parameter(Name=naming.slack_webhook_parameter("sandbox"),
+                                                   WithDecryption=True)["Parameter"]
+    assert parameter["Type"] == "SecureString" and parameter["Value"] == sb.webhook_url
+
+
+def test_activate_runs_the_apps_own_path_and_restores_the_environment(sb):
+    from chalice_app.config import settings
+    from chalice_app.kube.client import api_client
+    from chalice_app.slack.message import SlackMessage
+    from chalice_app.slack.notifier import notifier_from_settings
+
+    before = dict(os.environ)
+    with sb.activate(COSTGUARD_DRY_RUN="true") as environment:
+        assert environment["AWS_ACCESS_KEY_ID"] == "costguard-app"
+        assert "AWS_SESSION_TOKEN" not in os.environ
+        current = settings()
+        assert current.kube_endpoint == sb.kube.url and current.dry_run and current.cluster_name == "openfaas"
+        nodes = k8s.CoreV1Api(api_client(current)).list_node().items  # make_token + RBAC, as on Lambda
+        assert len(nodes) == len(sb.cluster.nodes)
+        sb.slack.clear()
+        notifier_from_settings(current).send(SlackMessage("hello from the sandbox"))
+        assert [m.text for m in sb.slack.messages] == ["hello from the sandbox"]
+    assert dict(os.environ) == before
+
+
+def test_sandbox_sts_clients_only_presign(sb):
+    sts = sb.session().client("sts")
+    assert sts.meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
+    with pytest.raises(RuntimeError, match="refusing to send"):
+        sts.get_caller_identity()
