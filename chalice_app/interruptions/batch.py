@@ -20,7 +20,7 @@ from chalice_app.interruptions.cluster import ClusterSnapshot
 from chalice_app.interruptions.correlation import correlate
 from chalice_app.interruptions.ledger import Claim
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice
-from chalice_app.interruptions.parsing import parse_text
+from chalice_app.interruptions.parsing import load_body, parse_event
 from chalice_app.slack.message import SlackMessage
 
 
@@ -38,19 +38,27 @@ def account_of_queue(event_source_arn: str | None) -> str | None:
     return parts[4] if len(parts) == 6 and parts[2] == "sqs" else None
 
 
+def with_queue_account(event, account: str | None):
+    """EventBridge always sets `account`; moto's delivery to SQS leaves it out. The queue's account is then the
+    event's: EventBridge only delivers a bus's events to targets the rule names."""
+    if isinstance(event, dict) and "account" not in event and account:
+        return {**event, "account": account}
+    return event
+
+
 def decode_records(records: Sequence[dict], region: str) -> Decoded:
     decoded = Decoded()
     for index, record in enumerate(records):
         message_id = record.get("messageId") or f"(record {index} without messageId)"
+        account = account_of_queue(record.get("eventSourceARN"))
         try:
-            outcome = parse_text(record.get("body"))
+            outcome = parse_event(with_queue_account(load_body(record.get("body")), account))
         except MalformedEvent as error:
             decoded.malformed.append((message_id, str(error)))
             continue
         if isinstance(outcome, Ignored):
             decoded.ignored.append((message_id, outcome.reason))
             continue
-        account = account_of_queue(record.get("eventSourceARN"))
         if outcome.region != region or (account is not None and outcome.account != account):
             decoded.foreign.append((message_id, outcome))
         else:

@@ -143,7 +143,10 @@ def index_nodes(nodes: Iterable[dict], claims: Iterable[dict]) -> dict[str, Node
 def is_ready(pod: dict) -> bool:
     if pod.get("metadata", {}).get("deletionTimestamp"):
         return False
-    conditions = (pod.get("status") or {}).get("conditions") or []
+    status = pod.get("status") or {}
+    conditions = status.get("conditions")
+    if not conditions:  # a pod reported without conditions: trust its phase
+        return status.get("phase") == "Running"
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 

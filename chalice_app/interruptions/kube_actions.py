@@ -40,7 +40,8 @@ def cordon(core: k8s.CoreV1Api, action: NodeAction) -> str | None:
 
 def evict(core: k8s.CoreV1Api, namespace: str, name: str) -> str:
     """'evicted', 'blocked' (PDB, after the client's retries) or 'failed: why'."""
-    body = k8s.V1Eviction(metadata=k8s.V1ObjectMeta(name=name, namespace=namespace))
+    body = k8s.V1Eviction(api_version="policy/v1", kind="Eviction",
+                          metadata=k8s.V1ObjectMeta(name=name, namespace=namespace))
     try:
         core.create_namespaced_pod_eviction(name, namespace, body)
         return "evicted"

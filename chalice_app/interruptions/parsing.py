@@ -161,10 +161,14 @@ def parse_event(event: dict) -> Notice | Ignored:
     return parser(envelope)
 
 
-def parse_text(text: str) -> Notice | Ignored:
-    """An SQS body or a file: JSON text of one EventBridge event."""
+def load_body(text: str | None):
+    """JSON text (an SQS body, a file) → the decoded value; MalformedEvent when it is not JSON."""
     try:
-        event = json.loads(text)
+        return json.loads(text)
     except (json.JSONDecodeError, TypeError) as error:
         raise MalformedEvent(f"not JSON: {error}") from None
-    return parse_event(event)
+
+
+def parse_text(text: str) -> Notice | Ignored:
+    """An SQS body or a file: JSON text of one EventBridge event."""
+    return parse_event(load_body(text))
