@@ -40,7 +40,8 @@ def policy_document(stage: str, cluster_name: str, account: str = WILDCARD, regi
             {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
              "Resource": ["*"]},
             {"Sid": "InterruptionQueue", "Effect": "Allow",
-             "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+             # GetQueueUrl: the handler looks the queue up to delete a batch's handled messages.
+             "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
                         "sqs:ReceiveMessage"],
              "Resource": [f"arn:aws:sqs:{arn}:{naming.interruption_queue(stage)}"]},
             {"Sid": "StageTable", "Effect": "Allow",

@@ -67,7 +67,8 @@ def test_the_policy_grants_what_the_functions_need_on_the_stage_resources():
     by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
     assert by_sid["InterruptionQueue"]["Resource"] == ["arn:aws:sqs:eu-west-2:123456789012:costguard-dev-interruptions"]
     assert set(by_sid["InterruptionQueue"]["Action"]) == {
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueUrl"}
     assert by_sid["StageTable"]["Resource"] == ["arn:aws:dynamodb:eu-west-2:123456789012:table/costguard-dev"]
     assert by_sid["StageParameters"]["Resource"] == ["arn:aws:ssm:eu-west-2:123456789012:parameter/costguard/dev/*"]
     assert by_sid["Cluster"]["Resource"] == ["arn:aws:eks:eu-west-2:123456789012:cluster/openfaas"]
