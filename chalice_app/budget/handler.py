@@ -28,12 +28,12 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
         cluster: BudgetCluster | None = None, notifier=_FROM_SETTINGS, prices=None) -> dict:
     """One reconcile. `cluster`, `notifier` and `prices` may be given (tests, sandbox); by default they come from
     the settings."""
-    session = session or boto3.session.Session()
+    given_session, session = session, session or boto3.session.Session()
     ledger = Ledger(settings.table_name, session)
     if notifier is _FROM_SETTINGS:
         notifier = notifier_from_settings(settings)
     try:
-        document = load_document(settings, session)
+        document = load_document(settings, given_session)  # None: Powertools' cached default provider
         cluster = cluster or BudgetCluster(api_client(settings, session))
         plan = gather_plan(settings, document, now, cluster, session, ledger, prices)
     except (BudgetDocumentError, PriceUnavailable) as problem:

@@ -36,12 +36,16 @@ def parameter_name(settings: Settings) -> str:
 
 
 def load_document(settings: Settings, session: boto3.session.Session | None = None) -> BudgetDocument:
-    """The budget document from SSM (String or SecureString), validated; BudgetDocumentError says what is wrong."""
+    """The budget document from SSM (String or SecureString), validated; BudgetDocumentError says what is wrong.
+
+    Without a session, Powertools' default provider reads it and caches it for the Lambda container."""
     name = parameter_name(settings)
-    provider = parameters.SSMProvider(boto3_client=(session or boto3.session.Session()).client(
-        "ssm", region_name=settings.region))
     try:
-        text = provider.get(name, decrypt=True, max_age=settings.parameter_cache_seconds)
+        if session is None:
+            text = parameters.get_parameter(name, decrypt=True, max_age=settings.parameter_cache_seconds)
+        else:
+            provider = parameters.SSMProvider(boto3_client=session.client("ssm", region_name=settings.region))
+            text = provider.get(name, decrypt=True, max_age=settings.parameter_cache_seconds)
     except GetParameterError as error:
         cause = error.__cause__ or error.__context__ or error  # Powertools raises it inside its except
         code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
