@@ -276,8 +276,8 @@ def plan_table(dynamodb, name: str, dry_run: bool) -> Step:
                                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
             dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
             _enable_ttl(dynamodb, name)
-        return Step(ResourceOutcome("dynamodb-table", name, decide(False, False, dry_run), "key id (S), TTL expiration"),
-                    create)
+        action = decide(False, False, dry_run)
+        return Step(ResourceOutcome("dynamodb-table", name, action, "key id (S), TTL expiration"), create)
     key = {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]}
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     if key != {("id", "HASH")} or types.get("id") != "S":

@@ -29,7 +29,8 @@ def policy_document(stage: str, cluster_name: str, account: str = WILDCARD, regi
     arn = f"{region}:{account}"
     log_group = f"arn:aws:logs:{arn}:log-group:/aws/lambda/{prefix}-*"
     # kms:ViaService is "ssm.<region>.amazonaws.com"; with a wildcard region the condition must be a pattern.
-    via_ssm = {"StringLike" if region == WILDCARD else "StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"}}
+    operator = "StringLike" if region == WILDCARD else "StringEquals"
+    via_ssm = {operator: {"kms:ViaService": f"ssm.{region}.amazonaws.com"}}
     return {
         "Version": "2012-10-17",
         "Statement": [
