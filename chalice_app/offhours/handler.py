@@ -1,7 +1,71 @@
-"""Lambda entry for offhours: placeholder until the feature lands (raises, so nothing pretends to work)."""
-from chalice_app.observability import instrumented
+"""Lambda entry for off-hours, every 5 minutes: converge function replicas and NodePool limits on their schedules.
+
+Returns the run's counts; sends a Slack summary when something changed or failed, and an alert when the per-run
+cap held changes back. Everything is logged and recorded in the run log for `costguard status`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalice_app.config import Settings, settings as current_settings
+from chalice_app.kube.client import api_client
+from chalice_app.observability import instrumented, logger, metrics
+from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.planner import Kind
+from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
+from chalice_app.offhours.report import cap_alert, summary_message
+from chalice_app.runlog import RunLog
+from chalice_app.slack.notifier import notifier_from_settings
+
+_FROM_SETTINGS = object()
 
 
-@instrumented()
+def summarize(report: RunReport) -> dict:
+    return {
+        "dry_run": report.dry_run, "counts": report.counts, "capped": report.plan.capped,
+        "scaled_down": len(report.applied(Kind.SCALE_DOWN)), "restored": len(report.applied(Kind.RESTORE)),
+        "released": len(report.applied(Kind.RELEASE)),
+        "nodepools": {action.name: action.kind if error is None else f"error: {error}"
+                      for action, error in report.nodepools if action.kind != "skip"},
+        "errors": [f"{where}: {message}" for where, message in report.errors][:50],
+    }
+
+
+def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS) -> dict:
+    """One reconcile; `cluster` and `notifier` may be given (tests, sandbox), else they come from the settings."""
+    cluster = cluster or OffhoursCluster(api_client(settings))
+    notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
+    report = Reconciler(cluster, OffhoursConfig.from_settings(settings)).run(now)
+    summary = summarize(report)
+    messages = [message for message in (cap_alert(report), summary_message(report)) if message]
+    for message in messages:
+        if notifier is None:
+            logger.info("slack not configured", extra={"message": message.text})
+            continue
+        try:
+            notifier.send(message)
+        except Exception:  # noqa: BLE001 - a Slack outage must not undo or fail the reconcile
+            logger.exception("could not send the off-hours message to Slack")
+    metrics.add_metric(name="OffhoursScaledDown", unit=MetricUnit.Count, value=summary["scaled_down"])
+    metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
+    metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
+    logger.info("offhours run", extra={"offhours": summary})
+    _record(settings, summary, ok=not report.errors, alerts=[m.text for m in messages if m.text.startswith(":warning:")])
+    return summary
+
+
+def _record(settings: Settings, summary: dict, ok: bool, alerts: list[str]) -> None:
+    try:  # a lost status line must never fail the reconcile
+        log = RunLog(settings.table_name)
+        log.record_run("offhours", summary, ok=ok)
+        for text in alerts:
+            log.record_alert("offhours", text)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not record the off-hours run")
+
+
+@instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    raise NotImplementedError("offhours handler is not built yet")
+    return run(current_settings(), datetime.now(timezone.utc))

@@ -1,0 +1,68 @@
+"""Thin Kubernetes adapter for off-hours: paged lists reduced to slim records, and conditional merge patches.
+
+Responses are read raw (`_preload_content=False`) and reduced page by page: the client's model objects for 10,000
+Deployments would cost seconds and tens of megabytes for fields we throw away.
+"""
+from __future__ import annotations
+
+import json
+
+from kubernetes import client as k8s
+
+from chalice_app.offhours.model import (
+    FUNCTION_LABEL,
+    FunctionDeployment,
+    NodePoolLimits,
+    function_from_object,
+    namespace_annotations,
+    nodepool_from_object,
+)
+
+PAGE = 500
+MERGE_PATCH = "application/merge-patch+json"
+KARPENTER = ("karpenter.sh", "v1", "nodepools")
+
+
+def _pages(call, *args, **kwargs):
+    token = None
+    while True:
+        response = call(*args, limit=PAGE, _preload_content=False, **kwargs, **({"_continue": token} if token else {}))
+        page = json.loads(response.data)
+        yield page.get("items") or []
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return
+
+
+class OffhoursCluster:
+    def __init__(self, api: k8s.ApiClient):
+        self._apps = k8s.AppsV1Api(api)
+        self._core = k8s.CoreV1Api(api)
+        self._custom = k8s.CustomObjectsApi(api)
+
+    def functions(self, namespace: str) -> list[FunctionDeployment]:
+        """Every OpenFaaS function Deployment (label faas_function) in `namespace`."""
+        return [function_from_object(item)
+                for page in _pages(self._apps.list_namespaced_deployment, namespace, label_selector=FUNCTION_LABEL)
+                for item in page]
+
+    def function(self, namespace: str, name: str) -> FunctionDeployment:
+        response = self._apps.read_namespaced_deployment(name, namespace, _preload_content=False)
+        return function_from_object(json.loads(response.data))
+
+    def namespace_annotations(self, names: list[str]) -> dict[str, dict[str, str]]:
+        """Annotations of the configured namespaces (one get each: they are few, and list needs no more rights)."""
+        return dict(namespace_annotations(json.loads(self._core.read_namespace(name, _preload_content=False).data))
+                    for name in names)
+
+    def patch_function(self, namespace: str, name: str, patch: dict) -> None:
+        self._apps.patch_namespaced_deployment(name, namespace, patch, _content_type=MERGE_PATCH,
+                                               _preload_content=False)
+
+    def nodepools(self) -> list[NodePoolLimits]:
+        return [nodepool_from_object(item)
+                for page in _pages(self._custom.list_cluster_custom_object, *KARPENTER) for item in page]
+
+    def patch_nodepool(self, name: str, patch: dict) -> None:
+        self._custom.patch_cluster_custom_object(*KARPENTER, name, patch, _content_type=MERGE_PATCH,
+                                                 _preload_content=False)

@@ -1,0 +1,71 @@
+"""The few fields off-hours needs from Kubernetes objects, kept small so 10,000 functions fit in a 128 MB Lambda."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+PREFIX = "costguard.openfaas.com/"
+LEGACY_PREFIX = "downscaler/"  # py-kube-downscaler's annotations, read as a fallback
+ORIGINAL_REPLICAS = PREFIX + "original-replicas"
+ORIGINAL_LIMITS = PREFIX + "original-limits"
+NODEPOOL_OPT_IN = PREFIX + "offhours"
+FUNCTION_LABEL = "faas_function"
+SCALE_ZERO_LABEL = "com.openfaas.scale.zero"
+
+
+def _relevant(annotations: dict | None) -> dict[str, str]:
+    return {key: value for key, value in (annotations or {}).items()
+            if key.startswith(PREFIX) or key.startswith(LEGACY_PREFIX)}
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDeployment:
+    name: str
+    namespace: str
+    replicas: int
+    resource_version: str
+    created: datetime | None
+    annotations: dict[str, str]  # only costguard.openfaas.com/* and downscaler/*
+    scale_zero: str | None  # the com.openfaas.scale.zero label, if any
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.namespace, self.name
+
+
+def function_from_object(obj: dict) -> FunctionDeployment:
+    """A Deployment as the API returns it (dict) → the slim record; spec.replicas defaults to 1 as in Kubernetes."""
+    metadata, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    replicas = spec.get("replicas")
+    return FunctionDeployment(
+        name=metadata["name"], namespace=metadata.get("namespace", ""),
+        replicas=1 if replicas is None else int(replicas),
+        resource_version=str(metadata.get("resourceVersion", "")),
+        created=_timestamp(metadata.get("creationTimestamp")),
+        annotations=_relevant(metadata.get("annotations")),
+        scale_zero=(metadata.get("labels") or {}).get(SCALE_ZERO_LABEL),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NodePoolLimits:
+    name: str
+    resource_version: str
+    limits: dict[str, str]  # spec.limits, e.g. {"cpu": "100", "memory": "400Gi"}
+    annotations: dict[str, str]
+
+
+def nodepool_from_object(obj: dict) -> NodePoolLimits:
+    metadata = obj.get("metadata") or {}
+    limits = (obj.get("spec") or {}).get("limits") or {}
+    return NodePoolLimits(metadata["name"], str(metadata.get("resourceVersion", "")),
+                          {key: str(value) for key, value in limits.items()}, _relevant(metadata.get("annotations")))
+
+
+def namespace_annotations(obj: dict) -> tuple[str, dict[str, str]]:
+    metadata = obj.get("metadata") or {}
+    return metadata["name"], _relevant(metadata.get("annotations"))

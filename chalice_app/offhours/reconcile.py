@@ -1,0 +1,144 @@
+"""One off-hours run: list once → plan (pure) → apply the changes with bounded concurrency → a report.
+
+Retries: 429/5xx are retried by the Kubernetes client (urllib3, Retry-After honoured). A 409 means the object
+moved since we listed it: re-read that one object, decide again and retry with backoff. One function's failure is
+recorded and never stops the others.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from kubernetes.client.exceptions import ApiException
+
+from chalice_app.offhours.nodepools import NodePoolAction, plan_nodepools
+from chalice_app.offhours.planner import FunctionAction, FunctionPlan, Kind, decide, plan_functions
+from chalice_app.offhours.policy import Defaults
+
+CONFLICT_ATTEMPTS = 3
+CONFLICT_BACKOFF_SECONDS = 0.2
+WORKERS = 8  # patches in flight; the client's connection pool has 8 slots
+
+
+@dataclass(frozen=True)
+class OffhoursConfig:
+    namespaces: tuple[str, ...]
+    defaults: Defaults
+    grace: timedelta = timedelta(minutes=15)
+    max_changes: int = 500
+    dry_run: bool = False
+    nodepools: tuple[str, ...] = ()
+    workers: int = WORKERS
+
+    @classmethod
+    def from_settings(cls, settings) -> "OffhoursConfig":
+        return cls(tuple(settings.function_namespaces), Defaults.from_settings(settings),
+                   timedelta(minutes=settings.offhours_grace_minutes), settings.offhours_max_changes,
+                   settings.dry_run, tuple(settings.offhours_nodepools))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: FunctionAction  # the action finally applied (after re-deciding on a conflict)
+    error: str | None = None
+    applied: bool = False
+
+
+@dataclass
+class RunReport:
+    now: datetime
+    dry_run: bool
+    plan: FunctionPlan
+    outcomes: list[Outcome] = field(default_factory=list)
+    nodepools: list[tuple[NodePoolAction, str | None]] = field(default_factory=list)  # (action, error)
+
+    def applied(self, kind: Kind) -> list[FunctionAction]:
+        return [outcome.action for outcome in self.outcomes if outcome.applied and outcome.action.kind is kind]
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(object, message) for every function or NodePool that failed or has a bad annotation."""
+        found = [(f"{a.namespace}/{a.name}", a.reason) for a in self.plan.of(Kind.ERROR)]
+        found += [(f"{o.action.namespace}/{o.action.name}", o.error) for o in self.outcomes if o.error]
+        found += [(f"NodePool {action.name}", error or action.reason) for action, error in self.nodepools
+                  if error or action.kind == "error"]
+        return found
+
+    @property
+    def changed(self) -> bool:
+        return any(outcome.applied for outcome in self.outcomes) or any(
+            action.writes and error is None for action, error in self.nodepools)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {kind.value: len(self.plan.of(kind)) for kind in Kind}
+        counts["failed"] = sum(1 for outcome in self.outcomes if outcome.error)
+        return counts
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ApiException):
+        return f"Kubernetes API {error.status} {error.reason}"
+    return f"{type(error).__name__}: {error}"
+
+
+class Reconciler:
+    def __init__(self, cluster, config: OffhoursConfig, sleep=time.sleep):
+        self._cluster, self._config, self._sleep = cluster, config, sleep
+        self._namespaces: dict[str, dict[str, str]] = {}
+
+    def plan(self, now: datetime) -> FunctionPlan:
+        self._namespaces = self._cluster.namespace_annotations(list(self._config.namespaces))
+        functions = [function for namespace in self._config.namespaces for function in self._cluster.functions(namespace)]
+        return plan_functions(functions, self._namespaces, now, self._config.defaults, self._config.grace,
+                              self._config.max_changes)
+
+    def plan_nodepools(self, now: datetime) -> list[NodePoolAction]:
+        return plan_nodepools(self._cluster.nodepools(), now, self._config.defaults, self._config.nodepools)
+
+    def run(self, now: datetime) -> RunReport:
+        plan = self.plan(now)
+        report = RunReport(now, self._config.dry_run, plan)
+        pools = self.plan_nodepools(now)
+        if self._config.dry_run:
+            report.nodepools = [(action, None) for action in pools]
+            return report
+        with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
+            report.outcomes = list(pool.map(lambda action: self._apply(action, now), plan.changes))
+        report.nodepools = [(action, self._apply_nodepool(action)) for action in pools]
+        return report
+
+    def _apply(self, action: FunctionAction, now: datetime) -> Outcome:
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                self._cluster.patch_function(action.namespace, action.name, action.patch())
+                return Outcome(action, applied=True)
+            except ApiException as error:
+                if error.status != 409 or attempt == CONFLICT_ATTEMPTS:
+                    return Outcome(action, _describe(error))
+            except Exception as error:  # noqa: BLE001 - one function's failure must not stop the others
+                return Outcome(action, _describe(error))
+            self._sleep(CONFLICT_BACKOFF_SECONDS * attempt)
+            try:
+                action = self._redecide(action, now)
+            except Exception as error:  # noqa: BLE001
+                return Outcome(action, f"re-read after conflict failed: {_describe(error)}")
+            if not action.kind.writes:
+                return Outcome(action)  # someone else already did it, or it is no longer ours to change
+        return Outcome(action, "conflict")  # unreachable: the loop returns
+
+    def _redecide(self, action: FunctionAction, now: datetime) -> FunctionAction:
+        fresh = self._cluster.function(action.namespace, action.name)
+        return decide(fresh, self._namespaces.get(action.namespace), now, self._config.defaults,
+                      self._config.grace).action
+
+    def _apply_nodepool(self, action: NodePoolAction) -> str | None:
+        if not action.writes:
+            return None
+        try:
+            self._cluster.patch_nodepool(action.name, action.patch)
+            return None
+        except Exception as error:  # noqa: BLE001 - reported; the next tick re-plans from a fresh list
+            return _describe(error)

@@ -1,0 +1,62 @@
+"""Slack messages for an off-hours run (pure): a summary when something changed, an alert when the cap bit."""
+from __future__ import annotations
+
+from chalice_app.offhours.planner import FunctionAction, Kind
+from chalice_app.offhours.reconcile import RunReport
+from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
+
+SHOWN_PER_SECTION = 25  # names listed per section before "and N more"
+
+
+def _section(title: str, lines: list[str]) -> dict:
+    shown = lines[:SHOWN_PER_SECTION]
+    more = len(lines) - len(shown)
+    text = f"*{title}* ({len(lines)})\n" + "\n".join(f"• {line}" for line in shown)
+    if more:
+        text += f"\n…and {more} more"
+    if len(text) > MAX_SECTION_TEXT:
+        text = text[: MAX_SECTION_TEXT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _name(action: FunctionAction) -> str:
+    return f"`{action.namespace}/{action.name}`"
+
+
+def summary_message(report: RunReport) -> SlackMessage | None:
+    """What the run changed, skipped and failed; None when it changed nothing and nothing failed."""
+    down, restored = report.applied(Kind.SCALE_DOWN), report.applied(Kind.RESTORE)
+    released = report.applied(Kind.RELEASE)
+    human = [action for action in report.plan.of(Kind.SKIP) if "by someone" in action.reason]
+    deferred = report.plan.of(Kind.DEFERRED)
+    errors = report.errors
+    pools = [(action, error) for action, error in report.nodepools if action.writes and error is None]
+    if not (report.changed or errors):
+        return None
+    prefix = "[dry run] " if report.dry_run else ""
+    title = (f"{prefix}costguard off-hours: {len(down)} scaled down, {len(restored)} restored, "
+             f"{len(errors)} errors")[:MAX_HEADER_TEXT]
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    sections = [
+        ("Scaled down", [f"{_name(a)} {a.current} → {a.desired}" for a in down]),
+        ("Restored", [f"{_name(a)} {a.current} → {a.desired}" for a in restored]),
+        ("Kept a human's count", [f"{_name(a)} at {a.current}" for a in released]),
+        ("Skipped (scaled by someone during downtime)", [f"{_name(a)}: {a.reason}" for a in human]),
+        ("Held back by the per-run cap", [_name(a) for a in deferred]),
+        ("NodePools", [f"`{a.name}` {a.kind}: limits {a.limits} → {a.desired}" for a, _ in pools]),
+        ("Errors", [f"`{where}`: {message}" for where, message in errors]),
+    ]
+    blocks += [_section(title_, lines) for title_, lines in sections if lines]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"run at {report.now.isoformat()}"}]})
+    return SlackMessage(text=title, blocks=blocks)
+
+
+def cap_alert(report: RunReport) -> SlackMessage | None:
+    """An alert when more changes were wanted than COSTGUARD_OFFHOURS_MAX_CHANGES allows."""
+    if not report.plan.capped:
+        return None
+    wanted = len(report.plan.changes) + len(report.plan.of(Kind.DEFERRED))
+    text = (f":warning: costguard off-hours wanted {wanted} changes, more than the cap of {report.plan.cap}; "
+            f"{len(report.plan.of(Kind.DEFERRED))} held back to the next run (restores go first). "
+            f"Raise COSTGUARD_OFFHOURS_MAX_CHANGES if this is expected.")
+    return SlackMessage(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
