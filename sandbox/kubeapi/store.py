@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import json
 import threading
 import uuid
@@ -101,18 +102,23 @@ class Store:
     # ---- seeding interface (no HTTP, no RBAC) -------------------------------------------------------------------
     def put(self, obj: dict) -> dict:
         """Create or replace; fills uid, resourceVersion, creationTimestamp; validates custom kinds."""
-        resource = by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
         with self._lock:
-            return self._write(resource, json.loads(dumps(obj)), validate=True).copy()
+            return self._seed(obj, bulk=False).copy()
 
     def put_many(self, objs: Iterable[dict]) -> int:
-        """Bulk `put` under one lock, without returning copies; the count stored."""
+        """Bulk `put` under one lock, without returning copies; the count stored. The cyclic garbage collector is
+        paused meanwhile: tens of thousands of new dicts would otherwise trigger full collections over the store."""
         count = 0
-        with self._lock:
-            for obj in objs:
-                resource = by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
-                self._write(resource, json.loads(dumps(obj)), bulk=True, validate=True)
-                count += 1
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with self._lock:
+                for obj in objs:
+                    self._seed(obj, bulk=True)
+                    count += 1
+        finally:
+            if collecting:
+                gc.enable()
         return count
 
     def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict | None:
@@ -204,7 +210,18 @@ class Store:
     def _key(resource: ResourceType, namespace: str | None, name: str) -> Key:
         return (namespace or "") if resource.namespaced else "", name
 
-    def _write(self, resource: ResourceType, obj: dict, bulk: bool = False, validate: bool = False) -> Entry:
+    def _seed(self, obj: dict, bulk: bool) -> Entry:
+        """Store a caller's object without keeping a reference to any part of it (the stored dict is parsed
+        back from the JSON), validating custom kinds first."""
+        resource = by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        if not isinstance(obj.get("metadata"), dict):
+            raise ValueError(f"{resource.kind} has no metadata: {str(obj)[:200]}")
+        if resource.custom and self._validate is not None:
+            obj = json.loads(dumps(obj))
+            self._validate(resource, obj)
+        return self._write(resource, {**obj, "metadata": dict(obj["metadata"])}, bulk, detach=True)
+
+    def _write(self, resource: ResourceType, obj: dict, bulk: bool = False, detach: bool = False) -> Entry:
         metadata = obj.get("metadata")
         if not isinstance(metadata, dict) or not metadata.get("name"):
             raise ValueError(f"{resource.kind} has no metadata.name: {str(obj)[:200]}")
@@ -212,13 +229,12 @@ class Store:
             raise ValueError(f'{resource.kind} "{metadata["name"]}" is namespaced but has no metadata.namespace')
         if not resource.namespaced:
             metadata.pop("namespace", None)
-        if validate and self._validate is not None and resource.custom:
-            self._validate(resource, obj)
         self._resource_version += 1
         metadata.setdefault("uid", str(uuid.uuid4()))
         metadata.setdefault("creationTimestamp", now_timestamp())
         metadata.setdefault("generation", 1)
         metadata["resourceVersion"] = str(self._resource_version)
-        entry = Entry(obj, dumps(obj))
+        raw = dumps(obj)
+        entry = Entry(json.loads(raw) if detach else obj, raw)
         self._buckets[resource].set(self._key(resource, metadata.get("namespace"), metadata["name"]), entry, bulk)
         return entry
