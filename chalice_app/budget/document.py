@@ -55,6 +55,8 @@ class BudgetDocument(BaseModel):
     min_change_percent: float = Field(5, ge=0, le=100)  # smaller changes are not patched
     max_step_percent: float = Field(50, gt=0)  # the most a limit moves in one run
     reserve_percent: float = Field(2, ge=0, lt=100)  # held back for price moves within a run
+    # Cost Explorer for the days it has closed (needs the karpenter.sh/nodepool cost allocation tag activated)
+    cost_explorer: bool = False
     nodepools: dict[str, PoolBudget] = Field(..., min_length=1)
 
     @field_validator("thresholds")

@@ -25,9 +25,9 @@ _FROM_SETTINGS = object()
 
 
 def run(settings: Settings, now: datetime, session: boto3.session.Session | None = None,
-        cluster: BudgetCluster | None = None, notifier=_FROM_SETTINGS, prices=None) -> dict:
-    """One reconcile. `cluster`, `notifier` and `prices` may be given (tests, sandbox); by default they come from
-    the settings."""
+        cluster: BudgetCluster | None = None, notifier=_FROM_SETTINGS, prices=None, ce_client=None) -> dict:
+    """One reconcile. `cluster`, `notifier`, `prices` and `ce_client` may be given (tests, sandbox); by default they
+    come from the settings."""
     given_session, session = session, session or boto3.session.Session()
     ledger = Ledger(settings.table_name, session)
     if notifier is _FROM_SETTINGS:
@@ -35,7 +35,7 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
     try:
         document = load_document(settings, given_session)  # None: Powertools' cached default provider
         cluster = cluster or BudgetCluster(api_client(settings, session))
-        plan = gather_plan(settings, document, now, cluster, session, ledger, prices)
+        plan = gather_plan(settings, document, now, cluster, session, ledger, prices, ce_client)
     except (BudgetDocumentError, PriceUnavailable) as problem:
         report_problem(str(problem), now, ledger, notifier)
         summary = {"applied": False, "problem": str(problem)}

@@ -40,7 +40,8 @@ def entry_from_item(item: dict | None) -> LedgerEntry:
         return LedgerEntry()
     return LedgerEntry(spent=float(item.get("spent", 0)),
                        metered_at=datetime.fromisoformat(item["metered_at"]) if item.get("metered_at") else None,
-                       open_rates={k: float(v) for k, v in json.loads(item.get("open_rates", "{}")).items()})
+                       open_rates={k: float(v) for k, v in json.loads(item.get("open_rates", "{}")).items()},
+                       daily={k: float(v) for k, v in json.loads(item.get("daily", "{}")).items()})
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -64,6 +65,7 @@ class Ledger:
         values = {":spent": Decimal(str(round(after.spent, 6))),
                   ":metered_at": after.metered_at.isoformat() if after.metered_at else None,
                   ":open_rates": json.dumps({k: round(v, 6) for k, v in after.open_rates.items()}, sort_keys=True),
+                  ":daily": json.dumps({k: round(v, 6) for k, v in after.daily.items()}, sort_keys=True),
                   ":status": json.dumps(status, sort_keys=True), ":expiration": _epoch(period_end + KEEP_LEDGER)}
         if before.metered_at is not None:
             values[":previous"] = before.metered_at.isoformat()
@@ -71,7 +73,7 @@ class Ledger:
             self._table.update_item(
                 Key={"id": ledger_id(period, pool)},
                 UpdateExpression="SET spent = :spent, metered_at = :metered_at, open_rates = :open_rates, "
-                                 "#status = :status, expiration = :expiration",
+                                 "daily = :daily, #status = :status, expiration = :expiration",
                 ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values)
             return True

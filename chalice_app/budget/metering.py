@@ -8,7 +8,7 @@ minutes keeps the budget on the safe side where undercounting would not.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from dateutil.parser import isoparse
 from kubernetes.utils import parse_quantity
@@ -38,6 +38,7 @@ class LedgerEntry:
     spent: float = 0.0
     metered_at: datetime | None = None
     open_rates: dict[str, float] = field(default_factory=dict)  # node key → USD/h at the last run
+    daily: dict[str, float] = field(default_factory=dict)  # UTC day (YYYY-MM-DD) → USD metered on it
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,18 @@ def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, 
     return found
 
 
+def day_slices(start: datetime, end: datetime) -> list[tuple[str, float]]:
+    """[start, end) cut at UTC midnights: (day, hours) pairs, so spend can be booked per day."""
+    slices = []
+    while start < end:
+        midnight = (start.astimezone(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0,
+                                                                              microsecond=0)
+        stop = min(end, midnight)
+        slices.append((start.astimezone(timezone.utc).strftime("%Y-%m-%d"), hours_between(start, stop)))
+        start = stop
+    return slices
+
+
 def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_start: datetime, now: datetime,
                book: PriceBook) -> PoolMeter:
     """Charge the pool's nodes for [last metered time, now); the new ledger entry is in the result."""
@@ -109,25 +122,31 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
     previous_open = entry.open_rates if entry.metered_at and entry.metered_at >= period_start else {}
     rates: dict[str, float] = {}
     unpriced = []
-    cost = 0.0
+    daily: dict[str, float] = {}
+
+    def charge(rate: float, start: datetime) -> None:
+        for day, hours in day_slices(start, now):
+            daily[day] = daily.get(day, 0.0) + rate * hours
+
     for node in mine:
         rate = book.hourly(node.instance_type, node.capacity_type, node.zone)
         if rate is None:
             unpriced.append(node.key)
             continue
         rates[node.key] = rate
-        start = max(node.started, since)
-        if now > start:
-            cost += rate * hours_between(start, now)
-    if now > since:
-        for key, rate in previous_open.items():
-            if key not in rates and key not in unpriced:
-                cost += rate * hours_between(since, now)
+        charge(rate, max(node.started, since))
+    for key, rate in previous_open.items():
+        if key not in rates and key not in unpriced:
+            charge(rate, since)
+    cost = sum(daily.values())
     usage = dict(cpu=sum(n.cpu for n in mine), memory=sum(n.memory_gib for n in mine), gpus=sum(n.gpus for n in mine))
     if unpriced or now <= since:
         after = entry  # nothing is written: the next run meters this slice once prices are known
     else:
-        after = LedgerEntry(spent=entry.spent + cost, metered_at=now, open_rates=rates)
+        days = dict(entry.daily)
+        for day, amount in daily.items():
+            days[day] = days.get(day, 0.0) + amount
+        after = LedgerEntry(spent=entry.spent + cost, metered_at=now, open_rates=rates, daily=days)
     return PoolMeter(pool=pool, since=since, until=now, cost=0.0 if after is entry else cost, entry=after,
                      rate_now=sum(rates.values()), usage_cpu=usage["cpu"], usage_memory_gib=usage["memory"],
                      usage_gpus=usage["gpus"], unpriced=tuple(sorted(unpriced)),

@@ -14,6 +14,7 @@ from kubernetes.utils import parse_quantity
 
 from chalice_app.budget.alerts import Alert, forecast_alert, threshold_alerts
 from chalice_app.budget.catalog import InstanceType
+from chalice_app.budget.costexplorer import closed_day_set, effective_spent
 from chalice_app.budget.document import BudgetDocument, period_bounds, period_key
 from chalice_app.budget.estimate import estimate_pricing
 from chalice_app.budget.limits import LimitDecision, decide_limits
@@ -34,10 +35,7 @@ class PoolPlan:
     alerts: tuple[Alert, ...]
     status: dict  # the budget-status annotation, decoded
     resource_version: str  # of the NodePool as listed: a patch is refused if it changed since
-
-    @property
-    def spent(self) -> float:
-        return self.meter.entry.spent
+    spent: float  # metered, or Cost Explorer's for the days it has closed plus metered for the rest
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,13 @@ def status_patch(plan: PoolPlan, apply_limits: bool) -> dict:
 
 
 def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode], entry: LedgerEntry,
-               catalog: list[InstanceType], book: PriceBook, start: datetime, end: datetime, now: datetime) -> PoolPlan:
+               catalog: list[InstanceType], book: PriceBook, start: datetime, end: datetime, now: datetime,
+               closed: dict[str, dict[str, float]] | None) -> PoolPlan:
     budget = document.pool_amount(name)
     meter = meter_pool(name, running, entry, start, now, book)
+    spent = meter.entry.spent
+    if closed:
+        spent = effective_spent(meter.entry.daily, closed.get(name, {}), closed_day_set(closed))
     decision, problem = None, None
     alerts: list[Alert] = []
     if not meter.complete:
@@ -86,7 +88,7 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
     else:
         try:
             pricing = estimate_pricing(nodepool, catalog, book, document.pool_estimator(name), running)
-            decision = decide_limits(name, document, meter.entry.spent, now, end, pricing, nodepool, meter.usage_cpu)
+            decision = decide_limits(name, document, spent, now, end, pricing, nodepool, meter.usage_cpu)
         except PriceUnavailable as exc:
             problem = f"{exc}: limits kept"
     held = STORED_LIMITS in (nodepool["metadata"].get("annotations") or {})
@@ -96,7 +98,6 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
             "off-hours holds this NodePool's limits until its uptime: not changed now",))
     if problem:
         alerts.append(Alert(name, "error", f"*{name}*: {problem}", key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"))
-    spent = meter.entry.spent
     alerts += threshold_alerts(name, budget, spent, document.thresholds)
     forecast = forecast_alert(name, budget, spent, start, end, now)
     if forecast:
@@ -114,18 +115,21 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
                                                 f"limits, so spend falls only as demand does"))
     status = status_annotation(spent=spent, budget=budget, now=now, decision=decision, rate_now=meter.rate_now,
                                problem=problem, mode=document.mode)
+    if closed:
+        status["metered"] = round(meter.entry.spent, 2)
     return PoolPlan(name, budget, meter, decision, problem, tuple(alerts), status,
-                    nodepool["metadata"].get("resourceVersion", ""))
+                    nodepool["metadata"].get("resourceVersion", ""), spent)
 
 
 def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[RunningNode],
                 entries: dict[str, LedgerEntry], catalog: list[InstanceType], book: PriceBook,
-                now: datetime) -> BudgetPlan:
+                now: datetime, closed: dict[str, dict[str, float]] | None = None) -> BudgetPlan:
+    """`closed`: Cost Explorer's closed days per NodePool (costexplorer.closed_days), when the document asks."""
     start, end = period_bounds(document.period, now)
     by_name = {pool["metadata"]["name"]: pool for pool in nodepools}
     plans = tuple(
         _plan_pool(name, by_name[name], document, running, entries.get(name, LedgerEntry()), catalog, book, start,
-                   end, now)
+                   end, now, closed)
         for name in sorted(document.nodepools) if name in by_name
     )
     return BudgetPlan(period=period_key(document.period, now), period_start=start, period_end=end, now=now,

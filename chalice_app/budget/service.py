@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import boto3
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import BotoCoreError, ClientError
 from kubernetes.client.exceptions import ApiException
 
 from chalice_app import naming
@@ -19,10 +20,12 @@ from chalice_app.budget.alerts import Alert, newest_first
 from chalice_app.budget.aws_prices import PriceSource, instance_catalog
 from chalice_app.budget.catalog import allowed_instance_types, capacity_types, requirements_of
 from chalice_app.budget.cluster import BudgetCluster
-from chalice_app.budget.document import BudgetDocument, BudgetDocumentError, parse_budget, period_key
+from chalice_app.budget.costexplorer import CE_REGION, CostExplorerSource
+from chalice_app.budget.document import BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import RunningNode, running_nodes
 from chalice_app.budget.planner import BudgetPlan, functions_driving, plan_budget, status_patch
+from chalice_app.budget.prices import PriceUnavailable
 from chalice_app.budget.report import budget_message, problem_message
 from chalice_app.config import Settings
 from chalice_app.observability import logger
@@ -70,7 +73,8 @@ def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[
 
 
 def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, cluster: BudgetCluster,
-                session: boto3.session.Session, ledger: Ledger | None, prices: PriceSource | None = None) -> BudgetPlan:
+                session: boto3.session.Session, ledger: Ledger | None, prices: PriceSource | None = None,
+                ce_client=None) -> BudgetPlan:
     """Everything read, nothing written (except the price cache). Raises PriceUnavailable when prices are lacking."""
     nodepools = cluster.nodepools()
     catalog = instance_catalog(session, settings.region)
@@ -80,7 +84,20 @@ def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, clu
     period = period_key(document.period, now)
     pools = [p["metadata"]["name"] for p in nodepools if p["metadata"]["name"] in document.nodepools]
     entries = ledger.entries(period, pools) if ledger else {}
-    return plan_budget(document, nodepools, running, entries, catalog, book, now)
+    closed = closed_costs(document, session, ledger, period, now, ce_client) if document.cost_explorer else None
+    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed)
+
+
+def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledger: Ledger | None, period: str,
+                 now: datetime, client=None) -> dict[str, dict[str, float]] | None:
+    """Cost Explorer's closed days; None (metering only, with a warning) when it cannot be asked."""
+    start, _ = period_bounds(document.period, now)
+    source = CostExplorerSource(client or session.client("ce", region_name=CE_REGION), ledger)
+    try:
+        return source.closed(period, start, now)
+    except (ClientError, BotoCoreError, PriceUnavailable) as error:
+        logger.warning("Cost Explorer unavailable: metering only", extra={"error": str(error)})
+        return None
 
 
 @dataclass

@@ -3,10 +3,8 @@ cluster; the sandbox test covers the real Kubernetes client and CRD validation."
 import json
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from chalice_app import naming
 from chalice_app.budget import handler
@@ -15,26 +13,16 @@ from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import LedgerEntry
 from chalice_app.budget.status import budget_statuses, status_from_annotation
 from chalice_app.config import load_settings
+from tests.budget.conftest import STAGE
 from tests.budget.factories import BUDGET, ON_DEMAND, nodeclaim, nodepool, price_item
 from tests.budget.fakes import CapturingNotifier, FakeCluster
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)  # 100 h before the end of November
 END = datetime(2026, 12, 1, tzinfo=timezone.utc)
-STAGE = "test"
 CLAIMS = [nodeclaim(f"default-{i}", node_name=f"ip-10-0-0-{i}") for i in range(14)]  # 56 vCPU, 2.688 USD/h
 PODS = [{"metadata": {"name": f"{fn}-{i}", "namespace": "openfaas-fn", "labels": {"faas_function": fn}},
          "spec": {"nodeName": f"ip-10-0-0-{i}", "containers": [{"name": fn, "resources": {"requests": {"cpu": cpu}}}]}}
         for i, (fn, cpu) in enumerate([("resize", "2"), ("resize", "2"), ("ocr", "1500m"), ("ping", "100m")])]
-
-
-@pytest.fixture
-def aws():
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        session.client("dynamodb").create_table(
-            TableName=naming.table(STAGE), KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-        yield session
 
 
 def put_budget(session, document):

@@ -78,3 +78,12 @@ def test_unpriced_nodes_leave_the_ledger_untouched():
     result = meter_pool("default", nodes, entry, PERIOD_START, at(15), BOOK)
     assert result.unpriced == ("x",) and not result.complete
     assert result.entry is entry and result.cost == 0
+
+
+def test_spend_is_booked_per_utc_day():
+    late = datetime(2026, 11, 10, 23, 0, tzinfo=timezone.utc)
+    nodes = running_nodes([nodeclaim("a")], [], CATALOG)
+    entry = LedgerEntry(spent=1.0, metered_at=late, open_rates={"a": 0.192}, daily={"2026-11-10": 1.0})
+    result = meter_pool("default", nodes, entry, PERIOD_START, late + timedelta(hours=3), BOOK)
+    assert result.entry.daily == {"2026-11-10": pytest.approx(1.192), "2026-11-11": pytest.approx(0.384)}
+    assert result.entry.spent == pytest.approx(sum(result.entry.daily.values()))
