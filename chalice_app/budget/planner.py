@@ -36,6 +36,7 @@ class PoolPlan:
     status: dict  # the budget-status annotation, decoded
     resource_version: str  # of the NodePool as listed: a patch is refused if it changed since
     spent: float  # metered, or Cost Explorer's for the days it has closed plus metered for the rest
+    ledger_before: LedgerEntry  # what the plan metered from: the ledger write is conditional on it
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
     if closed:
         status["metered"] = round(meter.entry.spent, 2)
     return PoolPlan(name, budget, meter, decision, problem, tuple(alerts), status,
-                    nodepool["metadata"].get("resourceVersion", ""), spent)
+                    nodepool["metadata"].get("resourceVersion", ""), spent, entry)
 
 
 def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[RunningNode],

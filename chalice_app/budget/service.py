@@ -111,12 +111,11 @@ class Outcome:
 
 def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, ledger: Ledger, notifier) -> Outcome:
     outcome = Outcome()
-    entries = ledger.entries(plan.period, [p.pool for p in plan.pools])
     enforce = plan.mode == "enforce" and not settings.dry_run
     due: list[Alert] = []
     for pool in plan.pools:
         # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
-        if not ledger.save(plan.period, pool.pool, entries[pool.pool], pool.meter.entry, pool.status, plan.period_end):
+        if not ledger.save(plan.period, pool.pool, pool.ledger_before, pool.meter.entry, pool.status, plan.period_end):
             outcome.skipped.append(pool.pool)
             continue
         if enforce:

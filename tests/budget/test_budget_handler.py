@@ -188,3 +188,24 @@ def test_a_nodepool_changed_meanwhile_is_left_for_the_next_run(aws):
     summary = run(aws, kube, slack)
     assert summary["patched"] == [] and "default" in summary["skipped"]
     assert "patch refused (409" in slack.messages[0].text
+
+
+def test_a_run_that_lost_the_race_writes_and_sends_nothing(aws):
+    from chalice_app.budget.service import apply_plan, gather_plan
+
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube, slack = cluster(), CapturingNotifier()
+    ledger = Ledger(naming.table(STAGE), aws)
+    document = handler.load_document(SETTINGS, aws)
+    slow = gather_plan(SETTINGS, document, NOW, kube, aws, ledger, prices(aws))
+    run(aws, kube, slack, now=NOW + timedelta(minutes=1))  # another invocation meters first
+    spent = ledger.entries("2026-11", ["default"])["default"].spent
+    outcome = apply_plan(slow, SETTINGS, kube, ledger, CapturingNotifier())
+    assert "default" in outcome.skipped and outcome.patched == []
+    assert ledger.entries("2026-11", ["default"])["default"].spent == spent
+
+
+def test_a_string_parameter_works_too(aws):
+    aws.client("ssm").put_parameter(Name=naming.budget_parameter(STAGE), Value=json.dumps(BUDGET), Type="String")
+    assert run(aws, cluster(), CapturingNotifier())["applied"] is True
