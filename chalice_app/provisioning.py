@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -60,9 +61,7 @@ class ProvisionReport:
         return any(outcome.action not in ("kept", "absent") for outcome in self.outcomes)
 
     def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for outcome in self.outcomes:
-            counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        counts = Counter(outcome.action for outcome in self.outcomes)
         return ", ".join(f"{count} {action}" for action, count in counts.items())
 
 
@@ -336,6 +335,21 @@ def check_cluster(eks, cluster_name: str, region: str) -> Step:
     return Step(ResourceOutcome("eks-cluster", cluster_name, "kept", "exists; not managed by costguard"))
 
 
+def apply_steps(steps: list[Step], region: str) -> None:
+    """Write in order; a failure says what is already done (running again finishes the rest)."""
+    done: list[str] = []
+    for step in steps:
+        if step.apply is None:
+            continue
+        try:
+            with aws_errors(region):
+                step.apply()
+        except CostguardError as error:
+            raise CostguardError(f"{error} (already done: {', '.join(done) or 'nothing'}; fix this and run bootstrap "
+                                 f"again, it carries on from here)") from None
+        done.append(f"{step.outcome.action} {step.outcome.name}")
+
+
 def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: str | None = None,
                  budget_template: str | None = None, dry_run: bool = False) -> ProvisionReport:
     """Make the stage's AWS resources exist as costguard needs them; report what was created, kept or updated."""
@@ -357,9 +371,7 @@ def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: s
             steps.append(plan_webhook_parameter(ssm, naming.slack_webhook_parameter(stage), slack_webhook_url,
                                                 dry_run))
         if not dry_run:
-            for step in steps:
-                if step.apply is not None:
-                    step.apply()
+            apply_steps(steps, place.region)
     return ProvisionReport(stage, place.region, dry_run, tuple(step.outcome for step in steps))
 
 

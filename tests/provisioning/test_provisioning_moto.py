@@ -193,3 +193,34 @@ def test_bad_input_is_named_and_nothing_is_written(session, kwargs, message):
 def test_bad_stage_name_is_rejected(session):
     with pytest.raises(CostguardError, match="stage 'Dev!'"):
         ensure_stage(session, "Dev!", cluster_name=CLUSTER)
+
+
+class TableRefused:
+    """The caller may do everything but create tables."""
+
+    def __init__(self, session):
+        self._session = session
+        self.region_name = session.region_name
+
+    def get_available_regions(self, *args, **kwargs):
+        return self._session.get_available_regions(*args, **kwargs)
+
+    def client(self, service):
+        client = self._session.client(service)
+        if service == "dynamodb":
+            def refuse(**kwargs):
+                from botocore.exceptions import ClientError
+                raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "CreateTable")
+            client.create_table = refuse
+        return client
+
+
+def test_a_failed_write_says_what_is_done_and_a_rerun_finishes(session):
+    with pytest.raises(CostguardError) as failure:
+        ensure_stage(TableRefused(session), STAGE, cluster_name=CLUSTER)
+    message = str(failure.value)
+    assert message.startswith("access denied for CreateTable: not allowed (already done: created "
+                              "costguard-dev-interruptions-dlq, created costguard-dev-interruptions")
+    assert "run bootstrap again" in message
+    rerun = ensure_stage(session, STAGE, cluster_name=CLUSTER)
+    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget"]
