@@ -8,12 +8,56 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chalice_app.budget.catalog import instance_type_from_ec2  # noqa: E402
 from chalice_app.budget.chart import write_burn_chart  # noqa: E402
+from chalice_app.budget.document import parse_budget  # noqa: E402
+from chalice_app.budget.metering import LedgerEntry, running_nodes  # noqa: E402
+from chalice_app.budget.planner import plan_budget  # noqa: E402
+from chalice_app.budget.prices import PriceBook  # noqa: E402
 from chalice_app.budget.simulation import scenarios, simulate  # noqa: E402
+
+SIZES = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64,
+         "24xlarge": 96}
+PER_VCPU = {"c": 0.0425, "m": 0.048, "r": 0.063}
+
+
+def plan_timing(nodeclaims: int = 300, rounds: int = 20) -> tuple[float, int]:
+    """Milliseconds for one reconcile's pure part (meter + price + limits for 2 pools) on a realistic catalog."""
+    catalog, on_demand = [], {}
+    for category, per_vcpu in PER_VCPU.items():
+        for generation in range(3, 9):
+            for variant in ("", "a", "d", "n"):
+                for size, vcpus in SIZES.items():
+                    name = f"{category}{generation}{variant}.{size}"
+                    catalog.append(instance_type_from_ec2({
+                        "InstanceType": name, "VCpuInfo": {"DefaultVCpus": vcpus},
+                        "MemoryInfo": {"SizeInMiB": vcpus * 1024 * {"c": 2, "m": 4, "r": 8}[category]},
+                        "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]}}))
+                    on_demand[name] = per_vcpu * vcpus
+    spot = {(name, zone): price * 0.35 for name, price in on_demand.items() for zone in ("us-east-1a", "us-east-1b")}
+    pools = [{"metadata": {"name": name, "resourceVersion": "1"}, "spec": {"limits": {"cpu": "1000"}, "template": {
+        "spec": {"requirements": [
+            {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]},
+            {"key": "karpenter.k8s.aws/instance-generation", "operator": "Gt", "values": ["2"]},
+            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [kind]}]}}}}
+        for name, kind in (("default", "on-demand"), ("spot", "spot"))]
+    claims = [{"metadata": {"name": f"claim-{i}", "creationTimestamp": "2026-11-20T00:00:00Z", "labels": {
+        "karpenter.sh/nodepool": ("default", "spot")[i % 2], "node.kubernetes.io/instance-type": catalog[i % 96].name,
+        "karpenter.sh/capacity-type": ("on-demand", "spot")[i % 2], "topology.kubernetes.io/zone": "us-east-1a"}},
+        "status": {"nodeName": f"node-{i}"}} for i in range(nodeclaims)]
+    document = parse_budget({"amount": 20000, "nodepools": {"default": {"share": 0.6}, "spot": {"share": 0.4}}})
+    book = PriceBook(on_demand, spot)
+    now = datetime(2026, 11, 24, 18, tzinfo=timezone.utc)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        running = running_nodes(claims, [], {t.name: t for t in catalog})
+        plan_budget(document, pools, running, {}, catalog, book, now)
+    return (time.perf_counter() - started) / rounds * 1000, len(catalog)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{scenario.name}: only {outcome.ratio:.4f} of budget used under saturating demand")
     runs = sum(len(o.hours) * 4 for o in outcomes)
     print(f"reconciler runs simulated: {runs}")
+    milliseconds, types = plan_timing()
+    print(f"one reconcile's pure planning, 2 NodePools, {types} instance types, 300 NodeClaims: {milliseconds:.1f} ms")
     path = write_burn_chart(outcomes, args.out)
     print(f"chart: {path}")
     for failure in failures:
