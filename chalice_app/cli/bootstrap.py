@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chalice_app.budget.document import TEMPLATE_PATH
 from chalice_app.cli.common import cli_settings, one_line_errors
 from chalice_app.errors import CostguardError
 from chalice_app.provisioning import ProvisionReport, ensure_stage, teardown_stage
@@ -28,9 +29,10 @@ def render_report(report: ProvisionReport, console: Console) -> None:
     console.print(report.summary())
 
 
-def read_budget_file(path: Path | None) -> str | None:
+def read_budget_file(path: Path | None) -> str:
+    """The operator's budget document, or the budget feature's default (what `costguard budget template` prints)."""
     if path is None:
-        return None
+        path = TEMPLATE_PATH
     try:
         return path.read_text()
     except OSError as error:

@@ -24,6 +24,14 @@ def test_bootstrap_prints_created_then_kept(session):
     assert second.stdout.strip().splitlines()[-1] == "10 kept"
 
 
+def test_without_a_budget_file_the_budget_feature_template_is_stored(session):
+    from chalice_app.budget.document import TEMPLATE_PATH
+
+    assert runner.invoke(cli, ["bootstrap", "--stage", "dev", "--cluster", CLUSTER]).exit_code == 0
+    stored = session.client("ssm").get_parameter(Name="/costguard/dev/budget")["Parameter"]["Value"]
+    assert stored == TEMPLATE_PATH.read_text()
+
+
 def test_cluster_comes_from_the_stage_config(session, monkeypatch):
     monkeypatch.chdir(PROJECT_DIR)
     result = runner.invoke(cli, ["bootstrap", "--stage", "prod", "--dry-run"])
