@@ -24,15 +24,10 @@ class ApiError(Exception):
         return body
 
 
-def _details(name: str | None, group: str, kind: str, causes: list[dict] | None = None) -> dict[str, Any]:
-    details: dict[str, Any] = {"kind": kind}
-    if name:
-        details["name"] = name
-    if group:
-        details["group"] = group
-    if causes:
-        details["causes"] = causes
-    return details
+def details(name: str | None, group: str, kind: str, causes: list[dict] | None = None) -> dict[str, Any]:
+    """`Status.details`, leaving out what is empty (the core group, a collection's name)."""
+    fields = {"name": name, "group": group, "kind": kind, "causes": causes}
+    return {key: value for key, value in fields.items() if value}
 
 
 def qualified(plural: str, group: str) -> str:
@@ -42,18 +37,18 @@ def qualified(plural: str, group: str) -> str:
 
 def not_found(plural: str, group: str, name: str) -> ApiError:
     return ApiError(404, "NotFound", f'{qualified(plural, group)} "{name}" not found',
-                    _details(name, group, plural))
+                    details(name, group, plural))
 
 
 def already_exists(plural: str, group: str, name: str) -> ApiError:
     return ApiError(409, "AlreadyExists", f'{qualified(plural, group)} "{name}" already exists',
-                    _details(name, group, plural))
+                    details(name, group, plural))
 
 
 def conflict(plural: str, group: str, name: str) -> ApiError:
     message = (f'Operation cannot be fulfilled on {qualified(plural, group)} "{name}": the object has been '
                f"modified; please apply your changes to the latest version and try again")
-    return ApiError(409, "Conflict", message, _details(name, group, plural))
+    return ApiError(409, "Conflict", message, details(name, group, plural))
 
 
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> ApiError:
@@ -63,7 +58,7 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
     if len(causes) > 1:
         text = "[" + ", ".join(f"{field}: {message}" for field, message in causes) + "]"
     return ApiError(422, "Invalid", f'{qualified_kind} "{name}" is invalid: {text}',
-                    _details(name, group, kind, [{"reason": "FieldValueInvalid", "message": message,
+                    details(name, group, kind, [{"reason": "FieldValueInvalid", "message": message,
                                                   "field": field} for field, message in causes]))
 
 

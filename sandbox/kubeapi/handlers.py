@@ -170,10 +170,7 @@ class Handlers:
         with self.store.lock:
             entry = self._existing(route)
             options = request.body if isinstance(request.body, dict) else {}
-            preconditions = options.get("preconditions") or {}
-            objects.check_resource_version(route.resource, entry.obj, preconditions.get("resourceVersion"))
-            if preconditions.get("uid") and preconditions["uid"] != entry.obj["metadata"].get("uid"):
-                raise errors.conflict(route.resource.plural, route.resource.group, route.name)
+            self._check_preconditions(route, entry.obj, options.get("preconditions") or {})
             if not request.dry_run:
                 self.store.remove(route.resource, route.namespace, route.name)
                 if route.resource is NAMESPACES:
@@ -181,6 +178,13 @@ class Handlers:
         if route.resource.returns_deleted_object:
             return 200, entry.raw
         return 200, dumps(objects.success_status(route.resource, entry.obj))
+
+    @staticmethod
+    def _check_preconditions(route: Route, stored: dict, preconditions: dict) -> None:
+        """DeleteOptions.preconditions: 409 when the uid or resourceVersion named is not the stored one."""
+        objects.check_resource_version(route.resource, stored, preconditions.get("resourceVersion"))
+        if preconditions.get("uid") and preconditions["uid"] != stored["metadata"].get("uid"):
+            raise errors.conflict(route.resource.plural, route.resource.group, route.name)
 
     def _delete_namespace_contents(self, namespace: str) -> None:
         for resource in RESOURCES:
@@ -199,19 +203,21 @@ class Handlers:
                     metadata = json.loads(raw)["metadata"]
                     self.store.remove(route.resource, metadata.get("namespace"), metadata["name"])
         return 200, dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                           "details": {"kind": route.resource.plural, "group": route.resource.group}})
+                           "details": errors.details(None, route.resource.group, route.resource.plural)})
 
     # ---- eviction -----------------------------------------------------------------------------------------------
     def evict(self, request: Request) -> Response:
         route = request.route
         body = request.body
-        if not isinstance(body, dict) or body.get("kind") != "Eviction":
+        if not isinstance(body, dict) or body.get("kind", "Eviction") != "Eviction":
             raise errors.bad_request("the body must be a policy/v1 Eviction")
         body_name = (body.get("metadata") or {}).get("name")
         if body_name and body_name != route.name:
             raise errors.bad_request(f"name in URL does not match name in Eviction object ({body_name})")
+        preconditions = (body.get("deleteOptions") or {}).get("preconditions") or {}
         with self.store.lock:
             pod = self._existing(route).obj
+            self._check_preconditions(route, pod, preconditions)
             pdbs = [json.loads(raw) for raw in self.store.page(PDBS, route.namespace, None, None, None).raws]
             if pdbs:
                 namespace_pods = [json.loads(raw) for raw in

@@ -160,10 +160,8 @@ def validate_builtin_scale(name: str, replicas) -> None:
 
 
 def success_status(resource: ResourceType, obj: dict, code: int = 200) -> dict:
-    details = {"name": obj["metadata"]["name"], "kind": resource.plural, "uid": obj["metadata"].get("uid")}
-    if resource.group:
-        details["group"] = resource.group
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details,
-            "code": code}
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code,
+            "details": {**errors.details(obj["metadata"]["name"], resource.group, resource.plural),
+                        "uid": obj["metadata"].get("uid")}}
 
 

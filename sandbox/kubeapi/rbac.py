@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from sandbox.kubeapi.auth import Identity
-from sandbox.kubeapi.errors import ApiError
+from sandbox.kubeapi.errors import ApiError, details
 
 SUPERUSER_GROUP = "system:masters"
 
@@ -107,7 +107,4 @@ def forbidden(identity: Identity, request: Attributes) -> ApiError:
     scope = f'in the namespace "{request.namespace}"' if request.namespace else "at the cluster scope"
     message = (f'{subject} is forbidden: User "{identity.user}" cannot {request.verb} resource "{resource}" '
                f'in API group "{request.group}" {scope}')
-    details = {"kind": request.resource, "group": request.group}
-    if request.name:
-        details["name"] = request.name
-    return ApiError(403, "Forbidden", message, details)
+    return ApiError(403, "Forbidden", message, details(request.name, request.group, request.resource))

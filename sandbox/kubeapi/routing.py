@@ -65,7 +65,9 @@ def discovery(path: str) -> dict | None:
     path = "/" + path.strip("/")
     versions = group_versions()
     if path == "/version":
-        return {"major": "1", "minor": "33", "gitVersion": "v1.33.0-sandbox", "platform": "linux/amd64"}
+        return {"major": "1", "minor": "33", "gitVersion": "v1.33.0-sandbox", "gitCommit": "sandbox",
+                "gitTreeState": "clean", "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2",
+                "compiler": "gc", "platform": "linux/amd64"}
     if path == "/api":
         return {"kind": "APIVersions", "versions": versions.get("", []), "serverAddressByClientCIDRs": []}
     if path == "/apis":

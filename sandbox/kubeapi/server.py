@@ -3,6 +3,7 @@ verb handlers, recording every request."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
@@ -19,6 +20,8 @@ from sandbox.kubeapi.handlers import Handlers, Request
 from sandbox.kubeapi.rbac import forbidden, is_allowed, load_policy_file
 from sandbox.kubeapi.schemas import SchemaRegistry
 from sandbox.kubeapi.store import Store, dumps
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,10 @@ class FakeKubeApi:
             status, payload = self._serve(identity, method, parts.path, query, content_type, body)
         except errors.ApiError as error:
             status, payload, extra_headers = error.code, dumps(error.status()), error.headers
+        except Exception as error:  # a sandbox bug must still answer (a dropped connection would be retried)
+            logger.exception("fake Kubernetes API server failed on %s %s", method, target)
+            failure = errors.ApiError(500, "InternalError", f"sandbox API server error: {error!r}")
+            status, payload = failure.code, dumps(failure.status())
         self._record(RequestRecord(method, parts.path, query, identity.user if identity else None, status,
                                    content_type))
         return status, {"Content-Type": "application/json", **extra_headers}, payload

@@ -86,9 +86,11 @@ def test_paging_with_a_selector_and_writes_between_pages(api, app_client):
     first = apps.list_deployment_for_all_namespaces(limit=4, label_selector="odd=1")
     assert names(first) == ["d01", "d03", "d05", "d07"] and first.metadata.remaining_item_count is None
     api.store.delete("apps/v1", "Deployment", "fn", "d09")
-    second = apps.list_deployment_for_all_namespaces(limit=4, label_selector="odd=1", _continue=first.metadata._continue)
+    second = apps.list_deployment_for_all_namespaces(limit=4, label_selector="odd=1",
+                                                     _continue=first.metadata._continue)
     assert names(second) == ["d11", "d13", "d15", "d17"]
-    third = apps.list_deployment_for_all_namespaces(limit=4, label_selector="odd=1", _continue=second.metadata._continue)
+    third = apps.list_deployment_for_all_namespaces(limit=4, label_selector="odd=1",
+                                                    _continue=second.metadata._continue)
     assert names(third) == ["d19"] and not third.metadata._continue
 
 
