@@ -1,0 +1,69 @@
+"""An in-memory stand-in for OffhoursCluster: Deployments as dicts, merge patches, 409 on a stale resourceVersion."""
+from __future__ import annotations
+
+import copy
+import threading
+
+from kubernetes.client.exceptions import ApiException
+
+from chalice_app.offhours.model import function_from_object, nodepool_from_object
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+class MemoryCluster:
+    def __init__(self, deployments: list[dict], namespaces: dict[str, dict] | None = None,
+                 nodepools: list[dict] | None = None):
+        self.deployments = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in deployments}
+        self.namespaces = namespaces or {}
+        self.pools = {p["metadata"]["name"]: p for p in nodepools or []}
+        self.patches: list[tuple[str, dict]] = []
+        self.fail: set[str] = set()  # names whose patches answer 500
+        self._lock = threading.Lock()
+
+    def functions(self, namespace):
+        return [function_from_object(d) for (ns, _), d in sorted(self.deployments.items()) if ns == namespace]
+
+    def function(self, namespace, name):
+        return function_from_object(self.deployments[(namespace, name)])
+
+    def namespace_annotations(self, names):
+        return {name: dict(self.namespaces.get(name, {})) for name in names}
+
+    def _write(self, store: dict, key, patch: dict, label: str) -> None:
+        with self._lock:
+            self.patches.append((label, patch))
+            if label in self.fail:
+                raise ApiException(status=500, reason="Internal Server Error")
+            current = store[key]
+            if patch["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+                raise ApiException(status=409, reason="Conflict")
+            updated = merge_patch(current, patch)
+            updated["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
+            store[key] = updated
+
+    def patch_function(self, namespace, name, patch):
+        self._write(self.deployments, (namespace, name), patch, name)
+
+    def nodepools(self):
+        return [nodepool_from_object(p) for _, p in sorted(self.pools.items())]
+
+    def patch_nodepool(self, name, patch):
+        self._write(self.pools, name, patch, name)
+
+    def human_scale(self, namespace, name, replicas):
+        with self._lock:
+            current = self.deployments[(namespace, name)]
+            current["spec"]["replicas"] = replicas
+            current["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
