@@ -1,4 +1,8 @@
-"""Injected failures: the next `times` requests matching method/path answer `status` (after `delay` seconds)."""
+"""Injected failures: the next `times` requests matching method/path answer `status` (after `delay` seconds).
+
+Faults apply to authenticated requests, before routing and RBAC. A fault whose status is 0 (or below 400) only
+delays: the request is then served normally. `Retry-After` is sent whenever `retry_after` is not None.
+"""
 from __future__ import annotations
 
 import threading

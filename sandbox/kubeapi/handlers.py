@@ -3,7 +3,6 @@ subresources. Each takes a parsed request and returns (status code, JSON bytes);
 Read-modify-write happens under the store's lock, so concurrent writers see 409s, never lost updates."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,19 +188,18 @@ class Handlers:
     def _delete_namespace_contents(self, namespace: str) -> None:
         for resource in RESOURCES:
             if resource.namespaced:
-                for raw in self.store.page(resource, namespace, None, None, None).raws:
-                    self.store.remove(resource, namespace, json.loads(raw)["metadata"]["name"])
+                for obj in self.store.objects(resource, namespace):
+                    self.store.remove(resource, namespace, obj["metadata"]["name"])
 
     def delete_collection(self, request: Request) -> Response:
         route, query = request.route, request.query
         predicate = combine(label_selector(query.get("labelSelector")),
                             field_selector(query.get("fieldSelector"), route.resource.kind))
         with self.store.lock:
-            page = self.store.page(route.resource, route.namespace, predicate, None, None)
+            doomed = self.store.objects(route.resource, route.namespace, predicate)
             if not request.dry_run:
-                for raw in page.raws:
-                    metadata = json.loads(raw)["metadata"]
-                    self.store.remove(route.resource, metadata.get("namespace"), metadata["name"])
+                for obj in doomed:
+                    self.store.remove(route.resource, obj["metadata"].get("namespace"), obj["metadata"]["name"])
         return 200, dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                            "details": errors.details(None, route.resource.group, route.resource.plural)})
 
@@ -218,13 +216,10 @@ class Handlers:
         with self.store.lock:
             pod = self._existing(route).obj
             self._check_preconditions(route, pod, preconditions)
-            pdbs = [json.loads(raw) for raw in self.store.page(PDBS, route.namespace, None, None, None).raws]
+            pdbs = self.store.objects(PDBS, route.namespace)
             if pdbs:
-                namespace_pods = [json.loads(raw) for raw in
-                                  self.store.page(PODS, route.namespace, None, None, None).raws]
-                deployments = [json.loads(raw) for raw in
-                               self.store.page(DEPLOYMENTS, route.namespace, None, None, None).raws]
-                check_eviction(pod, pdbs, namespace_pods, deployments)
+                check_eviction(pod, pdbs, self.store.objects(PODS, route.namespace),
+                               self.store.objects(DEPLOYMENTS, route.namespace))
             if not request.dry_run:
                 self.store.remove(PODS, route.namespace, route.name)
         return 201, dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})

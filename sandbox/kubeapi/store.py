@@ -202,6 +202,17 @@ class Store:
                 remaining = high - index + 1
             return Page(raws, token, remaining, str(self._resource_version))
 
+    def objects(self, resource: ResourceType, namespace: str | None,
+                predicate: Callable[[dict], bool] | None = None) -> list[dict]:
+        """The stored dicts themselves, in key order: read-only, for callers holding `lock`."""
+        with self._lock:
+            bucket = self._buckets[resource]
+            keys = bucket.sorted_keys()
+            if namespace is not None and resource.namespaced:
+                keys = keys[bisect_left(keys, (namespace, "")):bisect_right(keys, (namespace, _LAST_KEY))]
+            found = (bucket.entries[key].obj for key in keys)
+            return [obj for obj in found if predicate is None or predicate(obj)]
+
     def count(self, resource: ResourceType) -> int:
         return len(self._buckets[resource].entries)
 
