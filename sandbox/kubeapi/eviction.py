@@ -71,6 +71,14 @@ def budget(pdb: dict, pods: list[dict], deployments: list[dict] = ()) -> Budget:
     return Budget(pdb["metadata"]["name"], expected, healthy, desired)
 
 
+def pdb_status(pdb: dict, pods: list[dict], deployments: list[dict]) -> dict:
+    """The counters of `PodDisruptionBudget.status`, as the disruption controller reports them."""
+    current = budget(pdb, pods, deployments)
+    return {"currentHealthy": current.healthy, "desiredHealthy": current.desired_healthy,
+            "disruptionsAllowed": current.disruptions_allowed, "expectedPods": current.expected,
+            "observedGeneration": pdb["metadata"].get("generation", 1)}
+
+
 def check_eviction(pod: dict, pdbs: list[dict], namespace_pods: list[dict],
                    deployments: list[dict] = ()) -> Budget | None:
     """None if the pod may be evicted; raises 429 (the API server's wording) if its budget forbids it.

@@ -3,11 +3,12 @@ subresources. Each takes a parsed request and returns (status code, JSON bytes);
 Read-modify-write happens under the store's lock, so concurrent writers see 409s, never lost updates."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox.kubeapi import errors, objects, patches
-from sandbox.kubeapi.eviction import check_eviction
+from sandbox.kubeapi.eviction import check_eviction, pdb_status
 from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
 from sandbox.kubeapi.routing import Route
 from sandbox.kubeapi.schemas import SchemaRegistry
@@ -58,7 +59,7 @@ class Handlers:
                 return self.delete_collection(request)
             raise errors.method_not_allowed(method)
         if method == "GET":
-            return 200, self._existing(route).raw
+            return 200, self._observed(route.resource, [self._existing(route).raw])[0]
         if method in ("PUT", "PATCH"):
             return self.write(request)
         if method == "DELETE":
@@ -91,7 +92,22 @@ class Handlers:
             metadata["remainingItemCount"] = page.remaining
         head = dumps({"apiVersion": route.resource.api_version, "kind": route.resource.list_kind,
                       "metadata": metadata})
-        return 200, head[:-1] + b',"items":[' + b",".join(page.raws) + b"]}"
+        raws = self._observed(route.resource, page.raws)
+        return 200, head[:-1] + b',"items":[' + b",".join(raws) + b"]}"
+
+    def _observed(self, resource: ResourceType, raws: list[bytes]) -> list[bytes]:
+        """PodDisruptionBudgets are served with the status the disruption controller would report now."""
+        if resource is not PDBS:
+            return raws
+        observed = []
+        with self.store.lock:
+            for raw in raws:
+                pdb = json.loads(raw)
+                namespace = pdb["metadata"]["namespace"]
+                pdb["status"] = {**(pdb.get("status") or {}), **pdb_status(
+                    pdb, self.store.objects(PODS, namespace), self.store.objects(DEPLOYMENTS, namespace))}
+                observed.append(dumps(pdb))
+        return observed
 
     # ---- writes -------------------------------------------------------------------------------------------------
     def _admit(self, resource: ResourceType, obj: dict, strict: bool) -> dict:

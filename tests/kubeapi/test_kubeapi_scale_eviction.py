@@ -151,3 +151,15 @@ def test_budget_counts_wanted_replicas_for_percentages_only():
     assert budget(pdb("web", minAvailable="50%"), pods, [web_deployment(4)]).desired_healthy == 2
     assert budget(pdb("web", minAvailable=1), pods, [web_deployment(4)]).disruptions_allowed == 1
     assert budget(pdb("web", maxUnavailable=1), pods, [web_deployment(4)]).disruptions_allowed == 0
+
+
+def test_pdb_status_is_served_as_the_controller_would_report_it(api, admin_client):
+    api.store.put_many([namespace(NS), pdb("web", minAvailable=2), pod("p1", NS, {"app": "web"}),
+                        pod("p2", NS, {"app": "web"}), pod("p3", NS, {"app": "web"}, ready=False)])
+    policy = k8s.PolicyV1Api(admin_client)
+    status = policy.read_namespaced_pod_disruption_budget("web", NS).status
+    assert (status.current_healthy, status.desired_healthy, status.disruptions_allowed, status.expected_pods) == \
+        (2, 2, 0, 3)
+    api.store.put(pod("p4", NS, {"app": "web"}))
+    listed = policy.list_namespaced_pod_disruption_budget(NS).items
+    assert [b.status.disruptions_allowed for b in listed] == [1]
