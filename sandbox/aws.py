@@ -5,6 +5,7 @@ moto keeps its state in process-wide backends, so `start()` resets them: one san
 from __future__ import annotations
 
 import logging
+import os
 import urllib.request
 
 import boto3
@@ -58,6 +59,8 @@ class FakeAws:
     def start(self) -> "FakeAws":
         # moto's server logs every request through werkzeug; the sandbox's output should stay readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # moto's EC2 backend otherwise loads ~1,300 public AMIs on every reset (about a second); none are used.
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

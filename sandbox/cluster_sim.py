@@ -19,10 +19,20 @@ from kubernetes.utils.quantity import parse_quantity
 from sandbox import objects
 from sandbox.aws import launch_instances, tag_instance
 from sandbox.objects import FUNCTION_NAMESPACE, Workload
-from sandbox.seed import DEFAULT_SEED, LAUNCH_SHAPES, SHAPES, ZONES, instance_tags, random_suffix
+from sandbox.seed import (
+    DEFAULT_SEED,
+    LAUNCH_SHAPES,
+    SHAPES,
+    ZONES,
+    Machine,
+    fake_machine,
+    instance_tags,
+    random_suffix,
+)
 
 POD_SLOTS_RESERVED = 3  # DaemonSet pods (aws-node, kube-proxy, ...) on every node
 MAX_ROUNDS = 20
+OFFLINE_INDEX_BASE = 1_000_000  # made-up instances of new nodes never collide with seeded ones
 
 
 def cpu_m(value) -> int:
@@ -86,7 +96,8 @@ def node_rooms(nodes: list[dict], pods: list[dict]) -> dict[str, NodeRoom]:
     rooms = {}
     for node in nodes:
         labels = node["metadata"].get("labels", {})
-        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+        conditions = node.get("status", {}).get("conditions", [])
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
         if "karpenter.sh/nodepool" not in labels or not ready or node["spec"].get("unschedulable"):
             continue
         allocatable = node["status"]["allocatable"]
@@ -163,7 +174,7 @@ class SettleReport:
 
 
 class ClusterSim:
-    def __init__(self, store, ec2, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
+    def __init__(self, store, ec2=None, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.store = store
         self.ec2 = ec2
@@ -171,6 +182,7 @@ class ClusterSim:
         self._rng = random.Random(seed + 1)
         self._clock = clock
         self._bound_pods = 0
+        self._offline_launches = 0
 
     # --- commands --------------------------------------------------------------------------------------------
     def scale_function(self, name: str, replicas: int, namespace: str = FUNCTION_NAMESPACE) -> None:
@@ -184,14 +196,18 @@ class ClusterSim:
         self.store.put(deployment)
 
     def settle(self) -> SettleReport:
+        """Run the controllers until nothing changes: replicas, scheduling, provisioning, Deployment status."""
         report = SettleReport()
+        # One read of the namespace per settle; the controllers keep `pods` current as they write.
+        deployments = self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
+        pods = {pod["metadata"]["name"]: pod for pod in self.store.list("v1", "Pod", FUNCTION_NAMESPACE)}
         for _ in range(MAX_ROUNDS):
-            self._reconcile_replicas(report)
-            pending = self._schedule()
+            self._reconcile_replicas(deployments, pods, report)
+            pending = self._schedule(pods)
             if not pending or not self._provision(pending, report):
                 break
-        report.pods_pending = [p["metadata"]["name"] for p in self._function_pods() if not p["spec"].get("nodeName")]
-        self._update_statuses()
+        report.pods_pending = sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName"))
+        self._update_statuses(deployments, pods)
         return report
 
     def consolidate(self) -> list[str]:
@@ -216,40 +232,40 @@ class ClusterSim:
         return [pod["metadata"]["name"] for pod in gone]
 
     # --- controllers -----------------------------------------------------------------------------------------
-    def _function_pods(self) -> list[dict]:
-        return self.store.list("v1", "Pod", FUNCTION_NAMESPACE)
-
-    def _reconcile_replicas(self, report: SettleReport) -> None:
-        pods_by_function: dict[str, list[dict]] = {}
-        for pod in self._function_pods():
-            pods_by_function.setdefault(pod["metadata"].get("labels", {}).get("faas_function", ""), []).append(pod)
-        for deployment in self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE):
+    def _reconcile_replicas(self, deployments: list[dict], pods: dict[str, dict], report: SettleReport) -> None:
+        by_function: dict[str, list[dict]] = {}
+        for pod in pods.values():
+            by_function.setdefault(pod["metadata"].get("labels", {}).get("faas_function", ""), []).append(pod)
+        for deployment in deployments:
             work = workload_of(deployment)
-            pods = pods_by_function.get(work.name, [])
-            for doomed in deletion_order(pods)[:max(0, len(pods) - work.replicas)]:
-                self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, doomed["metadata"]["name"])
-                report.pods_deleted.append(doomed["metadata"]["name"])
-            for _ in range(work.replicas - len(pods)):
+            current = by_function.get(work.name, [])
+            for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
+                name = doomed["metadata"]["name"]
+                self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, name)
+                del pods[name]
+                report.pods_deleted.append(name)
+            for _ in range(work.replicas - len(current)):
                 new = objects.pod(work, random_suffix(self._rng), self._clock())
                 self.store.put(new)
+                pods[new["metadata"]["name"]] = new
                 report.pods_created.append(new["metadata"]["name"])
 
-    def _schedule(self) -> list[dict]:
+    def _schedule(self, pods: dict[str, dict]) -> list[dict]:
         """Bind Pending function pods where they fit; the ones that do not fit anywhere."""
-        pods = self._function_pods()
-        rooms = node_rooms(self.store.list("v1", "Node"), [p for p in pods if p["spec"].get("nodeName")])
+        nodes = {node["metadata"]["name"]: node for node in self.store.list("v1", "Node")}
+        rooms = node_rooms(list(nodes.values()), [p for p in pods.values() if p["spec"].get("nodeName")])
         unplaced = []
-        for pod in sorted((p for p in pods if not p["spec"].get("nodeName")), key=lambda p: p["metadata"]["name"]):
-            room = best_node(pod, rooms)
+        for name in sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName")):
+            room = best_node(pods[name], rooms)
             if room is None:
-                unplaced.append(pod)
+                unplaced.append(pods[name])
                 continue
-            room.free_cpu_m -= pod_cpu_m(pod)
+            room.free_cpu_m -= pod_cpu_m(pods[name])
             room.free_pods -= 1
-            node = self.store.get("v1", "Node", None, room.name)
             self._bound_pods += 1
             pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
-            self.store.put(_bound(pod, node, pod_ip, self._clock()))
+            pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self._clock())
+            self.store.put(pods[name])
         return unplaced
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:
@@ -278,38 +294,49 @@ class ClusterSim:
         capacity_type = labels.get("karpenter.sh/capacity-type", "on-demand")
         shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self._clock().replace(microsecond=0)
         claim = f"{name}-{random_suffix(self._rng)}"
-        tags = instance_tags(self.cluster_name, name)
-        instance = launch_instances(self.ec2, shape_name, zone, 1, tags)[0]
-        node_name = instance["PrivateDnsName"]
-        tag_instance(self.ec2, instance["InstanceId"], {"Name": node_name, "karpenter.sh/nodeclaim": claim})
-        self.store.put(objects.node_claim(claim, node_name, instance["InstanceId"], shape, name, capacity_type, zone, now))
-        self.store.put(objects.node(node_name, instance["InstanceId"], instance["PrivateIpAddress"], shape, zone, now,
+        machine = self._machine(name, shape_name, zone, claim)
+        self.store.put(objects.node_claim(claim, machine.private_dns, machine.instance_id, shape, name, capacity_type,
+                                          zone, now))
+        self.store.put(objects.node(machine.private_dns, machine.instance_id, machine.private_ip, shape, zone, now,
                                     name, capacity_type, claim))
-        return node_name
+        return machine.private_dns
+
+    def _machine(self, pool: str, shape_name: str, zone: str, claim: str) -> Machine:
+        """The instance for a new node: launched and tagged in moto, or made up when the sandbox has no EC2."""
+        if self.ec2 is None:
+            self._offline_launches += 1
+            return fake_machine(OFFLINE_INDEX_BASE + self._offline_launches)
+        instance = launch_instances(self.ec2, shape_name, zone, 1, instance_tags(self.cluster_name, pool))[0]
+        machine = Machine(instance["InstanceId"], instance["PrivateIpAddress"], instance["PrivateDnsName"])
+        tag_instance(self.ec2, machine.instance_id, {"Name": machine.private_dns, "karpenter.sh/nodeclaim": claim})
+        return machine
 
     def _remove_node(self, node: dict) -> None:
-        instance_id = node["spec"]["providerID"].rsplit("/", 1)[-1]
-        self.ec2.terminate_instances(InstanceIds=[instance_id])
+        if self.ec2 is not None:
+            self.ec2.terminate_instances(InstanceIds=[node["spec"]["providerID"].rsplit("/", 1)[-1]])
         for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
             if claim.get("status", {}).get("nodeName") == node["metadata"]["name"]:
                 self.store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
         self.store.delete("v1", "Node", None, node["metadata"]["name"])
 
-    def _update_statuses(self) -> None:
+    def _update_statuses(self, deployments: list[dict], pods: dict[str, dict]) -> None:
         running: dict[str, int] = {}
         total: dict[str, int] = {}
-        for pod in self._function_pods():
+        for pod in pods.values():
             function = pod["metadata"].get("labels", {}).get("faas_function", "")
             total[function] = total.get(function, 0) + 1
             running[function] = running.get(function, 0) + (pod["status"].get("phase") == "Running")
-        for deployment in self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE):
+        for deployment in deployments:
             name = deployment["metadata"]["name"]
             status = {"observedGeneration": deployment["metadata"].get("generation", 1),
                       "replicas": total.get(name, 0), "updatedReplicas": total.get(name, 0),
                       "readyReplicas": running.get(name, 0), "availableReplicas": running.get(name, 0)}
             if any(deployment.get("status", {}).get(key) != value for key, value in status.items()):
-                deployment["status"] = {**deployment.get("status", {}), **status}
-                self.store.put(deployment)
+                # Re-read so a status write never undoes a concurrent change to spec (e.g. the app's scaling).
+                latest = self.store.get("apps/v1", "Deployment", FUNCTION_NAMESPACE, name)
+                if latest is not None:
+                    latest["status"] = {**latest.get("status", {}), **status}
+                    self.store.put(latest)
 
 
 def _bound(pod: dict, node: dict, pod_ip: str, now: datetime) -> dict:

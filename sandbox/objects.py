@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from sandbox.aws import NODE_AMI_ID
+
 FUNCTION_NAMESPACE = "openfaas-fn"
 CORE_NAMESPACE = "openfaas"
 NODEGROUP = "openfaas-core"
@@ -119,7 +121,8 @@ def node_pool(name: str, capacity_type: str, created: datetime, cpu_limit: int =
         template_spec["taints"] = [dict(SPOT_TAINT)]
     return {
         "apiVersion": "karpenter.sh/v1", "kind": "NodePool",
-        "metadata": _meta("NodePool", name, created, annotations={"karpenter.sh/nodepool-hash": uid_for("hash", name)[:16]}),
+        "metadata": _meta("NodePool", name, created,
+                          annotations={"karpenter.sh/nodepool-hash": uid_for("hash", name)[:16]}),
         "spec": {
             "template": {"metadata": {"labels": {"openfaas.com/pool": name}}, "spec": template_spec},
             "limits": {"cpu": cpu_limit},
@@ -187,7 +190,8 @@ def node(name: str, instance_id: str, private_ip: str, shape: InstanceShape, zon
                    "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
                    "failure-domain.beta.kubernetes.io/zone": zone})
     capacity, allocatable = _resources(shape)
-    metadata = _meta("Node", name, created, labels=labels, annotations={"alpha.kubernetes.io/provided-node-ip": private_ip})
+    metadata = _meta("Node", name, created, labels=labels,
+                     annotations={"alpha.kubernetes.io/provided-node-ip": private_ip})
     spec: dict = {"providerID": f"aws:///{zone}/{instance_id}"}
     if pool is not None:
         metadata["finalizers"] = ["karpenter.sh/termination"]
@@ -239,7 +243,7 @@ def node_claim(name: str, node_name: str, instance_id: str, shape: InstanceShape
                      "finalizers": ["karpenter.sh/termination"],
                      "ownerReferences": [owner("karpenter.sh/v1", "NodePool", pool, controller=False)]},
         "spec": spec,
-        "status": {"providerID": f"aws:///{zone}/{instance_id}", "nodeName": node_name, "imageID": "ami-0a1b2c3d4e5f60718",
+        "status": {"providerID": f"aws:///{zone}/{instance_id}", "nodeName": node_name, "imageID": NODE_AMI_ID,
                    "capacity": capacity, "allocatable": allocatable, "conditions": conditions},
     }
 

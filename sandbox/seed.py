@@ -22,6 +22,8 @@ from sandbox.aws import launch_instances, tag_instance
 from sandbox.objects import CORE_NAMESPACE, FUNCTION_NAMESPACE, InstanceShape, Workload
 
 DEFAULT_SEED = 20251124
+# Karpenter replaces spot nodes often and on-demand ones weekly or so; the node group has been there for weeks.
+MAX_AGE_DAYS = {"default": 7, "spot": 2}
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 TARGET_UTILISATION = 0.9
 SHAPES = {shape.name: shape for shape in (
@@ -126,8 +128,7 @@ def _plan_nodes(rng: random.Random, nodes: int, now: datetime) -> list[NodeSpec]
     specs = []
     for index, pool in enumerate(groups):
         shape = SHAPES[rng.choice(POOL_SHAPES[pool])]
-        # Karpenter replaces spot nodes often; the node group has been there for weeks.
-        age = timedelta(days=30) if pool is None else timedelta(minutes=rng.randint(20, 60 * 24 * (2 if pool == "spot" else 7)))
+        age = timedelta(days=30) if pool is None else timedelta(minutes=rng.randint(20, 1440 * MAX_AGE_DAYS[pool]))
         claim = f"{pool}-{random_suffix(rng)}" if pool else None
         specs.append(NodeSpec(index, pool, shape, ZONES[index % len(ZONES)], now - age, claim))
     return specs
@@ -260,13 +261,14 @@ def instance_tags(cluster_name: str, pool: str | None) -> dict[str, str]:
     return tags
 
 
+def fake_machine(index: int) -> Machine:
+    """A deterministic stand-in for a moto instance, for pure tests and sandboxes without EC2 instances."""
+    ip = f"10.{index // 62500 % 256}.{index // 250 % 250}.{index % 250 + 4}"
+    return Machine(f"i-{index:017x}", ip, f"ip-{ip.replace('.', '-')}.ec2.internal")
+
+
 def fake_machines(plan: ClusterPlan) -> list[Machine]:
-    """Deterministic stand-ins for moto's instances, for pure tests and benchmarks."""
-    machines = []
-    for spec in plan.nodes:
-        ip = f"10.0.{spec.index // 250}.{spec.index % 250 + 4}"
-        machines.append(Machine(f"i-{spec.index:017x}", ip, f"ip-{ip.replace('.', '-')}.ec2.internal"))
-    return machines
+    return [fake_machine(spec.index) for spec in plan.nodes]
 
 
 def build_objects(plan: ClusterPlan, machines: list[Machine]) -> SeededCluster:

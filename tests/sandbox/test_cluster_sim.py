@@ -1,9 +1,10 @@
+from datetime import datetime, timezone
+
 import pytest
 
 from sandbox import Sandbox
 from sandbox.cluster_sim import admits, choose_shape, deletion_order, pool_for
 from sandbox.objects import node_pool, spot_profile
-from datetime import datetime, timezone
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SPOT_LABELS = {"karpenter.sh/capacity-type": "spot", "karpenter.sh/nodepool": "spot"}
@@ -55,7 +56,8 @@ def sb():
 
 
 def sleep_pods(sb):
-    return [p for p in sb.kube.store.list("v1", "Pod", "openfaas-fn") if p["metadata"]["labels"]["faas_function"] == "sleep"]
+    return [p for p in sb.kube.store.list("v1", "Pod", "openfaas-fn")
+            if p["metadata"]["labels"]["faas_function"] == "sleep"]
 
 
 def test_load_scales_sleep_onto_a_new_spot_node_then_consolidation_removes_it(sb):
@@ -121,3 +123,15 @@ def test_commands_refuse_unknown_targets(sb):
         sb.sim.scale_function("sleep", -1)
     with pytest.raises(KeyError, match="no Node"):
         sb.sim.terminate_node("ip-0-0-0-0.ec2.internal")
+
+
+def test_a_sandbox_without_ec2_instances_still_provisions_and_consolidates():
+    with Sandbox(functions=6, nodes=3, ec2_instances=False) as offline:
+        reservations = offline.aws.client("ec2").describe_instances()["Reservations"]
+        assert reservations == []
+        offline.sim.scale_function("sleep", 6)
+        added = offline.sim.settle().nodes_added
+        assert len(added) == 1 and added[0] not in offline.cluster.nodes
+        offline.sim.scale_function("sleep", 0)
+        offline.sim.settle()
+        assert added[0] in offline.sim.consolidate()
