@@ -111,9 +111,11 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
         alerts.append(Alert(name, "limits", f"*{name}* cpu limit {verb}: {before} → {decision.proposed.cpu:g} "
                                             f"vCPU. " + "; ".join(decision.reasons)))
     if decision and decision.over_limit:
-        alerts.append(Alert(name, "over-limit", f"*{name}* runs {decision.usage_cpu:g} vCPU, above the new limit "
-                                                f"{decision.proposed.cpu:g}: Karpenter does not remove nodes for "
-                                                f"limits, so spend falls only as demand does"))
+        limit = decision.proposed.cpu if decision.change else decision.current.cpu
+        alerts.append(Alert(name, "over-limit", f"*{name}* runs {decision.usage_cpu:g} vCPU, above its cpu limit "
+                                                f"{limit:g}: Karpenter does not remove nodes for "
+                                                f"limits, so spend falls only as demand does",
+                            key=f"over-limit-{now:%Y-%m-%d}"))  # once a day, not every 15 minutes
     status = status_annotation(spent=spent, budget=budget, now=now, decision=decision, rate_now=meter.rate_now,
                                problem=problem, mode=document.mode)
     if closed:

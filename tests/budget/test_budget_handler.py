@@ -82,7 +82,7 @@ def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):
     assert "80 % threshold" in message.text and "50 % threshold" not in message.text
     assert "100 → 50" in message.text
     section = json.dumps(message.blocks)
-    assert "runs 56 vCPU, above the new limit 50" in section
+    assert "runs 56 vCPU, above its cpu limit 50" in section
     assert "openfaas-fn/resize` (4 vCPU requested)" in section and "openfaas-fn/ocr" in section
     entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
     assert entry.spent == pytest.approx(560.0 + 14 * 0.192 / 4)
@@ -97,6 +97,7 @@ def test_thresholds_are_sent_once_per_period_and_reruns_count_nothing_twice(aws)
     entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
     assert entry.spent == pytest.approx(560.0 + 14 * 0.192 / 4)
     assert sum("threshold" in m.text for m in slack.messages) == 1
+    assert sum("above its cpu limit" in m.text for m in slack.messages) == 1  # once a day
     assert kube.pools["default"]["spec"]["limits"]["cpu"] == "26"  # the second run stepped to the target
 
 

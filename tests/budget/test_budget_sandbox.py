@@ -60,7 +60,7 @@ def test_slack_notice_shows_why(demo):
     blocks = json.dumps(last.payload["blocks"])
     assert "80 % threshold is crossed" in last.text
     assert "cpu limit lowered" in blocks and "USD per vCPU-hour" in blocks
-    assert "above the new limit" in blocks and "Functions driving the spend" in blocks
+    assert "above its cpu limit" in blocks and "Functions driving the spend" in blocks
     assert any(fn in blocks for fn in demo["result"]["functions"])
 
 
