@@ -34,6 +34,7 @@ class Request:
 
 
 Response = tuple[int, bytes]
+_SUBRESOURCE_METHODS = {"eviction": ("POST",), "scale": ("GET", "PUT", "PATCH"), "status": ("GET", "PUT", "PATCH")}
 
 
 class Handlers:
@@ -44,12 +45,13 @@ class Handlers:
     def handle(self, request: Request) -> Response:
         route = request.route
         method = request.method
-        if route.subresource == "eviction":
-            if method != "POST":
+        if route.subresource is not None:
+            if method not in _SUBRESOURCE_METHODS[route.subresource]:
                 raise errors.method_not_allowed(method)
-            return self.evict(request)
-        if route.subresource == "scale" and method in ("GET", "PUT", "PATCH"):
-            return self.scale(request)
+            if route.subresource == "eviction":
+                return self.evict(request)
+            if route.subresource == "scale":
+                return self.scale(request)
         if route.name is None:
             if method == "GET":
                 return self.list(request)

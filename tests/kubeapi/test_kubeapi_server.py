@@ -5,8 +5,8 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from sandbox.kubeapi import FakeKubeApi
-from tests.kubeapi.conftest import RBAC_FILE, api_client, namespace, pod, token
+from sandbox.kubeapi import AccessKey, FakeKubeApi, Identity
+from tests.kubeapi.conftest import RBAC_FILE, api_client, deployment, namespace, pod, token
 
 
 def test_discovery_documents(admin_client):
@@ -49,7 +49,6 @@ def test_internal_failure_answers_500_status(api, admin_client, monkeypatch):
 
 
 def test_custom_access_keys_and_no_policy_file():
-    from sandbox.kubeapi import AccessKey, Identity
     keys = {"ci-key": AccessKey("ci-secret", Identity("ci", ("ci",)))}
     with FakeKubeApi(cluster_name="openfaas", access_keys=keys) as api, \
             api_client(api.url, token("ci-key", "ci-secret")) as ci:
@@ -72,3 +71,15 @@ def test_stop_and_restart_keeps_the_store():
     with api:
         with api_client(api.url, token("sandbox-admin")) as admin:
             assert [n.metadata.name for n in k8s.CoreV1Api(admin).list_namespace().items] == ["kept"]
+
+
+@pytest.mark.parametrize("method, path", [
+    ("DELETE", "/apis/apps/v1/namespaces/fn/deployments/sleep/status"),
+    ("DELETE", "/apis/apps/v1/namespaces/fn/deployments/sleep/scale"),
+    ("GET", "/api/v1/namespaces/fn/pods/p1/eviction"),
+])
+def test_subresources_allow_only_their_methods(api, admin_client, method, path):
+    api.store.put_many([namespace("fn"), deployment("sleep", "fn"), pod("p1", "fn")])
+    response = admin_client.call_api(*admin_client.param_serialize(method, path, auth_settings=["BearerToken"]))
+    assert response.status == 405
+    assert api.store.get("apps/v1", "Deployment", "fn", "sleep") and api.store.get("v1", "Pod", "fn", "p1")
