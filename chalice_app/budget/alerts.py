@@ -41,8 +41,14 @@ def forecast_alert(pool: str, budget: float, spent: float, period_start: datetim
 
 
 def newest_first(alerts: list[Alert]) -> list[Alert]:
-    """Of several thresholds crossed in one run, the highest says it all; the lower ones are marked sent anyway."""
-    thresholds = [a for a in alerts if a.kind == "threshold"]
-    others = [a for a in alerts if a.kind != "threshold"]
-    highest = max(thresholds, key=lambda a: int(a.key.split("-")[1]), default=None)
-    return ([highest] if highest else []) + others
+    """Of several thresholds a pool crosses in one run, the highest says it all; the lower ones are marked sent
+    anyway. Other alerts keep their order."""
+    highest: dict[str, Alert] = {}
+    for alert in alerts:
+        if alert.kind == "threshold" and (alert.pool not in highest or _percent(alert) > _percent(highest[alert.pool])):
+            highest[alert.pool] = alert
+    return [a for a in alerts if a.kind != "threshold" or highest[a.pool] is a]
+
+
+def _percent(alert: Alert) -> int:
+    return int(alert.key.split("-")[1])

@@ -16,6 +16,8 @@ def test_every_threshold_reached_is_a_candidate_and_the_highest_speaks():
     assert [a.key for a in alerts] == ["threshold-50", "threshold-80"]
     [shown] = newest_first(alerts)
     assert shown.key == "threshold-80" and "80 % threshold" in shown.text
+    both = newest_first(alerts + threshold_alerts("spot", 100.0, 55.0, (50, 80, 100)))
+    assert [(a.pool, a.key) for a in both] == [("default", "threshold-80"), ("spot", "threshold-50")]
 
 
 def test_forecast_uses_linear_burn_and_waits_for_an_hour_of_data():
