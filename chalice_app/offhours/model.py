@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 PREFIX = "costguard.openfaas.com/"
 LEGACY_PREFIX = "downscaler/"  # py-kube-downscaler's annotations, read as a fallback
@@ -55,7 +56,7 @@ def function_from_object(obj: dict) -> FunctionDeployment:
 class NodePoolLimits:
     name: str
     resource_version: str
-    limits: dict[str, str]  # spec.limits, e.g. {"cpu": "100", "memory": "400Gi"}
+    limits: dict[str, Any]  # spec.limits as stored, e.g. {"cpu": 100, "memory": "400Gi"}: kept raw to restore exactly
     annotations: dict[str, str]
 
 
@@ -63,7 +64,7 @@ def nodepool_from_object(obj: dict) -> NodePoolLimits:
     metadata = obj.get("metadata") or {}
     limits = (obj.get("spec") or {}).get("limits") or {}
     return NodePoolLimits(metadata["name"], str(metadata.get("resourceVersion", "")),
-                          {key: str(value) for key, value in limits.items()}, _relevant(metadata.get("annotations")))
+                          dict(limits), _relevant(metadata.get("annotations")))
 
 
 def namespace_annotations(obj: dict) -> tuple[str, dict[str, str]]:

@@ -23,8 +23,8 @@ DEFAULT_ZEROED = ("cpu",)  # what to zero when a NodePool has no limits at all (
 class NodePoolAction:
     kind: str  # "limit", "restore", "release", "keep", "skip", "error"
     name: str
-    limits: dict[str, str]  # now
-    desired: dict[str, str]  # after
+    limits: dict  # now
+    desired: dict  # after
     reason: str
     patch: dict | None = None
 
@@ -37,23 +37,23 @@ def opted_in(pool: NodePoolLimits, configured: list[str] | tuple[str, ...]) -> b
     return pool.name in configured or pool.annotations.get(NODEPOOL_OPT_IN, "").strip().lower() == "true"
 
 
-def _zeroed(limits: dict[str, str]) -> dict[str, str]:
+def _zeroed(limits: dict) -> dict:
     return {key: ZERO for key in (limits or dict.fromkeys(DEFAULT_ZEROED))}
 
 
-def _is_zeroed(limits: dict[str, str]) -> bool:
+def _is_zeroed(limits: dict) -> bool:
     return bool(limits) and all(_quantity_is_zero(value) for value in limits.values())
 
 
-def _quantity_is_zero(value: str) -> bool:
-    digits = value.strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+def _quantity_is_zero(value) -> bool:
+    digits = str(value).strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
     try:
         return float(digits) == 0
     except ValueError:
         return False
 
 
-def _stored(pool: NodePoolLimits) -> dict[str, str] | None:
+def _stored(pool: NodePoolLimits) -> dict | None:
     text = pool.annotations.get(ORIGINAL_LIMITS)
     if text is None:
         return None
@@ -64,7 +64,7 @@ def _stored(pool: NodePoolLimits) -> dict[str, str] | None:
     if not isinstance(stored, dict):
         raise PolicyError(f"NodePool {pool.name}: annotation {ORIGINAL_LIMITS}={text!r} is not a JSON object; "
                           f"fix or remove it by hand")
-    return {key: str(value) for key, value in stored.items()}
+    return stored
 
 
 def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
