@@ -2,7 +2,6 @@
 import json
 from datetime import datetime, timezone
 
-import boto3
 import pytest
 
 from chalice_app import naming
@@ -10,6 +9,12 @@ from chalice_app.interruptions import handler
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from chalice_app.provisioning import ensure_stage
 from sandbox import CLUSTER_NAME, Sandbox
+from sandbox import demo_interruptions
+from sandbox.demo_interruptions import MotoSession
+from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
+from chalice_app import config
+from chalice_app.slack.notifier import BotNotifier
+from rich.console import Console
 from sandbox.kubeapi.faults import Fault
 
 ACCOUNT = "123456789012"
@@ -24,19 +29,6 @@ class LambdaContext:
     @staticmethod
     def get_remaining_time_in_millis():
         return 60_000
-
-
-class MotoSession(boto3.session.Session):
-    """Every client, STS included (provisioning asks it for the account), talks to the sandbox's moto server."""
-
-    def __init__(self, endpoint: str):
-        super().__init__(region_name="us-east-1", aws_access_key_id="sandbox-admin",
-                         aws_secret_access_key="sandbox-secret")
-        self.endpoint = endpoint
-
-    def client(self, service_name, *args, **kwargs):
-        kwargs["endpoint_url"] = self.endpoint
-        return super().client(service_name, *args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +142,33 @@ def test_cordon_and_drain_evicts_function_pods(sb):
             and not p["metadata"].get("deletionTimestamp")]
     assert left == []
     assert f"cordon-and-drain, {len(evictions)} pods evicted" in json.dumps(sb.slack.messages[-1].payload)
+
+
+def test_with_a_bot_token_later_events_for_an_instance_thread_under_the_first(sb):
+    _, instance = _spot_node(sb)
+    bot = BotNotifier(DEFAULT_BOT_TOKEN, "#alerts", base_url=sb.slack.api_base_url)
+    events = sb.session().client("events")
+    for detail_type, detail in (("EC2 Instance Rebalance Recommendation", {"instance-id": instance}),
+                                ("EC2 Spot Instance Interruption Warning", {"instance-id": instance}),
+                                ("EC2 Instance State-change Notification",
+                                 {"instance-id": instance, "state": "terminated"})):
+        events.put_events(Entries=[_entry(detail_type, detail)])
+        with sb.activate():
+            settings = config.settings()
+            ports = handler.build_ports(settings, LambdaContext())
+            ports.send = bot.send
+            handler.run({"Records": _drain_queue(sb)}, LambdaContext(), settings, ports)
+    first, warning, terminated = sb.slack.messages_for("#alerts")
+    assert first.thread_ts is None and warning.thread_ts == first.ts and terminated.thread_ts == first.ts
+
+
+def test_the_demo_step_shows_the_warning_and_the_follow_up(sb):
+    console = Console(record=True, width=120)
+    sb.sim.scale_function("sleep", 5)  # as the demo's load step does: a spot node now runs `sleep` replicas
+    sb.sim.settle()
+    with sb.activate():
+        demo_interruptions.run(sb, console)
+    shown = console.export_text()
+    assert shown.count("Slack:") == 2
+    assert "Spot interruption warning ×1" in shown and "Instance terminated ×1" in shown
+    assert "`openfaas-fn/sleep`:" in shown and "pods were rescheduled" in shown

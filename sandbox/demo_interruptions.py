@@ -1,0 +1,106 @@
+"""Demo step: AWS reclaims a spot node running `sleep` replicas; the alert reaches Slack; then the follow-up.
+
+`run(sb, console)` is called inside `Sandbox(...)` and `sb.activate()`. Events take the real path: EventBridge
+(`put_events`) → the stage's rules → the interruption queue → the Lambda handler → the Slack receiver.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import boto3
+from rich.console import Console
+from rich.panel import Panel
+
+from chalice_app import naming
+from chalice_app.interruptions import handler
+from chalice_app.provisioning import ensure_stage
+from chalice_app.slack.message import SlackMessage
+from chalice_app.slack.render import to_text
+from sandbox import CLUSTER_NAME
+
+FUNCTION = "sleep"
+
+
+class MotoSession(boto3.session.Session):
+    """Every client, STS included (provisioning asks it for the account), talks to the sandbox's moto server."""
+
+    def __init__(self, endpoint: str):
+        super().__init__(region_name="us-east-1", aws_access_key_id="sandbox-admin",
+                         aws_secret_access_key="sandbox-secret")
+        self.endpoint = endpoint
+
+    def client(self, service_name, *args, **kwargs):
+        kwargs["endpoint_url"] = self.endpoint
+        return super().client(service_name, *args, **kwargs)
+
+
+class DemoContext:
+    """What Lambda passes the handler, for logs and the idempotency in-progress expiry."""
+    function_name = "costguard-dev-interruptions"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:costguard-dev-interruptions"
+    aws_request_id = "demo"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def spot_node_running(sb, function: str = FUNCTION) -> tuple[str, str]:
+    """(node name, instance id) of the spot node with the most replicas of `function`."""
+    counts: dict[str, int] = {}
+    for pod in sb.kube.store.list("v1", "Pod", "openfaas-fn"):
+        if pod["metadata"].get("labels", {}).get("faas_function") == function and pod["spec"].get("nodeName"):
+            counts[pod["spec"]["nodeName"]] = counts.get(pod["spec"]["nodeName"], 0) + 1
+    spot = [node for node in sb.kube.store.list("v1", "Node")
+            if node["metadata"]["labels"].get("karpenter.sh/capacity-type") == "spot"]
+    if not spot:
+        raise RuntimeError("the sandbox cluster has no spot node")
+    best = max(spot, key=lambda node: counts.get(node["metadata"]["name"], 0))
+    provider_id = best["spec"]["providerID"]
+    return best["metadata"]["name"], provider_id.rsplit("/", 1)[-1]
+
+
+def put_event(sb, detail_type: str, detail: dict) -> None:
+    events = sb.session().client("events")
+    response = events.put_events(Entries=[{"Source": "aws.ec2", "DetailType": detail_type,
+                                           "Detail": json.dumps(detail), "Time": datetime.now(timezone.utc)}])
+    if response["FailedEntryCount"]:
+        raise RuntimeError(f"put_events refused the event: {response['Entries']}")
+
+
+def receive_batch(sb, stage: str) -> list[dict]:
+    """What Lambda's SQS poller would hand the function: the queue's messages as event records."""
+    sqs = sb.session().client("sqs")
+    url = sqs.get_queue_url(QueueName=naming.interruption_queue(stage))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    return [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+             "eventSourceARN": arn, "awsRegion": "us-east-1"} for m in messages]
+
+
+def deliver(sb, console: Console, stage: str, title: str) -> None:
+    seen = len(sb.slack.messages)
+    records = receive_batch(sb, stage)
+    result = handler.handle({"Records": records}, DemoContext())
+    console.print(f"[dim]{len(records)} SQS message(s) → handler → {result['alerts_sent']} Slack message(s)[/dim]")
+    for received in sb.slack.messages[seen:]:
+        message = SlackMessage(text=received.text, blocks=received.payload.get("blocks", []))
+        console.print(Panel(to_text(message), title=title, expand=False))
+
+
+def run(sb, console: Console) -> None:
+    stage = sb.stage
+    ensure_stage(MotoSession(sb.aws.endpoint), stage, cluster_name=CLUSTER_NAME)
+    node, instance = spot_node_running(sb)
+    console.print(f"AWS sends a two-minute warning for spot instance [bold]{instance}[/bold] (node {node})")
+    put_event(sb, "EC2 Spot Instance Interruption Warning", {"instance-id": instance, "instance-action": "terminate"})
+    deliver(sb, console, stage, "Slack: spot interruption warning")
+
+    console.print(f"Two minutes later the instance shuts down; the follow-up names {instance} again")
+    put_event(sb, "EC2 Instance State-change Notification", {"instance-id": instance, "state": "shutting-down"})
+    deliver(sb, console, stage, "Slack: follow-up")
+    rescheduled = sb.sim.terminate_node(node)
+    sb.sim.settle()
+    console.print(f"Node {node} is gone; {len(rescheduled)} pods were rescheduled onto the remaining nodes")
