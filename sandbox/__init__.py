@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Iterator
 
 import boto3
+from aws_lambda_powertools.utilities import parameters
 
 from chalice_app import naming
+from chalice_app.config import settings
+from chalice_app.kube import client as kube_client
 from chalice_app.kube.auth import ClusterEndpoint, TokenCache, make_token
 from sandbox.aws import (
     ADMIN_ACCESS_KEY,
@@ -30,6 +33,7 @@ from sandbox.aws import (
 from sandbox.cluster_sim import ClusterSim
 from sandbox.kubeapi import FakeKubeApi
 from sandbox.seed import DEFAULT_SEED, SeededCluster, build_objects, fake_machines, launch_machines, plan_cluster
+from sandbox.service import Service
 from sandbox.slack_receiver import SlackReceiver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,17 +52,12 @@ def crd_dir() -> Path | None:
 
 def reset_app_caches() -> None:
     """Forget what the app cached per container: settings, Kubernetes clients, SSM parameter values."""
-    from aws_lambda_powertools.utilities import parameters
-
-    from chalice_app.config import settings
-    from chalice_app.kube import client
-
     settings.cache_clear()
-    client.reset_cache()
+    kube_client.reset_cache()
     parameters.clear_caches()
 
 
-class Sandbox:
+class Sandbox(Service):
     def __init__(self, functions: int = 20, nodes: int = 6, seed: int = DEFAULT_SEED, stage: str = STAGE,
                  now: datetime | None = None, ec2_instances: bool = True):
         """`ec2_instances=False` skips moto's instances (made-up ids instead): for bulk benchmarks of the
@@ -87,11 +86,6 @@ class Sandbox:
     def stop(self) -> None:
         self._stack.close()
 
-    def __enter__(self) -> "Sandbox":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def table_name(self) -> str:
@@ -152,11 +146,9 @@ class Sandbox:
             reset_app_caches()
 
     def _kube_client(self, access_key: str):
-        from chalice_app.kube.client import build_api_client
-
         session = self.aws.session(access_key)
         tokens = TokenCache(lambda: make_token(CLUSTER_NAME, session, REGION))
-        return build_api_client(ClusterEndpoint(self.kube.url, None), tokens)
+        return kube_client.build_api_client(ClusterEndpoint(self.kube.url, None), tokens)
 
     def app_kube_client(self):
         """A kubernetes ApiClient signed as the app (RBAC: policies/kubernetes-rbac.yaml)."""

@@ -11,6 +11,8 @@ import urllib.request
 import boto3
 from moto.server import ThreadedMotoServer
 
+from sandbox.service import Service
+
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 SECRET_KEY = "sandbox-secret"
@@ -50,7 +52,7 @@ class SandboxSession(boto3.session.Session):
         return super().resource(*args, **kwargs)
 
 
-class FakeAws:
+class FakeAws(Service):
     def __init__(self, region: str = REGION):
         self.region = region
         self._server: ThreadedMotoServer | None = None
@@ -73,11 +75,6 @@ class FakeAws:
             self._server.stop()
             self._server = None
 
-    def __enter__(self) -> "FakeAws":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def reset(self) -> None:
         """Forget every resource (moto's backends are shared by every server in the process)."""

@@ -19,6 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT
+from sandbox.service import Service
 
 DEFAULT_BOT_TOKEN = "xoxb-sandbox-token"
 
@@ -92,7 +93,7 @@ def _webhook_path(name: str) -> str:
     return f"/services/TSANDBOX0/B{digest[:10]}/{digest[10:34].lower()}"
 
 
-class SlackReceiver:
+class SlackReceiver(Service):
     def __init__(self, bot_token: str = DEFAULT_BOT_TOKEN, min_interval: float = 1.0,
                  clock: Callable[[], float] = time.monotonic):
         self.bot_token = bot_token
@@ -121,11 +122,6 @@ class SlackReceiver:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "SlackReceiver":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
