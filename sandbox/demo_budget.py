@@ -23,6 +23,7 @@ from chalice_app.budget.document import parse_budget
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.service import gather_plan
 from chalice_app.budget.simulation import scenarios, simulate
+from chalice_app.budget.status import budget_statuses
 from chalice_app.config import load_settings
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
@@ -128,12 +129,15 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     console.print(f"{BUDGET_STATUS}: {json.dumps(annotation)}")
     _show_messages(sb.slack.messages[before:], console)
 
-    table = Table(title="budget status (what `costguard status` shows)")
+    table = Table(title="budget status (chalice_app.budget.status.budget_statuses, for `costguard status`)")
     for column in ("nodepool", "spent", "budget", "remaining", "cpu limit", "last run"):
         table.add_column(column)
-    for name, status in second.get("pools", {}).items():
-        table.add_row(name, f"{status['spent']:.2f}", f"{status['budget']:.2f}", f"{status['remaining']:.2f}",
-                      f"{status.get('limit', '-')}", status["at"])
+    for status in budget_statuses(settings, now=t1):
+        if status.spent is None:
+            console.print(status.line())
+            continue
+        table.add_row(status.pool, f"{status.spent:.2f}", f"{status.budget:.2f}", f"{status.remaining:.2f}",
+                      "-" if status.limit is None else f"{status.limit:g}", status.last_run)
     console.print(table)
 
     chart = write_burn_chart([simulate(s) for s in scenarios(30)], output_dir / "budget-month.png")
