@@ -130,8 +130,10 @@ class Sandbox(Service):
     def activate(self, **overrides: str) -> Iterator[dict[str, str]]:
         """Apply `app_environment()` to os.environ (restored afterwards) and reset the app's caches."""
         environment = self.app_environment(**overrides)
-        saved = {key: os.environ.get(key) for key in (*environment, *_AWS_VARIABLES_CLEARED)}
-        for key in _AWS_VARIABLES_CLEARED:
+        # A developer's own COSTGUARD_* settings must not leak into the sandboxed app.
+        cleared = [*_AWS_VARIABLES_CLEARED, *(key for key in os.environ if key.startswith("COSTGUARD_"))]
+        saved = {key: os.environ.get(key) for key in (*environment, *cleared)}
+        for key in cleared:
             os.environ.pop(key, None)
         os.environ.update(environment)
         reset_app_caches()

@@ -23,7 +23,7 @@ from urllib.error import URLError
 import boto3
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -215,19 +215,31 @@ class BotNotifier:
     def __repr__(self) -> str:
         return f"BotNotifier(channel={self.channel!r})"
 
+    # A thread store that cannot be reached costs threading, never the message: warn and carry on.
     def _known_thread(self, key: str) -> str | None:
         if key not in self._threads and self._store is not None:
-            ts = self._store.get(key, self.channel)
+            try:
+                ts = self._store.get(key, self.channel)
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("slack thread root unreadable; posting unthreaded",
+                               extra={"thread_key": key, "error": type(error).__name__})
+                return None
             if ts:
                 self._threads[key] = ts
         return self._threads.get(key)
 
     def _remember(self, keys: tuple[str, ...], ts: str) -> None:
         for key in keys:
-            if key not in self._threads:
-                self._threads[key] = ts
-                if self._store is not None:
-                    self._store.put(key, self.channel, ts)
+            if key in self._threads:
+                continue
+            self._threads[key] = ts
+            if self._store is None:
+                continue
+            try:
+                self._store.put(key, self.channel, ts)
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("slack thread root not stored; later containers start a new thread",
+                               extra={"thread_key": key, "error": type(error).__name__})
 
     def send(self, message: SlackMessage) -> SendResult:
         thread_ts = thread_for(message.thread_keys, self._known_thread)

@@ -64,16 +64,18 @@ def test_stage_table_and_webhook_parameter_exist(sb):
     assert parameter["Type"] == "SecureString" and parameter["Value"] == sb.webhook_url
 
 
-def test_activate_runs_the_apps_own_path_and_restores_the_environment(sb):
+def test_activate_runs_the_apps_own_path_and_restores_the_environment(sb, monkeypatch):
     from chalice_app.config import settings
     from chalice_app.kube.client import api_client
     from chalice_app.slack.message import SlackMessage
     from chalice_app.slack.notifier import notifier_from_settings
 
+    monkeypatch.setenv("COSTGUARD_SLACK_BOT_TOKEN_PARAMETER", "/developer/own/token")
     before = dict(os.environ)
     with sb.activate(COSTGUARD_DRY_RUN="true") as environment:
         assert environment["AWS_ACCESS_KEY_ID"] == "costguard-app"
         assert "AWS_SESSION_TOKEN" not in os.environ
+        assert "COSTGUARD_SLACK_BOT_TOKEN_PARAMETER" not in os.environ
         current = settings()
         assert current.kube_endpoint == sb.kube.url and current.dry_run and current.cluster_name == "openfaas"
         nodes = k8s.CoreV1Api(api_client(current)).list_node().items  # make_token + RBAC, as on Lambda

@@ -239,3 +239,14 @@ def test_slack_off_and_configuration_errors(aws_env):
     with pytest.raises(ConfigError, match="value not shown") as raised:
         notifier_from_settings(settings_for(COSTGUARD_SLACK_WEBHOOK_PARAMETER="/costguard/test/not-a-url"))
     assert "hooks.slack.com" not in str(raised.value)
+
+
+def test_an_unreachable_thread_store_costs_threading_not_the_message(unlimited, aws):
+    unlimited.clear()
+    store = DynamoThreadStore("no-such-table", client=aws.client("dynamodb"))
+    bot = BotNotifier(unlimited.bot_token, "C-NOSTORE", base_url=unlimited.api_base_url, thread_store=store,
+                      pacer=Pacer(0))
+    root = bot.send(SlackMessage("root", thread_keys=("i-x",)))
+    reply = bot.send(SlackMessage("reply", thread_keys=("i-x",)))  # still threads within this container
+    assert root.thread_ts is None and reply.thread_ts == root.ts
+    assert [m.text for m in unlimited.messages_for("C-NOSTORE")] == ["root", "reply"]
