@@ -1,12 +1,23 @@
 """A fake Kubernetes API server for costguard's sandbox, driven through the real `kubernetes` client.
 
-    with FakeKubeApi(cluster_name="openfaas", rbac_file=Path("policies/kubernetes-rbac.yaml"),
-                     crd_dir=Path("../shared/crds")) as api:
-        api.store.put(node)                       # seed without HTTP or RBAC
-        configuration.host = api.url              # then talk to it with EKS tokens
+    with FakeKubeApi(cluster_name="openfaas", region="us-east-1",
+                     rbac_file=Path("policies/kubernetes-rbac.yaml"), crd_dir=Path("../shared/crds")) as api:
+        api.store.put_many(objects)               # seed without HTTP or RBAC (custom kinds are still validated)
+        configuration.host = api.url              # then talk to it with EKS tokens (chalice_app.kube.auth)
+        api.faults.inject(Fault(status=429, retry_after=1, times=2, method="PATCH", path_contains="/nodes/"))
+        api.requests                              # [RequestRecord(method, path, query, user, status, ...)]
 
-Authentication verifies EKS tokens (SigV4 recomputed for the sandbox access keys), RBAC enforces the policy file,
-custom objects are validated against their CRDs, and `api.faults` injects 429/5xx/delays.
+- Authentication: `Bearer k8s-aws-v1.…` tokens are decoded and their SigV4 signature recomputed with botocore for
+  the sandbox access keys (costguard-app -> user costguard, sandbox-admin -> system:masters; see auth.py). A token
+  for another cluster, a wrong secret, an unknown key or one older than 15 minutes is a 401.
+- Authorization: ClusterRoles/Roles and bindings from `rbac_file`, Kubernetes matching and 403 wording (rbac.py).
+- Resources: the table in resources.py. Verbs get, list (labelSelector, fieldSelector, limit/continue),
+  create (generateName), update, patch (json, merge, strategic merge for built-ins), delete, deletecollection;
+  subresources status, deployments/scale (autoscaling/v1 Scale), pods/eviction (PodDisruptionBudgets enforced).
+- Custom objects are pruned, defaulted and validated against the CRDs' openAPIV3Schema (schemas.py); 422 names the
+  field. CEL rules (x-kubernetes-validations) are not evaluated.
+- Not served: watch (405), server-side apply (415), NodePool's scale subresource. There are no controllers: a
+  scaled Deployment gets no new pods, an evicted pod is simply gone (sandbox.cluster_sim plays the controllers).
 """
 from sandbox.kubeapi.auth import AccessKey, Identity
 from sandbox.kubeapi.errors import ApiError
