@@ -18,7 +18,7 @@ from kubernetes.utils.quantity import parse_quantity
 
 from sandbox import objects
 from sandbox.aws import launch_instances, tag_instance
-from sandbox.objects import FUNCTION_NAMESPACE, Workload
+from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
     LAUNCH_SHAPES,
@@ -30,7 +30,6 @@ from sandbox.seed import (
     random_suffix,
 )
 
-POD_SLOTS_RESERVED = 3  # DaemonSet pods (aws-node, kube-proxy, ...) on every node
 MAX_ROUNDS = 20
 OFFLINE_INDEX_BASE = 1_000_000  # made-up instances of new nodes never collide with seeded ones
 
@@ -103,7 +102,7 @@ def node_rooms(nodes: list[dict], pods: list[dict]) -> dict[str, NodeRoom]:
         allocatable = node["status"]["allocatable"]
         rooms[node["metadata"]["name"]] = NodeRoom(node["metadata"]["name"], labels, node["spec"].get("taints", []),
                                                    cpu_m(allocatable["cpu"]),
-                                                   int(allocatable["pods"]) - POD_SLOTS_RESERVED)
+                                                   int(allocatable["pods"]) - DAEMONSET_PODS)
     for pod in pods:
         room = rooms.get(pod["spec"].get("nodeName", ""))
         if room is not None:
@@ -142,7 +141,7 @@ def choose_shape(pool: dict, pending_cpu: list[int], used_cpu: int) -> str | Non
     if not allowed:
         return None
     for shape in allowed:
-        if shape.allocatable_cpu_m >= sum(pending_cpu) and shape.max_pods - POD_SLOTS_RESERVED >= len(pending_cpu):
+        if shape.allocatable_cpu_m >= sum(pending_cpu) and shape.max_pods - DAEMONSET_PODS >= len(pending_cpu):
             return shape.name
     largest = allowed[-1]
     return largest.name if largest.allocatable_cpu_m >= min(pending_cpu) else None

@@ -15,6 +15,7 @@ from sandbox.aws import NODE_AMI_ID
 FUNCTION_NAMESPACE = "openfaas-fn"
 CORE_NAMESPACE = "openfaas"
 NODEGROUP = "openfaas-core"
+DAEMONSET_PODS = 3  # aws-node, kube-proxy, eks-pod-identity-agent: pod slots no function can use
 SPOT_TAINT = {"key": "karpenter.sh/capacity-type", "value": "spot", "effect": "NoSchedule"}
 SPOT_TOLERATION = {"key": "karpenter.sh/capacity-type", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
 KUBELET_VERSION = "v1.33.5-eks-3abbec1"

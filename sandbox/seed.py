@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from sandbox import objects
 from sandbox.aws import launch_instances, tag_instance
-from sandbox.objects import CORE_NAMESPACE, FUNCTION_NAMESPACE, InstanceShape, Workload
+from sandbox.objects import CORE_NAMESPACE, DAEMONSET_PODS, FUNCTION_NAMESPACE, InstanceShape, Workload
 
 DEFAULT_SEED = 20251124
 # Karpenter replaces spot nodes often and on-demand ones weekly or so; the node group has been there for weeks.
@@ -98,7 +98,7 @@ class Machine:
 
 @dataclass
 class SeededCluster:
-    """Names of what was seeded, for tests and the demo."""
+    """Names of what was seeded, for tests and the demo (the simulator's later changes are not reflected)."""
 
     cluster_name: str
     objects: list[dict] = field(repr=False)
@@ -112,7 +112,10 @@ class SeededCluster:
         return [machine.instance_id for machine in self.nodes.values()]
 
     def node_of_instance(self, instance_id: str) -> str:
-        return next(name for name, machine in self.nodes.items() if machine.instance_id == instance_id)
+        for name, machine in self.nodes.items():
+            if machine.instance_id == instance_id:
+                return name
+        raise KeyError(f"no seeded node runs instance {instance_id}")
 
 
 def random_suffix(rng: random.Random, length: int = 5) -> str:
@@ -154,7 +157,7 @@ def _function_meta(name: str, replicas: int, profile: str | None) -> tuple[dict,
               "com.openfaas.scale.max": "20"}
     if replicas == 0:
         labels["com.openfaas.scale.zero"] = "true"
-    annotations = {"prometheus.io.scrape": "false", "com.openfaas.function.spec": name}
+    annotations = {"prometheus.io.scrape": "false"}
     if profile:
         annotations["com.openfaas.profile"] = profile
     return labels, annotations
@@ -164,7 +167,7 @@ def _spread(works: list[Workload], pool_nodes: list[NodeSpec]) -> tuple[dict[str
     """Each pod to the node with the most free CPU per pod (a lazy heap: stale entries are skipped)."""
     free = {spec.index: spec.shape.allocatable_cpu_m * TARGET_UTILISATION for spec in pool_nodes}
     pods = {spec.index: 0 for spec in pool_nodes}
-    limit = {spec.index: spec.shape.max_pods - 3 for spec in pool_nodes}  # DaemonSets take a few slots
+    limit = {spec.index: spec.shape.max_pods - DAEMONSET_PODS for spec in pool_nodes}
 
     def priority(index: int) -> float:
         return -free[index] / (pods[index] + 1)
@@ -193,7 +196,7 @@ def _place(rng: random.Random, works: list[Workload], nodes: list[NodeSpec]) -> 
         pool_nodes = [spec for spec in nodes if spec.pool == ("spot" if spot else "default")]
         pool_works = [work for work in works if (work.profile == "spot") == spot]
         wanted = sum(work.replicas for work in pool_works)
-        room = sum(spec.shape.max_pods - 3 for spec in pool_nodes)
+        room = sum(spec.shape.max_pods - DAEMONSET_PODS for spec in pool_nodes)
         if wanted > room:
             raise ValueError(f"{wanted} {'spot' if spot else 'on-demand'} function pods do not fit on "
                              f"{len(pool_nodes)} nodes (at most {room} pods): ask for more nodes")
