@@ -6,6 +6,7 @@ Shared by the seeder and the cluster simulator, so both make objects with the sa
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,9 @@ NODEGROUP = "openfaas-core"
 DAEMONSET_PODS = 3  # aws-node, kube-proxy, eks-pod-identity-agent: pod slots no function can use
 SPOT_TAINT = {"key": "karpenter.sh/capacity-type", "value": "spot", "effect": "NoSchedule"}
 SPOT_TOLERATION = {"key": "karpenter.sh/capacity-type", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
+SPOT_AFFINITY = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+    {"matchExpressions": [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}]}
+]}}}
 KUBELET_VERSION = "v1.33.5-eks-3abbec1"
 OS_IMAGE = "Amazon Linux 2023.9.20251014"
 
@@ -138,12 +142,7 @@ def spot_profile(created: datetime) -> dict:
     return {
         "apiVersion": "openfaas.com/v1", "kind": "Profile",
         "metadata": _meta("Profile", "spot", created, namespace=CORE_NAMESPACE),
-        "spec": {
-            "tolerations": [dict(SPOT_TOLERATION)],
-            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-                {"matchExpressions": [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}]}
-            ]}}},
-        },
+        "spec": {"tolerations": [dict(SPOT_TOLERATION)], "affinity": copy.deepcopy(SPOT_AFFINITY)},
     }
 
 
@@ -284,10 +283,9 @@ def _pod_spec(work: Workload) -> dict:
                         "resources": {"requests": {"cpu": f"{work.cpu_m}m", "memory": f"{work.memory_mi}Mi"}}}],
         "restartPolicy": "Always", "schedulerName": "default-scheduler", "serviceAccountName": "default",
     }
-    if work.profile == "spot":
-        spot = spot_profile(datetime(1970, 1, 1))["spec"]
-        spec["tolerations"] = spot["tolerations"]
-        spec["affinity"] = spot["affinity"]
+    if work.profile == "spot":  # what OpenFaaS copies from the Profile into the pod spec
+        spec["tolerations"] = [dict(SPOT_TOLERATION)]
+        spec["affinity"] = copy.deepcopy(SPOT_AFFINITY)
     return spec
 
 
