@@ -129,6 +129,9 @@ def apply(content_type: str, document: dict, body: Any, custom: bool) -> dict:
     if media == JSON_PATCH:
         return json_patch(document, body)
     if media == MERGE_PATCH:
+        if not isinstance(body, dict):
+            raise bad_request("a JSON merge patch must be an object; to send JSON patch operations (a list), set "
+                              "Content-Type application/json-patch+json (_content_type= in the Python client)")
         return merge_patch(document, body)
     if media == STRATEGIC_MERGE_PATCH and not custom:
         return strategic_merge_patch(document, body)

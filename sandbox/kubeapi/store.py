@@ -230,7 +230,14 @@ class Store:
         if resource.custom and self._validate is not None:
             obj = json.loads(dumps(obj))
             self._validate(resource, obj)
-        return self._write(resource, {**obj, "metadata": dict(obj["metadata"])}, bulk, detach=True)
+        metadata = dict(obj["metadata"])
+        existing = self._buckets[resource].entries.get(
+            self._key(resource, metadata.get("namespace"), metadata.get("name", "")))
+        if existing is not None:  # a replacement keeps the object's identity unless it names its own
+            for field in ("uid", "creationTimestamp"):
+                if field in existing.obj["metadata"]:
+                    metadata.setdefault(field, existing.obj["metadata"][field])
+        return self._write(resource, {**obj, "metadata": metadata}, bulk, detach=True)
 
     def _write(self, resource: ResourceType, obj: dict, bulk: bool = False, detach: bool = False) -> Entry:
         metadata = obj.get("metadata")

@@ -143,6 +143,9 @@ def test_store_seeding_interface(api):
     assert stored["metadata"]["uid"] and stored["metadata"]["creationTimestamp"]
     stored["metadata"]["labels"]["zone"] = "mutated"  # a copy: the store is not affected
     assert api.store.get("v1", "Node", None, "node-a")["metadata"]["labels"]["zone"] == "a"
+    replaced = api.store.put(node("node-a", {"zone": "b"}))  # replacing keeps uid and creationTimestamp
+    assert replaced["metadata"]["uid"] == stored["metadata"]["uid"]
+    assert int(replaced["metadata"]["resourceVersion"]) > int(stored["metadata"]["resourceVersion"])
     assert api.store.delete("v1", "Node", None, "node-a") is True
     assert api.store.get("v1", "Node", None, "node-a") is None
     assert api.store.delete("v1", "Node", None, "node-a") is False

@@ -102,6 +102,10 @@ def test_custom_objects_get_merge_patch_and_reject_strategic(api, admin_client):
                                                     [{"op": "remove", "path": "/spec/tolerations/0"}],
                                                     _content_type="application/json-patch+json")
     assert patched["spec"]["tolerations"] == []
+    with pytest.raises(ApiException) as raised:  # a list sent with the custom-object default (merge patch)
+        custom.patch_namespaced_custom_object("openfaas.com", "v1", "openfaas", "profiles", "spot",
+                                              [{"op": "remove", "path": "/spec/tolerations"}])
+    assert raised.value.status == 400 and "json-patch+json" in json.loads(raised.value.body)["message"]
 
 
 def test_patching_the_name_is_bad_request(apps):
