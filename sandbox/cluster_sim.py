@@ -173,6 +173,8 @@ class SettleReport:
 
 
 class ClusterSim:
+    """The controllers over the fake API's store; `ec2` is moto's client, or None to make up new instances."""
+
     def __init__(self, store, ec2=None, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.store = store
