@@ -64,8 +64,3 @@ class FaultInjector:
                         self._faults.remove(fault)
                     return fault
         return None
-
-    @property
-    def active(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)

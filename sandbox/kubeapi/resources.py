@@ -24,11 +24,6 @@ class ResourceType:
     def list_kind(self) -> str:
         return self.kind + "List"
 
-    @property
-    def short(self) -> str:
-        """`deployments.apps`, `pods`: how messages name the resource."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
 
 RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "namespaces", "Namespace", namespaced=False, subresources=("status",)),

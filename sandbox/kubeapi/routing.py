@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sandbox.kubeapi import errors
 from sandbox.kubeapi.resources import RESOURCES, ResourceType, by_path, group_versions
 from sandbox.kubeapi.rbac import Attributes
 
@@ -98,7 +97,3 @@ def _resource_list(group: str, version: str) -> list[dict]:
             listed.append({"name": f"{resource.plural}/{sub}", "singularName": "", "kind": kind,
                            "namespaced": resource.namespaced, "verbs": sub_verbs})
     return listed
-
-
-def not_found(path: str) -> errors.ApiError:
-    return errors.path_not_found(path)

@@ -146,9 +146,6 @@ class SchemaRegistry:
     def __init__(self, crd_dir: Path | None):
         self.schemas = load_crds(crd_dir)
 
-    def knows(self, resource: ResourceType) -> bool:
-        return (resource.group, resource.version, resource.kind) in self.schemas
-
     def admit(self, resource: ResourceType, obj: dict, strict: bool = False) -> dict:
         """Pruned, defaulted copy of `obj`; raises 422 naming each invalid (or, if strict, unknown) field."""
         crd = self.schemas.get((resource.group, resource.version, resource.kind))

@@ -146,7 +146,7 @@ class FakeKubeApi:
                 return 200, dumps(document)
         route = routing.parse(path)
         if route is None:
-            raise routing.not_found(path)
+            raise errors.path_not_found(path)
         attributes = route.attributes(method, query)
         if not is_allowed(self.bindings, identity, attributes):
             raise forbidden(identity, attributes)

@@ -213,9 +213,6 @@ class Store:
             found = (bucket.entries[key].obj for key in keys)
             return [obj for obj in found if predicate is None or predicate(obj)]
 
-    def count(self, resource: ResourceType) -> int:
-        return len(self._buckets[resource].entries)
-
     # ---- internals -------------------------------------------------------------------------------------------------
     @staticmethod
     def _key(resource: ResourceType, namespace: str | None, name: str) -> Key:
