@@ -6,12 +6,16 @@ blocked, not retried forever. A 404 means the pod or node is already gone, which
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from chalice_app.interruptions.actions import Action, ActionOutcome, NodeAction, pods_to_evict
 from chalice_app.interruptions.cluster import pods_on_node
 from chalice_app.observability import logger
+
+EVICTION_WORKERS = 8  # the ApiClient's connection pool size
 
 
 def cordon(core: k8s.CoreV1Api, action: NodeAction) -> str | None:
@@ -60,8 +64,11 @@ def apply_action(api: k8s.ApiClient, action: NodeAction) -> ActionOutcome:
         return ActionOutcome(action.node, action.action, dry_run=False, cordoned=problem is None,
                              failed=(f"{action.node}: {problem}",) if problem else ())
     evicted, blocked, failed = [], [], []
-    for namespace, name in pods_to_evict(pods_on_node(api, action.node)):
-        result = evict(core, namespace, name)
+    targets = pods_to_evict(pods_on_node(api, action.node))
+    # In parallel: a PDB-blocked pod spends seconds in the client's retries, and the warning gives two minutes.
+    with ThreadPoolExecutor(EVICTION_WORKERS) as pool:
+        results = list(pool.map(lambda target: evict(core, *target), targets))
+    for (namespace, name), result in zip(targets, results):
         pod = f"{namespace}/{name}"
         if result == "evicted":
             evicted.append(pod)

@@ -52,7 +52,7 @@ def _spot_node(sb):
     for node in sb.kube.store.list("v1", "Node"):
         labels = node["metadata"]["labels"]
         if labels.get("karpenter.sh/capacity-type") == "spot" and node["metadata"]["name"] in busy:
-            return node["metadata"]["name"], sb.cluster.nodes[node["metadata"]["name"]].instance_id
+            return node["metadata"]["name"], node["spec"]["providerID"].rsplit("/", 1)[-1]
     pytest.skip("the seeded cluster has no spot node with function pods")
 
 
@@ -172,3 +172,42 @@ def test_the_demo_step_shows_the_warning_and_the_follow_up(sb):
     assert shown.count("Slack:") == 2
     assert "Spot interruption warning ×1" in shown and "Instance terminated ×1" in shown
     assert "`openfaas-fn/sleep`:" in shown and "pods were rescheduled" in shown
+
+
+def _warn_and_handle(sb, instance, **overrides):
+    sb.session().client("events").put_events(Entries=[
+        _entry("EC2 Spot Instance Interruption Warning", {"instance-id": instance, "instance-action": "terminate"})])
+    with sb.activate(**overrides):
+        handler.handle({"Records": _drain_queue(sb)}, LambdaContext())
+    return json.dumps(sb.slack.messages[-1].payload)
+
+
+def _uncordon(sb, node):
+    stored = sb.kube.store.get("v1", "Node", None, node)
+    stored["spec"].pop("unschedulable", None)
+    sb.kube.store.put(stored)
+
+
+def test_dry_run_changes_nothing_and_says_what_it_would_do(sb):
+    node, instance = _spot_node(sb)
+    _uncordon(sb, node)
+    before = len(sb.kube.requests)
+    shown = _warn_and_handle(sb, instance, COSTGUARD_DRY_RUN="true",
+                             COSTGUARD_INTERRUPTION_ACTIONS='{"spot": "cordon-and-drain"}')
+    writes = [r for r in sb.kube.requests[before:] if r.method != "GET"]
+    assert writes == []
+    assert "Actions (dry run)" in shown and "pods to evict" in shown
+    assert not sb.kube.store.get("v1", "Node", None, node)["spec"].get("unschedulable")
+
+
+def test_cordon_conflict_is_reread_and_pdb_refusals_are_reported_as_blocked(sb):
+    node, instance = _spot_node(sb)
+    _uncordon(sb, node)
+    sb.kube.faults.inject(Fault(status=409, retry_after=None, times=1, method="PATCH", path_contains="/nodes/"))
+    sb.kube.faults.inject(Fault(status=429, retry_after=0, times=100, method="POST", path_contains="/eviction",
+                                message="Cannot evict pod as it would violate the pod's disruption budget."))
+    shown = _warn_and_handle(sb, instance, COSTGUARD_INTERRUPTION_ACTIONS='{"spot": "cordon-and-drain"}')
+    assert sb.kube.store.get("v1", "Node", None, node)["spec"].get("unschedulable") is True
+    patches = [r for r in sb.kube.requests if r.method == "PATCH" and r.path.endswith(node)]
+    assert [r.status for r in patches[-2:]] == [409, 200]
+    assert "blocked by PodDisruptionBudget" in shown
