@@ -53,40 +53,31 @@ def date_token(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M:%S UTC")
     return f"<!date^{epoch}^{{date_short_pretty}} {{time_secs}} ({{ago}})|{moment.strftime(fallback_format)}>"
 
 
-def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
-    """Join as many lines as fit in `limit` chars, then say how many were left out (never silently cut)."""
-    whole = "\n".join(lines)
+def fit_joined(items: Sequence[str], limit: int, separator: str, tail_noun: str) -> str:
+    """Join as many items as fit in `limit` chars, then say how many were left out (never silently cut)."""
+    whole = separator.join(items)
     if len(whole) <= limit:
         return whole
     kept: list[str] = []
-    size = -1  # no newline before the first line
-    for index, line in enumerate(lines):
-        left_after = len(lines) - index - 1
-        tail = len(f"\n…and {left_after} {noun}") if left_after else 0
-        if size + 1 + len(line) + tail > limit:
-            kept.append(f"…and {len(lines) - index} {noun}")
+    size = -len(separator)  # no separator before the first item
+    for index, item in enumerate(items):
+        left_after = len(items) - index - 1
+        tail = len(f"{separator}…and {left_after} {tail_noun}") if left_after else 0
+        if size + len(separator) + len(item) + tail > limit:
+            kept.append(f"…and {len(items) - index} {tail_noun}")
             break
-        kept.append(line)
-        size += 1 + len(line)
-    return "\n".join(kept)
+        kept.append(item)
+        size += len(separator) + len(item)
+    return separator.join(kept)
+
+
+def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
+    return fit_joined(lines, limit, "\n", noun)
 
 
 def fit_words(words: Sequence[str], limit: int, noun: str) -> str:
-    """Comma-separated words up to `limit` chars, ending with "…and N more <noun>" when cut."""
-    whole = ", ".join(words)
-    if len(whole) <= limit:
-        return whole
-    shown: list[str] = []
-    size = -2  # no separator before the first word
-    for index, word in enumerate(words):
-        left_after = len(words) - index - 1
-        tail = len(f", …and {left_after} more {noun}") if left_after else 0
-        if size + 2 + len(word) + tail > limit:
-            shown.append(f"…and {len(words) - index} more {noun}")
-            break
-        shown.append(word)
-        size += 2 + len(word)
-    return ", ".join(shown)
+    """Comma-separated, ending with "…and N more <noun>" when cut."""
+    return fit_joined(words, limit, ", ", f"more {noun}")
 
 
 def _age(delta: timedelta | None) -> str:

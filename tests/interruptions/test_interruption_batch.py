@@ -3,7 +3,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from chalice_app.interruptions import actions
 from chalice_app.interruptions.batch import BatchPorts, process_batch
@@ -15,8 +14,8 @@ from chalice_app.interruptions import handler
 from chalice_app.config import load_settings
 from chalice_app.slack.notifier import SlackDeliveryError
 from tests.interruptions import factories as f
+from tests.interruptions.conftest import TABLE
 
-TABLE = "costguard-test"
 
 
 class FakeSlack:
@@ -45,13 +44,8 @@ class FakeCluster:
 
 
 @pytest.fixture
-def ledger():
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=f.REGION)
-        client.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                            BillingMode="PAY_PER_REQUEST")
-        yield NoticeLedger(TABLE, client=client, remaining_ms=lambda: 60_000)
+def ledger(dynamodb):
+    return NoticeLedger(TABLE, client=dynamodb, remaining_ms=lambda: 60_000)
 
 
 def ports(ledger, slack, cluster, per_pool=None, default="alert"):
