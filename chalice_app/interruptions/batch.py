@@ -91,6 +91,14 @@ class BatchResult:
     errors: list[str] = field(default_factory=list)
 
 
+def _act_or_report(act: Callable[[NodeAction], ActionOutcome], action: NodeAction) -> ActionOutcome:
+    """An action that fails is reported in the alert, never a reason to hold the alert back."""
+    try:
+        return act(action)
+    except Exception as error:  # noqa: BLE001 - any failure of one node's action is that node's outcome
+        return ActionOutcome(action.node, action.action, dry_run=False, failed=(f"{type(error).__name__}: {error}",))
+
+
 def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> BatchResult:
     decoded = decode_records(records, region)
     by_event: dict[str, Notice] = {}
@@ -114,16 +122,17 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
     if new:
         try:
             snapshot = ports.read_cluster()
+            result.kube_requests = snapshot.requests
+            correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods)
+            counts["not_in_cluster"] = len(correlation.not_in_cluster)
+            result.outcomes = tuple(_act_or_report(ports.act, action)
+                                    for action in ports.plan_actions(correlation.impacts))
+            batch_counts = BatchCounts(ignored=len(decoded.ignored), malformed=len(decoded.malformed),
+                                       foreign=len(decoded.foreign))
+            planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts, result.outcomes)
         except Exception as error:
-            ports.release_all(new, error)
+            ports.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
             raise
-        result.kube_requests = snapshot.requests
-        correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods)
-        counts["not_in_cluster"] = len(correlation.not_in_cluster)
-        result.outcomes = tuple(ports.act(action) for action in ports.plan_actions(correlation.impacts))
-        batch_counts = BatchCounts(ignored=len(decoded.ignored), malformed=len(decoded.malformed),
-                                   foreign=len(decoded.foreign))
-        planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts, result.outcomes)
         undelivered: set[str] = set()
         for index, (message, event_ids) in enumerate(planned):
             try:

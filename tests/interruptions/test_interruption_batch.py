@@ -163,3 +163,24 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger):
     assert failure.value.failed == [spot_id]
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["MessageId"] for m in left] == [spot_id]  # the malformed one was deleted, the failed one stays
+
+
+def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
+    slack = FakeSlack()
+    batch_ports = ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"})
+
+    def broken(action):
+        raise ConnectionError("API server went away")
+
+    batch_ports.act = broken
+    result = process_batch([f.record(f.spot_warning(1))], f.REGION, batch_ports)
+    assert result.failed == [] and "API server went away" in json.dumps(slack.sent[0].blocks)
+
+
+def test_a_failure_while_planning_releases_the_claims(ledger):
+    batch_ports = ports(ledger, FakeSlack(), FakeCluster())
+    batch_ports.clock = lambda: 1 / 0
+    records = [f.record(f.spot_warning(1))]
+    with pytest.raises(ZeroDivisionError):
+        process_batch(records, f.REGION, batch_ports)
+    assert ledger.claim_all([parse_event(json.loads(records[0]["body"]))]) == [Claim.NEW]
