@@ -33,11 +33,12 @@ def summarize(report: RunReport) -> dict:
     }
 
 
-def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS) -> dict:
-    """One reconcile; `cluster` and `notifier` may be given (tests, sandbox), else they come from the settings."""
+def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
+        config: OffhoursConfig | None = None) -> dict:
+    """One reconcile; `cluster`, `notifier` and `config` may be given (tests, benchmarks), else from the settings."""
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
-    report = Reconciler(cluster, OffhoursConfig.from_settings(settings)).run(now)
+    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings)).run(now)
     summary = summarize(report)
     messages = [message for message in (cap_alert(report), summary_message(report)) if message]
     for message in messages:

@@ -19,7 +19,7 @@ from chalice_app.offhours.policy import Defaults
 
 CONFLICT_ATTEMPTS = 3
 CONFLICT_BACKOFF_SECONDS = 0.2
-WORKERS = 8  # patches in flight; the client's connection pool has 8 slots
+WORKERS = 4  # patches in flight (the client's connection pool has 8 slots); more only adds contention here
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""Off-hours at scale against the sandbox: seconds, Kubernetes requests and peak memory for one evening run
+(every function scaled to zero) and one morning run (every function restored), at 1,000 and 10,000 functions.
+
+    .venv/bin/python benchmarks/bench_offhours.py [--sizes 1000 10000] [--workers 8]
+
+The sandbox (fake API server, moto, Slack receiver) runs in this process; each reconcile runs in a child process,
+as the Lambda would, so its peak RSS (VmHWM) is the reconcile's alone, imports included; the RSS after the
+imports shows what the run itself adds. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox import Sandbox  # noqa: E402
+
+SEEDED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
+MORNING = datetime(2026, 11, 25, 7, 5, tzinfo=timezone.utc)
+ENV = {"COSTGUARD_DEFAULT_UPTIME": "Mon-Fri 07:00-19:00 Europe/London", "COSTGUARD_OFFHOURS_NODEPOOLS": "default",
+       "COSTGUARD_OFFHOURS_MAX_CHANGES": "20000"}
+
+# Runs in the child: imports (timed apart: a warm Lambda has them), then one reconcile, timed, and its memory.
+CHILD = """
+import dataclasses, json, sys, time
+started = time.perf_counter()
+import kubernetes.client.api.custom_objects_api
+from datetime import datetime
+from chalice_app.config import settings
+from chalice_app.offhours import handler, reconcile
+imported = time.perf_counter() - started
+def status_mb(field):  # /proc, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
+    return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1]) / 1024
+baseline = status_mb("VmRSS:")
+cpu_before = time.process_time()
+config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()), workers=int(sys.argv[2]))
+started = time.perf_counter()
+summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), config=config)
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported, "summary": summary, "rss_after_imports_mb": baseline,
+                  "peak_rss_mb": status_mb("VmHWM:")}))
+"""
+
+
+def reconcile_in_child(environment: dict[str, str], at: datetime, workers: int) -> dict:
+    result = subprocess.run([sys.executable, "-c", CHILD, at.isoformat(), str(workers)], env=environment, cwd=ROOT,
+                            capture_output=True, text=True, check=True,
+                            )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(size: int, workers: int) -> list[dict]:
+    rows = []
+    nodes = max(6, size // 12)  # enough room for the seeded pods (about 1.5 per function)
+    with Sandbox(functions=size, nodes=nodes, now=SEEDED_AT, ec2_instances=False) as sb:
+        environment = {**sb.app_environment(**ENV), "POWERTOOLS_LOG_LEVEL": "WARNING",
+                       "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
+        # The child's Kubernetes requests only: each run starts from a clean request log.
+        for label, at in (("evening", EVENING), ("morning", MORNING)):
+            sb.kube.reset_requests()
+            figures = reconcile_in_child(environment, at, workers)
+            requests = list(sb.kube.requests)
+            kinds = Counter(r.method for r in requests)
+            lists = sum(1 for r in requests if r.method == "GET" and "deployments" in r.path and r.path.endswith("deployments"))
+            summary = figures["summary"]
+            changes = summary["scaled_down"] + summary["restored"] + summary["released"] + len(summary["nodepools"])
+            rows.append({"functions": size, "run": label, "seconds": round(figures["seconds"], 2),
+                         "requests": len(requests), "deployment_pages": lists, "patches": kinds.get("PATCH", 0),
+                         "changes": changes, "other_gets": kinds.get("GET", 0) - lists,
+                         "peak_rss_mb": round(figures["peak_rss_mb"], 1), "client_cpu_seconds": round(figures["cpu_seconds"], 2),
+                         "rss_after_imports_mb": round(figures["rss_after_imports_mb"], 1),
+                         "import_seconds": round(figures["import_seconds"], 2),
+                         "errors": len(summary["errors"])})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--workers", type=int, default=4)
+    options = parser.parse_args()
+    header = ("functions", "run", "seconds", "requests", "deployment_pages", "patches", "changes", "other_gets",
+              "client_cpu_seconds", "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors")
+    print(" | ".join(header))
+    for size in options.sizes:
+        for row in measure(size, options.workers):
+            print(" | ".join(str(row[key]) for key in header), flush=True)
+
+
+if __name__ == "__main__":
+    main()
