@@ -99,6 +99,19 @@ def _act_or_report(act: Callable[[NodeAction], ActionOutcome], action: NodeActio
         return ActionOutcome(action.node, action.action, dry_run=False, failed=(f"{type(error).__name__}: {error}",))
 
 
+def _deliver(planned: list[tuple[SlackMessage, frozenset]], send: Callable[[SlackMessage], object],
+             result: BatchResult) -> set[str]:
+    """Send the parts in order, stopping at the first Slack refuses; returns the event ids left unalerted."""
+    for index, (message, _) in enumerate(planned):
+        try:
+            send(message)
+        except Exception as error:  # noqa: BLE001 - reported as failed items, so SQS redelivers them
+            result.errors.append(f"Slack: {error}")
+            return set().union(*(ids for _, ids in planned[index:]))
+        result.messages.append(message)
+    return set()
+
+
 def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> BatchResult:
     decoded = decode_records(records, region)
     by_event: dict[str, Notice] = {}
@@ -133,16 +146,7 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
         except Exception as error:
             ports.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
             raise
-        undelivered: set[str] = set()
-        for index, (message, event_ids) in enumerate(planned):
-            try:
-                ports.send(message)
-                result.messages.append(message)
-            except Exception as error:  # noqa: BLE001 - every later part is undelivered too; reported below
-                result.errors.append(f"Slack: {error}")
-                for _, later_ids in planned[index:]:
-                    undelivered |= later_ids
-                break
+        undelivered = _deliver(planned, ports.send, result)
         counts["alerts_sent"] = len(result.messages)
         settled = [notice for notice in new if notice.event_id not in undelivered]
         unsent = [notice for notice in new if notice.event_id in undelivered]
