@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-PREFIX = "costguard.openfaas.com/"
+# The annotation names `costguard status` and the budget also read: defined once, in chalice_app.status.
+from chalice_app.status import ANNOTATION_PREFIX as PREFIX
+from chalice_app.status import ORIGINAL_REPLICAS
+from chalice_app.status import STORED_LIMITS as ORIGINAL_LIMITS
+
 LEGACY_PREFIX = "downscaler/"  # py-kube-downscaler's annotations, read as a fallback
-ORIGINAL_REPLICAS = PREFIX + "original-replicas"
-ORIGINAL_LIMITS = PREFIX + "original-limits"
 NODEPOOL_OPT_IN = PREFIX + "offhours"
 FUNCTION_LABEL = "faas_function"
 SCALE_ZERO_LABEL = "com.openfaas.scale.zero"

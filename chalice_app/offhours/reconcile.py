@@ -19,6 +19,7 @@ from chalice_app.offhours.policy import Defaults
 
 CONFLICT_ATTEMPTS = 3
 CONFLICT_BACKOFF_SECONDS = 0.2
+BATCH = 256
 WORKERS = 4  # patches in flight (the client's connection pool has 8 slots); more only adds contention here
 
 
@@ -105,8 +106,11 @@ class Reconciler:
         if self._config.dry_run:
             report.nodepools = [(action, None) for action in pools]
             return report
+        changes = plan.changes
         with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
-            report.outcomes = list(pool.map(lambda action: self._apply(action, now), plan.changes))
+            # In batches, so 10,000 changes never hold 10,000 pending futures at once.
+            for start in range(0, len(changes), BATCH):
+                report.outcomes.extend(pool.map(lambda action: self._apply(action, now), changes[start:start + BATCH]))
         report.nodepools = [(action, self._apply_nodepool(action)) for action in pools]
         return report
 
