@@ -1,6 +1,75 @@
-"""Operator commands: bootstrap, teardown, status, explain."""
+"""Operator commands: status, kubeconfig (and the bootstrap/explain commands registered from their modules)."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import boto3
 import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from chalice_app.cli import bootstrap
+from chalice_app.cli.common import cli_settings, one_line_errors
+from chalice_app.kube.auth import ClusterEndpoint, describe_cluster
+from chalice_app.kube.client import api_client
+from chalice_app.kube.kubeconfig import render_kubeconfig
+from chalice_app.runlog import RunLog
+from chalice_app.status import cluster_status
+
+StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
+
+
+@one_line_errors
+def status(stage: Optional[str] = StageOption) -> None:
+    """Recent runs, budgets and limits per NodePool, functions now in downtime, the last alerts."""
+    settings = cli_settings(stage)
+    console = Console()
+    log = RunLog(settings.table_name)
+    snapshot = cluster_status(api_client(settings), settings.function_namespaces)
+
+    runs = Table(title=f"costguard {settings.stage}: last runs")
+    for column in ("feature", "at", "ok", "summary"):
+        runs.add_column(column)
+    for feature, run in log.last_runs().items():
+        runs.add_row(feature, run["at"], "yes" if run["ok"] else "NO", json.dumps(run["summary"]))
+    console.print(runs)
+
+    pools = Table(title="NodePools")
+    for column in ("nodepool", "limits", "stored off-hours limits", "budget status"):
+        pools.add_column(column)
+    for pool in snapshot.nodepools:
+        pools.add_row(pool.name, json.dumps(pool.limits), json.dumps(pool.stored_limits) if pool.stored_limits else "",
+                      pool.budget_summary)
+    console.print(pools)
+
+    down = Table(title=f"functions in downtime ({len(snapshot.functions_down)})")
+    for column in ("function", "namespace", "replicas now", "restores to"):
+        down.add_column(column)
+    for function in snapshot.functions_down[:50]:
+        down.add_row(function.name, function.namespace, str(function.replicas), str(function.restore_to))
+    console.print(down)
+
+    alerts = log.recent_alerts()
+    console.print(f"[bold]last alerts[/bold] ({len(alerts)})")
+    for alert in alerts[-10:]:
+        console.print(f"  {alert['at']}  {alert['feature']:<13} {alert['text']}")
+
+
+@one_line_errors
+def kubeconfig(stage: Optional[str] = StageOption, profile: Optional[str] = typer.Option(None)) -> None:
+    """Print a kubeconfig for the stage's cluster that authenticates with `aws eks get-token`."""
+    settings = cli_settings(stage)
+    if settings.kube_endpoint:
+        endpoint = ClusterEndpoint(settings.kube_endpoint, settings.kube_ca_data)
+    else:
+        endpoint = describe_cluster(settings.cluster_name, boto3.session.Session(), settings.region)
+    typer.echo(yaml.safe_dump(render_kubeconfig(settings.cluster_name, settings.region, endpoint, profile),
+                              sort_keys=False))
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    bootstrap.register(app)
+    app.command("status")(status)
+    app.command("kubeconfig")(kubeconfig)

@@ -1,0 +1,80 @@
+"""A read-only snapshot of what costguard has done to the cluster, from the annotations it leaves."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from kubernetes import client as k8s
+
+ANNOTATION_PREFIX = "costguard.openfaas.com/"
+ORIGINAL_REPLICAS = ANNOTATION_PREFIX + "original-replicas"
+BUDGET_STATUS = ANNOTATION_PREFIX + "budget-status"
+STORED_LIMITS = ANNOTATION_PREFIX + "original-limits"
+
+
+@dataclass(frozen=True)
+class NodePoolStatus:
+    name: str
+    limits: dict
+    stored_limits: dict | None
+    budget_summary: str
+
+
+@dataclass(frozen=True)
+class FunctionDown:
+    name: str
+    namespace: str
+    replicas: int
+    restore_to: int
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    nodepools: list[NodePoolStatus]
+    functions_down: list[FunctionDown]
+
+
+def summarize_budget(annotation: str | None) -> str:
+    if not annotation:
+        return ""
+    try:
+        status = json.loads(annotation)
+    except ValueError:
+        return "unreadable budget-status annotation"
+    parts = [f"{key}={status[key]}" for key in ("spent", "remaining", "limit", "at") if key in status]
+    return " ".join(parts)
+
+
+def nodepool_status(nodepool: dict) -> NodePoolStatus:
+    annotations = nodepool.get("metadata", {}).get("annotations") or {}
+    stored = annotations.get(STORED_LIMITS)
+    return NodePoolStatus(
+        name=nodepool["metadata"]["name"],
+        limits=nodepool.get("spec", {}).get("limits") or {},
+        stored_limits=json.loads(stored) if stored else None,
+        budget_summary=summarize_budget(annotations.get(BUDGET_STATUS)),
+    )
+
+
+def function_down(deployment) -> FunctionDown | None:
+    annotations = deployment.metadata.annotations or {}
+    if ORIGINAL_REPLICAS not in annotations:
+        return None
+    return FunctionDown(deployment.metadata.name, deployment.metadata.namespace, deployment.spec.replicas or 0,
+                        int(annotations[ORIGINAL_REPLICAS]))
+
+
+def cluster_status(api: k8s.ApiClient, namespaces: list[str], page: int = 500) -> ClusterStatus:
+    pools = k8s.CustomObjectsApi(api).list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
+    apps = k8s.AppsV1Api(api)
+    down: list[FunctionDown] = []
+    for namespace in namespaces:
+        token = None
+        while True:
+            kwargs = {"limit": page, **({"_continue": token} if token else {})}
+            result = apps.list_namespaced_deployment(namespace, **kwargs)
+            down.extend(entry for entry in map(function_down, result.items) if entry)
+            token = result.metadata._continue
+            if not token:
+                break
+    return ClusterStatus([nodepool_status(pool) for pool in pools], sorted(down, key=lambda f: (f.namespace, f.name)))
