@@ -1,5 +1,6 @@
 """Off-hours at scale against the sandbox: seconds, Kubernetes requests and peak memory for one evening run
-(every function scaled to zero) and one morning run (every function restored), at 1,000 and 10,000 functions.
+(every function scaled to zero), the idle tick after it, and one morning run (every function restored), at 1,000
+and 10,000 functions.
 
     .venv/bin/python benchmarks/bench_offhours.py [--sizes 1000 10000] [--workers 8]
 
@@ -14,7 +15,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,14 +65,16 @@ def measure(size: int, workers: int) -> list[dict]:
         environment = {**sb.app_environment(**ENV), "POWERTOOLS_LOG_LEVEL": "WARNING",
                        "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
         # The child's Kubernetes requests only: each run starts from a clean request log.
-        for label, at in (("evening", EVENING), ("morning", MORNING)):
+        # evening: every function down; idle: the next tick, nothing to change (the usual case); morning: restore.
+        for label, at in (("evening", EVENING), ("idle", EVENING + timedelta(minutes=5)), ("morning", MORNING)):
             sb.kube.reset_requests()
             figures = reconcile_in_child(environment, at, workers)
             requests = list(sb.kube.requests)
             kinds = Counter(r.method for r in requests)
             lists = sum(1 for r in requests if r.method == "GET" and "deployments" in r.path and r.path.endswith("deployments"))
             summary = figures["summary"]
-            changes = summary["scaled_down"] + summary["restored"] + summary["released"] + len(summary["nodepools"])
+            pools_changed = sum(1 for kind in summary["nodepools"].values() if kind in ("limit", "restore", "release"))
+            changes = summary["scaled_down"] + summary["restored"] + summary["released"] + pools_changed
             rows.append({"functions": size, "run": label, "seconds": round(figures["seconds"], 2),
                          "requests": len(requests), "deployment_pages": lists, "patches": kinds.get("PATCH", 0),
                          "changes": changes, "other_gets": kinds.get("GET", 0) - lists,

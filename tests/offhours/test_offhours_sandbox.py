@@ -116,3 +116,20 @@ def test_dry_run_and_cli_plan_change_nothing(sb, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "openfaas-fn/sleep" in result.output and "scale-down" in result.output
     assert "[dry run]" in sb.slack.messages[-1].payload["text"]
+
+
+class LambdaContext:
+    function_name = "costguard-sandbox-offhours"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:costguard-sandbox-offhours"
+    aws_request_id = "req-offhours"
+
+
+def test_lambda_entry_takes_the_scheduled_event_and_reports_the_run(sb):
+    from chalice_app.offhours import handler
+
+    event = {"id": "tick-1", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-24T19:05:00Z",
+             "resources": ["arn:aws:events:us-east-1:123456789012:rule/costguard-sandbox-offhours"], "detail": {}}
+    with sb.activate(COSTGUARD_DEFAULT_UPTIME="always"):
+        summary = handler.handle(event, LambdaContext())
+    assert summary["counts"]["keep"] == 12 and summary["errors"] == [] and not summary["dry_run"]
