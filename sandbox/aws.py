@@ -22,29 +22,16 @@ ADMIN_ACCESS_KEY = "sandbox-admin"  # seeding and test set-up; `system:masters` 
 NODE_AMI_ID = "ami-0a1b2c3d4e5f60718"
 
 
-def sts_endpoint(region: str) -> str:
-    """EKS tokens must presign a URL on an STS host (the fake API checks it like EKS does); presigning sends
-    nothing, so STS is the one service not pointed at moto."""
-    return f"https://sts.{region}.amazonaws.com"
-
-
-def _refuse_to_send(request, **_):
-    raise RuntimeError(f"sandbox: refusing to send {request.method} to {request.url}; only presigned STS URLs "
-                       "are made in the sandbox")
-
-
 class SandboxSession(boto3.session.Session):
-    """A boto3 Session whose clients and resources talk to the sandbox's moto server unless told otherwise;
-    its STS clients may only presign (see `sts_endpoint`)."""
+    """A boto3 Session whose clients and resources talk to the sandbox's moto server unless told otherwise.
+    (EKS tokens presign on the real STS host by design — see chalice_app.kube.auth — and presigning sends nothing.)"""
 
     def __init__(self, endpoint: str, **kwargs):
         super().__init__(**kwargs)
         self.endpoint = endpoint
-        self.events.register("before-send.sts", _refuse_to_send)
 
     def client(self, service_name, *args, **kwargs):
-        region = kwargs.get("region_name") or self.region_name
-        kwargs.setdefault("endpoint_url", sts_endpoint(region) if service_name == "sts" else self.endpoint)
+        kwargs.setdefault("endpoint_url", self.endpoint)
         return super().client(service_name, *args, **kwargs)
 
     def resource(self, *args, **kwargs):
@@ -93,8 +80,6 @@ class FakeAws(Service):
         """What a process needs in its environment to use this fake AWS as `access_key`."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
-            # make_token presigns on this host and never calls it; nothing in the app calls STS.
-            "AWS_ENDPOINT_URL_STS": sts_endpoint(self.region),
             "AWS_ACCESS_KEY_ID": access_key,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_REGION": self.region,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import boto3
 from rich.console import Console
 from rich.panel import Panel
 
@@ -20,19 +19,6 @@ from chalice_app.slack.render import to_text
 from sandbox import CLUSTER_NAME
 
 FUNCTION = "sleep"
-
-
-class MotoSession(boto3.session.Session):
-    """Every client, STS included (provisioning asks it for the account), talks to the sandbox's moto server."""
-
-    def __init__(self, endpoint: str):
-        super().__init__(region_name="us-east-1", aws_access_key_id="sandbox-admin",
-                         aws_secret_access_key="sandbox-secret")
-        self.endpoint = endpoint
-
-    def client(self, service_name, *args, **kwargs):
-        kwargs["endpoint_url"] = self.endpoint
-        return super().client(service_name, *args, **kwargs)
 
 
 class DemoContext:
@@ -92,7 +78,7 @@ def deliver(sb, console: Console, stage: str, title: str) -> None:
 
 def run(sb, console: Console) -> None:
     stage = sb.stage
-    ensure_stage(MotoSession(sb.aws.endpoint), stage, cluster_name=CLUSTER_NAME)
+    ensure_stage(sb.session(), stage, cluster_name=CLUSTER_NAME)
     node, instance = spot_node_running(sb)
     console.print(f"AWS sends a two-minute warning for spot instance [bold]{instance}[/bold] (node {node})")
     put_event(sb, "EC2 Spot Instance Interruption Warning", {"instance-id": instance, "instance-action": "terminate"})

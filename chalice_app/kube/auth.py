@@ -21,8 +21,15 @@ REFRESH_MARGIN_SECONDS = 60
 PRESIGN_EXPIRES_SECONDS = 60
 
 
+def sts_presign_endpoint(session: boto3.session.Session, region: str) -> str:
+    """The regional STS host the API server will replay the URL to; never an AWS_ENDPOINT_URL override, since
+    presigning sends nothing and EKS only accepts URLs on its partition's STS host."""
+    suffix = ".amazonaws.com.cn" if session.get_partition_for_region(region) == "aws-cn" else ".amazonaws.com"
+    return f"https://sts.{region}{suffix}"
+
+
 def make_token(cluster_name: str, session: boto3.session.Session, region: str) -> str:
-    sts = session.client("sts", region_name=region)
+    sts = session.client("sts", region_name=region, endpoint_url=sts_presign_endpoint(session, region))
 
     def add_cluster_header(request, **_):
         request.headers[CLUSTER_ID_HEADER] = cluster_name

@@ -53,3 +53,11 @@ def test_retry_policy_retries_throttling_and_server_errors_for_every_verb():
     assert not policy.is_retry("PATCH", 409)
     assert not policy.is_retry("GET", 404)
     assert policy.respect_retry_after_header
+
+
+def test_token_presigns_on_the_real_sts_host_even_with_an_endpoint_override(monkeypatch):
+    # EKS replays the URL to its partition's STS host; an AWS_ENDPOINT_URL (moto, a VPC endpoint) must not leak in.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    session = boto3.session.Session(aws_access_key_id="AK", aws_secret_access_key="s", region_name="us-east-1")
+    assert urlparse(decode(make_token("openfaas", session, "us-east-1"))).hostname == "sts.us-east-1.amazonaws.com"
+    assert urlparse(decode(make_token("openfaas", session, "cn-north-1"))).hostname == "sts.cn-north-1.amazonaws.com.cn"

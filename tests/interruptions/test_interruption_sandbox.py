@@ -10,7 +10,6 @@ from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from chalice_app.provisioning import ensure_stage
 from sandbox import CLUSTER_NAME, Sandbox
 from sandbox import demo_interruptions
-from sandbox.demo_interruptions import MotoSession
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
 from chalice_app import config
 from chalice_app.slack.notifier import BotNotifier
@@ -34,7 +33,7 @@ class LambdaContext:
 @pytest.fixture(scope="module")
 def sb():
     with Sandbox(functions=20, nodes=6) as sandbox:
-        ensure_stage(MotoSession(sandbox.aws.endpoint), sandbox.stage, cluster_name=CLUSTER_NAME)
+        ensure_stage(sandbox.session(), sandbox.stage, cluster_name=CLUSTER_NAME)
         yield sandbox
 
 
