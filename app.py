@@ -16,7 +16,7 @@ app = Chalice(app_name=naming.APP_NAME)
 
 @app.on_sqs_message(
     queue=naming.interruption_queue(STAGE),
-    batch_size=1000,
+    batch_size=10000,  # SQS allows 10,000 with a batching window; Lambda's 6 MB payload caps real batches
     maximum_batching_window_in_seconds=10,
     name="interruptions",
 )

@@ -92,7 +92,7 @@ def test_the_queue_feeds_the_interruptions_function_in_large_batches(deployed):
     assert len(mappings) == 1
     mapping = mappings[0]
     assert mapping["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:costguard-dev-interruptions"
-    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (1000, 10)
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10000, 10)
 
 
 def test_each_function_role_carries_the_stage_policy_inline(deployed):

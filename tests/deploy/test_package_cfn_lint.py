@@ -32,7 +32,7 @@ def test_sam_template_declares_the_layer_functions_and_events(packaged):
     assert sorted(functions) == ["Budget", "Interruptions", "Offhours"]
     assert all(props["Layers"] == [{"Ref": "ManagedLayer"}] for props in functions.values())
     sqs = functions["Interruptions"]["Events"]["InterruptionsSqsEventSource"]["Properties"]
-    assert (sqs["BatchSize"], sqs["MaximumBatchingWindowInSeconds"]) == (1000, 10)
+    assert (sqs["BatchSize"], sqs["MaximumBatchingWindowInSeconds"]) == (10000, 10)
     assert functions["Offhours"]["Events"]["OffhoursEvent"]["Properties"]["Schedule"] == "rate(5 minutes)"
     assert functions["Budget"]["Events"]["BudgetEvent"]["Properties"]["Schedule"] == "rate(15 minutes)"
 
