@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     slack_webhook_parameter: str | None = Field(None, pattern=r"^/")
     slack_bot_token_parameter: str | None = Field(None, pattern=r"^/")
     slack_channel: str | None = None
+    slack_api_base_url: str | None = Field(None, pattern=r"^https?://.*/$")  # Slack Web API; for tests and proxies
     parameter_cache_seconds: int = Field(300, ge=0)
     dry_run: bool = False
 

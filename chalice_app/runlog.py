@@ -65,3 +65,19 @@ class RunLog:
     def recent_alerts(self) -> list[dict]:
         item = self._table.get_item(Key={"id": RECENT_ALERTS_KEY}).get("Item")
         return json.loads(item["alerts"]) if item else []
+
+
+def record_run_quietly(table_name: str, feature: str, summary: dict[str, Any], ok: bool,
+                       alerts: list[str] = (), session: boto3.session.Session | None = None) -> bool:
+    """Record a run and its alerts for `costguard status`; a failure is logged, never raised (see module doc)."""
+    from chalice_app.observability import logger  # late: keeps this module importable without Powertools set up
+
+    try:
+        log = RunLog(table_name, session)
+        log.record_run(feature, summary, ok=ok)
+        for text in alerts:
+            log.record_alert(feature, text)
+        return True
+    except Exception:  # noqa: BLE001 - any failure here only costs a status line
+        logger.exception("could not record the run", extra={"feature": feature})
+        return False

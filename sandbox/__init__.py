@@ -121,6 +121,7 @@ class Sandbox(Service):
             "COSTGUARD_KUBE_ENDPOINT": self.kube.url,
             "COSTGUARD_TABLE_NAME": self.table_name,
             "COSTGUARD_SLACK_WEBHOOK_PARAMETER": self.webhook_parameter,
+            "COSTGUARD_SLACK_API_BASE_URL": self.slack.api_base_url,  # used only when a bot token is configured
             "COSTGUARD_PARAMETER_CACHE_SECONDS": "300",
         }
         environment.update(overrides)

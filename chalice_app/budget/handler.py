@@ -18,7 +18,7 @@ from chalice_app.budget.service import apply_plan, gather_plan, load_document, r
 from chalice_app.config import Settings, settings as current_settings
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
-from chalice_app.runlog import RunLog
+from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.notifier import notifier_from_settings
 
 _FROM_SETTINGS = object()
@@ -39,7 +39,7 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
     except (BudgetDocumentError, PriceUnavailable) as problem:
         report_problem(str(problem), now, ledger, notifier)
         summary = {"applied": False, "problem": str(problem)}
-        _record(settings, session, summary, ok=False, alerts=[str(problem)])
+        record_run_quietly(settings.table_name, "budget", summary, ok=False, alerts=[str(problem)], session=session)
         return summary
     outcome = apply_plan(plan, settings, cluster, ledger, notifier)
     summary = {
@@ -51,19 +51,9 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
     metrics.add_metric(name="BudgetLimitPatches", unit=MetricUnit.Count, value=len(outcome.patched))
     metrics.add_metric(name="BudgetAlerts", unit=MetricUnit.Count, value=len(outcome.alerts))
     logger.info("budget run", extra={"budget": summary})
-    _record(settings, session, summary, ok=not outcome.failures, alerts=[a.text for a in outcome.alerts])
+    record_run_quietly(settings.table_name, "budget", summary, ok=not outcome.failures,
+                       alerts=[a.text for a in outcome.alerts], session=session)
     return summary
-
-
-def _record(settings: Settings, session, summary: dict, ok: bool, alerts: list[str]) -> None:
-    # a lost status line must never fail the reconcile: log and go on
-    try:
-        log = RunLog(settings.table_name, session)
-        log.record_run("budget", summary, ok=ok)
-        for text in alerts:
-            log.record_alert("budget", text)
-    except Exception:  # noqa: BLE001
-        logger.exception("could not record the budget run")
 
 
 @instrumented(correlation_id_path="id")

@@ -284,5 +284,5 @@ def notifier_from_settings(settings: Settings, api_base_url: str | None = None,
         store = DynamoThreadStore(settings.table_name, client=dynamodb_client or
                                   boto3.client("dynamodb", region_name=settings.region))
         return BotNotifier(_secret(settings.slack_bot_token_parameter, settings), settings.slack_channel,
-                           base_url=api_base_url, thread_store=store)
+                           base_url=api_base_url or settings.slack_api_base_url, thread_store=store)
     return None
