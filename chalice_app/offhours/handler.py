@@ -49,8 +49,9 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
             notifier.send(message)
         except Exception:  # noqa: BLE001 - a Slack outage must not undo or fail the reconcile
             logger.exception("could not send the off-hours message to Slack")
-    metrics.add_metric(name="OffhoursScaledDown", unit=MetricUnit.Count, value=summary["scaled_down"])
-    metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
+    if not report.dry_run:  # in a dry run the counts say what would have happened
+        metrics.add_metric(name="OffhoursScaledDown", unit=MetricUnit.Count, value=summary["scaled_down"])
+        metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
     _record(settings, summary, ok=not report.errors, alerts=[m.text for m in messages if m.text.startswith(":warning:")])

@@ -56,6 +56,9 @@ class RunReport:
     nodepools: list[tuple[NodePoolAction, str | None]] = field(default_factory=list)  # (action, error)
 
     def applied(self, kind: Kind) -> list[FunctionAction]:
+        """The changes of `kind` made; in a dry run, the ones that would have been made."""
+        if self.dry_run:
+            return self.plan.of(kind)
         return [outcome.action for outcome in self.outcomes if outcome.applied and outcome.action.kind is kind]
 
     @property
@@ -69,6 +72,9 @@ class RunReport:
 
     @property
     def changed(self) -> bool:
+        """Something changed (in a dry run: would have)."""
+        if self.dry_run and self.plan.changes:
+            return True
         return any(outcome.applied for outcome in self.outcomes) or any(
             action.writes and error is None for action, error in self.nodepools)
 

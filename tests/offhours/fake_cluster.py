@@ -1,25 +1,12 @@
 """An in-memory stand-in for OffhoursCluster: Deployments as dicts, merge patches, 409 on a stale resourceVersion."""
 from __future__ import annotations
 
-import copy
 import threading
 
 from kubernetes.client.exceptions import ApiException
 
 from chalice_app.offhours.model import function_from_object, nodepool_from_object
-
-
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+from sandbox.kubeapi.patches import merge_patch  # RFC 7386, as the fake API server applies it
 
 
 class MemoryCluster:

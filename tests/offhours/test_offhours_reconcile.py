@@ -1,0 +1,71 @@
+"""The reconcile shell on an in-memory cluster: conflicts re-decided, failures isolated, cap alert, Slack summary."""
+from datetime import datetime, timedelta, timezone
+
+from chalice_app.offhours.model import ORIGINAL_REPLICAS
+from chalice_app.offhours.planner import Kind
+from chalice_app.offhours.policy import Defaults
+from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
+from chalice_app.offhours.report import cap_alert, summary_message
+from tests.offhours.factories import deployment
+from tests.offhours.fake_cluster import MemoryCluster
+
+NIGHT = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
+CONFIG = OffhoursConfig(("openfaas-fn",), Defaults(uptime="Mon-Fri 07:00-19:00 Europe/London"),
+                        grace=timedelta(minutes=15), max_changes=500)
+
+
+class RacingCluster(MemoryCluster):
+    """A person scales `racer` between our list and our patch, once."""
+
+    def __init__(self, *args, racer: str, replicas: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.racer, self.racer_replicas = racer, replicas
+
+    def patch_function(self, namespace, name, patch):
+        if name == self.racer:
+            self.racer = None
+            self.human_scale(namespace, name, self.racer_replicas)
+        super().patch_function(namespace, name, patch)
+
+
+def test_a_conflict_is_re_decided_from_a_fresh_read():
+    # Scaled to 0 by a person meanwhile: nothing left to do, and no annotation claims replicas to restore.
+    cluster = RacingCluster([deployment("a", 3), deployment("b", 2)], racer="a", replicas=0)
+    report = Reconciler(cluster, CONFIG, sleep=lambda _: None).run(NIGHT)
+    assert cluster.deployments[("openfaas-fn", "a")]["spec"]["replicas"] == 0
+    assert ORIGINAL_REPLICAS not in cluster.deployments[("openfaas-fn", "a")]["metadata"]["annotations"]
+    assert [(o.action.name, o.action.kind, o.applied, o.error) for o in report.outcomes] == [
+        ("a", Kind.KEEP, False, None), ("b", Kind.SCALE_DOWN, True, None)]
+    # Scaled to 5 meanwhile: the retry scales the fresh count down and stores 5, not the stale 3.
+    cluster = RacingCluster([deployment("a", 3)], racer="a", replicas=5)
+    Reconciler(cluster, CONFIG, sleep=lambda _: None).run(NIGHT)
+    assert cluster.deployments[("openfaas-fn", "a")]["metadata"]["annotations"][ORIGINAL_REPLICAS] == "5"
+
+
+def test_one_failure_does_not_stop_the_others_and_is_reported():
+    cluster = MemoryCluster([deployment(name, 1) for name in ("a", "b", "c")])
+    cluster.fail = {"b"}
+    report = Reconciler(cluster, CONFIG, sleep=lambda _: None).run(NIGHT)
+    assert {key[1]: d["spec"]["replicas"] for key, d in cluster.deployments.items()} == {"a": 0, "b": 1, "c": 0}
+    assert report.errors == [("openfaas-fn/b", "Kubernetes API 500 Internal Server Error")]
+    message = summary_message(report)
+    assert message.text == "costguard off-hours: 2 scaled down, 0 restored, 1 errors"
+    assert "`openfaas-fn/b`: Kubernetes API 500" in message.blocks[-2]["text"]["text"]
+
+
+def test_the_cap_defers_and_alerts_and_nothing_changes_means_no_message():
+    cluster = MemoryCluster([deployment(f"f{i}", 1) for i in range(5)])
+    report = Reconciler(cluster, OffhoursConfig(CONFIG.namespaces, CONFIG.defaults, max_changes=2),
+                        sleep=lambda _: None).run(NIGHT)
+    assert sum(d["spec"]["replicas"] for d in cluster.deployments.values()) == 3
+    assert "wanted 5 changes, more than the cap of 2; 3 held back" in cap_alert(report).text
+    quiet = Reconciler(MemoryCluster([deployment("z", 0)]), CONFIG).run(NIGHT)
+    assert summary_message(quiet) is None and cap_alert(quiet) is None
+
+
+def test_dry_run_writes_nothing_but_reports_the_plan():
+    cluster = MemoryCluster([deployment("a", 2)])
+    report = Reconciler(cluster, OffhoursConfig(CONFIG.namespaces, CONFIG.defaults, dry_run=True)).run(NIGHT)
+    assert cluster.patches == [] and [a.kind for a in report.plan.changes] == [Kind.SCALE_DOWN]
+    assert report.outcomes == []
+    assert summary_message(report).text == "[dry run] costguard off-hours: 1 scaled down, 0 restored, 0 errors"
