@@ -30,9 +30,19 @@ def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[st
 
 
 def cli_settings(stage: str | None = None) -> Settings:
-    """Stage variables from .chalice/config.json, overridden by the caller's environment."""
+    """Stage variables from .chalice/config.json, overridden by the caller's environment.
+
+    An explicit `--stage` must exist in the config; a stage named only by $COSTGUARD_STAGE (the sandbox, a CI job)
+    may be absent from it, and then the environment alone describes it.
+    """
     chosen = stage or os.environ.get("COSTGUARD_STAGE", "dev")
-    return load_settings({**stage_environment(chosen), **os.environ, "COSTGUARD_STAGE": chosen})
+    try:
+        stage_variables = stage_environment(chosen)
+    except CostguardError:
+        if stage is not None:
+            raise
+        stage_variables = {}
+    return load_settings({**stage_variables, **os.environ, "COSTGUARD_STAGE": chosen})
 
 
 def describe_failure(error: BaseException) -> str | None:

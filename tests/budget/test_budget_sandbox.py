@@ -1,6 +1,5 @@
 """The budget against the sandbox: the real kubernetes client through the fake API server (EKS token auth, the
 app's RBAC, NodePool patches validated against the real CRD), moto server, and the Slack receiver."""
-import contextlib
 import json
 from datetime import datetime, timezone
 
@@ -28,10 +27,9 @@ def demo(tmp_path_factory):
         spot = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, "spot")
         requests = list(sb.kube.requests)
         messages = list(sb.slack.messages)
-        # from a folder without .chalice/config.json: the sandbox stage exists only in the environment
-        with contextlib.chdir(output):
-            cli = CliRunner().invoke(cli_app, ["budget", "plan", "--from-ssm", "--json", "--at",
-                                               datetime.now(timezone.utc).isoformat()], env=environment)
+        # the sandbox stage exists only in the environment, not in .chalice/config.json
+        cli = CliRunner().invoke(cli_app, ["budget", "plan", "--from-ssm", "--json", "--at",
+                                           datetime.now(timezone.utc).isoformat()], env=environment)
         after_cli = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, "default")
         patches_after_cli = sum(r.method == "PATCH" for r in sb.kube.requests)
         yield {"result": result, "pool": pool, "spot": spot, "requests": requests, "messages": messages,

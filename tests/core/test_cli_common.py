@@ -63,3 +63,15 @@ def test_kubeconfig_uses_eks_get_token():
     assert user["command"] == "aws" and "get-token" in user["args"] and "openfaas" in user["args"]
     assert config["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
     assert config["current-context"] == config["contexts"][0]["name"]
+
+
+def test_cli_settings_stage_from_environment_may_be_outside_the_config(monkeypatch):
+    from chalice_app.cli.common import cli_settings
+
+    monkeypatch.setenv("COSTGUARD_STAGE", "sandbox")
+    monkeypatch.setenv("COSTGUARD_CLUSTER_NAME", "openfaas")
+    monkeypatch.setenv("COSTGUARD_TABLE_NAME", "costguard-sandbox")
+    assert cli_settings().stage == "sandbox"
+    with pytest.raises(CostguardError, match="unknown stage 'sandbox'"):
+        cli_settings("sandbox")
+    assert cli_settings("prod").table_name == "costguard-sandbox"  # the environment still wins over the config
