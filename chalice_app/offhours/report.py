@@ -24,14 +24,16 @@ def _name(action: FunctionAction) -> str:
 
 
 def summary_message(report: RunReport) -> SlackMessage | None:
-    """What the run changed, skipped and failed; None when it changed nothing and nothing failed."""
+    """What the run changed, skipped and failed; None when it changed nothing and no write failed."""
     down, restored = report.applied(Kind.SCALE_DOWN), report.applied(Kind.RESTORE)
     released = report.applied(Kind.RELEASE)
     human = [action for action in report.plan.of(Kind.SKIP) if "by someone" in action.reason]
     deferred = report.plan.of(Kind.DEFERRED)
     errors = report.errors
     pools = [(action, error) for action, error in report.nodepools if action.writes and error is None]
-    if not (report.changed or errors):
+    # Bad annotations alone would repeat every 5 minutes: they ride along with a change, and are logged each run.
+    failed_writes = any(o.error for o in report.outcomes) or any(error for _, error in report.nodepools)
+    if not (report.changed or failed_writes):
         return None
     prefix = "[dry run] " if report.dry_run else ""
     title = (f"{prefix}costguard off-hours: {len(down)} scaled down, {len(restored)} restored, "
