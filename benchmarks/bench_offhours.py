@@ -46,15 +46,15 @@ config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()),
 started = time.perf_counter()
 summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), config=config)
 seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported, "summary": summary, "rss_after_imports_mb": baseline,
+print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported,
+                  "summary": summary, "rss_after_imports_mb": baseline,
                   "peak_rss_mb": status_mb("VmHWM:")}))
 """
 
 
 def reconcile_in_child(environment: dict[str, str], at: datetime, workers: int) -> dict:
     result = subprocess.run([sys.executable, "-c", CHILD, at.isoformat(), str(workers)], env=environment, cwd=ROOT,
-                            capture_output=True, text=True, check=True,
-                            )
+                            capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -71,14 +71,15 @@ def measure(size: int, workers: int) -> list[dict]:
             figures = reconcile_in_child(environment, at, workers)
             requests = list(sb.kube.requests)
             kinds = Counter(r.method for r in requests)
-            lists = sum(1 for r in requests if r.method == "GET" and "deployments" in r.path and r.path.endswith("deployments"))
+            lists = sum(1 for r in requests if r.method == "GET" and r.path.endswith("/deployments"))
             summary = figures["summary"]
             pools_changed = sum(1 for kind in summary["nodepools"].values() if kind in ("limit", "restore", "release"))
             changes = summary["scaled_down"] + summary["restored"] + summary["released"] + pools_changed
             rows.append({"functions": size, "run": label, "seconds": round(figures["seconds"], 2),
                          "requests": len(requests), "deployment_pages": lists, "patches": kinds.get("PATCH", 0),
                          "changes": changes, "other_gets": kinds.get("GET", 0) - lists,
-                         "peak_rss_mb": round(figures["peak_rss_mb"], 1), "client_cpu_seconds": round(figures["cpu_seconds"], 2),
+                         "peak_rss_mb": round(figures["peak_rss_mb"], 1),
+                         "client_cpu_seconds": round(figures["cpu_seconds"], 2),
                          "rss_after_imports_mb": round(figures["rss_after_imports_mb"], 1),
                          "import_seconds": round(figures["import_seconds"], 2),
                          "errors": len(summary["errors"])})

@@ -50,7 +50,8 @@ def demo_evening(after: datetime) -> datetime:
 def snapshot(sb) -> Snapshot:
     store = sb.kube.store
     return Snapshot(
-        {d["metadata"]["name"]: d["spec"].get("replicas", 1) for d in store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)},
+        {d["metadata"]["name"]: d["spec"].get("replicas", 1)
+         for d in store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)},
         {p["metadata"]["name"]: p["spec"].get("limits", {}) for p in store.list("karpenter.sh/v1", "NodePool")},
         sum(1 for node in store.list("v1", "Node") if "karpenter.sh/nodepool" in node["metadata"].get("labels", {})),
     )
@@ -142,5 +143,6 @@ def morning(sb, console: Console) -> dict:
     same_replicas = after.replicas == before.replicas
     same_limits = all(after.limits[name] == before.limits[name] for name in OPTED_IN_POOLS)
     verdict = "[green]everything back as it was[/green]" if same_replicas and same_limits else "[red]differs[/red]"
-    console.print(f"replicas identical: {same_replicas}; opted-in NodePool limits identical: {same_limits} → {verdict}")
+    console.print(f"replicas identical: {same_replicas}; opted-in NodePool limits identical: {same_limits} "
+                  f"→ {verdict}")
     return {**summary, "replicas_restored": same_replicas, "limits_restored": same_limits}

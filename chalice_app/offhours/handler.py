@@ -54,7 +54,8 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
         metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
-    _record(settings, summary, ok=not report.errors, alerts=[m.text for m in messages if m.text.startswith(":warning:")])
+    alerts = [message.text for message in messages if message.text.startswith(":warning:")]
+    _record(settings, summary, ok=not report.errors, alerts=alerts)
     return summary
 
 

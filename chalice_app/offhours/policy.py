@@ -99,7 +99,8 @@ def _until(value: str, source: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise PolicyError(f"{source}: expected an ISO 8601 date or time like 2026-12-01T08:00:00Z, got {value!r}") from None
+        raise PolicyError(f"{source}: expected an ISO 8601 date or time like 2026-12-01T08:00:00Z, "
+                          f"got {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # as kube-downscaler: naive means UTC
 
 

@@ -98,7 +98,8 @@ class Reconciler:
 
     def plan(self, now: datetime) -> FunctionPlan:
         self._namespaces = self._cluster.namespace_annotations(list(self._config.namespaces))
-        functions = [function for namespace in self._config.namespaces for function in self._cluster.functions(namespace)]
+        functions = [function for namespace in self._config.namespaces
+                     for function in self._cluster.functions(namespace)]
         return plan_functions(functions, self._namespaces, now, self._config.defaults, self._config.grace,
                               self._config.max_changes)
 

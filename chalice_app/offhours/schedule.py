@@ -21,8 +21,8 @@ import holidays as holidays_lib
 from chalice_app.errors import CostguardError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_RECURRING = re.compile(r"^(?P<first>[A-Za-z]{3})-(?P<last>[A-Za-z]{3})\s+(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})"
-                        r"(?:\s+(?P<zone>\S+))?$")
+_RECURRING = re.compile(r"^(?P<first>[A-Za-z]{3})-(?P<last>[A-Za-z]{3})\s+"
+                        r"(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})(?:\s+(?P<zone>\S+))?$")
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})"
 _ABSOLUTE = re.compile(rf"^(?P<start>{_ISO})-(?P<end>{_ISO})$")
 # How far ahead next_change looks for a recurring boundary: a week plus the longest run of holidays we expect.
@@ -115,7 +115,7 @@ class Schedule:
         return any(window.contains_local(moment.astimezone(window.zone), self._is_holiday) for window in self.recurring)
 
     def next_change(self, moment: datetime) -> datetime | None:
-        """The first instant after `moment` at which `contains` flips, or None when it never does (as far as we look)."""
+        """The first instant after `moment` at which `contains` flips; None when it never does (as far as we look)."""
         inside = self.contains(moment)
         for candidate in sorted(self._boundaries(moment)):
             if candidate > moment and self.contains(candidate) != inside:
@@ -152,7 +152,8 @@ def _day(name: str, part: str) -> int:
 def _clock(text: str, part: str, allow_24: bool) -> time:
     hours, minutes = (int(piece) for piece in text.split(":"))
     if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not allow_24)):
-        raise ScheduleError(f"invalid time {text!r} in {part!r}: expected HH:MM from 00:00 to 23:59 (or 24:00 as an end)")
+        raise ScheduleError(f"invalid time {text!r} in {part!r}: expected HH:MM from 00:00 to 23:59 "
+                            f"(or 24:00 as an end)")
     return time(0, 0) if hours == 24 else time(hours, minutes)
 
 
@@ -192,7 +193,8 @@ def _absolute(part: str) -> AbsoluteWindow:
 def parse_schedule(spec: str, holidays: str | None = None, default_timezone: str | None = None) -> Schedule:
     """Parse a time spec; raise ScheduleError naming the bad part. `default_timezone` fills windows without a zone."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ScheduleError("empty time spec: expected 'always', 'never' or windows like 'Mon-Fri 07:00-19:00 Europe/London'")
+        raise ScheduleError("empty time spec: expected 'always', 'never' or windows like "
+                            "'Mon-Fri 07:00-19:00 Europe/London'")
     text = spec.strip()
     if text.lower() in ("always", "never"):
         return Schedule(text, text.lower(), holidays=parse_holidays(holidays))
