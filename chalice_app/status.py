@@ -34,6 +34,17 @@ class ClusterStatus:
     functions_down: list[FunctionDown]
 
 
+def compact_summary(summary: dict) -> str:
+    """A run summary on one line: numbers and flags as they are, lists by length, nested detail left out."""
+    parts = []
+    for key, value in sorted(summary.items()):
+        if isinstance(value, bool) or isinstance(value, (int, float, str)):
+            parts.append(f"{key}={value}")
+        elif isinstance(value, (list, tuple)) and value:
+            parts.append(f"{key}={len(value)}")
+    return " ".join(parts)
+
+
 def summarize_budget(annotation: str | None) -> str:
     if not annotation:
         return ""

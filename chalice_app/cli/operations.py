@@ -16,7 +16,7 @@ from chalice_app.kube.auth import ClusterEndpoint, describe_cluster
 from chalice_app.kube.client import api_client
 from chalice_app.kube.kubeconfig import render_kubeconfig
 from chalice_app.runlog import RunLog
-from chalice_app.status import cluster_status
+from chalice_app.status import cluster_status, compact_summary
 
 StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
 
@@ -33,7 +33,7 @@ def status(stage: Optional[str] = StageOption) -> None:
     for column in ("feature", "at", "ok", "summary"):
         runs.add_column(column)
     for feature, run in log.last_runs().items():
-        runs.add_row(feature, run["at"], "yes" if run["ok"] else "NO", json.dumps(run["summary"]))
+        runs.add_row(feature, run["at"], "yes" if run["ok"] else "NO", compact_summary(run["summary"]))
     console.print(runs)
 
     pools = Table(title="NodePools")

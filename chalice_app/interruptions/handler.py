@@ -16,6 +16,7 @@ from chalice_app.interruptions.ledger import NoticeLedger
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
+from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.notifier import notifier_from_settings
 
@@ -90,6 +91,10 @@ def run(event: dict, context, settings: config.Settings, ports: BatchPorts, sqs=
     records = event.get("Records") or []
     result = process_batch(records, settings.region, ports)
     report(result)
+    if result.messages or result.failed:  # batches of ignored events are not worth a status line
+        record_run_quietly(settings.table_name, "interruptions",
+                           {"messages": len(records), **dict(result.counts), "failed": len(result.failed)},
+                           ok=not result.failed, alerts=[message.text for message in result.messages])
     if result.failed:
         delete_messages(sqs or boto3.client("sqs", region_name=settings.region), records, result.succeeded)
         raise BatchItemsFailed(result.failed, result.errors)

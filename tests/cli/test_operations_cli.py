@@ -1,0 +1,70 @@
+"""`costguard status` and `costguard kubeconfig` against the loopback sandbox, as the operator runs them."""
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from chalice_app.cli import app as cli_app
+from chalice_app.runlog import RunLog
+from chalice_app.status import BUDGET_STATUS, ORIGINAL_REPLICAS, STORED_LIMITS, compact_summary
+from sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sb():
+    with Sandbox(functions=6, nodes=3) as sandbox:
+        yield sandbox
+
+
+def test_compact_summary_keeps_scalars_and_counts_lists():
+    assert compact_summary({"restored": 3, "dry_run": False, "errors": [], "patched": ["a", "b"],
+                            "pools": {"default": {}}}) == "dry_run=False patched=2 restored=3"
+
+
+def test_status_shows_runs_pools_functions_in_downtime_and_alerts(sb):
+    store = sb.kube.store
+    sleep = store.get("apps/v1", "Deployment", "openfaas-fn", "sleep")
+    sleep["spec"]["replicas"] = 0
+    sleep["metadata"].setdefault("annotations", {})[ORIGINAL_REPLICAS] = "3"
+    store.put(sleep)
+    spot = store.get("karpenter.sh/v1", "NodePool", None, "spot")
+    spot["metadata"].setdefault("annotations", {})[STORED_LIMITS] = json.dumps({"cpu": 100})
+    spot["spec"]["limits"] = {"cpu": "0"}
+    store.put(spot)
+    default = store.get("karpenter.sh/v1", "NodePool", None, "default")
+    default["metadata"].setdefault("annotations", {})[BUDGET_STATUS] = json.dumps(
+        {"spent": 812.5, "remaining": 187.5, "limit": 40, "at": "2026-11-24T19:00:00+00:00"})
+    store.put(default)
+    log = RunLog(sb.table_name, session=sb.session())
+    log.record_run("offhours", {"scaled_down": 1, "restored": 0, "errors": []})
+    log.record_alert("interruptions", "Spot interruption warning: i-0abc on spot")
+
+    with sb.activate() as environment:
+        result = CliRunner().invoke(cli_app, ["status"], env={**environment, "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "scaled_down=1" in out
+    assert "spent=812.5" in out and "remaining=187.5" in out
+    assert '{"cpu": 100}' in out  # spot's stored off-hours limits
+    assert "functions in downtime (1)" in out
+    assert "sleep" in out and "openfaas-fn" in out
+    assert "Spot interruption warning: i-0abc on spot" in out
+
+
+def test_status_without_cluster_access_is_one_line_exit_2(sb):
+    with sb.activate() as environment:
+        broken = {**environment, "AWS_ACCESS_KEY_ID": "not-a-sandbox-identity", "COLUMNS": "200"}
+        result = CliRunner().invoke(cli_app, ["status"], env=broken)
+    assert result.exit_code == 2
+    assert "Kubernetes refused costguard (401" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_kubeconfig_points_at_the_cluster_with_eks_get_token(sb):
+    with sb.activate() as environment:
+        result = CliRunner().invoke(cli_app, ["kubeconfig"], env=environment)
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load(result.output)
+    assert config["clusters"][0]["cluster"]["server"] == sb.kube.url
+    assert config["users"][0]["user"]["exec"]["args"][-3:] == ["openfaas", "--output", "json"]
