@@ -46,8 +46,9 @@ def policy_document(stage: str, cluster_name: str, account: str = WILDCARD, regi
                         "sqs:ReceiveMessage"],
              "Resource": [f"arn:aws:sqs:{arn}:{naming.interruption_queue(stage)}"]},
             {"Sid": "StageTable", "Effect": "Allow",
-             "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
-                        "dynamodb:UpdateItem"],
+             # TransactWriteItems is authorised per item action; the batch calls have actions of their own.
+             "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem",
+                        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
              "Resource": [f"arn:aws:dynamodb:{arn}:table/{naming.table(stage)}"]},
             {"Sid": "StageParameters", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters"],
              "Resource": [f"arn:aws:ssm:{arn}:parameter{naming.parameter_path(stage)}/*"]},

@@ -101,3 +101,27 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch, capsys):
     assert "lambda-role-dev.json" in capsys.readouterr().err
     assert template.main([]) == 0
     assert template.main(["--check"]) == 0
+
+
+def test_every_dynamodb_call_the_lambda_code_makes_is_allowed():
+    """Scan the Lambda code for DynamoDB client/table calls, so a new call cannot ship without its permission."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    operator_only = {"provisioning.py", "cli"}  # run with the operator's credentials, not the Lambda role's
+    calls = set()
+    for path in (root / "chalice_app").rglob("*.py"):
+        if operator_only & {path.name, *path.relative_to(root / "chalice_app").parts[:-1]}:
+            continue
+        calls |= set(re.findall(r"\.(batch_get_item|batch_write_item|delete_item|get_item|put_item|query|"
+                                r"update_item|transact_write_items|scan)\(", path.read_text()))
+    per_item = {"transact_write_items": ["put_item", "update_item", "delete_item"]}  # authorised per item action
+    needed = {"dynamodb:" + "".join(part.title() for part in name.split("_"))
+              for call in calls for name in per_item.get(call, [call])}
+    policy = json.loads((root / "policies" / "lambda-role-dev.json").read_text())
+    allowed = {action for statement in policy["Statement"] for action in statement["Action"]
+               if action.startswith("dynamodb:")}
+    assert "dynamodb:BatchWriteItem" in needed  # the scan really finds the interruption ledger's calls
+    assert needed <= allowed, f"missing from the Lambda role: {sorted(needed - allowed)}"
