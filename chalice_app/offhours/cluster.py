@@ -27,11 +27,20 @@ KARPENTER = ("karpenter.sh", "v1", "nodepools")
 DEPLOYMENTS = ("apps", "v1")
 
 
+def _body(response) -> bytes:
+    """Read a raw (urllib3) response and hand its connection back to the pool: an unreleased one is never reused,
+    and every request would then pay a new TCP connection."""
+    try:
+        return response.data
+    finally:
+        response.release_conn()
+
+
 def _pages(call, *args, **kwargs):
     token = None
     while True:
         response = call(*args, limit=PAGE, _preload_content=False, **kwargs, **({"_continue": token} if token else {}))
-        page = json.loads(response.data)
+        page = json.loads(_body(response))
         yield page.get("items") or []
         token = (page.get("metadata") or {}).get("continue")
         if not token:
@@ -53,7 +62,7 @@ class OffhoursCluster:
     def function(self, namespace: str, name: str) -> FunctionDeployment:
         response = self._custom.get_namespaced_custom_object(*DEPLOYMENTS, namespace, "deployments", name,
                                                              _preload_content=False)
-        return function_from_object(json.loads(response.data))
+        return function_from_object(json.loads(_body(response)))
 
     def namespace_annotations(self, names: list[str]) -> dict[str, dict[str, str]]:
         """Annotations of the configured namespaces (one get each: they are few)."""
@@ -63,7 +72,7 @@ class OffhoursCluster:
                                                 header_params={"Accept": "application/json"},
                                                 auth_settings=["BearerToken"])
             response = self._api.call_api(*request)
-            response.read()
+            response.read()  # RESTResponse: reads the body and releases the connection
             if not 200 <= response.status <= 299:
                 raise ApiException(http_resp=response)
             key, annotations = namespace_annotations(json.loads(response.data))
@@ -71,13 +80,13 @@ class OffhoursCluster:
         return found
 
     def patch_function(self, namespace: str, name: str, patch: dict) -> None:
-        self._custom.patch_namespaced_custom_object(*DEPLOYMENTS, namespace, "deployments", name, patch,
-                                                    _content_type=MERGE_PATCH, _preload_content=False)
+        _body(self._custom.patch_namespaced_custom_object(*DEPLOYMENTS, namespace, "deployments", name, patch,
+                                                          _content_type=MERGE_PATCH, _preload_content=False))
 
     def nodepools(self) -> list[NodePoolLimits]:
         return [nodepool_from_object(item)
                 for page in _pages(self._custom.list_cluster_custom_object, *KARPENTER) for item in page]
 
     def patch_nodepool(self, name: str, patch: dict) -> None:
-        self._custom.patch_cluster_custom_object(*KARPENTER, name, patch, _content_type=MERGE_PATCH,
-                                                 _preload_content=False)
+        _body(self._custom.patch_cluster_custom_object(*KARPENTER, name, patch, _content_type=MERGE_PATCH,
+                                                       _preload_content=False))
