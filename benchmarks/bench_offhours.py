@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from chalice_app.offhours.reconcile import WORKERS  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
 
 SEEDED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
@@ -89,7 +90,7 @@ def measure(size: int, workers: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=WORKERS, help="patches in flight (default: the app's)")
     options = parser.parse_args()
     header = ("functions", "run", "seconds", "requests", "deployment_pages", "patches", "changes", "other_gets",
               "client_cpu_seconds", "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors")
