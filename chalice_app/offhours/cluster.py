@@ -12,6 +12,7 @@ import json
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from chalice_app.errors import KubeAccessError
 from chalice_app.offhours.model import (
     FUNCTION_LABEL,
     FunctionDeployment,
@@ -73,6 +74,8 @@ class OffhoursCluster:
                                                 auth_settings=["BearerToken"])
             response = self._api.call_api(*request)
             response.read()  # RESTResponse: reads the body and releases the connection
+            if response.status == 404:
+                raise KubeAccessError(f"namespace {name!r} from COSTGUARD_FUNCTION_NAMESPACES does not exist")
             if not 200 <= response.status <= 299:
                 raise ApiException(http_resp=response)
             key, annotations = namespace_annotations(json.loads(response.data))

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from chalice_app.cli import app as costguard_cli
 from chalice_app.config import settings
+from chalice_app.errors import KubeAccessError
 from chalice_app.offhours.explain import explain
 from chalice_app.offhours.handler import run
 from chalice_app.offhours.model import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
@@ -133,3 +134,10 @@ def test_lambda_entry_takes_the_scheduled_event_and_reports_the_run(sb):
     with sb.activate(COSTGUARD_DEFAULT_UPTIME="always"):
         summary = handler.handle(event, LambdaContext())
     assert summary["counts"]["keep"] == 12 and summary["errors"] == [] and not summary["dry_run"]
+
+
+def test_a_missing_namespace_fails_the_run_naming_it(sb):
+    with sb.activate(COSTGUARD_FUNCTION_NAMESPACES="openfaas-fn,openfaas-fnn"):
+        with pytest.raises(KubeAccessError, match="namespace 'openfaas-fnn' from COSTGUARD_FUNCTION_NAMESPACES"):
+            run(settings(), EVENING)
+    assert not [r for r in sb.kube.requests if r.method == "PATCH"]  # nothing half-applied
