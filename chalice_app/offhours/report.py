@@ -27,7 +27,8 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     """What the run changed, skipped and failed; None when it changed nothing and no write failed."""
     down, restored = report.applied(Kind.SCALE_DOWN), report.applied(Kind.RESTORE)
     released = report.applied(Kind.RELEASE)
-    human = [action for action in report.plan.of(Kind.SKIP) if "by someone" in action.reason]
+    # Human-scaled first: those are the ones someone may want to look at.
+    skipped = sorted(report.plan.of(Kind.SKIP), key=lambda action: "by someone" not in action.reason)
     deferred = report.plan.of(Kind.DEFERRED)
     errors = report.errors
     pools = [(action, error) for action, error in report.nodepools if action.writes and error is None]
@@ -43,7 +44,7 @@ def summary_message(report: RunReport) -> SlackMessage | None:
         ("Scaled down", [f"{_name(a)} {a.current} → {a.desired}" for a in down]),
         ("Restored", [f"{_name(a)} {a.current} → {a.desired}" for a in restored]),
         ("Kept a human's count", [f"{_name(a)} at {a.current}" for a in released]),
-        ("Skipped (scaled by someone during downtime)", [f"{_name(a)}: {a.reason}" for a in human]),
+        ("Skipped", [f"{_name(a)}: {a.reason}" for a in skipped]),
         ("Held back by the per-run cap", [_name(a) for a in deferred]),
         ("NodePools", [f"`{a.name}` {a.kind}: limits {a.limits} → {a.desired}" for a, _ in pools]),
         ("Errors", [f"`{where}`: {message}" for where, message in errors]),

@@ -43,14 +43,20 @@ def test_a_conflict_is_re_decided_from_a_fresh_read():
 
 
 def test_one_failure_does_not_stop_the_others_and_is_reported():
-    cluster = MemoryCluster([deployment(name, 1) for name in ("a", "b", "c")])
+    excluded = deployment("x", 1, annotations={"costguard.openfaas.com/exclude": "true"})
+    cluster = MemoryCluster([deployment(name, 1) for name in ("a", "b", "c")] + [excluded])
     cluster.fail = {"b"}
     report = Reconciler(cluster, CONFIG, sleep=lambda _: None).run(NIGHT)
-    assert {key[1]: d["spec"]["replicas"] for key, d in cluster.deployments.items()} == {"a": 0, "b": 1, "c": 0}
+    assert {key[1]: d["spec"]["replicas"] for key, d in cluster.deployments.items()} == {"a": 0, "b": 1, "c": 0,
+                                                                                          "x": 1}
     assert report.errors == [("openfaas-fn/b", "Kubernetes API 500 Internal Server Error")]
     message = summary_message(report)
     assert message.text == "costguard off-hours: 2 scaled down, 0 restored, 1 errors"
-    assert "`openfaas-fn/b`: Kubernetes API 500" in message.blocks[-2]["text"]["text"]
+    sections = [block["text"]["text"] for block in message.blocks if block["type"] == "section"]
+    assert sections[0] == "*Scaled down* (2)\n• `openfaas-fn/a` 1 → 0\n• `openfaas-fn/c` 1 → 0"
+    assert sections[1] == ("*Skipped* (1)\n• `openfaas-fn/x`: excluded by function annotation "
+                           "costguard.openfaas.com/exclude")
+    assert "`openfaas-fn/b`: Kubernetes API 500" in sections[2]
 
 
 def test_the_cap_defers_and_alerts_and_nothing_changes_means_no_message():
