@@ -11,6 +11,7 @@ Public holidays (country with an optional subdivision, observed days included) a
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -27,6 +28,7 @@ _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}
 _ABSOLUTE = re.compile(rf"^(?P<start>{_ISO})-(?P<end>{_ISO})$")
 # How far ahead next_change looks for a recurring boundary: a week plus the longest run of holidays we expect.
 SEARCH_DAYS = 40
+_CALENDAR_LOCK = threading.Lock()
 
 
 class ScheduleError(CostguardError):
@@ -69,7 +71,8 @@ class Holidays:
     code: str
 
     def __contains__(self, day: date) -> bool:
-        return day in _calendar(self.code)
+        with _CALENDAR_LOCK:  # a calendar fills in each year on first look: one thread at a time
+            return day in _calendar(self.code)
 
 
 @lru_cache(maxsize=32)
