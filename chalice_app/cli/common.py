@@ -17,6 +17,7 @@ from chalice_app.config import Settings, load_settings
 from chalice_app.errors import CostguardError
 
 CHALICE_CONFIG = Path(".chalice") / "config.json"
+StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
 
 
 def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[str, str]:
@@ -45,6 +46,14 @@ def cli_settings(stage: str | None = None) -> Settings:
     return load_settings({**stage_variables, **os.environ, "COSTGUARD_STAGE": chosen})
 
 
+def status_message(error: ApiException) -> str:
+    """The Kubernetes Status object's message (e.g. 'deployments.apps "x" not found'), else the raw body."""
+    try:
+        return json.loads(error.body)["message"]
+    except (TypeError, ValueError, KeyError):
+        return str(error.body or "").strip()[:300]
+
+
 def describe_failure(error: BaseException) -> str | None:
     """One line for the failures an operator can fix; None for anything else (a bug: let it raise)."""
     if isinstance(error, CostguardError):
@@ -66,7 +75,7 @@ def describe_failure(error: BaseException) -> str | None:
         if error.status in (401, 403):
             return (f"Kubernetes refused costguard ({error.status} {error.reason}): check the EKS access entry and "
                     f"the ClusterRole in policies/kubernetes-rbac.yaml")
-        return f"Kubernetes API error {error.status} {error.reason}"
+        return f"Kubernetes API error {error.status} {error.reason}: {status_message(error)}"
     if isinstance(error, Urllib3Error):
         return f"cannot reach the Kubernetes API: {error}"
     return None

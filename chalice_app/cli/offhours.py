@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chalice_app.cli.common import cli_settings, one_line_errors
+from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.kube.client import api_client
 from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.planner import FunctionPlan, Kind
@@ -21,11 +21,11 @@ from chalice_app.offhours.schedule import ScheduleError, parse_instant, parse_sc
 schedule_app = typer.Typer(help="Time specs (py-kube-downscaler format): check a time against one.",
                            no_args_is_help=True)
 offhours_app = typer.Typer(help="Off-hours scale-to-zero: see what the next run would do.", no_args_is_help=True)
-StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
 INSIDE, OUTSIDE, INVALID = 0, 1, 2
 
 
-def _at(text: Optional[str], zone: str) -> datetime:
+def parse_at(text: Optional[str], zone: str) -> datetime:
+    """An --at option: ISO 8601 (a time without an offset is in `zone`), or now."""
     return parse_instant(text, zone) if text else datetime.now(timezone.utc)
 
 
@@ -37,7 +37,7 @@ def check(spec: str = typer.Argument(..., help="e.g. 'Mon-Fri 07:00-19:00 Europe
     """Exit 0 when the time is inside the spec, 1 when outside, 2 when the spec (or time) is invalid."""
     try:
         schedule = parse_schedule(spec, holidays, zone)
-        moment = _at(at, zone)
+        moment = parse_at(at, zone)
     except ScheduleError as error:
         typer.echo(f"costguard: {error}", err=True)
         raise typer.Exit(INVALID) from None
@@ -65,7 +65,7 @@ def plan(at: Optional[str] = typer.Option(None, "--at", help="plan as of this IS
          stage: Optional[str] = StageOption) -> None:
     """Print what the next run would do (function, replicas now → desired, and why) without changing anything."""
     settings = cli_settings(stage)
-    moment = _at(at, settings.default_timezone)
+    moment = parse_at(at, settings.default_timezone)
     reconciler = Reconciler(OffhoursCluster(api_client(settings)), OffhoursConfig.from_settings(settings))
     function_plan = reconciler.plan(moment)
     console = Console()

@@ -11,14 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from chalice_app.cli import bootstrap
-from chalice_app.cli.common import cli_settings, one_line_errors
+from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
+from chalice_app.cli.offhours import parse_at
 from chalice_app.kube.auth import ClusterEndpoint, describe_cluster
 from chalice_app.kube.client import api_client
 from chalice_app.kube.kubeconfig import render_kubeconfig
+from chalice_app.offhours.explain import explain
 from chalice_app.runlog import RunLog
 from chalice_app.status import cluster_status, compact_summary
 
-StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
 
 
 @one_line_errors
@@ -69,7 +70,27 @@ def kubeconfig(stage: Optional[str] = StageOption, profile: Optional[str] = type
                               sort_keys=False))
 
 
+explain_app = typer.Typer(help="Why costguard does what it does to one object.", no_args_is_help=True)
+
+
+@explain_app.command("function")
+@one_line_errors
+def explain_function(name: str = typer.Argument(..., help="the function (its Deployment name)"),
+                     namespace: Optional[str] = typer.Option(None, help="default: the first configured namespace"),
+                     at: Optional[str] = typer.Option(None, help="explain as of this ISO 8601 time (default now)"),
+                     stage: Optional[str] = StageOption) -> None:
+    """Why a function is up or down now, which policy source decided, and when it next changes."""
+    settings = cli_settings(stage)
+    moment = parse_at(at, settings.default_timezone)
+    explanation = explain(name, namespace or settings.function_namespaces[0], moment, settings=settings)
+    table = Table(show_header=False, title=f"{explanation.namespace}/{explanation.name} at {moment.isoformat()}")
+    for label, value in explanation.lines():
+        table.add_row(label, str(value))
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(explain_app, name="explain")
     bootstrap.register(app)
     app.command("status")(status)
     app.command("kubeconfig")(kubeconfig)

@@ -16,7 +16,7 @@ from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
 from chalice_app.offhours.report import cap_alert, summary_message
-from chalice_app.runlog import RunLog
+from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.notifier import notifier_from_settings
 
 _FROM_SETTINGS = object()
@@ -55,18 +55,8 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
-    _record(settings, summary, ok=not report.errors, alerts=alerts)
+    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
     return summary
-
-
-def _record(settings: Settings, summary: dict, ok: bool, alerts: list[str]) -> None:
-    try:  # a lost status line must never fail the reconcile
-        log = RunLog(settings.table_name)
-        log.record_run("offhours", summary, ok=ok)
-        for text in alerts:
-            log.record_alert("offhours", text)
-    except Exception:  # noqa: BLE001
-        logger.exception("could not record the off-hours run")
 
 
 @instrumented(correlation_id_path="id")

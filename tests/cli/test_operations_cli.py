@@ -68,3 +68,25 @@ def test_kubeconfig_points_at_the_cluster_with_eks_get_token(sb):
     config = yaml.safe_load(result.output)
     assert config["clusters"][0]["cluster"]["server"] == sb.kube.url
     assert config["users"][0]["user"]["exec"]["args"][-3:] == ["openfaas", "--output", "json"]
+
+
+def test_explain_function_names_the_deciding_source_and_next_change(sb):
+    store = sb.kube.store
+    figlet = store.get("apps/v1", "Deployment", "openfaas-fn", "figlet")
+    figlet["metadata"].setdefault("annotations", {})["costguard.openfaas.com/uptime"] = \
+        "Mon-Fri 07:00-19:00 Europe/London"
+    store.put(figlet)
+    with sb.activate() as environment:
+        result = CliRunner().invoke(cli_app, ["explain", "function", "figlet", "--at", "2026-11-25T19:05:00Z"],
+                                    env={**environment, "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "downtime" in result.output and "scale-down" in result.output
+    assert "Mon-Fri 07:00-19:00 Europe/London" in result.output
+    assert "2026-11-26T07:00:00+00:00" in result.output  # next change: Thursday 07:00 London (GMT)
+
+
+def test_explain_unknown_function_is_one_line_exit_2(sb):
+    with sb.activate() as environment:
+        result = CliRunner().invoke(cli_app, ["explain", "function", "no-such-function"], env=environment)
+    assert result.exit_code == 2, result.output
+    assert "no-such-function" in result.output and "Traceback" not in result.output
