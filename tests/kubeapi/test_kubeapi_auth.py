@@ -52,6 +52,14 @@ def test_expired_token_is_rejected(api):
     assert list_nodes(api, bearer).items == []
 
 
+def test_a_token_accepted_once_still_expires(api):
+    # verified tokens are cached; the cache must not outlive the token
+    bearer = token()
+    assert list_nodes(api, bearer).items == []
+    api.authenticator.clock = lambda: datetime.now(timezone.utc) + timedelta(minutes=16)
+    assert_unauthorized(api, bearer)
+
+
 @pytest.mark.parametrize("bearer", ["k8s-aws-v1.", "k8s-aws-v1.!!!notbase64", "plain-token"])
 def test_malformed_tokens_are_rejected(api, bearer):
     assert_unauthorized(api, bearer)
