@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 STAGE ?= dev
 
-.PHONY: install test demo layer package deploy delete bench clean
+.PHONY: install test demo lint layer package deploy delete bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check --select F,E9 --line-length 120 app.py chalice_app sandbox tests layers/build.py policies benchmarks
 
 demo: $(STAMP)
 	$(PY) -m sandbox.demo

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chalice_app.budget.catalog import instance_type_from_ec2  # noqa: E402
 from chalice_app.budget.chart import write_burn_chart  # noqa: E402
 from chalice_app.budget.document import parse_budget  # noqa: E402
-from chalice_app.budget.metering import LedgerEntry, running_nodes  # noqa: E402
+from chalice_app.budget.metering import running_nodes  # noqa: E402
 from chalice_app.budget.planner import plan_budget  # noqa: E402
 from chalice_app.budget.prices import PriceBook  # noqa: E402
 from chalice_app.budget.simulation import scenarios, simulate  # noqa: E402

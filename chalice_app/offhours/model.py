@@ -7,8 +7,8 @@ from typing import Any
 
 # The annotation names `costguard status` and the budget also read: defined once, in chalice_app.status.
 from chalice_app.status import ANNOTATION_PREFIX as PREFIX
-from chalice_app.status import ORIGINAL_REPLICAS
-from chalice_app.status import STORED_LIMITS as ORIGINAL_LIMITS
+from chalice_app.status import ORIGINAL_REPLICAS  # noqa: F401 - re-exported for the off-hours modules
+from chalice_app.status import STORED_LIMITS as ORIGINAL_LIMITS  # noqa: F401
 
 LEGACY_PREFIX = "downscaler/"  # py-kube-downscaler's annotations, read as a fallback
 NODEPOOL_OPT_IN = PREFIX + "offhours"

@@ -1,5 +1,5 @@
 """What layers/build.py prunes, where it writes, and its pip cache: fast checks without pip."""
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import pytest
 

@@ -74,8 +74,6 @@ class RefusingSession:
         return ["us-east-1"] if partition_name == "aws" else []
 
     def client(self, service):
-        session = self
-
         class Client:
             def __getattr__(self, operation):
                 def refuse(**kwargs):
