@@ -31,6 +31,7 @@ def test_sam_template_declares_the_layer_functions_and_events(packaged):
     functions = {name: r["Properties"] for name, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
     assert sorted(functions) == ["Budget", "Interruptions", "Offhours"]
     assert all(props["Layers"] == [{"Ref": "ManagedLayer"}] for props in functions.values())
+    assert all(props["Tracing"] == "Active" for props in functions.values())  # Powertools Tracer needs it
     sqs = functions["Interruptions"]["Events"]["InterruptionsSqsEventSource"]["Properties"]
     assert (sqs["BatchSize"], sqs["MaximumBatchingWindowInSeconds"]) == (10000, 10)
     assert functions["Offhours"]["Events"]["OffhoursEvent"]["Properties"]["Schedule"] == "rate(5 minutes)"
