@@ -9,6 +9,6 @@ def test_app_reads_and_patches_through_the_real_client(api, app_client):
     assert [n.metadata.name for n in core.list_node().items] == ["node-a"]
     patched = core.patch_node("node-a", {"spec": {"unschedulable": True}})
     assert patched.spec.unschedulable is True
-    scale = apps.patch_namespaced_deployment_scale("sleep", "openfaas-fn", {"spec": {"replicas": 0}})
-    assert scale.spec.replicas == 0
+    scaled = apps.patch_namespaced_deployment("sleep", "openfaas-fn", {"spec": {"replicas": 0}})
+    assert scaled.spec.replicas == 0
     assert api.store.get("apps/v1", "Deployment", "openfaas-fn", "sleep")["spec"]["replicas"] == 0

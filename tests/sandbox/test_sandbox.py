@@ -32,12 +32,16 @@ def test_admin_identity_may_do_anything(sb):
     assert sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", "figlet")["spec"]["replicas"] == 2
 
 
-def test_custom_objects_are_readable_by_the_app(sb):
-    custom = k8s.CustomObjectsApi(sb.app_kube_client())
-    pools = custom.list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
+def test_seeded_custom_objects_are_served_and_the_app_sees_only_what_it_needs(sb):
+    app = k8s.CustomObjectsApi(sb.app_kube_client())
+    pools = app.list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
     assert sorted(pool["metadata"]["name"] for pool in pools) == ["default", "spot"]
-    functions = custom.list_namespaced_custom_object("openfaas.com", "v1", "openfaas-fn", "functions")["items"]
+    admin = k8s.CustomObjectsApi(sb.admin_kube_client())
+    functions = admin.list_namespaced_custom_object("openfaas.com", "v1", "openfaas-fn", "functions")["items"]
     assert sorted(f["metadata"]["name"] for f in functions) == sorted(sb.cluster.functions)
+    with pytest.raises(ApiException) as refused:  # costguard reads Deployments, not OpenFaaS Function objects
+        app.list_namespaced_custom_object("openfaas.com", "v1", "openfaas-fn", "functions")
+    assert refused.value.status == 403
 
 
 def test_every_node_has_its_instance_in_moto(sb):
