@@ -61,7 +61,9 @@ class Ledger:
     def save(self, period: str, pool: str, before: LedgerEntry, after: LedgerEntry, status: dict,
              period_end: datetime) -> bool:
         """Write the new entry if nobody metered since `before`; False when another run got there first."""
-        condition = "attribute_not_exists(metered_at)" if before.metered_at is None else "metered_at = :previous"
+        # A run that could price nothing stores metered_at as NULL: the next run must still be able to write.
+        condition = ("attribute_not_exists(metered_at) OR attribute_type(metered_at, :null)"
+                     if before.metered_at is None else "metered_at = :previous")
         values = {":spent": Decimal(str(round(after.spent, 6))),
                   ":metered_at": after.metered_at.isoformat() if after.metered_at else None,
                   ":open_rates": json.dumps({k: round(v, 6) for k, v in after.open_rates.items()}, sort_keys=True),
@@ -69,6 +71,8 @@ class Ledger:
                   ":status": json.dumps(status, sort_keys=True), ":expiration": _epoch(period_end + KEEP_LEDGER)}
         if before.metered_at is not None:
             values[":previous"] = before.metered_at.isoformat()
+        else:
+            values[":null"] = "NULL"
         try:
             self._table.update_item(
                 Key={"id": ledger_id(period, pool)},

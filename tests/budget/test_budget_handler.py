@@ -210,3 +210,15 @@ def test_a_run_that_lost_the_race_writes_and_sends_nothing(aws):
 def test_a_string_parameter_works_too(aws):
     aws.client("ssm").put_parameter(Name=naming.budget_parameter(STAGE), Value=json.dumps(BUDGET), Type="String")
     assert run(aws, cluster(), CapturingNotifier())["applied"] is True
+
+
+def test_a_run_that_metered_nothing_does_not_lock_the_ledger(aws):
+    # the first run of a period could price nothing: metered_at stays empty, and the next run must still write
+    ledger, end = Ledger(naming.table(STAGE), aws), NOW + timedelta(days=30)
+    empty = LedgerEntry()
+    assert ledger.save("2099-01", "default", empty, LedgerEntry(), {}, end)
+    assert ledger.entries("2099-01", ["default"])["default"].metered_at is None
+    metered = LedgerEntry(spent=1.5, metered_at=NOW)
+    assert ledger.save("2099-01", "default", empty, metered, {}, end)
+    assert ledger.entries("2099-01", ["default"])["default"].spent == 1.5
+    assert not ledger.save("2099-01", "default", empty, metered, {}, end)  # a stale writer still loses
