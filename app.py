@@ -18,6 +18,9 @@ app = Chalice(app_name=naming.APP_NAME)
     queue=naming.interruption_queue(STAGE),
     batch_size=10000,  # SQS allows 10,000 with a batching window; Lambda's 6 MB payload caps real batches
     maximum_batching_window_in_seconds=10,
+    # Slack takes one message per second per webhook and pacing is per container: at most two at once
+    # (the lowest SQS allows), so a burst is a couple of messages, not a 429 storm.
+    maximum_concurrency=2,
     name="interruptions",
 )
 def on_interruption_messages(event):

@@ -11,7 +11,9 @@ NAMESPACE = "Costguard"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Only AWS calls are traced: patching the HTTP libraries would record every URL, and a Slack webhook's URL is
+# its secret. Kubernetes calls are covered by the handler's own segment.
+tracer = Tracer(service=SERVICE, patch_modules=("boto3", "botocore"))
 
 Handler = Callable[[dict, Any], Any]
 

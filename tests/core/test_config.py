@@ -46,3 +46,10 @@ def test_bad_values_name_the_variable_and_the_value(variable, value):
     message = str(error.value)
     assert variable in message
     assert "CLUSTER_NAME" not in message  # only the bad variable is blamed
+
+
+def test_tracer_patches_only_aws_sdks():
+    # patching urllib/requests would put the Slack webhook URL (its secret) into X-Ray subsegments
+    from chalice_app.observability import tracer
+
+    assert set(tracer._config["patch_modules"]) == {"boto3", "botocore"}

@@ -34,6 +34,7 @@ def test_sam_template_declares_the_layer_functions_and_events(packaged):
     assert all(props["Tracing"] == "Active" for props in functions.values())  # Powertools Tracer needs it
     sqs = functions["Interruptions"]["Events"]["InterruptionsSqsEventSource"]["Properties"]
     assert (sqs["BatchSize"], sqs["MaximumBatchingWindowInSeconds"]) == (10000, 10)
+    assert sqs["ScalingConfig"] == {"MaximumConcurrency": 2}  # Slack pacing is per container
     assert functions["Offhours"]["Events"]["OffhoursEvent"]["Properties"]["Schedule"] == "rate(5 minutes)"
     assert functions["Budget"]["Events"]["BudgetEvent"]["Properties"]["Schedule"] == "rate(15 minutes)"
 
