@@ -2,7 +2,8 @@
 
 Level-triggered: the plan depends only on what the cluster says now, so a missed tick converges at the next one.
 The replicas to restore live on the Deployment (`costguard.openfaas.com/original-replicas`), written in the same
-request that scales it down, so a restore needs no other memory.
+request that scales it down, so a restore needs no other memory. At uptime the function gets max(current, original):
+a human's higher count is kept, while a scale-from-zero wake-up or a lowered count is brought back to the original.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_fo
 class Kind(str, Enum):
     SCALE_DOWN = "scale-down"  # write: replicas → downtime replicas, remember the original
     RESTORE = "restore"  # write: replicas → original, forget it
-    RELEASE = "release"  # write: forget the original only (a human scaled it during downtime)
+    RELEASE = "release"  # write: forget the original only (a human scaled it above the original during downtime)
     KEEP = "keep"  # nothing to do, already where it should be
     SKIP = "skip"  # not ours to change (excluded, grace period, human-scaled during downtime)
     DEFERRED = "deferred"  # a change held back by the per-run cap
@@ -133,10 +134,13 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
 
     if original is None:
         return Decision(act(Kind.KEEP, f"uptime ({policy.schedule_source})"), policy, down)
-    if function.replicas == policy.downtime_replicas:
-        return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source})", original, original), policy, down)
-    return Decision(act(Kind.RELEASE, f"uptime; scaled to {function.replicas} by someone during downtime, keeping it"),
-                    policy, down)
+    if function.replicas > original:
+        # A human's higher count wins: keep it, forget the original.
+        return Decision(act(Kind.RELEASE, f"uptime; scaled to {function.replicas} by someone during downtime, "
+                                          f"above the original {original}, keeping it"), policy, down)
+    # Anything at or below the original is brought back to it: a scale-from-zero wake-up (OpenFaaS Standard
+    # starts 1 replica on a request) or a downtime-replicas changed overnight must not cost the function its count.
+    return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source})", original, original), policy, down)
 
 
 # Restores first: when the cap bites, bringing functions back matters more than saving a little more.

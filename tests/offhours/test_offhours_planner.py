@@ -57,6 +57,26 @@ def test_a_human_scale_during_downtime_is_left_alone_then_released_not_fought():
     assert morning.patch() == {"metadata": {"resourceVersion": "7", "annotations": {ORIGINAL_REPLICAS: None}}}
 
 
+def test_uptime_restores_the_original_after_a_scale_from_zero_wake_up():
+    woken = function("a", 1, annotations={ORIGINAL_REPLICAS: "3"})  # OpenFaaS Standard woke it on a request
+    assert action(woken).kind is Kind.SKIP  # during downtime: not fought
+    morning = action(woken, MORNING)
+    assert (morning.kind, morning.desired) == (Kind.RESTORE, 3)
+    assert morning.patch()["spec"] == {"replicas": 3}
+
+
+def test_uptime_restores_the_original_after_downtime_replicas_changed_overnight():
+    changed = function("a", 1, annotations={ORIGINAL_REPLICAS: "4", "costguard.openfaas.com/downtime-replicas": "0"})
+    morning = action(changed, MORNING)
+    assert (morning.kind, morning.desired) == (Kind.RESTORE, 4)
+
+
+def test_uptime_with_the_original_count_already_back_just_forgets_it():
+    back = action(function("a", 3, annotations={ORIGINAL_REPLICAS: "3"}), MORNING)
+    assert (back.kind, back.desired) == (Kind.RESTORE, 3)
+    assert back.patch()["metadata"]["annotations"] == {ORIGINAL_REPLICAS: None}
+
+
 def test_new_functions_get_a_grace_period():
     young = action(function("a", 2, created=NIGHT - timedelta(minutes=5)))
     assert young.kind is Kind.SKIP and "grace period" in young.reason

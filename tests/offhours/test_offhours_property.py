@@ -1,5 +1,6 @@
-"""Property: over random schedules, clocks, missed ticks and human scale changes, after an uptime tick every
-function no human touched has exactly its original replicas (and a downtime tick leaves it at its downtime count)."""
+"""Property: over random schedules, clocks, missed ticks, human scale changes and OpenFaaS Standard scale-from-zero
+wake-ups, after an uptime tick every function no human touched has exactly its original replicas (a wake-up to 1
+replica during downtime does not count as a human touch), and a downtime tick leaves it at its downtime count."""
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -48,18 +49,20 @@ def scenarios(draw):
     gaps = draw(st.lists(st.integers(5, 3 * 24 * 60), min_size=1, max_size=8))  # missed ticks: gaps beyond 5 min
     humans = draw(st.lists(st.tuples(st.integers(0, len(gaps)), st.integers(0, count - 1), st.integers(0, 6)),
                            max_size=4))
-    return functions, default_uptime, first_tick, gaps, humans
+    wakes = draw(st.lists(st.tuples(st.integers(0, len(gaps)), st.integers(0, count - 1)), max_size=4))
+    return functions, default_uptime, first_tick, gaps, humans, wakes
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_untouched_functions_get_exactly_their_replicas_back(scenario):
-    functions, default_uptime, first_tick, gaps, humans = scenario
+    functions, default_uptime, first_tick, gaps, humans, wakes = scenario
     original = {d["metadata"]["name"]: d["spec"]["replicas"] for d in functions}
     cluster = MemoryCluster(functions)
     defaults = Defaults(uptime=default_uptime, timezone="UTC")
     reconciler = Reconciler(cluster, OffhoursConfig((NAMESPACE,), defaults, max_changes=10_000), sleep=lambda _: None)
     touched: set[str] = set()
+    woken: set[str] = set()
     moment = first_tick
     ticks = [first_tick] + [first_tick + timedelta(minutes=sum(gaps[: i + 1])) for i in range(len(gaps))]
     for index, moment in enumerate(ticks):
@@ -67,6 +70,11 @@ def test_untouched_functions_get_exactly_their_replicas_back(scenario):
             if when == index:
                 cluster.human_scale(NAMESPACE, f"fn-{which}", replicas)
                 touched.add(f"fn-{which}")
+        for when, which in wakes:
+            parked = cluster.deployments[(NAMESPACE, f"fn-{which}")]
+            if when == index and ORIGINAL_REPLICAS in parked["metadata"].get("annotations", {}):
+                cluster.human_scale(NAMESPACE, f"fn-{which}", 1)  # a request woke the parked function
+                woken.add(f"fn-{which}")
         report = reconciler.run(moment)
         assert not report.errors
 
@@ -78,5 +86,6 @@ def test_untouched_functions_get_exactly_their_replicas_back(scenario):
             if name not in touched:
                 assert fn.replicas == original[name]
         elif name not in touched:
-            assert fn.replicas == min(original[name], policy.downtime_replicas)
+            if name not in woken:
+                assert fn.replicas == min(original[name], policy.downtime_replicas)
             assert (ORIGINAL_REPLICAS in fn.annotations) == (original[name] > policy.downtime_replicas)
