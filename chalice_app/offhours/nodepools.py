@@ -3,7 +3,8 @@
 Opt-in per NodePool: annotation `costguard.openfaas.com/offhours: "true"` or its name in COSTGUARD_OFFHOURS_NODEPOOLS.
 The schedule comes from the NodePool's own annotations (same keys as functions), else the stage defaults.
 The previous `spec.limits` are stored as JSON in `costguard.openfaas.com/original-limits` in the same merge patch
-that zeroes them, and put back exactly (keys we added are removed) at uptime. Existing nodes are left to Karpenter's
+that zeroes them, and put back exactly (keys we added are removed) at uptime, or at once when the pool is excluded or
+loses its opt-in. Existing nodes are left to Karpenter's
 consolidation: a zero limit stops new nodes, it does not drain old ones.
 """
 from __future__ import annotations
@@ -72,16 +73,19 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
     def act(kind: str, reason: str, desired: dict | None = None, patch: dict | None = None) -> NodePoolAction:
         return NodePoolAction(kind, pool.name, pool.limits, pool.limits if desired is None else desired, reason, patch)
 
-    if not opted_in(pool, configured):
+    opted = opted_in(pool, configured)
+    if not opted and ORIGINAL_LIMITS not in pool.annotations:
         return act("skip", "not opted in")
+    # Only parking needs the opt-in: a pool we parked that lost it must still get its limits back.
     try:
         policy = resolve_policy(layers_for("NodePool", pool.annotations, None, None), defaults)
         stored = _stored(pool)
     except PolicyError as error:
         return act("error", str(error))
     version = {"resourceVersion": pool.resource_version}
-    if policy.excluded(now) or not policy.in_downtime(now):
-        why = f"excluded by {policy.exclude_source}" if policy.excluded(now) else f"uptime ({policy.schedule_source})"
+    if not opted or policy.excluded(now) or not policy.in_downtime(now):
+        why = ("no longer opted in" if not opted else f"excluded by {policy.exclude_source}" if policy.excluded(now)
+               else f"uptime ({policy.schedule_source})")
         if stored is None:
             return act("keep", why)
         if not _is_zeroed(pool.limits):

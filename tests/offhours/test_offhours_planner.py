@@ -155,3 +155,12 @@ def test_explain_names_the_source_state_and_next_change():
     assert (explained.state, explained.action, explained.original_replicas) == ("downtime", "keep", "2")
     assert explained.next_change == MORNING - timedelta(minutes=5)
     assert dict(explained.lines())["next change"] == "2026-11-25T07:00:00+00:00"
+
+
+def test_a_parked_nodepool_that_lost_its_opt_in_gets_its_limits_back_at_once():
+    dropped = nodepool("default", {"cpu": "0"}, {ORIGINAL_LIMITS: '{"cpu": "100"}'})  # no longer in the config
+    night = plan_nodepools([dropped], NIGHT, OFFICE, [])[0]
+    assert (night.kind, night.desired) == ("restore", {"cpu": "100"}) and "no longer opted in" in night.reason
+    assert night.patch["spec"] == {"limits": {"cpu": "100"}}
+    assert plan_nodepools([nodepool("other", {"cpu": "0"})], NIGHT, OFFICE, [])[0].kind == "skip"
+    assert plan_nodepools([dropped], MORNING, OFFICE, [])[0].kind == "restore"
