@@ -110,7 +110,7 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
         before = "none" if decision.current.cpu is None else f"{decision.current.cpu:g}"
         alerts.append(Alert(name, "limits", f"*{name}* cpu limit {verb}: {before} → {decision.proposed.cpu:g} "
                                             f"vCPU. " + "; ".join(decision.reasons)))
-    if decision and decision.over_limit:
+    if decision and decision.over_limit and not held:  # a parked pool is over its zero limit by design
         limit = decision.proposed.cpu if decision.change else decision.current.cpu
         alerts.append(Alert(name, "over-limit", f"*{name}* runs {decision.usage_cpu:g} vCPU, above its cpu limit "
                                                 f"{limit:g}: Karpenter does not remove nodes for "

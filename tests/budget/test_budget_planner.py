@@ -58,3 +58,16 @@ def test_a_pool_parked_by_off_hours_keeps_its_limits():
     [pool] = plan.pools
     assert not pool.decision.change and "off-hours holds" in pool.decision.reasons[-1]
     assert not any(alert.kind == "limits" for alert in pool.alerts)
+
+
+def test_a_pool_parked_by_off_hours_sends_no_over_limit_alert():
+    from chalice_app.budget.metering import running_nodes
+    from tests.budget.factories import nodeclaim
+    now = datetime(2026, 11, 26, 20, tzinfo=timezone.utc)
+    catalog = [instance_type_from_ec2(item) for item in EC2_TYPES]
+    running = running_nodes([nodeclaim(f"still-up-{i}") for i in range(40)], [], {t.name: t for t in catalog})  # not yet consolidated
+    parked = nodepool(cpu="0", annotations={"costguard.openfaas.com/original-limits": '{"cpu": "100"}'})
+    [pool] = plan_budget(parse_budget(BUDGET), [parked], running, {}, catalog, PriceBook(on_demand=ON_DEMAND),
+                         now).pools
+    assert pool.decision.over_limit
+    assert not any(alert.kind == "over-limit" for alert in pool.alerts)
