@@ -56,6 +56,9 @@ def decode_records(records: Sequence[dict], region: str) -> Decoded:
         except MalformedEvent as error:
             decoded.malformed.append((message_id, str(error)))
             continue
+        except Exception as error:  # noqa: BLE001 - one message the parser did not foresee must not fail the batch
+            decoded.malformed.append((message_id, f"unexpected {type(error).__name__}: {error}"))
+            continue
         if isinstance(outcome, Ignored):
             decoded.ignored.append((message_id, outcome.reason))
             continue

@@ -90,10 +90,19 @@ def _notice(envelope: EventBridgeModel, kind: NoticeKind, instance_ids: tuple[st
                   deadline=_utc(deadline) if deadline else None)
 
 
+def _warning_deadline(envelope: EventBridgeModel) -> datetime:
+    # A `time` near datetime.max (a forged or corrupt event) cannot take two more minutes.
+    try:
+        return envelope.time + SPOT_WARNING_LEAD
+    except OverflowError:
+        raise MalformedEvent(f"{envelope.detail_type} {envelope.id}: time {envelope.time.isoformat()} "
+                             f"is out of range") from None
+
+
 def parse_spot_warning(envelope: EventBridgeModel) -> Notice:
     detail = _detail(_InstanceDetail, envelope)
     return _notice(envelope, NoticeKind.SPOT_INTERRUPTION, (detail.instance_id,),
-                   deadline=envelope.time + SPOT_WARNING_LEAD)
+                   deadline=_warning_deadline(envelope))
 
 
 def parse_rebalance(envelope: EventBridgeModel) -> Notice:
@@ -126,7 +135,7 @@ def parse_health(envelope: EventBridgeModel) -> Notice | Ignored:
 
 def parse_capacity_reservation(envelope: EventBridgeModel) -> Notice:
     detail = _detail(_CapacityReservationDetail, envelope)
-    deadline = detail.termination_time or envelope.time + SPOT_WARNING_LEAD
+    deadline = detail.termination_time or _warning_deadline(envelope)
     return _notice(envelope, NoticeKind.CAPACITY_RESERVATION_INTERRUPTION, (detail.instance_id,), deadline=deadline)
 
 
@@ -150,14 +159,21 @@ def parse_event(event: dict) -> Notice | Ignored:
     """One EventBridge event (as a dict) → Notice, Ignored, or MalformedEvent raised."""
     if not isinstance(event, dict):
         raise MalformedEvent(f"expected an EventBridge event object, got {type(event).__name__}")
-    parser = PARSERS.get((event.get("source"), event.get("detail-type")))
+    source, detail_type = event.get("source"), event.get("detail-type")
+    # A list or dict here would make the table lookup raise TypeError (unhashable) instead of a verdict.
+    if not isinstance(source, str) or not isinstance(detail_type, str):
+        raise MalformedEvent(f"source and detail-type must be strings, got {type(source).__name__} / "
+                             f"{type(detail_type).__name__}")
+    parser = PARSERS.get((source, detail_type))
     if parser is None:
-        return Ignored(f"unhandled event {event.get('source')!r} / {event.get('detail-type')!r}")
+        return Ignored(f"unhandled event {source!r} / {detail_type!r}")
     try:
         envelope = EventBridgeModel.model_validate(event)
     except ValidationError as error:
-        raise MalformedEvent(f"{event.get('detail-type')} {event.get('id', '(no id)')}: "
+        raise MalformedEvent(f"{detail_type} {event.get('id', '(no id)')}: "
                              f"{_describe(error, '')}") from None
+    if not envelope.id.strip():  # the id is the idempotency key: the ledger refuses an empty one
+        raise MalformedEvent(f"{detail_type}: id: must not be empty")
     return parser(envelope)
 
 

@@ -184,3 +184,33 @@ def test_a_failure_while_planning_releases_the_claims(ledger):
     with pytest.raises(ZeroDivisionError):
         process_batch(records, f.REGION, batch_ports)
     assert ledger.claim_all([parse_event(json.loads(records[0]["body"]))]) == [Claim.NEW]
+
+
+def test_hostile_messages_are_counted_malformed_and_the_valid_alert_still_goes_out(ledger):
+    unhashable = f.spot_warning(2)
+    unhashable["source"] = ["aws.ec2"]
+    empty_id = f.spot_warning(3)
+    empty_id["id"] = ""
+    end_of_time = f.spot_warning(4)
+    end_of_time["time"] = "9999-12-31T23:59:00Z"
+    records = [f.record(f.spot_warning(1)), f.record(unhashable, message_id="bad-list"),
+               f.record(empty_id, message_id="bad-id"), f.record(end_of_time, message_id="bad-time")]
+    slack = FakeSlack()
+    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
+    assert result.failed == [] and len(slack.sent) == 1
+    assert sorted(mid for mid, _ in result.decoded.malformed) == ["bad-id", "bad-list", "bad-time"]
+
+
+def test_an_unforeseen_decoding_error_is_one_malformed_message(ledger, monkeypatch):
+    from chalice_app.interruptions import batch
+
+    def explode(event):
+        if event.get("id") == "boom":
+            raise KeyError("something the parser never expected")
+        return parse_event(event)
+
+    monkeypatch.setattr(batch, "parse_event", explode)
+    records = [f.record(f.spot_warning(1)), f.record(f.spot_warning(2, event_id="boom"), message_id="odd-1")]
+    result = process_batch(records, f.REGION, ports(ledger, FakeSlack(), FakeCluster()))
+    assert result.failed == [] and result.decoded.malformed[0][0] == "odd-1"
+    assert "KeyError" in result.decoded.malformed[0][1]

@@ -135,3 +135,23 @@ def test_cli_exits_2_naming_the_bad_file(tmp_path, content, problem):
     assert result.exit_code == 2
     assert str(bad) in result.stderr and problem in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("mutate, problem", [
+    (lambda e: e.__setitem__("source", ["aws.ec2"]), "source and detail-type must be strings"),
+    (lambda e: e.__setitem__("detail-type", {"a": 1}), "source and detail-type must be strings"),
+    (lambda e: e.__setitem__("id", ""), "id: must not be empty"),
+    (lambda e: e.__setitem__("time", "9999-12-31T23:59:00Z"), "out of range"),
+])
+def test_hostile_envelopes_are_malformed_not_crashes(mutate, problem):
+    event = f.spot_warning(1)
+    mutate(event)
+    with pytest.raises(MalformedEvent, match=problem):
+        parse_event(event)
+
+
+def test_a_capacity_reservation_at_the_end_of_time_is_malformed():
+    event = f.capacity_reservation(1, termination=None)
+    event["time"] = "9999-12-31T23:59:00Z"
+    with pytest.raises(MalformedEvent, match="out of range"):
+        parse_event(event)
