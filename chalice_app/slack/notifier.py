@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ PACE_SECONDS = 1.0
 THREAD_TTL_SECONDS = 14 * 24 * 3600
 THREAD_ID_PREFIX = "thread#"
 REQUEST_TIMEOUT_SECONDS = 10
+# Whitespace, control characters or non-ASCII in a webhook URL (a pasted newline, a smart quote) would make
+# urllib raise an error that quotes the URL; refuse such a URL up front instead.
+_UNSAFE_URL_CHARACTERS = re.compile(r"[\x00-\x20\x7f]|[^\x00-\x7f]")
 
 # slack_sdk logs full request URLs (the webhook secret) when it retries; give it a logger that says nothing.
 _SDK_LOGGER = logging.getLogger("costguard_slack_sdk_silenced")
@@ -119,6 +123,9 @@ class WebhookNotifier:
     def __init__(self, url: str, pacer: Pacer | None = None, handlers: list[RetryHandler] | None = None):
         if not url.startswith(("https://", "http://")):
             raise ConfigError("Slack webhook URL: expected an http(s) URL (value not shown)")
+        if _UNSAFE_URL_CHARACTERS.search(url):
+            raise ConfigError("Slack webhook URL: contains whitespace, control or non-ASCII characters "
+                              "(value not shown)")
         self._client = WebhookClient(url, timeout=REQUEST_TIMEOUT_SECONDS, logger=_SDK_LOGGER,
                                      retry_handlers=handlers if handlers is not None else retry_handlers())
         self._key = "webhook:" + fingerprint(url)
@@ -134,6 +141,8 @@ class WebhookNotifier:
                 response = self._client.send(text=message.text, blocks=message.blocks or None)
             except (URLError, OSError) as error:
                 raise SlackDeliveryError(f"Slack webhook {self._key} unreachable: {type(error).__name__}") from None
+            except Exception as error:  # noqa: BLE001 - str(error) may quote the URL: only the type name leaves
+                raise SlackDeliveryError(f"Slack webhook {self._key} failed: {type(error).__name__}") from None
             finally:
                 self._pacer.finished(self._key)
         if response.status_code != 200:
@@ -254,6 +263,8 @@ class BotNotifier:
                                          f"(HTTP {error.response.status_code})") from None
             except (URLError, OSError) as error:
                 raise SlackDeliveryError(f"Slack API unreachable for {self.channel}: {type(error).__name__}") from None
+            except Exception as error:  # noqa: BLE001 - str(error) may quote the token or URL: only the type name
+                raise SlackDeliveryError(f"Slack API failed for {self.channel}: {type(error).__name__}") from None
             finally:
                 self._pacer.finished(self._key)
         ts = response["ts"]

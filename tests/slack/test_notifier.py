@@ -250,3 +250,39 @@ def test_an_unreachable_thread_store_costs_threading_not_the_message(unlimited, 
     reply = bot.send(SlackMessage("reply", thread_keys=("i-x",)))  # still threads within this container
     assert root.thread_ts is None and reply.thread_ts == root.ts
     assert [m.text for m in unlimited.messages_for("C-NOSTORE")] == ["root", "reply"]
+
+
+# --- secrets in errors ---------------------------------------------------------------------------------------
+SECRET_URL = "https://hooks.slack.com/services/T000/B000/very-secret-path"
+
+
+@pytest.mark.parametrize("url", [SECRET_URL + "\n", SECRET_URL.replace("very", "very secret"),
+                                 SECRET_URL + "\x7f", SECRET_URL + "\u201d", "\t" + SECRET_URL])
+def test_webhook_urls_with_unsafe_characters_are_refused_without_showing_them(url):
+    with pytest.raises(ConfigError, match="value not shown") as raised:
+        WebhookNotifier(url)
+    assert "very-secret-path" not in str(raised.value) and "hooks.slack.com" not in str(raised.value)
+
+
+def test_an_unexpected_webhook_error_keeps_only_its_type_name(monkeypatch):
+    notifier = WebhookNotifier(SECRET_URL, pacer=Pacer(0))
+
+    def broken(**kwargs):
+        raise ValueError(f"cannot post to {SECRET_URL}")
+
+    monkeypatch.setattr(notifier._client, "send", broken)
+    with pytest.raises(SlackDeliveryError, match="ValueError") as raised:
+        notifier.send(SlackMessage("x"))
+    assert "very-secret-path" not in str(raised.value) and raised.value.__cause__ is None
+
+
+def test_an_unexpected_bot_error_keeps_only_its_type_name(monkeypatch):
+    bot = BotNotifier("xoxb-very-secret-token", "C1", base_url="http://127.0.0.1:9/api/", pacer=Pacer(0))
+
+    def broken(**kwargs):
+        raise ValueError("request with token xoxb-very-secret-token failed")
+
+    monkeypatch.setattr(bot._client, "chat_postMessage", broken)
+    with pytest.raises(SlackDeliveryError, match="ValueError") as raised:
+        bot.send(SlackMessage("x"))
+    assert "xoxb-very-secret-token" not in str(raised.value) and raised.value.__cause__ is None
