@@ -2,7 +2,9 @@
 
 Retries: 429/5xx are retried by the Kubernetes client (urllib3, Retry-After honoured). A 409 means the object
 moved since we listed it: re-read that one object, decide again and retry with backoff. One function's failure is
-recorded and never stops the others.
+recorded and never stops the others; nor does a failing list: a namespace whose read fails, or the NodePool
+list, is reported as an error and the rest of the run goes on. Function changes are applied before the NodePools
+are even listed, so a Karpenter outage cannot hold back scaling functions.
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class RunReport:
     plan: FunctionPlan
     outcomes: list[Outcome] = field(default_factory=list)
     nodepools: list[tuple[NodePoolAction, str | None]] = field(default_factory=list)  # (action, error)
+    read_errors: list[tuple[str, str]] = field(default_factory=list)  # (what could not be listed or read, why)
 
     def applied(self, kind: Kind) -> list[FunctionAction]:
         """The changes of `kind` made; in a dry run, the ones that would have been made."""
@@ -66,7 +69,8 @@ class RunReport:
     @property
     def errors(self) -> list[tuple[str, str]]:
         """(object, message) for every function or NodePool that failed or has a bad annotation."""
-        found = [(f"{a.namespace}/{a.name}", a.reason) for a in self.plan.of(Kind.ERROR)]
+        found = list(self.read_errors)
+        found += [(f"{a.namespace}/{a.name}", a.reason) for a in self.plan.of(Kind.ERROR)]
         found += [(f"{o.action.namespace}/{o.action.name}", o.error) for o in self.outcomes if o.error]
         found += [(f"NodePool {action.name}", error or action.reason) for action, error in self.nodepools
                   if error or action.kind == "error"]
@@ -99,28 +103,47 @@ class Reconciler:
         self._namespaces: dict[str, dict[str, str]] = {}
 
     def plan(self, now: datetime) -> FunctionPlan:
-        self._namespaces = self._cluster.namespace_annotations(list(self._config.namespaces))
-        functions = [function for namespace in self._config.namespaces
-                     for function in self._cluster.functions(namespace)]
+        """The function plan; raises the first namespace's read error (for the CLI, which shows it and stops)."""
+        plan, failures = self._plan_tolerating_failures(now)
+        if failures:
+            raise failures[0][1]
+        return plan
+
+    def _plan_tolerating_failures(self, now: datetime) -> tuple[FunctionPlan, list[tuple[str, Exception]]]:
+        """Plan the namespaces that could be read; (namespace, error) for each that could not."""
+        self._namespaces, functions, failures = {}, [], []
+        for namespace in self._config.namespaces:
+            try:
+                self._namespaces.update(self._cluster.namespace_annotations([namespace]))
+                functions.extend(self._cluster.functions(namespace))
+            except Exception as error:  # noqa: BLE001 - one unreadable namespace must not stop the others
+                failures.append((namespace, error))
         return plan_functions(functions, self._namespaces, now, self._config.defaults, self._config.grace,
-                              self._config.max_changes)
+                              self._config.max_changes), failures
 
     def plan_nodepools(self, now: datetime) -> list[NodePoolAction]:
         return plan_nodepools(self._cluster.nodepools(), now, self._config.defaults, self._config.nodepools)
 
     def run(self, now: datetime) -> RunReport:
-        plan = self.plan(now)
+        plan, failures = self._plan_tolerating_failures(now)
         report = RunReport(now, self._config.dry_run, plan)
-        pools = self.plan_nodepools(now)
+        report.read_errors = [(f"namespace {namespace}", _describe(error)) for namespace, error in failures]
+        if not self._config.dry_run:
+            changes = plan.changes
+            with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
+                # In batches, so 10,000 changes never hold 10,000 pending futures at once.
+                for start in range(0, len(changes), BATCH):
+                    report.outcomes.extend(pool.map(lambda action: self._apply(action, now),
+                                                    changes[start:start + BATCH]))
+        try:
+            pools = self.plan_nodepools(now)
+        except Exception as error:  # noqa: BLE001 - the functions are done; report and try again next tick
+            report.read_errors.append(("NodePools", _describe(error)))
+            return report
         if self._config.dry_run:
             report.nodepools = [(action, None) for action in pools]
-            return report
-        changes = plan.changes
-        with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
-            # In batches, so 10,000 changes never hold 10,000 pending futures at once.
-            for start in range(0, len(changes), BATCH):
-                report.outcomes.extend(pool.map(lambda action: self._apply(action, now), changes[start:start + BATCH]))
-        report.nodepools = [(action, self._apply_nodepool(action)) for action in pools]
+        else:
+            report.nodepools = [(action, self._apply_nodepool(action)) for action in pools]
         return report
 
     def _apply(self, action: FunctionAction, now: datetime) -> Outcome:

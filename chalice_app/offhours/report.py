@@ -24,7 +24,7 @@ def _name(action: FunctionAction) -> str:
 
 
 def summary_message(report: RunReport) -> SlackMessage | None:
-    """What the run changed, skipped and failed; None when it changed nothing and no write failed."""
+    """What the run changed, skipped and failed; None when it changed nothing and no write or list failed."""
     down, restored = report.applied(Kind.SCALE_DOWN), report.applied(Kind.RESTORE)
     released = report.applied(Kind.RELEASE)
     # Human-scaled first: those are the ones someone may want to look at.
@@ -34,7 +34,8 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     pools = [(action, error) for action, error in report.nodepools if action.writes and error is None]
     # Bad annotations alone would repeat every 5 minutes: they ride along with a change, and are logged each run.
     failed_writes = any(o.error for o in report.outcomes) or any(error for _, error in report.nodepools)
-    if not (report.changed or failed_writes):
+    failed_reads = bool(report.read_errors)  # a list that fails is an outage: say so even if nothing changed
+    if not (report.changed or failed_writes or failed_reads):
         return None
     prefix = "[dry run] " if report.dry_run else ""
     title = (f"{prefix}costguard off-hours: {len(down)} scaled down, {len(restored)} restored, "

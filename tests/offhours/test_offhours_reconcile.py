@@ -1,6 +1,8 @@
 """The reconcile shell on an in-memory cluster: conflicts re-decided, failures isolated, cap alert, Slack summary."""
 from datetime import datetime, timedelta, timezone
 
+from kubernetes.client.exceptions import ApiException
+
 from chalice_app.offhours.model import ORIGINAL_REPLICAS
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.policy import Defaults
@@ -75,3 +77,40 @@ def test_dry_run_writes_nothing_but_reports_the_plan():
     assert cluster.patches == [] and [a.kind for a in report.plan.changes] == [Kind.SCALE_DOWN]
     assert report.outcomes == []
     assert summary_message(report).text == "[dry run] costguard off-hours: 1 scaled down, 0 restored, 0 errors"
+
+
+class FlakyListCluster(MemoryCluster):
+    """A cluster where some lists fail: one namespace's Deployments, or the NodePools."""
+
+    def __init__(self, *args, broken_namespace=None, broken_nodepools=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.broken_namespace, self.broken_nodepools = broken_namespace, broken_nodepools
+
+    def functions(self, namespace):
+        if namespace == self.broken_namespace:
+            raise ApiException(status=503, reason="Service Unavailable")
+        return super().functions(namespace)
+
+    def nodepools(self):
+        if self.broken_nodepools:
+            raise ApiException(status=500, reason="Internal Server Error")
+        return super().nodepools()
+
+
+def test_a_failing_namespace_or_nodepool_list_is_reported_and_the_rest_still_runs():
+    config = OffhoursConfig(("team-a", "team-b"), CONFIG.defaults, grace=timedelta(minutes=15), max_changes=500)
+    cluster = FlakyListCluster([deployment("a", 2, namespace="team-a"), deployment("b", 2, namespace="team-b")],
+                               broken_namespace="team-a", broken_nodepools=True)
+    report = Reconciler(cluster, config, sleep=lambda _: None).run(NIGHT)
+    assert cluster.deployments[("team-b", "b")]["spec"]["replicas"] == 0  # applied before the NodePools list
+    assert cluster.deployments[("team-a", "a")]["spec"]["replicas"] == 2
+    assert report.errors == [("namespace team-a", "Kubernetes API 503 Service Unavailable"),
+                             ("NodePools", "Kubernetes API 500 Internal Server Error")]
+    errors = [block["text"]["text"] for block in summary_message(report).blocks if block["type"] == "section"][-1]
+    assert "`namespace team-a`: Kubernetes API 503" in errors and "`NodePools`: Kubernetes API 500" in errors
+
+
+def test_a_failing_list_alone_still_sends_a_summary():
+    cluster = FlakyListCluster([deployment("a", 0)], broken_nodepools=True)
+    report = Reconciler(cluster, CONFIG, sleep=lambda _: None).run(NIGHT)
+    assert not report.changed and summary_message(report).text.endswith("1 errors")

@@ -136,8 +136,18 @@ def test_lambda_entry_takes_the_scheduled_event_and_reports_the_run(sb):
     assert summary["counts"]["keep"] == 12 and summary["errors"] == [] and not summary["dry_run"]
 
 
-def test_a_missing_namespace_fails_the_run_naming_it(sb):
-    with sb.activate(COSTGUARD_FUNCTION_NAMESPACES="openfaas-fn,openfaas-fnn"):
+def test_a_missing_namespace_is_reported_naming_it_and_the_others_still_run(sb):
+    with sb.activate(**{**ENV, "COSTGUARD_FUNCTION_NAMESPACES": "openfaas-fn,openfaas-fnn"}):
+        summary = run(settings(), EVENING)
+    assert any("namespace 'openfaas-fnn' from COSTGUARD_FUNCTION_NAMESPACES" in error for error in summary["errors"])
+    assert summary["scaled_down"] > 0  # openfaas-fn was still reconciled
+
+
+def test_the_cli_plan_still_stops_on_a_missing_namespace(sb):
+    from chalice_app.offhours.cluster import OffhoursCluster
+    from chalice_app.kube.client import api_client
+    from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
+    with sb.activate(**{**ENV, "COSTGUARD_FUNCTION_NAMESPACES": "openfaas-fn,openfaas-fnn"}):
+        reconciler = Reconciler(OffhoursCluster(api_client(settings())), OffhoursConfig.from_settings(settings()))
         with pytest.raises(KubeAccessError, match="namespace 'openfaas-fnn' from COSTGUARD_FUNCTION_NAMESPACES"):
-            run(settings(), EVENING)
-    assert not [r for r in sb.kube.requests if r.method == "PATCH"]  # nothing half-applied
+            reconciler.plan(EVENING)
