@@ -1,7 +1,8 @@
 """Lambda entry for the budget, every 15 minutes: meter spend, keep NodePool limits within the SSM budget, alert.
 
 A missing or invalid document, or prices that cannot be had, are reported (log and Slack) and no NodePool is
-touched. Everything the run decided is returned and recorded in the run log for `costguard status`.
+touched; so is any unexpected error while reading (AWS or Kubernetes), which then fails the invocation. One pool's
+failure while applying is recorded and the others go on. Everything the run decided is returned and recorded in the run log for `costguard status`.
 """
 from __future__ import annotations
 
@@ -41,9 +42,14 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
         summary = {"applied": False, "problem": str(problem)}
         record_run_quietly(settings.table_name, "budget", summary, ok=False, alerts=[str(problem)], session=session)
         return summary
+    except Exception as error:
+        _report_failed_run(error, settings, now, ledger, notifier, session)
+        raise  # the invocation shows as failed
+    # apply_plan isolates each pool's failure; what it still raises is Slack being down, so no Slack report of it
     outcome = apply_plan(plan, settings, cluster, ledger, notifier)
     summary = {
-        "applied": True, "period": plan.period, "mode": plan.mode, "dry_run": settings.dry_run,
+        "applied": True, "ok": not outcome.failures, "failures": outcome.failures,
+        "period": plan.period, "mode": plan.mode, "dry_run": settings.dry_run,
         "patched": outcome.patched, "skipped": outcome.skipped, "unbudgeted": list(plan.unbudgeted),
         "absent": list(plan.absent), "alerts": [a.kind for a in outcome.alerts],
         "pools": {p.pool: p.status for p in plan.pools},
@@ -54,6 +60,18 @@ def run(settings: Settings, now: datetime, session: boto3.session.Session | None
     record_run_quietly(settings.table_name, "budget", summary, ok=not outcome.failures,
                        alerts=[a.text for a in outcome.alerts], session=session)
     return summary
+
+
+def _report_failed_run(error: Exception, settings: Settings, now: datetime, ledger: Ledger, notifier,
+                       session) -> None:
+    """An unexpected error (AWS or Kubernetes down, a bug): Slack once a day through report_problem, and the run log."""
+    problem = f"budget run failed: {type(error).__name__}: {error}"[:500]
+    try:
+        report_problem(problem, now, ledger, notifier)
+    except Exception:  # noqa: BLE001 - the original error is the one to raise
+        logger.exception("could not report the failed budget run")
+    record_run_quietly(settings.table_name, "budget", {"applied": False, "problem": problem}, ok=False,
+                       alerts=[problem], session=session)
 
 
 @instrumented(correlation_id_path="id")

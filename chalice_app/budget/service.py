@@ -24,7 +24,7 @@ from chalice_app.budget.costexplorer import CE_REGION, CostExplorerSource
 from chalice_app.budget.document import BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import RunningNode, running_nodes
-from chalice_app.budget.planner import BudgetPlan, functions_driving, plan_budget, status_patch
+from chalice_app.budget.planner import BudgetPlan, PoolPlan, functions_driving, plan_budget, status_patch
 from chalice_app.budget.prices import PriceUnavailable
 from chalice_app.budget.report import budget_message, problem_message
 from chalice_app.config import Settings
@@ -114,38 +114,53 @@ def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, led
     enforce = plan.mode == "enforce" and not settings.dry_run
     due: list[Alert] = []
     for pool in plan.pools:
-        # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
-        if not ledger.save(plan.period, pool.pool, pool.ledger_before, pool.meter.entry, pool.status, plan.period_end):
+        try:
+            _apply_pool(pool, plan, enforce, cluster, ledger, outcome, due)
+        except Exception as error:  # noqa: BLE001 - one pool's failure must not stop the others
+            logger.exception("budget pool not applied", extra={"pool": pool.pool})
+            outcome.failures.append(f"{pool.pool}: {type(error).__name__}: {error}")
             outcome.skipped.append(pool.pool)
-            continue
-        if enforce:
-            try:
-                cluster.patch_nodepool(pool.pool, status_patch(pool, apply_limits=True))
-                if pool.decision and pool.decision.change:
-                    outcome.patched.append(pool.pool)
-            except ApiException as error:
-                # 409: the NodePool changed since we listed it; the next run re-reads it and decides again
-                outcome.failures.append(f"{pool.pool}: patch refused ({error.status} {error.reason})")
-                outcome.skipped.append(pool.pool)
-                continue
-        for alert in pool.alerts:
-            if alert.key is None or ledger.claim_alert(plan.period, alert.pool, alert.key, plan.period_end):
-                due.append(alert)
     outcome.alerts = newest_first(due)
     if outcome.failures:
-        outcome.alerts.append(Alert("-", "error", "NodePool patches refused: " + "; ".join(outcome.failures)))
+        outcome.alerts.append(Alert("-", "error", "NodePools not applied: " + "; ".join(outcome.failures)))
     if not outcome.alerts:
         return outcome
     drivers = {}
     over = [a.pool for a in outcome.alerts if a.kind == "over-limit"]
     if over:
-        pods = cluster.pods(settings.function_namespaces)
+        try:
+            pods = cluster.pods(settings.function_namespaces)
+        except Exception:  # noqa: BLE001 - the alerts matter more than naming who drives the spend
+            logger.exception("could not list pods to name the functions driving the spend")
+            pods = []
         for pool in plan.pools:
             if pool.pool in over:
                 drivers[pool.pool] = functions_driving(pods, set(pool.meter.node_names))
     outcome.message = budget_message(plan, outcome.alerts, drivers)
     _deliver(outcome.message, notifier, ledger, plan, due)
     return outcome
+
+
+def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetCluster, ledger: Ledger,
+                outcome: Outcome, due: list[Alert]) -> None:
+    """Ledger, patch, alert claims for one pool; claimed alerts go into `due` at once, so a later error loses none."""
+    # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
+    if not ledger.save(plan.period, pool.pool, pool.ledger_before, pool.meter.entry, pool.status, plan.period_end):
+        outcome.skipped.append(pool.pool)
+        return
+    if enforce:
+        try:
+            cluster.patch_nodepool(pool.pool, status_patch(pool, apply_limits=True))
+            if pool.decision and pool.decision.change:
+                outcome.patched.append(pool.pool)
+        except ApiException as error:
+            # 409: the NodePool changed since we listed it; the next run re-reads it and decides again
+            outcome.failures.append(f"{pool.pool}: patch refused ({error.status} {error.reason})")
+            outcome.skipped.append(pool.pool)
+            return
+    for alert in pool.alerts:
+        if alert.key is None or ledger.claim_alert(plan.period, alert.pool, alert.key, plan.period_end):
+            due.append(alert)
 
 
 def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, claimed: list[Alert]) -> None:

@@ -222,3 +222,36 @@ def test_a_run_that_metered_nothing_does_not_lock_the_ledger(aws):
     assert ledger.save("2099-01", "default", empty, metered, {}, end)
     assert ledger.entries("2099-01", ["default"])["default"].spent == 1.5
     assert not ledger.save("2099-01", "default", empty, metered, {}, end)  # a stale writer still loses
+
+
+def test_one_pool_failing_does_not_stop_the_others_and_the_run_says_so(aws):
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    kube, slack = cluster(), CapturingNotifier()
+    patch = kube.patch_nodepool
+
+    def broken_for_spot(name, body):
+        if name == "spot":
+            raise RuntimeError("connection reset")
+        return patch(name, body)
+
+    kube.patch_nodepool = broken_for_spot
+    summary = run(aws, kube, slack)
+    assert summary["patched"] == ["default"] and summary["ok"] is False
+    assert summary["failures"] == ["spot: RuntimeError: connection reset"]
+    assert "NodePools not applied: spot: RuntimeError" in json.dumps([m.blocks for m in slack.messages])
+
+
+def test_an_unexpected_error_is_reported_once_a_day_and_fails_the_invocation(aws):
+    put_budget(aws, BUDGET)
+    kube, slack = cluster(), CapturingNotifier()
+
+    def unreachable():
+        raise ConnectionError("kube API unreachable")
+
+    kube.nodepools = unreachable
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            run(aws, kube, slack)
+    [message] = slack.messages
+    assert "budget run failed: ConnectionError: kube API unreachable" in message.text
