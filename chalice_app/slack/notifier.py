@@ -1,7 +1,8 @@
 """Deliver a SlackMessage through an incoming webhook or a bot token, with Slack's own retry handlers.
 
-- Retries: slack_sdk's RateLimitErrorRetryHandler (honours Retry-After), ServerErrorRetryHandler (500/503) and
-  ConnectionErrorRetryHandler; when they give up, `send` raises SlackDeliveryError.
+- Retries: slack_sdk's RateLimitErrorRetryHandler (honours Retry-After), a ServerErrorRetryHandler widened to
+  500/502/503/504 and a ConnectionErrorRetryHandler that also covers read timeouts; when they give up, `send`
+  raises SlackDeliveryError.
 - Pacing: Slack allows about one message per second per webhook or channel, so posts to the same destination
   are spaced at least `PACE_SECONDS` apart within a container (shared across notifier instances).
 - Threading (bot only): the first message naming a thread key (e.g. an instance id) starts a thread; later
@@ -18,6 +19,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from http.client import RemoteDisconnected
 from typing import Callable, Protocol
 from urllib.error import URLError
 
@@ -69,11 +71,25 @@ class Notifier(Protocol):
     def send(self, message: SlackMessage) -> SendResult: ...
 
 
+# slack_sdk's defaults retry only URLError/ConnectionReset/RemoteDisconnected; a read that times out raises a bare
+# TimeoutError (socket.timeout), which a spot warning with two minutes of life cannot afford to give up on.
+RETRIED_CONNECTION_ERRORS = [URLError, ConnectionError, RemoteDisconnected, TimeoutError]
+# slack_sdk's ServerErrorRetryHandler covers 500/503 only; 502/504 are the load balancer's transient answers.
+RETRIED_SERVER_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class TransientServerErrorRetryHandler(ServerErrorRetryHandler):
+    """ServerErrorRetryHandler (with its backoff) for gateway errors too."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and response.status_code in RETRIED_SERVER_STATUSES
+
+
 def retry_handlers(rate_limited: int = 3, server_errors: int = 2, connection_errors: int = 2) -> list[RetryHandler]:
     return [
         RateLimitErrorRetryHandler(max_retry_count=rate_limited),
-        ServerErrorRetryHandler(max_retry_count=server_errors),
-        ConnectionErrorRetryHandler(max_retry_count=connection_errors),
+        TransientServerErrorRetryHandler(max_retry_count=server_errors),
+        ConnectionErrorRetryHandler(max_retry_count=connection_errors, error_types=RETRIED_CONNECTION_ERRORS),
     ]
 
 

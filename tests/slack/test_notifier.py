@@ -286,3 +286,76 @@ def test_an_unexpected_bot_error_keeps_only_its_type_name(monkeypatch):
     with pytest.raises(SlackDeliveryError, match="ValueError") as raised:
         bot.send(SlackMessage("x"))
     assert "xoxb-very-secret-token" not in str(raised.value) and raised.value.__cause__ is None
+
+
+# --- transient failures that slack_sdk's default handlers would not retry ------------------------------------
+@pytest.mark.parametrize("status", [502, 504])
+def test_webhook_retries_gateway_errors(receiver, status):
+    receiver.clear()
+    receiver.fail_next(2, status=status)
+    WebhookNotifier(receiver.webhook_url("gateway"), pacer=Pacer(0)).send(SlackMessage(f"after two {status}s"))
+    assert [m.text for m in receiver.messages_for("gateway")] == [f"after two {status}s"]
+
+
+def test_bot_retries_gateway_errors(unlimited):
+    unlimited.clear()
+    unlimited.fail_next(1, status=502)
+    unlimited.fail_next(1, status=504)
+    bot = BotNotifier(unlimited.bot_token, "C-GATEWAY", base_url=unlimited.api_base_url, pacer=Pacer(0))
+    assert bot.send(SlackMessage("through the gateway")).ts
+    assert [m.text for m in unlimited.messages_for("C-GATEWAY")] == ["through the gateway"]
+
+
+class _SlowFirstAnswer:
+    """A loopback HTTP server that leaves the first request unanswered past the client's timeout."""
+
+    def __init__(self, delay: float):
+        import http.server
+        import threading
+
+        self.requests = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.requests += 1
+                if outer.requests == 1:
+                    threading.Event().wait(delay)
+                body = b'{"ok": true, "channel": "C1", "ts": "1.000001"}' if "/api/" in self.path else b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def slow_first_answer():
+    server = _SlowFirstAnswer(delay=1.5)
+    yield server
+    server.close()
+
+
+def test_webhook_retries_a_read_timeout(slow_first_answer):
+    notifier = WebhookNotifier(slow_first_answer.url + "/services/T/B/slow", pacer=Pacer(0))
+    notifier._client.timeout = 0.5  # the real 10 s would make this test slow
+    assert notifier.send(SlackMessage("after a timeout")).via == "webhook"
+    assert slow_first_answer.requests == 2
+
+
+def test_bot_retries_a_read_timeout(slow_first_answer):
+    bot = BotNotifier("xoxb-t", "C1", base_url=slow_first_answer.url + "/api/", pacer=Pacer(0))
+    bot._client.timeout = 0.5
+    assert bot.send(SlackMessage("after a timeout")).ts == "1.000001"
+    assert slow_first_answer.requests == 2
