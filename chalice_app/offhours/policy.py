@@ -46,8 +46,8 @@ class Policy:
     downtime_replicas: int = 0
 
     def in_downtime(self, now: datetime) -> bool:
-        """Down when outside the uptime or inside the downtime."""
-        return not self.uptime.contains(now) or self.downtime.contains(now)
+        """Down when outside the uptime or inside the downtime; a public holiday is down for both kinds of spec."""
+        return not self.uptime.contains(now) or self.downtime.contains(now, holidays_inside=True)
 
     def excluded(self, now: datetime) -> bool:
         return self.exclude or (self.exclude_until is not None and now < self.exclude_until)
@@ -56,7 +56,8 @@ class Policy:
         """The next instant when `in_downtime` flips (checked among both schedules' boundaries)."""
         state, moment = self.in_downtime(now), now
         for _ in range(MAX_STEPS):
-            steps = [step for step in (self.uptime.next_change(moment), self.downtime.next_change(moment)) if step]
+            steps = [step for step in (self.uptime.next_change(moment),
+                                       self.downtime.next_change(moment, holidays_inside=True)) if step]
             if not steps:
                 return None
             moment = min(steps)

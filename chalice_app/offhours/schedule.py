@@ -6,7 +6,9 @@ A spec is `always`, `never`, or a comma list of windows:
   day of the range and ends the next morning (`Mon-Fri 20:00-07:00` covers Tue 02:00 and Sat 02:00, not Mon 02:00).
   Times are wall-clock times in the zone, so windows keep their local hours across DST changes.
 - absolute `<ISO 8601 from>-<ISO 8601 to>` (both with a UTC offset or `Z`), half-open.
-Public holidays (country with an optional subdivision, observed days included) are outside every recurring window.
+Public holidays (country with an optional subdivision, observed days included) are outside every recurring window
+of an uptime spec; a downtime spec asks `contains(..., holidays_inside=True)`, so there a holiday is inside all day.
+Either way a public holiday means "down".
 """
 from __future__ import annotations
 
@@ -107,21 +109,28 @@ class Schedule:
     def _is_holiday(self, day: date) -> bool:
         return self.holidays is not None and day in self.holidays
 
-    def contains(self, moment: datetime) -> bool:
-        """Is `moment` (timezone-aware) inside the spec?"""
+    def contains(self, moment: datetime, holidays_inside: bool = False) -> bool:
+        """Is `moment` (timezone-aware) inside the spec? On a public holiday (in a recurring window's zone) the
+        recurring windows are all outside, or with `holidays_inside` (a downtime spec) inside the whole day."""
         if moment.tzinfo is None:
             raise ValueError("moment must be timezone-aware")
         if self.kind != "windows":
             return self.kind == "always"
         if any(window.start <= moment < window.end for window in self.absolute):
             return True
-        return any(window.contains_local(moment.astimezone(window.zone), self._is_holiday) for window in self.recurring)
+        for window in self.recurring:
+            local = moment.astimezone(window.zone)
+            if holidays_inside and self._is_holiday(local.date()):
+                return True
+            if window.contains_local(local, self._is_holiday):
+                return True
+        return False
 
-    def next_change(self, moment: datetime) -> datetime | None:
+    def next_change(self, moment: datetime, holidays_inside: bool = False) -> datetime | None:
         """The first instant after `moment` at which `contains` flips; None when it never does (as far as we look)."""
-        inside = self.contains(moment)
+        inside = self.contains(moment, holidays_inside)
         for candidate in sorted(self._boundaries(moment)):
-            if candidate > moment and self.contains(candidate) != inside:
+            if candidate > moment and self.contains(candidate, holidays_inside) != inside:
                 return candidate
         return None
 

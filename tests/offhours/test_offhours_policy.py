@@ -48,6 +48,21 @@ def test_settings_resolve_independently():
     assert policy.in_downtime(datetime(2026, 12, 25, 12, 0, tzinfo=timezone.utc))  # holiday from the namespace
 
 
+@pytest.mark.parametrize("spec, back_up", [
+    # Boxing Day is Saturday the 26th, observed Monday the 28th: office hours come back on Tuesday morning
+    ({"costguard.openfaas.com/uptime": "Mon-Fri 07:00-19:00 Europe/London"}, datetime(2026, 12, 29, 7, 0)),
+    # a downtime spec leaves weekends up: down through both holidays, up from Sunday
+    ({"costguard.openfaas.com/downtime": "Mon-Fri 19:00-07:00 Europe/London"}, datetime(2026, 12, 27, 0, 0)),
+])
+def test_a_public_holiday_is_down_for_uptime_and_downtime_specs_alike(spec, back_up):
+    policy = resolve({**spec, "costguard.openfaas.com/holidays": "GB-ENG"})
+    christmas_noon = datetime(2026, 12, 25, 12, 0, tzinfo=timezone.utc)  # a Friday, a bank holiday
+    christmas_night = datetime(2026, 12, 25, 23, 0, tzinfo=timezone.utc)
+    assert policy.in_downtime(christmas_noon) and policy.in_downtime(christmas_night)
+    assert not policy.in_downtime(DAY) and policy.in_downtime(NIGHT)  # ordinary days unchanged
+    assert policy.next_change(christmas_noon) == back_up.replace(tzinfo=timezone.utc)
+
+
 def test_exclude_until_is_read_as_utc_when_naive():
     policy = resolve({"costguard.openfaas.com/exclude-until": "2026-11-25"})
     assert policy.excluded(NIGHT)

@@ -105,3 +105,11 @@ def test_parse_instant_reads_naive_times_in_the_given_zone():
     assert parse_instant("2026-11-24T18:55", "Europe/London") == datetime(2026, 11, 24, 18, 55, tzinfo=timezone.utc)
     with pytest.raises(ScheduleError, match="invalid time 'tomorrow'"):
         parse_instant("tomorrow")
+
+
+def test_a_downtime_spec_can_count_holidays_as_inside_all_day():
+    spec = parse_schedule("Mon-Fri 19:00-07:00 Europe/London", holidays="GB-ENG")
+    christmas_noon = at("2026-12-25T12:00:00+00:00")
+    assert spec.contains(christmas_noon) is False  # as an uptime spec would read it: outside
+    assert spec.contains(christmas_noon, holidays_inside=True) is True
+    assert spec.contains(at("2026-12-24T12:00:00+00:00"), holidays_inside=True) is False  # not a holiday
