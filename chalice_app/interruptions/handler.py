@@ -13,7 +13,7 @@ from chalice_app.interruptions.batch import BatchPorts, BatchResult, process_bat
 from chalice_app.interruptions.cluster import pods_on_node, read_snapshot
 from chalice_app.interruptions.kube_actions import apply_action
 from chalice_app.interruptions.ledger import NoticeLedger
-from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages
+from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.runlog import record_run_quietly
@@ -96,7 +96,9 @@ def run(event: dict, context, settings: config.Settings, ports: BatchPorts, sqs=
                            {"messages": len(records), **dict(result.counts), "failed": len(result.failed)},
                            ok=not result.failed, alerts=[message.text for message in result.messages])
     if result.failed:
-        delete_messages(sqs or boto3.client("sqs", region_name=settings.region), records, result.succeeded)
+        sqs = sqs or boto3.client("sqs", region_name=settings.region)
+        hasten_retries(sqs, records, result.failed)  # a spot warning cannot wait out the queue's 30 min timeout
+        delete_messages(sqs, records, result.succeeded)
         raise BatchItemsFailed(result.failed, result.errors)
     return {"messages": len(records), "alerts_sent": result.counts.get("alerts_sent", 0)}
 
