@@ -117,8 +117,9 @@ def _schedules(layers: list[Layer], defaults: Defaults, holidays: str | None) ->
             uptime, downtime = layer.annotations.get(prefix + "uptime"), layer.annotations.get(prefix + "downtime")
             if uptime is not None or downtime is not None:
                 source = f"{layer.source} {prefix}{'uptime' if uptime is not None else 'downtime'}"
-                return (_schedule(uptime or "always", source, holidays, defaults),
-                        _schedule(downtime or "never", source, holidays, defaults), source)
+                # `is None`, not `or`: a present but empty spec is an error to report, not a silent `always`
+                return (_schedule("always" if uptime is None else uptime, source, holidays, defaults),
+                        _schedule("never" if downtime is None else downtime, source, holidays, defaults), source)
     return (_schedule(defaults.uptime, "default uptime", holidays, defaults),
             _schedule(defaults.downtime, "default downtime", holidays, defaults), DEFAULTS_SOURCE)
 

@@ -164,3 +164,10 @@ def test_a_parked_nodepool_that_lost_its_opt_in_gets_its_limits_back_at_once():
     assert night.patch["spec"] == {"limits": {"cpu": "100"}}
     assert plan_nodepools([nodepool("other", {"cpu": "0"})], NIGHT, OFFICE, [])[0].kind == "skip"
     assert plan_nodepools([dropped], MORNING, OFFICE, [])[0].kind == "restore"
+
+
+def test_an_empty_uptime_annotation_is_an_error_and_the_function_is_left_alone():
+    for key in ("costguard.openfaas.com/uptime", "costguard.openfaas.com/downtime"):
+        empty = action(function("a", 3, annotations={key: ""}))
+        assert empty.kind is Kind.ERROR and "empty time spec" in empty.reason and empty.desired == 3
+        assert key in empty.reason
