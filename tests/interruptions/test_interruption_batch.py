@@ -147,7 +147,7 @@ def test_actions_follow_the_nodepool_policy_and_show_in_the_alert(ledger):
     assert "Actions (dry run)" in json.dumps(slack.sent[0].blocks)
 
 
-def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger):
+def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, monkeypatch):
     sqs = boto3.client("sqs", region_name=f.REGION)
     url = sqs.create_queue(QueueName="costguard-test-interruptions")["QueueUrl"]
     for body in (f.spot_warning(1), "{broken"):
@@ -161,6 +161,9 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger):
         handler.run({"Records": records}, None, settings, ports(ledger, FakeSlack(fail_from=0), FakeCluster()),
                     sqs=sqs)
     assert failure.value.failed == [spot_id]
+    import moto.sqs.models as moto_sqs
+    later = moto_sqs.unix_time_millis() + 31_000  # the failed message is hidden for 30 s before its retry
+    monkeypatch.setattr(moto_sqs, "unix_time_millis", lambda: later)
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["MessageId"] for m in left] == [spot_id]  # the malformed one was deleted, the failed one stays
 
