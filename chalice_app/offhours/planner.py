@@ -107,8 +107,9 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
     if function.scale_zero == "false" or policy.excluded(now):
         why = ("labelled com.openfaas.scale.zero=false" if function.scale_zero == "false"
                else f"excluded by {policy.exclude_source}")
-        if original is not None and function.replicas == policy.downtime_replicas:
-            # We scaled it down before it was excluded: give back what we took, then leave it alone.
+        if original is not None and function.replicas <= original:
+            # We scaled it down before it was excluded: give back what we took (as at uptime, a wake-up to fewer
+            # replicas than the original does not count), then leave it alone.
             return Decision(act(Kind.RESTORE, f"{why}; restoring what costguard scaled down", original, original),
                             policy, down)
         if original is not None:

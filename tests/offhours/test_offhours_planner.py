@@ -171,3 +171,10 @@ def test_an_empty_uptime_annotation_is_an_error_and_the_function_is_left_alone()
         empty = action(function("a", 3, annotations={key: ""}))
         assert empty.kind is Kind.ERROR and "empty time spec" in empty.reason and empty.desired == 3
         assert key in empty.reason
+
+
+def test_excluding_a_woken_function_restores_its_original_but_keeps_a_higher_count():
+    woken = function("a", 1, annotations={ORIGINAL_REPLICAS: "3", "costguard.openfaas.com/exclude": "true"})
+    assert (action(woken).kind, action(woken).desired) == (Kind.RESTORE, 3)
+    higher = function("a", 5, annotations={ORIGINAL_REPLICAS: "3", "costguard.openfaas.com/exclude": "true"})
+    assert (action(higher).kind, action(higher).desired) == (Kind.RELEASE, 5)
