@@ -50,7 +50,9 @@ def plan_messages(correlation: Correlation, now: datetime, cluster: str, counts:
     planned = []
     for number, part in enumerate(parts, start=1):
         numbered = text if len(parts) == 1 else f"{text} (part {number}/{len(parts)})"
-        message = SlackMessage(text=numbered, blocks=[block for block, _ in part], thread_keys=keys)
+        # Only the last part may start a thread: were part 1 the root, parts 2..n would be posted as its replies.
+        message = SlackMessage(text=numbered, blocks=[block for block, _ in part], thread_keys=keys,
+                               opens_thread=number == len(parts))
         planned.append((message, frozenset().union(*(ids for _, ids in part))))
     return planned
 

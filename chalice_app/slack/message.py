@@ -15,3 +15,6 @@ class SlackMessage:
     # With a bot token, messages with the same key thread under the first one (e.g. an instance id);
     # a webhook cannot thread, so the renderer names the key in the text instead.
     thread_keys: tuple[str, ...] = ()
+    # False for every part of a multi-part alert but the last: such a part joins a thread its keys already have,
+    # but is never remembered as a new root, so the alert's later parts are not hidden as replies to part 1.
+    opens_thread: bool = True

@@ -284,7 +284,8 @@ class BotNotifier:
             finally:
                 self._pacer.finished(self._key)
         ts = response["ts"]
-        self._remember(message.thread_keys, thread_ts or ts)
+        if message.opens_thread:
+            self._remember(message.thread_keys, thread_ts or ts)
         logger.info("slack message delivered", extra={"slack_via": "bot", "slack_destination": self._key,
                                                       "slack_threaded": bool(thread_ts)})
         return SendResult(via="bot", ts=ts, thread_ts=thread_ts, channel=response.get("channel", self.channel))

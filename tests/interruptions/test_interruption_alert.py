@@ -108,3 +108,12 @@ def test_detail_budget_gives_each_group_one_then_fills_in_order():
     assert detail_budget([100, 1, 50], budget=5) == [3, 1, 1]
     assert detail_budget([2, 2], budget=12) == [2, 2]
     assert detail_budget([5, 5, 5], budget=2) == [1, 1, 0]
+
+
+def test_only_the_last_part_of_a_split_alert_may_open_a_thread(monkeypatch):
+    from chalice_app.interruptions import chunking
+
+    monkeypatch.setattr(chunking, "MAX_THREAD_KEYS", 10_000)  # so a split alert carries thread keys at all
+    planned = plan_messages(_burst(400, pools=tuple(f"pool{n:02d}" for n in range(40))), f.NOW, "demo")
+    assert len(planned) > 1 and all(message.thread_keys for message, _ in planned)
+    assert [message.opens_thread for message, _ in planned] == [False] * (len(planned) - 1) + [True]

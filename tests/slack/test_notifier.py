@@ -359,3 +359,23 @@ def test_bot_retries_a_read_timeout(slow_first_answer):
     bot._client.timeout = 0.5
     assert bot.send(SlackMessage("after a timeout")).ts == "1.000001"
     assert slow_first_answer.requests == 2
+
+
+def test_parts_of_one_alert_all_post_in_the_channel_and_only_the_last_becomes_the_thread(unlimited):
+    unlimited.clear()
+    bot = BotNotifier(unlimited.bot_token, "C-PARTS", base_url=unlimited.api_base_url, pacer=Pacer(0))
+    keys = ("i-parts1", "i-parts2")
+    parts = [bot.send(SlackMessage(f"alert (part {n}/3)", thread_keys=keys, opens_thread=n == 3)) for n in (1, 2, 3)]
+    follow_up = bot.send(SlackMessage("i-parts2 drained", thread_keys=("i-parts2",)))
+    assert [m.thread_ts for m in unlimited.messages_for("C-PARTS")] == [None, None, None, parts[2].ts]
+    assert follow_up.thread_ts == parts[2].ts
+
+
+def test_parts_join_a_thread_their_instances_already_have(unlimited):
+    unlimited.clear()
+    bot = BotNotifier(unlimited.bot_token, "C-PARTS2", base_url=unlimited.api_base_url, pacer=Pacer(0))
+    root = bot.send(SlackMessage("i-known rebalance", thread_keys=("i-known",)))
+    parts = [bot.send(SlackMessage(f"part {n}", thread_keys=("i-known", "i-new"), opens_thread=n == 2))
+             for n in (1, 2)]
+    assert [part.thread_ts for part in parts] == [root.ts, root.ts]
+    assert bot.send(SlackMessage("i-new later", thread_keys=("i-new",))).thread_ts == root.ts
