@@ -24,12 +24,14 @@ _tokens: dict[tuple[str, str, str], tuple[float, str]] = {}
 def token(access_key: str = "costguard-app", secret: str = "sandbox-secret", cluster: str = CLUSTER) -> str:
     """An EKS token as the app makes it, reused for five minutes (minting one costs a boto3 session)."""
     key = (access_key, secret, cluster)
-    minted_at, cached = _tokens.get(key, (0.0, ""))
-    if time.monotonic() - minted_at > 300:
+    entry = _tokens.get(key)
+    # "Never minted" is its own state: a fake epoch of 0.0 looks fresh while time.monotonic() (seconds since
+    # boot) is under 300, which reused an empty token on machines up for less than five minutes.
+    if entry is None or time.monotonic() - entry[0] > 300:
         session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=REGION)
-        cached = make_token(cluster, session, REGION)
-        _tokens[key] = (time.monotonic(), cached)
-    return cached
+        entry = (time.monotonic(), make_token(cluster, session, REGION))
+        _tokens[key] = entry
+    return entry[1]
 
 
 def api_client(url: str, bearer: str, retries=None) -> k8s.ApiClient:
