@@ -108,7 +108,8 @@ class Sandbox(Service):
         plan = plan_cluster(self.functions, self.nodes, self.seed, self.now, CLUSTER_NAME)
         self.cluster = build_objects(plan, launch_machines(ec2, plan) if ec2 else fake_machines(plan))
         self.kube.store.put_many(self.cluster.objects)
-        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed)
+        events = self.aws.client("events", ADMIN_ACCESS_KEY) if self.ec2_instances else None
+        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed, events=events)
 
     # --- the app's view --------------------------------------------------------------------------------------
     def app_environment(self, **overrides: str) -> dict[str, str]:

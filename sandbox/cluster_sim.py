@@ -4,20 +4,24 @@
 - Scheduler: a pod goes to the Ready, schedulable Karpenter node it fits (taints tolerated, required node
   affinity met, CPU and pod slots free) with the most free CPU; otherwise it stays Pending.
 - Karpenter: Pending pods get a new node from the first NodePool that can host them, sized for them and kept
-  within the pool's `limits.cpu`; the instance is launched in moto. `consolidate()` removes empty nodes.
+  within the pool's `limits.cpu`; the instance is launched in moto. Disruption (consolidation, drift, expiry) and
+  instances taken away (reclaims, human terminations) are `sandbox.karpenter`'s, reached through `disrupt(now)`.
 Only Deployments in the function namespace are reconciled; OpenFaaS' core stays where it was seeded.
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from kubernetes.utils.quantity import parse_quantity
 
 from sandbox import objects
 from sandbox.aws import launch_instances, tag_instance
+from sandbox.ec2_events import EventPublisher
+from sandbox.disruption_rules import parse_duration
+from sandbox.karpenter import INSTANCE_SHUTDOWN, DisruptionReport, Karpenter
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
@@ -176,9 +180,11 @@ class ClusterSim:
     """The controllers over the fake API's store; `ec2` is moto's client, or None to make up new instances."""
 
     def __init__(self, store, ec2=None, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), events=None):
+        """`events` is moto's EventBridge client: EC2's state changes are put on its default bus."""
         self.store = store
         self.ec2 = ec2
+        self.karpenter = Karpenter(self, EventPublisher(events))
         self.cluster_name = cluster_name
         self._rng = random.Random(seed + 1)
         self._clock = clock
@@ -212,14 +218,44 @@ class ClusterSim:
         return report
 
     def consolidate(self) -> list[str]:
-        """Remove Karpenter nodes that run no pods (Karpenter's empty-node consolidation); their names."""
-        busy = {pod["spec"].get("nodeName") for pod in self.store.list("v1", "Pod")}
-        removed = []
-        for node in self.store.list("v1", "Node"):
-            if "karpenter.sh/nodepool" in node["metadata"].get("labels", {}) and node["metadata"]["name"] not in busy:
-                self._remove_node(node)
-                removed.append(node["metadata"]["name"])
-        return removed
+        """Karpenter's empty-node consolidation run to its end, as if `consolidateAfter` had passed: every empty
+        Karpenter node goes through taint, DisruptionReason, deletion, termination (budgets permitting, pass after
+        pass); the names of the nodes removed."""
+        removed: list[str] = []
+        now = self._clock() + max((_consolidate_after(p) for p in self.store.list("karpenter.sh/v1", "NodePool")),
+                                  default=timedelta(0))
+        while True:
+            report = self.karpenter.disrupt(now, methods=("Empty",))
+            now += INSTANCE_SHUTDOWN
+            removed.extend(node for node, reason in report.disrupted.items() if reason == "Empty")
+            if not report.disrupted and not report.shutting_down:
+                self.karpenter.disrupt(now, methods=())
+                return removed
+
+    def now(self) -> datetime:
+        """The simulator's clock (pods' and nodes' timestamps, pod events)."""
+        return self._clock()
+
+    def disrupt(self, now: datetime | None = None) -> DisruptionReport:
+        """What Karpenter's disruption and termination controllers (and EC2) have done by `now`; see
+        sandbox.karpenter. Evicted pods come back on the next `settle()`."""
+        return self.karpenter.disrupt(now or self._clock())
+
+    def drift(self, node_name: str, now: datetime | None = None) -> None:
+        self.karpenter.drift(node_name, now or self._clock())
+
+    def reclaim(self, node_name: str, now: datetime | None = None, **options) -> str:
+        """AWS reclaims the node's spot instance (warning now, gone 2 min later); its instance id."""
+        return self.karpenter.reclaim(node_name, now or self._clock(), **options)
+
+    def terminate_by_hand(self, node_name: str, now: datetime | None = None) -> str:
+        """A person terminates the node's instance in EC2; its instance id."""
+        return self.karpenter.terminate_by_hand(node_name, now or self._clock())
+
+    @property
+    def published_events(self) -> list[dict]:
+        """Every EventBridge entry the simulator put (PutEvents entries, in order)."""
+        return self.karpenter.publisher.published
 
     def terminate_node(self, name: str) -> list[str]:
         """The instance goes away (e.g. a spot reclaim): its pods, Node, NodeClaim and instance; pods' names."""
@@ -242,6 +278,8 @@ class ClusterSim:
             current = by_function.get(work.name, [])
             for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
                 name = doomed["metadata"]["name"]
+                if doomed["spec"].get("nodeName"):
+                    self.karpenter.pod_event(doomed["spec"]["nodeName"], self._clock())
                 self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, name)
                 del pods[name]
                 report.pods_deleted.append(name)
@@ -267,6 +305,7 @@ class ClusterSim:
             pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
             pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self._clock())
             self.store.put(pods[name])
+            self.karpenter.pod_event(room.name, self._clock())
         return unplaced
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:
@@ -309,6 +348,7 @@ class ClusterSim:
             return fake_machine(OFFLINE_INDEX_BASE + self._offline_launches)
         instance = launch_instances(self.ec2, shape_name, zone, 1, instance_tags(self.cluster_name, pool))[0]
         machine = Machine(instance["InstanceId"], instance["PrivateIpAddress"], instance["PrivateDnsName"])
+        self.karpenter.launched(machine.instance_id, self._clock())
         tag_instance(self.ec2, machine.instance_id, {"Name": machine.private_dns, "karpenter.sh/nodeclaim": claim})
         return machine
 
@@ -338,6 +378,13 @@ class ClusterSim:
                 if latest is not None:
                     latest["status"] = {**latest.get("status", {}), **status}
                     self.store.put(latest)
+
+
+def _consolidate_after(pool: dict) -> timedelta:
+    try:
+        return parse_duration((pool["spec"].get("disruption") or {}).get("consolidateAfter", "0s")) or timedelta(0)
+    except ValueError:
+        return timedelta(0)
 
 
 def _bound(pod: dict, node: dict, pod_ip: str, now: datetime) -> dict:

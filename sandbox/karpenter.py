@@ -1,0 +1,374 @@
+"""Karpenter v1's disruption and termination, and EC2 taking instances away, over the fake API's store and moto.
+
+Run only when called, with an explicit clock (`now`), never in threads. One `disrupt(now)` is what Karpenter's
+controllers do by `now`:
+
+1. nodeclaim.expiration: NodeClaims past `spec.expireAfter` are deleted (forceful: no budgets, no do-not-disrupt).
+2. disruption controller, methods in order — drift, emptiness, consolidation — each command within the NodePool's
+   budgets for its reason; for every candidate the orchestration queue taints the Node `karpenter.sh/disrupted:
+   NoSchedule` and sets the NodeClaim condition `DisruptionReason` (reason = Drifted | Empty | Underutilized),
+   pre-spins replacements, then deletes the NodeClaim (kubernetes-sigs/karpenter pkg/controllers/disruption/
+   controller.go, queue.go).
+3. nodeclaim lifecycle: a deleting NodeClaim deletes its Node; both keep the finalizer `karpenter.sh/termination`
+   (pkg/controllers/nodeclaim/lifecycle/termination.go).
+4. node termination: taint, drain through the eviction rules (PDBs; do-not-disrupt pods stay), then the instance is
+   terminated in EC2 (`InstanceTerminating` condition) and EC2 reports `shutting-down`; Karpenter keeps the Node
+   until the instance is `terminated` (aws/karpenter-provider-aws pkg/providers/instance/instance.go lists
+   shutting-down instances as existing), then removes the finalizers (pkg/controllers/node/termination/controller.go).
+
+Reclaims and human terminations are the other ways a node goes: EC2's own events, no Karpenter markings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sandbox import disruption_rules as rules
+from sandbox import ec2_events
+from sandbox.kubeapi.errors import ApiError
+from sandbox.kubeapi.eviction import check_eviction
+from sandbox.k8s_events import record_event
+from sandbox.objects import stamp
+
+if TYPE_CHECKING:
+    from sandbox.cluster_sim import ClusterSim
+
+# EC2 moves an instance from shutting-down to terminated once its OS has stopped; the sandbox takes this long.
+INSTANCE_SHUTDOWN = timedelta(seconds=30)
+# A spot instance is reclaimed two minutes after its interruption warning (AWS docs: Spot Instance interruptions).
+SPOT_NOTICE = timedelta(minutes=2)
+
+
+@dataclass
+class DisruptionReport:
+    expired: list[str] = field(default_factory=list)        # node names, per reason, in the order acted on
+    disrupted: dict[str, str] = field(default_factory=dict)  # node -> DisruptionReason
+    shutting_down: list[str] = field(default_factory=list)   # instances terminated in EC2 this pass
+    terminated: list[str] = field(default_factory=list)      # instances gone, their Node and NodeClaim removed
+    blocked: dict[str, str] = field(default_factory=dict)    # node -> why it is not disrupted / not drained yet
+
+
+def instance_of(obj: dict) -> str:
+    provider = (obj.get("spec") or {}).get("providerID") or (obj.get("status") or {}).get("providerID") or ""
+    return provider.rsplit("/", 1)[-1]
+
+
+class Karpenter:
+    def __init__(self, sim: "ClusterSim", publisher: ec2_events.EventPublisher):
+        self.sim = sim
+        self.store = sim.store
+        self.publisher = publisher
+        self._pod_events: dict[str, datetime] = {}      # node -> last pod bound to / removed from it
+        self._terminating: dict[str, datetime] = {}     # instance -> when TerminateInstances was called
+        self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, "spot" | "human")
+        self._gone: set[str] = set()                    # instances already terminated
+
+    # --- hooks from the simulator ----------------------------------------------------------------------------------
+    def pod_event(self, node_name: str, at: datetime) -> None:
+        self._pod_events[node_name] = at
+
+    def launched(self, instance_id: str, at: datetime) -> None:
+        """EC2 reports a new instance pending, then running."""
+        self.publisher.publish(ec2_events.state_change(instance_id, "pending", at),
+                               ec2_events.state_change(instance_id, "running", at))
+
+    # --- commands ----------------------------------------------------------------------------------------------------
+    def drift(self, node_name: str, at: datetime) -> None:
+        """Mark the node's NodeClaim `Drifted` (what the drift check sets after a NodePool/EC2NodeClass change)."""
+        claim = self._claim_of(node_name)
+        _set_condition(claim, rules.CONDITION_DRIFTED, "NodePoolDrifted", "NodePoolDrifted", at)
+        self.store.put(claim)
+
+    def reclaim(self, node_name: str, at: datetime, rebalance_first: bool = False,
+                karpenter_handles_interruption: bool = False) -> str:
+        """AWS reclaims the node's spot instance: the two-minute warning now, the instance gone at `at + 2 min` (on a
+        later `disrupt()`). With Karpenter's own interruption queue, Karpenter deletes the NodeClaim on the warning
+        (no DisruptionReason; aws/karpenter-provider-aws pkg/controllers/interruption/controller.go deleteNodeClaim).
+        Returns the instance id."""
+        node = self._node(node_name)
+        instance = instance_of(node)
+        if rebalance_first:
+            self.publisher.publish(ec2_events.rebalance(instance, at))
+        self.publisher.publish(ec2_events.spot_warning(instance, at))
+        self._reclaims[instance] = (at + SPOT_NOTICE, "spot")
+        if karpenter_handles_interruption:
+            claim = self._claim_of(node_name)
+            record_event(self.store, node, "SpotInterrupted", "Spot interruption warning was triggered", at)
+            record_event(self.store, node, "TerminatingOnInterruption",
+                         "Interruption triggered termination for the Node", at)
+            self._delete_claim(claim, at)
+        return instance
+
+    def terminate_by_hand(self, node_name: str, at: datetime) -> str:
+        """Someone calls TerminateInstances on the node's instance (console, CLI): EC2's state changes only."""
+        instance = instance_of(self._node(node_name))
+        self._reclaims[instance] = (at, "human")
+        return instance
+
+    # --- one pass --------------------------------------------------------------------------------------------------
+    def disrupt(self, now: datetime, methods: tuple[str, ...] = (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED),
+                ) -> DisruptionReport:
+        report = DisruptionReport()
+        self._finish_terminations(now, report)
+        self._take_reclaimed(now, report)
+        self._record_pod_events()
+        self._expire(now, report)
+        while self._disrupt_once(now, methods, report):
+            pass
+        self._run_terminations(now, report)
+        return report
+
+    # --- controllers -----------------------------------------------------------------------------------------------
+    def _record_pod_events(self) -> None:
+        """nodeclaim.podevents: `status.lastPodEventTime` follows pods bound to or removed from the node."""
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            at = self._pod_events.get((claim.get("status") or {}).get("nodeName", ""))
+            if at is not None and claim["status"].get("lastPodEventTime") != stamp(at):
+                claim["status"]["lastPodEventTime"] = stamp(at)
+                self.store.put(claim)
+
+    def _expire(self, now: datetime, report: DisruptionReport) -> None:
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            expiry = rules.expires_at(claim)
+            if not rules.is_deleting(claim) and expiry is not None and now >= expiry:
+                self._delete_claim(claim, now)
+                report.expired.append(claim["status"].get("nodeName", ""))
+
+    def _disrupt_once(self, now: datetime, methods: tuple[str, ...], report: DisruptionReport) -> bool:
+        """One disruption command (the first method with candidates acts); False when nothing was done."""
+        nodes = self.store.list("v1", "Node")
+        pods = [p for p in self.store.list("v1", "Pod") if p["spec"].get("nodeName")]
+        pools = {p["metadata"]["name"]: p for p in self.store.list("karpenter.sh/v1", "NodePool")}
+        claims = {c["status"].get("nodeName"): c for c in self.store.list("karpenter.sh/v1", "NodeClaim")}
+        by_node: dict[str, list[dict]] = {}
+        for pod in pods:
+            by_node.setdefault(pod["spec"]["nodeName"], []).append(pod)
+        found: dict[str, list[rules.Candidate]] = {}
+        for node in nodes:
+            name = node["metadata"]["name"]
+            pool = pools.get(node["metadata"].get("labels", {}).get("karpenter.sh/nodepool", ""))
+            claim = claims.get(name)
+            if pool is None or claim is None or rules.is_deleting(node) or rules.has_disrupted_taint(node):
+                continue
+            on_node = [p for p in by_node.get(name, []) if rules.drainable(p)]
+            reason = rules.graceful_reason(claim, pool, on_node, now)
+            if reason is None or reason not in methods:
+                continue
+            why = rules.blocked_by(node, on_node, now)
+            if why is not None:
+                report.blocked[name] = why
+                continue
+            if reason in (rules.EMPTY, rules.UNDERUTILIZED):
+                self._mark_consolidatable(claim, now)
+            if reason == rules.UNDERUTILIZED and not fits_elsewhere(self.sim, on_node, exclude={name}):
+                report.blocked[name] = "its pods fit on no other node"
+                continue
+            found.setdefault(reason, []).append(rules.Candidate(name, claim["metadata"]["name"],
+                                                                pool["metadata"]["name"], reason, len(on_node)))
+        counts = rules.pool_counts(nodes)
+        for reason in (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED):
+            ordered = sorted(found.get(reason, []), key=lambda c: (c.pods, c.node))
+            allowed = rules.within_budgets(ordered, pools, counts, now)
+            if not allowed:
+                for candidate in ordered:
+                    report.blocked.setdefault(candidate.node, f"NodePool {candidate.pool} budget for {reason}")
+                continue
+            # Emptiness deletes every allowed empty node at once; drift and single-node consolidation one a command.
+            command = allowed if reason == rules.EMPTY else allowed[:1]
+            for candidate in command:
+                self._start_disruption(candidate, by_node.get(candidate.node, []), now)
+                report.disrupted[candidate.node] = reason
+            return True
+        return False
+
+    def _mark_consolidatable(self, claim: dict, now: datetime) -> None:
+        if not rules.condition_true(claim, rules.CONDITION_CONSOLIDATABLE):
+            _set_condition(claim, rules.CONDITION_CONSOLIDATABLE, rules.CONDITION_CONSOLIDATABLE, "", now)
+            self.store.put(claim)
+
+    def _start_disruption(self, candidate: rules.Candidate, pods: list[dict], now: datetime) -> None:
+        """Orchestration queue: taint, DisruptionReason, replacements first, then delete the NodeClaim."""
+        node = self._node(candidate.node)
+        self._taint(node)
+        claim = self.store.get("karpenter.sh/v1", "NodeClaim", None, candidate.claim)
+        _set_condition(claim, rules.CONDITION_DISRUPTION_REASON, candidate.reason, candidate.reason, now)
+        self.store.put(claim)
+        # pkg/controllers/disruption/events/events.go Terminating
+        record_event(self.store, node, "DisruptionTerminating", f"Disrupting Node: {candidate.reason}", now)
+        record_event(self.store, claim, "DisruptionTerminating", f"Disrupting NodeClaim: {candidate.reason}", now)
+        drainable = [p for p in pods if rules.drainable(p)]
+        if drainable and not fits_elsewhere(self.sim, drainable, exclude={candidate.node}):
+            launch_for(self.sim, drainable)
+        self._delete_claim(claim, now)
+
+    def _delete_claim(self, claim: dict, now: datetime) -> None:
+        """DELETE of an object with finalizers: deletionTimestamp set, object kept; the lifecycle controller then
+        deletes the Node the same way."""
+        claim = self.store.get("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
+        claim["metadata"]["deletionTimestamp"] = stamp(now)
+        self.store.put(claim)
+        node = self.store.get("v1", "Node", None, claim["status"].get("nodeName", ""))
+        if node is not None and not rules.is_deleting(node):
+            node["metadata"]["deletionTimestamp"] = stamp(now)
+            self.store.put(node)
+
+    def _run_terminations(self, now: datetime, report: DisruptionReport) -> None:
+        """Node termination controller for every deleting Karpenter Node whose instance is still running."""
+        for node in self.store.list("v1", "Node"):
+            instance = instance_of(node)
+            if not rules.is_deleting(node) or rules.TERMINATION_FINALIZER not in node["metadata"].get("finalizers", []) \
+                    or instance in self._terminating:
+                continue
+            self._taint(node)
+            left = self._drain(node, now)
+            if left:
+                report.blocked[node["metadata"]["name"]] = left
+                continue
+            claim = self._claim_of(node["metadata"]["name"], missing_ok=True)
+            if claim is not None:
+                _set_condition(claim, rules.CONDITION_INSTANCE_TERMINATING, "InstanceTerminating",
+                               "Instance is terminating", now)
+                self.store.put(claim)
+            self._terminate_instance(instance, now)
+            report.shutting_down.append(instance)
+
+    def _drain(self, node: dict, now: datetime) -> str | None:
+        """Evict in terminator.go's waves; None once drained, else what is left and why."""
+        name = node["metadata"]["name"]
+        pods = [p for p in self.store.list("v1", "Pod") if p["spec"].get("nodeName") == name and rules.drainable(p)]
+        for wave in rules.drain_groups(pods):
+            stuck = []
+            for pod in wave:
+                why = self._evict(pod, now)
+                if why:
+                    stuck.append(why)
+            if stuck:
+                return "; ".join(stuck)
+        return None
+
+    def _evict(self, pod: dict, now: datetime) -> str | None:
+        meta = pod["metadata"]
+        if rules.pod_do_not_disrupt(pod, now):
+            return f"pod {meta['namespace']}/{meta['name']} has {rules.DO_NOT_DISRUPT}"
+        namespace_pods = self.store.list("v1", "Pod", meta["namespace"])
+        try:
+            check_eviction(pod, self.store.list("policy/v1", "PodDisruptionBudget", meta["namespace"]),
+                           namespace_pods, self.store.list("apps/v1", "Deployment", meta["namespace"]))
+        except ApiError as refused:
+            return f"pod {meta['namespace']}/{meta['name']}: {refused}"
+        self.store.delete("v1", "Pod", meta["namespace"], meta["name"])
+        self.pod_event(pod["spec"]["nodeName"], now)
+        return None
+
+    def _terminate_instance(self, instance: str, now: datetime) -> None:
+        if self.sim.ec2 is not None:
+            self.sim.ec2.terminate_instances(InstanceIds=[instance])
+        self._terminating[instance] = now
+        self.publisher.publish(ec2_events.state_change(instance, "shutting-down", now))
+
+    def _finish_terminations(self, now: datetime, report: DisruptionReport) -> None:
+        """Instances past shutting-down are terminated; Karpenter then lets the Node and NodeClaim go."""
+        for instance, since in sorted(self._terminating.items()):
+            if now < since + INSTANCE_SHUTDOWN:
+                continue
+            del self._terminating[instance]
+            self._gone.add(instance)
+            self.publisher.publish(ec2_events.state_change(instance, "terminated", since + INSTANCE_SHUTDOWN))
+            report.terminated.append(instance)
+            for node in self.store.list("v1", "Node"):
+                if instance_of(node) == instance and rules.is_deleting(node):
+                    self.store.delete("v1", "Node", None, node["metadata"]["name"])
+            for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+                if instance_of(claim) == instance and rules.is_deleting(claim):
+                    self.store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
+
+    def _take_reclaimed(self, now: datetime, report: DisruptionReport) -> None:
+        """Reclaims and human terminations that are due: EC2 stops the instance by itself (no drain). Karpenter's
+        garbage collection then removes the NodeClaim and Node whose instance is gone, and the pods with them
+        (pkg/controllers/nodeclaim/garbagecollection/controller.go)."""
+        for instance, (due, _) in sorted(self._reclaims.items()):
+            if now < due:
+                continue
+            del self._reclaims[instance]
+            if instance in self._terminating or instance in self._gone:
+                continue  # Karpenter terminated it first (its own interruption handling): EC2 has nothing left
+            self._gone.add(instance)
+            if self.sim.ec2 is not None:
+                self.sim.ec2.terminate_instances(InstanceIds=[instance])
+            self.publisher.publish(ec2_events.state_change(instance, "shutting-down", due),
+                                   ec2_events.state_change(instance, "terminated", due + INSTANCE_SHUTDOWN))
+            report.shutting_down.append(instance)
+            report.terminated.append(instance)
+            node = next((n for n in self.store.list("v1", "Node") if instance_of(n) == instance), None)
+            if node is not None:
+                forget_node(self.store, node)
+
+    # --- helpers ---------------------------------------------------------------------------------------------------
+    def _node(self, name: str) -> dict:
+        node = self.store.get("v1", "Node", None, name)
+        if node is None:
+            raise KeyError(f"no Node {name}")
+        return node
+
+    def _claim_of(self, node_name: str, missing_ok: bool = False) -> dict | None:
+        claim = next((c for c in self.store.list("karpenter.sh/v1", "NodeClaim")
+                      if (c.get("status") or {}).get("nodeName") == node_name), None)
+        if claim is None and not missing_ok:
+            raise KeyError(f"no NodeClaim for Node {node_name}")
+        return claim
+
+    def _taint(self, node: dict) -> None:
+        node = self.store.get("v1", "Node", None, node["metadata"]["name"])
+        if not rules.has_disrupted_taint(node):
+            node["spec"].setdefault("taints", []).append(dict(rules.DISRUPTED_TAINT))
+            self.store.put(node)
+
+
+def _set_condition(obj: dict, kind: str, reason: str, message: str, at: datetime) -> None:
+    """Set a status condition True (operatorpkg status.ConditionSet.SetTrueWithReason), keeping the others."""
+    conditions = [c for c in obj.setdefault("status", {}).get("conditions", []) if c.get("type") != kind]
+    conditions.append({"type": kind, "status": "True", "reason": reason, "message": message,
+                       "lastTransitionTime": stamp(at), "observedGeneration": obj["metadata"].get("generation", 1)})
+    obj["status"]["conditions"] = conditions
+
+
+# --- the scheduler's and provisioner's view, for consolidation and replacements -------------------------------------
+def fits_elsewhere(sim: "ClusterSim", pods: list[dict], exclude: set[str]) -> bool:
+    """Whether the scheduler could place all `pods` on Ready nodes other than `exclude` and other than nodes being
+    deleted or tainted disrupted (Karpenter's scheduling simulation, deletion-only)."""
+    from sandbox.cluster_sim import best_node, node_rooms, pod_cpu_m
+
+    nodes = [n for n in sim.store.list("v1", "Node") if n["metadata"]["name"] not in exclude
+             and not rules.is_deleting(n)]
+    bound = [p for p in sim.store.list("v1", "Pod") if p["spec"].get("nodeName")
+             and p["spec"]["nodeName"] not in exclude]
+    rooms = node_rooms(nodes, bound)
+    for pod in sorted(pods, key=pod_cpu_m, reverse=True):
+        room = best_node(pod, rooms)
+        if room is None:
+            return False
+        room.free_cpu_m -= pod_cpu_m(pod)
+        room.free_pods -= 1
+    return True
+
+
+def launch_for(sim: "ClusterSim", pods: list[dict]) -> list[str]:
+    """A pre-spun replacement: nodes for `pods` as if they were pending; the new nodes' names."""
+    from sandbox.cluster_sim import SettleReport
+
+    report = SettleReport()
+    sim._provision(pods, report)
+    return report.nodes_added
+
+
+def forget_node(store, node: dict) -> None:
+    """The instance is gone: its pods, NodeClaim and Node leave the API (garbage collection)."""
+    name = node["metadata"]["name"]
+    for pod in store.list("v1", "Pod"):
+        if pod["spec"].get("nodeName") == name:
+            store.delete("v1", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
+    for claim in store.list("karpenter.sh/v1", "NodeClaim"):
+        if (claim.get("status") or {}).get("nodeName") == name:
+            store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
+    store.delete("v1", "Node", None, name)
