@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Interruptions: action per NodePool name; pools not listed get `default_interruption_action`.
     default_interruption_action: InterruptionAction = "alert"
     interruption_actions: dict[str, InterruptionAction] = Field(default_factory=dict)
+    # NodePools (or "(node group)") whose action also applies to rebalance recommendations; none by default.
+    interruption_rebalance_pools: list[str] = Field(default_factory=list)
+    # Optional Slack digests: Karpenter's own disruptions of the day; the week's most reclaimed spot types/zones.
+    karpenter_digest: bool = False
+    spot_history_digest: bool = False
 
     # Off-hours defaults, used when neither the function nor its namespace says otherwise.
     default_uptime: str = "always"
@@ -54,7 +59,7 @@ class Settings(BaseSettings):
     # Budget
     budget_parameter: str | None = Field(None, pattern=r"^/")
 
-    @field_validator("function_namespaces", "offhours_nodepools", mode="before")
+    @field_validator("function_namespaces", "offhours_nodepools", "interruption_rebalance_pools", mode="before")
     @classmethod
     def _comma_list(cls, value):
         # Accept "a,b" as well as a JSON list, since Chalice stage variables are plain strings.
