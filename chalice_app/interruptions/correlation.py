@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
+from kubernetes.utils.duration import parse_duration
+
 from chalice_app.interruptions.notice import KIND_ORDER, Notice, NoticeKind
 
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
@@ -28,6 +30,7 @@ FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
 DISRUPTED_TAINT = "karpenter.sh/disrupted"
 DISRUPTION_CONDITION = "DisruptionReason"
 VOLUNTARY_REASONS = frozenset({"Empty", "Underutilized", "Drifted", "Expired"})
+EXPIRED = "Expired"
 STATE_CHANGE_KINDS = frozenset({NoticeKind.INSTANCE_TERMINATED, NoticeKind.INSTANCE_STOPPED})
 
 
@@ -122,10 +125,30 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
+def _expired(claim: dict) -> bool:
+    """Deleted at or after creation + its own `spec.expireAfter`: Karpenter v1's expiration deletes the NodeClaim
+    without a DisruptionReason (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/expiration/controller.go).
+    A NodeClaim deleted for an interruption or by hand before that time is not expiry."""
+    meta = claim.get("metadata") or {}
+    try:
+        lifetime = parse_duration(str((claim.get("spec") or {}).get("expireAfter") or ""))
+        created, deleted = parse_time(meta.get("creationTimestamp")), parse_time(meta.get("deletionTimestamp"))
+    except (TypeError, ValueError, OverflowError):  # "Never", or an unreadable value: not expiry
+        return False
+    if not (lifetime and created and deleted):
+        return False
+    try:
+        return deleted >= created + lifetime
+    except OverflowError:
+        return False
+
+
 def _disruption_reason(claim: dict | None) -> str | None:
     for condition in ((claim or {}).get("status") or {}).get("conditions") or []:
         if condition.get("type") == DISRUPTION_CONDITION and condition.get("status") == "True":
             return str(condition.get("reason") or "")[:63] or None
+    if claim and _expired(claim):
+        return EXPIRED
     return None
 
 
