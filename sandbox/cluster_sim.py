@@ -10,9 +10,10 @@ Only Deployments in the function namespace are reconciled; OpenFaaS' core stays 
 """
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
 
 from kubernetes.utils.quantity import parse_quantity
@@ -20,8 +21,7 @@ from kubernetes.utils.quantity import parse_quantity
 from sandbox import objects
 from sandbox.aws import launch_instances, tag_instance
 from sandbox.ec2_events import EventPublisher
-from sandbox.disruption_rules import parse_duration
-from sandbox.karpenter import INSTANCE_SHUTDOWN, DisruptionReport, Karpenter
+from sandbox.karpenter import DisruptionReport, Karpenter
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
@@ -221,16 +221,17 @@ class ClusterSim:
         """Karpenter's empty-node consolidation run to its end, as if `consolidateAfter` had passed: every empty
         Karpenter node goes through taint, DisruptionReason, deletion, termination (budgets permitting, pass after
         pass); the names of the nodes removed."""
-        removed: list[str] = []
-        now = self._clock() + max((_consolidate_after(p) for p in self.store.list("karpenter.sh/v1", "NodePool")),
-                                  default=timedelta(0))
-        while True:
-            report = self.karpenter.disrupt(now, methods=("Empty",))
-            now += INSTANCE_SHUTDOWN
-            removed.extend(node for node, reason in report.disrupted.items() if reason == "Empty")
-            if not report.disrupted and not report.shutting_down:
-                self.karpenter.disrupt(now, methods=())
-                return removed
+        return self.karpenter.consolidate_empty(self._clock())
+
+    @contextlib.contextmanager
+    def clock_at(self, now: datetime):
+        """Read the clock as `now` meanwhile (the controllers acting at a simulated moment)."""
+        saved = self._clock
+        self._clock = lambda: now
+        try:
+            yield
+        finally:
+            self._clock = saved
 
     def now(self) -> datetime:
         """The simulator's clock (pods' and nodes' timestamps, pod events)."""
@@ -378,13 +379,6 @@ class ClusterSim:
                 if latest is not None:
                     latest["status"] = {**latest.get("status", {}), **status}
                     self.store.put(latest)
-
-
-def _consolidate_after(pool: dict) -> timedelta:
-    try:
-        return parse_duration((pool["spec"].get("disruption") or {}).get("consolidateAfter", "0s")) or timedelta(0)
-    except ValueError:
-        return timedelta(0)
 
 
 def _bound(pod: dict, node: dict, pod_ip: str, now: datetime) -> dict:

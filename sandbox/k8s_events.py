@@ -3,16 +3,20 @@ involved object's namespace, or `default` for cluster-scoped objects such as Nod
 `<object>.<hex nanoseconds>`, so `kubectl describe node` lists them."""
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from sandbox.objects import stamp
+
+# client-go stamps names with the wall clock in nanoseconds; events recorded at one simulated moment need a tiebreak.
+_SEQUENCE = itertools.count()
 
 
 def event(obj: dict, reason: str, message: str, at: datetime, component: str = "karpenter",
           event_type: str = "Normal") -> dict:
     meta = obj["metadata"]
     namespace = meta.get("namespace") or "default"
-    nanos = int(at.timestamp() * 1e9)
+    nanos = int(at.timestamp() * 1e9) + next(_SEQUENCE)
     return {
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{meta['name']}.{nanos:x}", "namespace": namespace},

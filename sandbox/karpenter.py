@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sandbox import disruption_rules as rules
 from sandbox import ec2_events
 from sandbox.kubeapi.errors import ApiError
+from sandbox.karpenter_scheduling import fits_elsewhere, forget_node, launch_for
 from sandbox.kubeapi.eviction import check_eviction
 from sandbox.k8s_events import record_event
 from sandbox.objects import stamp
@@ -63,6 +64,7 @@ class Karpenter:
         self._terminating: dict[str, datetime] = {}     # instance -> when TerminateInstances was called
         self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, "spot" | "human")
         self._gone: set[str] = set()                    # instances already terminated
+        self.last_now: datetime | None = None           # the latest `now` a pass ran at
 
     # --- hooks from the simulator ----------------------------------------------------------------------------------
     def pod_event(self, node_name: str, at: datetime) -> None:
@@ -110,14 +112,38 @@ class Karpenter:
     def disrupt(self, now: datetime, methods: tuple[str, ...] = (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED),
                 ) -> DisruptionReport:
         report = DisruptionReport()
-        self._finish_terminations(now, report)
-        self._take_reclaimed(now, report)
-        self._record_pod_events()
-        self._expire(now, report)
-        while self._disrupt_once(now, methods, report):
-            pass
-        self._run_terminations(now, report)
+        self.last_now = max(self.last_now or now, now)
+        with self.sim.clock_at(now):  # what the controllers write (launches, pod events) is stamped `now`
+            self._finish_terminations(now, report)
+            self._take_reclaimed(now, report)
+            self._record_pod_events()
+            self._expire(now, report)
+            while self._disrupt_once(now, methods, report):
+                pass
+            self._run_terminations(now, report)
+            # The ReplicaSet controller and the scheduler do not wait: evicted pods come back right away.
+            self.sim.settle()
         return report
+
+    def consolidate_empty(self, clock_now: datetime) -> list[str]:
+        """Empty-node consolidation run to its end from `consolidateAfter` past `clock_now`: pass after pass (budgets
+        permitting) until nothing is left to do; the nodes removed."""
+        after = max((_consolidate_after(p) for p in self.store.list("karpenter.sh/v1", "NodePool")),
+                    default=timedelta(0))
+        now = max(clock_now + after, self.last_now or clock_now)
+        removed: list[str] = []
+        for _ in range(200):
+            report = self.disrupt(now, methods=(rules.EMPTY,))
+            now += INSTANCE_SHUTDOWN
+            removed.extend(node for node, reason in report.disrupted.items() if reason == rules.EMPTY)
+            if not report.disrupted and not report.shutting_down and not self.busy:
+                break
+        return removed
+
+    @property
+    def busy(self) -> bool:
+        """Instances still shutting down or due to be reclaimed."""
+        return bool(self._terminating or self._reclaims)
 
     # --- controllers -----------------------------------------------------------------------------------------------
     def _record_pod_events(self) -> None:
@@ -325,50 +351,17 @@ class Karpenter:
             self.store.put(node)
 
 
+def _consolidate_after(pool: dict) -> timedelta:
+    try:
+        return rules.parse_duration((pool["spec"].get("disruption") or {}).get("consolidateAfter", "0s")) \
+            or timedelta(0)
+    except ValueError:
+        return timedelta(0)
+
+
 def _set_condition(obj: dict, kind: str, reason: str, message: str, at: datetime) -> None:
     """Set a status condition True (operatorpkg status.ConditionSet.SetTrueWithReason), keeping the others."""
     conditions = [c for c in obj.setdefault("status", {}).get("conditions", []) if c.get("type") != kind]
     conditions.append({"type": kind, "status": "True", "reason": reason, "message": message,
                        "lastTransitionTime": stamp(at), "observedGeneration": obj["metadata"].get("generation", 1)})
     obj["status"]["conditions"] = conditions
-
-
-# --- the scheduler's and provisioner's view, for consolidation and replacements -------------------------------------
-def fits_elsewhere(sim: "ClusterSim", pods: list[dict], exclude: set[str]) -> bool:
-    """Whether the scheduler could place all `pods` on Ready nodes other than `exclude` and other than nodes being
-    deleted or tainted disrupted (Karpenter's scheduling simulation, deletion-only)."""
-    from sandbox.cluster_sim import best_node, node_rooms, pod_cpu_m
-
-    nodes = [n for n in sim.store.list("v1", "Node") if n["metadata"]["name"] not in exclude
-             and not rules.is_deleting(n)]
-    bound = [p for p in sim.store.list("v1", "Pod") if p["spec"].get("nodeName")
-             and p["spec"]["nodeName"] not in exclude]
-    rooms = node_rooms(nodes, bound)
-    for pod in sorted(pods, key=pod_cpu_m, reverse=True):
-        room = best_node(pod, rooms)
-        if room is None:
-            return False
-        room.free_cpu_m -= pod_cpu_m(pod)
-        room.free_pods -= 1
-    return True
-
-
-def launch_for(sim: "ClusterSim", pods: list[dict]) -> list[str]:
-    """A pre-spun replacement: nodes for `pods` as if they were pending; the new nodes' names."""
-    from sandbox.cluster_sim import SettleReport
-
-    report = SettleReport()
-    sim._provision(pods, report)
-    return report.nodes_added
-
-
-def forget_node(store, node: dict) -> None:
-    """The instance is gone: its pods, NodeClaim and Node leave the API (garbage collection)."""
-    name = node["metadata"]["name"]
-    for pod in store.list("v1", "Pod"):
-        if pod["spec"].get("nodeName") == name:
-            store.delete("v1", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
-    for claim in store.list("karpenter.sh/v1", "NodeClaim"):
-        if (claim.get("status") or {}).get("nodeName") == name:
-            store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
-    store.delete("v1", "Node", None, name)
