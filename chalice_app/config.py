@@ -43,9 +43,6 @@ class Settings(BaseSettings):
     interruption_actions: dict[str, InterruptionAction] = Field(default_factory=dict)
     # NodePools (or "(node group)") whose action also applies to rebalance recommendations; none by default.
     interruption_rebalance_pools: list[str] = Field(default_factory=list)
-    # Optional Slack digests: Karpenter's own disruptions of the day; the week's most reclaimed spot types/zones.
-    karpenter_digest: bool = False
-    spot_history_digest: bool = False
 
     # Off-hours defaults, used when neither the function nor its namespace says otherwise.
     default_uptime: str = "always"
