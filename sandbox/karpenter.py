@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 INSTANCE_SHUTDOWN = timedelta(seconds=30)
 # A spot instance is reclaimed two minutes after its interruption warning (AWS docs: Spot Instance interruptions).
 SPOT_NOTICE = timedelta(minutes=2)
+# NodeClaim garbage collection notices instances gone behind Karpenter's back on this period
+# (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/garbagecollection/controller.go: RequeueAfter 2 min).
+GC_PERIOD = timedelta(minutes=2)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class DisruptionReport:
     shutting_down: list[str] = field(default_factory=list)   # instances terminated in EC2 this pass
     terminated: list[str] = field(default_factory=list)      # instances gone, their Node and NodeClaim removed
     blocked: dict[str, str] = field(default_factory=dict)    # node -> why it is not disrupted / not drained yet
+    collected: list[str] = field(default_factory=list)       # nodes garbage-collected after their instance vanished
 
 
 def instance_of(obj: dict) -> str:
@@ -64,6 +68,7 @@ class Karpenter:
         self._terminating: dict[str, datetime] = {}     # instance -> when TerminateInstances was called
         self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, "spot" | "human")
         self._gone: set[str] = set()                    # instances already terminated
+        self._vanishing: dict[str, datetime] = {}       # instance -> when EC2 took it (not Karpenter's doing)
         self.last_now: datetime | None = None           # the latest `now` a pass ran at
 
     # --- hooks from the simulator ----------------------------------------------------------------------------------
@@ -143,7 +148,7 @@ class Karpenter:
     @property
     def busy(self) -> bool:
         """Instances still shutting down or due to be reclaimed."""
-        return bool(self._terminating or self._reclaims)
+        return bool(self._terminating or self._reclaims or self._vanishing)
 
     # --- controllers -----------------------------------------------------------------------------------------------
     def _record_pod_events(self) -> None:
@@ -310,25 +315,44 @@ class Karpenter:
                     self.store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
 
     def _take_reclaimed(self, now: datetime, report: DisruptionReport) -> None:
-        """Reclaims and human terminations that are due: EC2 stops the instance by itself (no drain). Karpenter's
-        garbage collection then removes the NodeClaim and Node whose instance is gone, and the pods with them
-        (pkg/controllers/nodeclaim/garbagecollection/controller.go)."""
+        """Reclaims and human terminations that are due: EC2 stops the instance by itself, no drain; EC2 reports
+        shutting-down, then terminated; the kubelet is gone, so the node controller marks the Node's Ready
+        `Unknown`; Karpenter's NodeClaim garbage collection removes NodeClaim and Node (and the pods go with the
+        Node) on its next period after the instance is gone."""
         for instance, (due, _) in sorted(self._reclaims.items()):
             if now < due:
                 continue
             del self._reclaims[instance]
             if instance in self._terminating or instance in self._gone:
                 continue  # Karpenter terminated it first (its own interruption handling): EC2 has nothing left
-            self._gone.add(instance)
             if self.sim.ec2 is not None:
                 self.sim.ec2.terminate_instances(InstanceIds=[instance])
-            self.publisher.publish(ec2_events.state_change(instance, "shutting-down", due),
-                                   ec2_events.state_change(instance, "terminated", due + INSTANCE_SHUTDOWN))
+            self.publisher.publish(ec2_events.state_change(instance, "shutting-down", due))
+            self._vanishing[instance] = due
             report.shutting_down.append(instance)
-            report.terminated.append(instance)
-            node = next((n for n in self.store.list("v1", "Node") if instance_of(n) == instance), None)
-            if node is not None:
-                forget_node(self.store, node)
+        for instance, since in sorted(self._vanishing.items()):
+            if instance not in self._gone and now >= since + INSTANCE_SHUTDOWN:
+                self._gone.add(instance)
+                self.publisher.publish(ec2_events.state_change(instance, "terminated", since + INSTANCE_SHUTDOWN))
+                report.terminated.append(instance)
+                self._kubelet_gone(instance, since + INSTANCE_SHUTDOWN)
+            if now >= since + INSTANCE_SHUTDOWN + GC_PERIOD:
+                del self._vanishing[instance]
+                node = next((n for n in self.store.list("v1", "Node") if instance_of(n) == instance), None)
+                if node is not None:
+                    forget_node(self.store, node)
+                    report.collected.append(node["metadata"]["name"])
+
+    def _kubelet_gone(self, instance: str, at: datetime) -> None:
+        """kubernetes/kubernetes pkg/controller/nodelifecycle: Ready → Unknown once the kubelet stops posting."""
+        for node in self.store.list("v1", "Node"):
+            if instance_of(node) == instance:
+                node["status"]["conditions"] = [
+                    c for c in node["status"].get("conditions", []) if c.get("type") != "Ready"] + [
+                    {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
+                     "message": "Kubelet stopped posting node status.", "lastHeartbeatTime": stamp(at),
+                     "lastTransitionTime": stamp(at)}]
+                self.store.put(node)
 
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _node(self, name: str) -> dict:

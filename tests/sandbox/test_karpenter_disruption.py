@@ -220,8 +220,14 @@ def test_a_spot_reclaim_is_ec2s_doing_two_minutes_after_the_warning(sb):
     assert condition(claim, "DisruptionReason") is None and not claim["metadata"].get("deletionTimestamp")
 
     due = sb.sim.disrupt(now + timedelta(minutes=2))
-    assert due.terminated == [instance] and store(sb).get("v1", "Node", None, node) is None
+    assert due.shutting_down == [instance] and store(sb).get("v1", "Node", None, node) is not None
+    gone = sb.sim.disrupt(now + timedelta(minutes=2, seconds=30))
+    assert gone.terminated == [instance] and condition(store(sb).get("v1", "Node", None, node), "Ready")[
+        "status"] == "Unknown"
     assert [m["detail"]["state"] for m in queue_messages(sb)] == ["shutting-down", "terminated"]
+    assert condition(claim_of(sb, node), "DisruptionReason") is None
+    collected = sb.sim.disrupt(now + timedelta(minutes=4, seconds=30))  # NodeClaim garbage collection
+    assert collected.collected == [node] and store(sb).get("v1", "Node", None, node) is None
     assert sb.sim.settle().pods_pending == []
     scale_sleep_back(sb)
     sb.sim.consolidate()
@@ -251,8 +257,14 @@ def test_a_human_termination_leaves_no_karpenter_trace(sb):
     now = sb.sim.now()
     instance = sb.sim.terminate_by_hand(node, now)
     report = sb.sim.disrupt(now)
-    assert report.terminated == [instance] and report.disrupted == {}
-    assert [m["detail"]["state"] for m in queue_messages(sb)] == ["shutting-down", "terminated"]
+    assert report.shutting_down == [instance] and report.disrupted == {}
+    assert [m["detail"]["state"] for m in queue_messages(sb)] == ["shutting-down"]
+    still = store(sb).get("v1", "Node", None, node)
+    assert not still["metadata"].get("deletionTimestamp")
+    assert "karpenter.sh/disrupted" not in {t["key"] for t in still["spec"].get("taints", [])}
+    assert sb.sim.disrupt(now + timedelta(seconds=30)).terminated == [instance]
+    assert [m["detail"]["state"] for m in queue_messages(sb)] == ["terminated"]
+    sb.sim.disrupt(now + timedelta(minutes=3))
     assert events_for(store(sb), "Node", node) == [] and store(sb).get("v1", "Node", None, node) is None
     sb.sim.settle()
     scale_sleep_back(sb)
