@@ -32,6 +32,7 @@ DISRUPTION_CONDITION = "DisruptionReason"
 VOLUNTARY_REASONS = frozenset({"Empty", "Underutilized", "Drifted", "Expired"})
 EXPIRED = "Expired"
 STATE_CHANGE_KINDS = frozenset({NoticeKind.INSTANCE_TERMINATED, NoticeKind.INSTANCE_STOPPED})
+STATE_KIND_VALUES = frozenset(kind.value for kind in STATE_CHANGE_KINDS) | {None}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class NodeFacts:
     disruption_reason: str | None = None  # the NodeClaim's DisruptionReason condition, when True
     uid: str | None = None
     remembered: bool = False  # facts recalled from the stage table: Kubernetes no longer has the node
+    first_kind: str | None = None  # remembered facts: the kind of the instance's first notice
 
     @property
     def going(self) -> bool:
@@ -257,7 +259,9 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
         facts = index.get(instance_id) or remembered[instance_id]
         ids = frozenset(notice.event_id for notice in its_notices)
         notice = _most_urgent(its_notices)
-        if facts.karpenter_reason and all(n.kind in STATE_CHANGE_KINDS for n in its_notices):
+        # A reclaim that was warned about stays a reclaim, whatever Karpenter does with the node meanwhile.
+        warned = instance_id in remembered and remembered[instance_id].first_kind not in STATE_KIND_VALUES
+        if facts.karpenter_reason and not warned and all(n.kind in STATE_CHANGE_KINDS for n in its_notices):
             disrupted_pairs.append((notice, facts, ids))
         else:
             chosen.append((notice, facts, ids))

@@ -105,7 +105,8 @@ def remembered_facts(item: Mapping[str, dict]) -> tuple[NodeFacts, tuple[tuple[F
             nodeclaim=facts.get("nodeclaim"), capacity_type=str(facts.get("capacity_type") or "unknown"),
             instance_type=str(facts.get("instance_type") or "unknown"), zone=str(facts.get("zone") or ""),
             created=parse_time(facts.get("created")), unschedulable=True, resource_version=None,
-            disruption_reason=facts.get("disruption_reason"), uid=facts.get("uid"), remembered=True)
+            disruption_reason=facts.get("disruption_reason"), uid=facts.get("uid"), remembered=True,
+            first_kind=facts.get("first_kind"))
         replicas = tuple((FunctionKey(str(ns), str(name)), int(count)) for ns, name, count in facts.get("functions", []))
     except (KeyError, TypeError, ValueError):
         return None

@@ -120,3 +120,11 @@ def test_names_from_the_cluster_are_escaped_for_mrkdwn():
     blocks = str(plan_messages(correlation, f.NOW, "demo")[0][0].blocks)
     assert "<!channel>" not in blocks and "&lt;!channel&gt;" in blocks
     assert "<@U123>" not in blocks and "<b>" not in blocks
+
+
+def test_a_warned_reclaim_stays_a_reclaim_even_if_karpenter_then_consolidates_the_emptied_node():
+    warned = correlate(notices(f.spot_warning(1)), [f.node(1)], [f.nodeclaim(1)], [])
+    facts, _ = remembered_facts(hit_item(warned.impacts[0], f.NOW))
+    later = correlate(notices(f.state_change(1, "shutting-down")), [tainted_node(1)], [disrupted_claim(1, "Empty")],
+                      [], remembered={f.instance_id(1): facts})
+    assert len(later.impacts) == 1 and later.disrupted == ()

@@ -103,10 +103,12 @@ def test_each_alerted_notice_is_an_event_on_its_node(sb):
     victim = next(n for n in sb.kube.store.list("v1", "Node")
                   if n["metadata"]["labels"].get("karpenter.sh/capacity-type") == "spot")
     name = victim["metadata"]["name"]
-    sb.sim.reclaim(name, sb.sim.now())
+    instance = sb.sim.reclaim(name, sb.sim.now())
     _handle(sb)
     events = [e for e in sb.kube.store.list("v1", "Event", "default")
-              if e["involvedObject"].get("name") == name and e.get("source", {}).get("component") == "costguard"]
+              if e["involvedObject"].get("name") == name and e.get("source", {}).get("component") == "costguard"
+              and e["metadata"].get("annotations", {}).get("instance-id") == instance]
     assert [e["reason"] for e in events] == ["SpotInterruption"]
+    assert events[0]["involvedObject"]["uid"] == victim["metadata"]["uid"]
     created = [r for r in sb.kube.requests if r.method == "POST" and r.path.endswith("/events")]
     assert created and all(r.user == "costguard" and r.status == 201 for r in created)
