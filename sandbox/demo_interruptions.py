@@ -121,8 +121,8 @@ def run(sb, console: Console) -> None:
     console.print(f"Meanwhile AWS reclaims spot instance [bold]{instance}[/bold] (node {node}): a two-minute warning")
     deliver(sb, console, stage, "Slack: spot interruption warning")
 
-    sb.sim.disrupt(at + timedelta(minutes=2))
-    sb.sim.settle()
-    console.print(f"Two minutes later EC2 reports `shutting-down` and `terminated` for {instance}: one follow-up, "
-                  f"one node (costguard remembers it even once Kubernetes has let {node} go)")
+    for later in (timedelta(minutes=2), timedelta(minutes=2, seconds=30), timedelta(minutes=4, seconds=30)):
+        sb.sim.disrupt(at + later)  # shutting-down, terminated, then Karpenter's garbage collection of the node
+    console.print(f"EC2 reports `shutting-down` and `terminated` for {instance}, and by the time they are read "
+                  f"Karpenter has garbage-collected {node}: costguard remembers it, one follow-up, one node")
     deliver(sb, console, stage, "Slack: follow-up")

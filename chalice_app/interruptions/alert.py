@@ -92,7 +92,7 @@ def _age(delta: timedelta | None) -> str:
 
 def _risk_text(risk: FunctionRisk | None) -> str:
     if risk is None:  # a remembered node: its pods are gone, the function has none on this batch's nodes
-        return "no pods left on this batch's nodes"
+        return "its pods have moved on since"
     line = f"{risk.on_affected} on affected nodes, {risk.ready_total} ready in total"
     if risk.unavailable_until_rescheduled:
         line += " — :warning: *unavailable until rescheduled*"
