@@ -257,6 +257,10 @@ class Karpenter:
                 report.blocked[node["metadata"]["name"]] = left
                 continue
             claim = self._claim_of(node["metadata"]["name"], missing_ok=True)
+            if claim is not None and not rules.is_deleting(claim):
+                # A Node deleted by hand (`kubectl delete node`): termination deletes its NodeClaim as well
+                # (pkg/controllers/node/termination/controller.go; docs: Manual Methods, Node Deletion).
+                claim["metadata"]["deletionTimestamp"] = stamp(now)
             if claim is not None:
                 _set_condition(claim, rules.CONDITION_INSTANCE_TERMINATING, "InstanceTerminating",
                                "Instance is terminating", now)

@@ -42,3 +42,4 @@ def test_an_event_about_a_cluster_scoped_object_must_live_in_default(seeded, adm
         misplaced["metadata"]["namespace"] = "openfaas-fn"
         core.create_namespaced_event("openfaas-fn", misplaced)
     assert refused.value.status == 422 and "involvedObject.namespace" in refused.value.body
+

@@ -276,3 +276,20 @@ def test_unknown_nodes_are_refused_by_name(sb):
         with pytest.raises(KeyError, match="ip-0-0-0-0"):
             command("ip-0-0-0-0.ec2.internal")
 
+
+
+def test_kubectl_delete_node_is_terminated_by_karpenter_without_a_disruption_reason(sb):
+    from kubernetes import client as k8s
+
+    node = new_spot_node(sb)
+    k8s.CoreV1Api(sb.admin_kube_client()).delete_node(node)
+    assert store(sb).get("v1", "Node", None, node)["metadata"]["deletionTimestamp"]  # finalizer holds it
+    now = sb.sim.now()
+    report = sb.sim.disrupt(now)
+    claim = claim_of(sb, node)
+    assert len(report.shutting_down) == 1 and claim["metadata"]["deletionTimestamp"]
+    assert condition(claim, "DisruptionReason") is None
+    sb.sim.disrupt(now + timedelta(minutes=1))
+    assert store(sb).get("v1", "Node", None, node) is None and claim_of(sb, node) is None
+    scale_sleep_back(sb)
+    sb.sim.consolidate()
