@@ -52,6 +52,7 @@ class DisruptionReport:
     terminated: list[str] = field(default_factory=list)      # instances gone, their Node and NodeClaim removed
     blocked: dict[str, str] = field(default_factory=dict)    # node -> why it is not disrupted / not drained yet
     collected: list[str] = field(default_factory=list)       # nodes garbage-collected after their instance vanished
+    stopped: list[str] = field(default_factory=list)         # instances EC2 stopped or hibernated
 
 
 def instance_of(obj: dict) -> str:
@@ -66,7 +67,7 @@ class Karpenter:
         self.publisher = publisher
         self._pod_events: dict[str, datetime] = {}      # node -> last pod bound to / removed from it
         self._terminating: dict[str, datetime] = {}     # instance -> when TerminateInstances was called
-        self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, "spot" | "human")
+        self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, instance-action)
         self._gone: set[str] = set()                    # instances already terminated
         self._vanishing: dict[str, datetime] = {}       # instance -> when EC2 took it (not Karpenter's doing)
         self.last_now: datetime | None = None           # the latest `now` a pass ran at
@@ -88,17 +89,20 @@ class Karpenter:
         self.store.put(claim)
 
     def reclaim(self, node_name: str, at: datetime, rebalance_first: bool = False,
-                karpenter_handles_interruption: bool = False) -> str:
-        """AWS reclaims the node's spot instance: the two-minute warning now, the instance gone at `at + 2 min` (on a
-        later `disrupt()`). With Karpenter's own interruption queue, Karpenter deletes the NodeClaim on the warning
-        (no DisruptionReason; aws/karpenter-provider-aws pkg/controllers/interruption/controller.go deleteNodeClaim).
-        Returns the instance id."""
+                karpenter_handles_interruption: bool = False, action: str = "terminate") -> str:
+        """AWS reclaims the node's spot instance: the two-minute warning now, the instance taken at `at + 2 min` (on
+        a later `disrupt()`); `action` stop or hibernate stops it instead — hibernation at once, with no two minutes
+        (AWS docs, Spot Instance interruption notices: "hibernation begins immediately"). With Karpenter's own
+        interruption queue, Karpenter deletes the NodeClaim on the warning (no DisruptionReason;
+        aws/karpenter-provider-aws pkg/controllers/interruption/controller.go deleteNodeClaim). The instance id."""
+        if action not in ("terminate", "stop", "hibernate"):
+            raise ValueError(f"instance-action {action!r}: expected terminate, stop or hibernate")
         node = self._node(node_name)
         instance = instance_of(node)
         if rebalance_first:
             self.publisher.publish(ec2_events.rebalance(instance, at))
-        self.publisher.publish(ec2_events.spot_warning(instance, at))
-        self._reclaims[instance] = (at + SPOT_NOTICE, "spot")
+        self.publisher.publish(ec2_events.spot_warning(instance, at, action))
+        self._reclaims[instance] = (at if action == "hibernate" else at + SPOT_NOTICE, action)
         if karpenter_handles_interruption:
             claim = self._claim_of(node_name)
             record_event(self.store, node, "SpotInterrupted", "Spot interruption warning was triggered", at)
@@ -110,7 +114,7 @@ class Karpenter:
     def terminate_by_hand(self, node_name: str, at: datetime) -> str:
         """Someone calls TerminateInstances on the node's instance (console, CLI): EC2's state changes only."""
         instance = instance_of(self._node(node_name))
-        self._reclaims[instance] = (at, "human")
+        self._reclaims[instance] = (at, "terminate")
         return instance
 
     # --- one pass --------------------------------------------------------------------------------------------------
@@ -323,12 +327,15 @@ class Karpenter:
         shutting-down, then terminated; the kubelet is gone, so the node controller marks the Node's Ready
         `Unknown`; Karpenter's NodeClaim garbage collection removes NodeClaim and Node (and the pods go with the
         Node) on its next period after the instance is gone."""
-        for instance, (due, _) in sorted(self._reclaims.items()):
+        for instance, (due, action) in sorted(self._reclaims.items()):
             if now < due:
                 continue
             del self._reclaims[instance]
             if instance in self._terminating or instance in self._gone:
                 continue  # Karpenter terminated it first (its own interruption handling): EC2 has nothing left
+            if action != "terminate":
+                self._stop(instance, due, report)
+                continue
             if self.sim.ec2 is not None:
                 self.sim.ec2.terminate_instances(InstanceIds=[instance])
             self.publisher.publish(ec2_events.state_change(instance, "shutting-down", due))
@@ -346,6 +353,16 @@ class Karpenter:
                 if node is not None:
                     forget_node(self.store, node)
                     report.collected.append(node["metadata"]["name"])
+
+    def _stop(self, instance: str, at: datetime, report: DisruptionReport) -> None:
+        """A stopped or hibernated spot instance: stopping, then stopped; the kubelet is gone. Its NodeClaim stays:
+        Karpenter still lists stopped instances (aws/karpenter-provider-aws pkg/providers/instance/instance.go)."""
+        if self.sim.ec2 is not None:
+            self.sim.ec2.stop_instances(InstanceIds=[instance])
+        self.publisher.publish(ec2_events.state_change(instance, "stopping", at),
+                               ec2_events.state_change(instance, "stopped", at + INSTANCE_SHUTDOWN))
+        self._kubelet_gone(instance, at + INSTANCE_SHUTDOWN)
+        report.stopped.append(instance)
 
     def _kubelet_gone(self, instance: str, at: datetime) -> None:
         """kubernetes/kubernetes pkg/controller/nodelifecycle: Ready → Unknown once the kubelet stops posting."""

@@ -293,3 +293,31 @@ def test_kubectl_delete_node_is_terminated_by_karpenter_without_a_disruption_rea
     assert store(sb).get("v1", "Node", None, node) is None and claim_of(sb, node) is None
     scale_sleep_back(sb)
     sb.sim.consolidate()
+
+
+def test_a_hibernating_spot_instance_stops_at_once_and_keeps_its_node(sb):
+    node = new_spot_node(sb)
+    now = sb.sim.now()
+    instance = sb.sim.reclaim(node, now, action="hibernate")
+    report = sb.sim.disrupt(now)  # no two minutes for hibernation
+    assert report.stopped == [instance] and report.terminated == []
+    assert [(m["detail-type"], m["detail"].get("instance-action") or m["detail"].get("state"))
+            for m in queue_messages(sb)] == [("EC2 Spot Instance Interruption Warning", "hibernate"),
+                                             ("EC2 Instance State-change Notification", "stopping"),
+                                             ("EC2 Instance State-change Notification", "stopped")]
+    kept = store(sb).get("v1", "Node", None, node)
+    assert condition(kept, "Ready")["status"] == "Unknown" and claim_of(sb, node) is not None
+    with pytest.raises(ValueError, match="'reboot'"):
+        sb.sim.reclaim(node, now, action="reboot")
+    k8s_delete_node(sb, node)
+    sb.sim.disrupt(now + timedelta(minutes=1))
+    sb.sim.disrupt(now + timedelta(minutes=2))
+    sb.sim.settle()
+    scale_sleep_back(sb)
+    sb.sim.consolidate()
+
+
+def k8s_delete_node(sb, node):
+    from kubernetes import client as k8s
+
+    k8s.CoreV1Api(sb.admin_kube_client()).delete_node(node)
