@@ -21,7 +21,7 @@ from chalice_app.interruptions.notice import NoticeKind
 
 EVENT_NAMESPACE = "default"
 COMPONENT = "costguard"
-MAX_EVENTS_PER_BATCH = 50
+MAX_EVENTS_PER_BATCH = 25
 EVENT_WORKERS = 8
 MAX_MESSAGE = 1024
 REASONS = {
