@@ -11,12 +11,12 @@ The pure part (keys, items, counting) is tested without I/O; `InterruptionRecord
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Mapping, Sequence
 
 from chalice_app.interruptions.correlation import FunctionKey, NodeFacts, NodeImpact, parse_time
+from chalice_app.interruptions.ledger import batch_write
 from chalice_app.interruptions.notice import NoticeKind
 
 HIT_PREFIX = "hit#"
@@ -29,7 +29,7 @@ DISRUPTED_LIFETIME = timedelta(days=14)
 MAX_LABEL = 64  # cluster labels are untrusted: a counter's name is bounded
 MAX_REMEMBERED_FUNCTIONS = 20
 GET_BATCH = 100  # BatchGetItem
-WRITE_BATCH = 25  # BatchWriteItem
+WRITE_BATCH = 25  # BatchWriteItem (ledger.batch_write)
 COUNTERS_PER_UPDATE = 50
 UNPROCESSED_RETRIES = 8
 
@@ -149,16 +149,7 @@ class InterruptionRecords:
     def remember(self, impacts: Sequence[NodeImpact]) -> None:
         now = self._clock()
         requests = [{"PutRequest": {"Item": hit_item(impact, now)}} for impact in impacts]
-        for start in range(0, len(requests), WRITE_BATCH):
-            items = {self._table: requests[start:start + WRITE_BATCH]}
-            for attempt in range(UNPROCESSED_RETRIES):
-                self.requests += 1
-                items = self._client.batch_write_item(RequestItems=items).get("UnprocessedItems") or {}
-                if not items:
-                    break
-                time.sleep(0.05 * 2 ** attempt)
-            if items:
-                raise RuntimeError(f"DynamoDB left {len(items[self._table])} hit records unprocessed")
+        self.requests += batch_write(self._client, self._table, requests, "hit records")
 
     def add_counts(self, key: str, counts: Counter, lifetime: timedelta) -> None:
         """ADD each counter (atomic, so concurrent batches add up); the item expires `lifetime` after the last."""

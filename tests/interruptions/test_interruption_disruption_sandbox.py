@@ -9,16 +9,7 @@ import pytest
 
 from chalice_app.interruptions import handler
 from chalice_app.interruptions.records import InterruptionRecords, disrupted_key, spot_key
-from chalice_app.provisioning import ensure_stage
-from sandbox import CLUSTER_NAME, Sandbox
-from tests.interruptions.test_interruption_sandbox import LambdaContext, _drain_queue
-
-
-@pytest.fixture(scope="module")
-def sb():
-    with Sandbox(functions=20, nodes=6) as sandbox:
-        ensure_stage(sandbox.session(), sandbox.stage, cluster_name=CLUSTER_NAME)
-        yield sandbox
+from tests.interruptions.test_interruption_sandbox import LambdaContext, _drain_queue, sb  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)
