@@ -116,14 +116,13 @@ class MemoryRecords:
 
     def recall(self, instance_ids):
         self.ledger.requests += math.ceil(len(instance_ids) / interruption_records.GET_BATCH)
-        return {i: self.hits[i] for i in instance_ids if i in self.hits}
+        return {i: interruption_records.remembered_facts(self.hits[i]) for i in instance_ids if i in self.hits}
 
     def remember(self, impacts):
         self.ledger.requests += math.ceil(len(impacts) / interruption_records.WRITE_BATCH)
         now = datetime.now(timezone.utc)
-        for impact in impacts:
-            item = interruption_records.hit_item(impact, now)
-            self.hits[impact.node.instance_id] = interruption_records.remembered_facts(item)
+        for impact in impacts:  # items as the real adapter writes them; read back (parsed) only when recalled
+            self.hits[impact.node.instance_id] = interruption_records.hit_item(impact, now)
 
     def add_counts(self, key, counts, lifetime):
         self.ledger.requests += math.ceil(len(counts) / interruption_records.COUNTERS_PER_UPDATE)

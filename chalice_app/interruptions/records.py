@@ -92,7 +92,7 @@ def hit_item(impact: NodeImpact, now: datetime) -> dict:
                       for function, count in impact.replicas[:MAX_REMEMBERED_FUNCTIONS]],
         "first_event": impact.notice.event_id, "first_kind": impact.notice.kind.value, "at": now.isoformat(),
     }
-    return {"id": {"S": hit_key(node.instance_id)}, "facts": {"S": json.dumps(facts, sort_keys=True)},
+    return {"id": {"S": hit_key(node.instance_id)}, "facts": {"S": json.dumps(facts)},
             "expiration": {"N": str(int((now + HIT_LIFETIME).timestamp()))}}
 
 
