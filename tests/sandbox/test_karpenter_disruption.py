@@ -27,9 +27,13 @@ def sb():
 
 
 @pytest.fixture(autouse=True)
-def drained_queue(sb):
+def each_test(sb):
     queue_messages(sb)  # whatever a previous test left
     yield
+    # Back to the seeded cluster: one `sleep` replica, the nodes a test made consolidated away.
+    sb.sim.settle()
+    scale_sleep_back(sb)
+    sb.sim.consolidate()
 
 
 def queue_messages(sb) -> list[dict]:
@@ -160,8 +164,6 @@ def test_do_not_disrupt_on_a_pod_or_the_node_and_a_zero_budget_keep_a_node(sb):
     spare_node = store(sb).get("v1", "Node", None, spare)
     spare_node["metadata"]["annotations"].pop(DO_NOT_DISRUPT)
     store(sb).put(spare_node)
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_a_pdb_holds_the_drain_and_the_instance_until_it_allows_the_eviction(sb):
@@ -181,8 +183,6 @@ def test_a_pdb_holds_the_drain_and_the_instance_until_it_allows_the_eviction(sb)
     sb.sim.disrupt(later + timedelta(minutes=1))
     assert store(sb).get("v1", "Node", None, node) is None
     assert sb.sim.settle().pods_pending == []
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_expiry_deletes_without_a_disruption_reason_and_ignores_budgets(sb):
@@ -203,9 +203,6 @@ def test_expiry_deletes_without_a_disruption_reason_and_ignores_budgets(sb):
     assert expired["metadata"]["deletionTimestamp"] and condition(expired, "DisruptionReason") is None
     assert any(t["key"] == "karpenter.sh/disrupted" for t in store(sb).get("v1", "Node", None, node)["spec"]["taints"])
     sb.sim.disrupt(sb.sim.now() + timedelta(hours=3))
-    sb.sim.settle()
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_a_spot_reclaim_is_ec2s_doing_two_minutes_after_the_warning(sb):
@@ -229,8 +226,6 @@ def test_a_spot_reclaim_is_ec2s_doing_two_minutes_after_the_warning(sb):
     collected = sb.sim.disrupt(now + timedelta(minutes=4, seconds=30))  # NodeClaim garbage collection
     assert collected.collected == [node] and store(sb).get("v1", "Node", None, node) is None
     assert sb.sim.settle().pods_pending == []
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_karpenters_own_interruption_handling_deletes_without_a_disruption_reason(sb):
@@ -247,9 +242,6 @@ def test_karpenters_own_interruption_handling_deletes_without_a_disruption_reaso
     states = [d.get("state") for kind, d in sb.sim.karpenter.publisher.of(instance)
               if kind == "EC2 Instance State-change Notification"]
     assert states == ["pending", "running", "shutting-down", "terminated"]  # once each, whoever came first
-    sb.sim.settle()
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_a_human_termination_leaves_no_karpenter_trace(sb):
@@ -266,9 +258,6 @@ def test_a_human_termination_leaves_no_karpenter_trace(sb):
     assert [m["detail"]["state"] for m in queue_messages(sb)] == ["terminated"]
     sb.sim.disrupt(now + timedelta(minutes=3))
     assert events_for(store(sb), "Node", node) == [] and store(sb).get("v1", "Node", None, node) is None
-    sb.sim.settle()
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_unknown_nodes_are_refused_by_name(sb):
@@ -291,8 +280,6 @@ def test_kubectl_delete_node_is_terminated_by_karpenter_without_a_disruption_rea
     assert condition(claim, "DisruptionReason") is None
     sb.sim.disrupt(now + timedelta(minutes=1))
     assert store(sb).get("v1", "Node", None, node) is None and claim_of(sb, node) is None
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def test_a_hibernating_spot_instance_stops_at_once_and_keeps_its_node(sb):
@@ -312,9 +299,6 @@ def test_a_hibernating_spot_instance_stops_at_once_and_keeps_its_node(sb):
     k8s_delete_node(sb, node)
     sb.sim.disrupt(now + timedelta(minutes=1))
     sb.sim.disrupt(now + timedelta(minutes=2))
-    sb.sim.settle()
-    scale_sleep_back(sb)
-    sb.sim.consolidate()
 
 
 def k8s_delete_node(sb, node):
