@@ -183,7 +183,8 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
         if unsent:
             ports.release_all(unsent, RuntimeError(result.errors[-1]))
         failed_events |= undelivered
-        _after_alert(correlation, set(recalled), {n.event_id for n in settled}, ports, result)
+        _best_effort(result, "after the alert",
+                     lambda: _after_alert(correlation, set(recalled), {n.event_id for n in settled}, ports, result))
 
     for event_id, message_ids in messages_of.items():
         (result.failed if event_id in failed_events else result.succeeded).extend(message_ids)

@@ -106,15 +106,21 @@ def actions_message(outcomes: Sequence[ActionOutcome], keys: tuple[str, ...]) ->
 
 
 def closed_messages(closed: Sequence[NodeImpact], cluster: str) -> list[tuple[SlackMessage, frozenset]]:
-    """AWS Health closed the maintenance of instances costguard alerted on: one reply per instance's thread."""
-    planned = []
-    for impact in closed:
-        node = impact.node
+    """AWS Health closed the maintenance of instances costguard alerted on: a reply in each instance's thread, or,
+    for more than MAX_THREAD_KEYS instances, one message naming them all (never a flood of replies)."""
+    def line(impact: NodeImpact) -> str:
         when = f" (ended {date_token(impact.notice.deadline)})" if impact.notice.deadline else ""
-        line = (f":white_check_mark: Scheduled maintenance closed by AWS Health for *{node.instance_id}* · "
-                f"`{escape_mrkdwn(node.name)}` in cluster {escape_mrkdwn(cluster)}{when}")
-        section = SectionBlock(text=MarkdownTextObject(text=fit_lines([line])))
-        message = SlackMessage(text=f"Scheduled maintenance closed: {node.instance_id}", blocks=[section.to_dict()],
-                               thread_keys=(node.instance_id,), opens_thread=False)
-        planned.append((message, impact.ids))
-    return planned
+        return f"*{impact.node.instance_id}* · `{escape_mrkdwn(impact.node.name)}`{when}"
+
+    def message(members: Sequence[NodeImpact], keys: tuple[str, ...]) -> tuple[SlackMessage, frozenset]:
+        title = (f":white_check_mark: Scheduled maintenance closed by AWS Health in cluster "
+                 f"{escape_mrkdwn(cluster)} for {len(members)} instance{'s' if len(members) != 1 else ''}")
+        section = SectionBlock(text=MarkdownTextObject(text=fit_lines([title, *map(line, members)], noun="more")))
+        ids = frozenset().union(*(impact.ids for impact in members))
+        text = "Scheduled maintenance closed: " + ", ".join(impact.node.instance_id for impact in members[:5])
+        text += f" and {len(members) - 5} more" if len(members) > 5 else ""
+        return SlackMessage(text=text, blocks=[section.to_dict()], thread_keys=keys, opens_thread=False), ids
+
+    if len(closed) > MAX_THREAD_KEYS:
+        return [message(closed, ())]
+    return [message([impact], (impact.node.instance_id,)) for impact in closed]

@@ -128,3 +128,14 @@ def test_a_bad_rfc1123_start_time_is_named():
     event = f.health([1], start="Fri, 99 Feb 2023 10:00:00 GMT")
     with pytest.raises(MalformedEvent, match="startTime"):
         parse_event(event)
+
+
+def test_closing_many_instances_is_one_message_not_a_flood_of_replies():
+    from chalice_app.interruptions.chunking import MAX_THREAD_KEYS, closed_messages
+    event = f.health(list(range(MAX_THREAD_KEYS + 5)))
+    event["detail"]["statusCode"] = "closed"
+    count = MAX_THREAD_KEYS + 5
+    correlation = correlate([parse_event(event)], [f.node(n) for n in range(count)], [], [])
+    planned = closed_messages(correlation.closed, "demo")
+    assert len(planned) == 1 and planned[0][0].thread_keys == ()
+    assert "for 25 instances" in str(planned[0][0].blocks) and planned[0][1] == {event["id"]}
