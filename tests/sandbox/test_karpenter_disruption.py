@@ -101,6 +101,7 @@ def test_an_empty_node_goes_in_karpenters_order_and_ec2_reports_it(sb):
     assert shutting[0]["source"] == "aws.ec2"
     assert shutting[0]["resources"] == [f"arn:aws:ec2:us-east-1:123456789012:instance/{instance}"]
     assert shutting[0]["region"] == "us-east-1" and shutting[0]["version"] == "0" and shutting[0]["id"]
+    assert shutting[0]["time"] == (start + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # simulated time
 
     finished = sb.sim.disrupt(start + timedelta(minutes=3))
     assert finished.terminated == [instance]
