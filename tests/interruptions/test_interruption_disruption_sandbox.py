@@ -67,6 +67,7 @@ def test_a_reclaimed_node_alerts_once_with_its_paired_state_changes_as_one_node(
     sb.sim.disrupt(at + timedelta(minutes=2))
     sb.sim.disrupt(at + timedelta(minutes=3))
     records, follow_up = _handle(sb)
+    sb.sim.disrupt(at + timedelta(minutes=5))  # Karpenter's garbage collection takes the node away
     assert len(records) == 2  # shutting-down and terminated, in one batch
     assert follow_up["alerts_sent"] == 1
     warning, reply = sb.slack.messages
@@ -92,7 +93,9 @@ def test_a_node_terminated_by_hand_alerts_exactly_once(sb):
 
 def test_each_alerted_notice_is_an_event_on_its_node(sb):
     victim = next(n for n in sb.kube.store.list("v1", "Node")
-                  if n["metadata"]["labels"].get("karpenter.sh/capacity-type") == "spot")
+                  if n["metadata"]["labels"].get("karpenter.sh/capacity-type") == "spot"
+                  and not n["spec"].get("unschedulable") and not n["metadata"].get("deletionTimestamp")
+                  and any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"]))
     name = victim["metadata"]["name"]
     instance = sb.sim.reclaim(name, sb.sim.now())
     _handle(sb)

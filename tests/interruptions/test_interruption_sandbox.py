@@ -1,5 +1,6 @@
 """End to end on the loopback sandbox: events.put_events → rules → queue → handler → fake Kubernetes → Slack."""
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -168,9 +169,14 @@ def test_the_demo_step_shows_the_warning_and_the_follow_up(sb):
     with sb.activate():
         demo_interruptions.run(sb, console)
     shown = console.export_text()
-    assert shown.count("Slack:") == 2
-    assert "Spot interruption warning ×1" in shown and "Instance terminated ×1" in shown
-    assert "`openfaas-fn/sleep`:" in shown and "pods were rescheduled" in shown
+    quiet, _, reclaim = shown.partition("Meanwhile AWS reclaims")
+    # The consolidation chapter: two state changes handled, no Slack message, a line in the day's digest.
+    assert quiet.count("→ 0 Slack message(s)") == 2 and re.search(r"Karpenter replaced \d+ nodes? on", quiet)
+    assert reclaim.count("Slack: spot interruption warning") >= 1 and reclaim.count("Slack: follow-up") == 1
+    assert "Spot interruption warning ×1" in reclaim and "Instance terminated ×1" in reclaim
+    follow_up = reclaim.split("Slack: follow-up")[1]
+    assert "1 node hit" in follow_up and "already gone from Kubernetes" in follow_up
+    assert "`openfaas-fn/sleep`: 1 there when first hit" in follow_up or "`openfaas-fn/sleep`:" in reclaim
 
 
 def _warn_and_handle(sb, instance, **overrides):
