@@ -106,3 +106,18 @@ def test_each_alerted_notice_is_an_event_on_its_node(sb):
     assert events[0]["involvedObject"]["uid"] == victim["metadata"]["uid"]
     created = [r for r in sb.kube.requests if r.method == "POST" and r.path.endswith("/events")]
     assert created and all(r.user == "costguard" and r.status == 201 for r in created)
+
+
+def test_a_hibernating_spot_node_is_alerted_as_hibernating_now(sb):
+    victim = next(n["metadata"]["name"] for n in sb.kube.store.list("v1", "Node")
+                  if n["metadata"]["labels"].get("karpenter.sh/capacity-type") == "spot"
+                  and not n["spec"].get("unschedulable") and not n["metadata"].get("deletionTimestamp"))
+    at = sb.sim.now()
+    instance = sb.sim.reclaim(victim, at, action="hibernate")
+    sb.sim.disrupt(at)  # hibernation begins at once: stopping, stopped
+    _, result = _handle(sb)
+    assert result["alerts_sent"] == 1
+    (message,) = sb.slack.messages
+    shown = str(message.payload)
+    assert instance in message.text and "hibernating now" in shown and "no two-minute warning" in shown
+    assert shown.count(f"*{instance}*") == 1  # warning + stopping + stopped: one node
