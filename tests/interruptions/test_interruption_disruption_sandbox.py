@@ -9,7 +9,7 @@ import pytest
 
 from chalice_app.interruptions import handler
 from chalice_app.interruptions.records import InterruptionRecords, disrupted_key, spot_key
-from tests.interruptions.test_interruption_sandbox import LambdaContext, _drain_queue, sb  # noqa: F401 - fixture
+from tests.interruptions.test_interruption_sandbox import LambdaContext, _drain_queue
 
 
 @pytest.fixture(autouse=True)

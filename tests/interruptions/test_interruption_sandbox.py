@@ -8,8 +8,6 @@ import pytest
 from chalice_app import naming
 from chalice_app.interruptions import handler
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
-from chalice_app.provisioning import ensure_stage
-from sandbox import CLUSTER_NAME, Sandbox
 from sandbox import demo_interruptions
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
 from chalice_app import config
@@ -29,13 +27,6 @@ class LambdaContext:
     @staticmethod
     def get_remaining_time_in_millis():
         return 60_000
-
-
-@pytest.fixture(scope="module")
-def sb():
-    with Sandbox(functions=20, nodes=6) as sandbox:
-        ensure_stage(sandbox.session(), sandbox.stage, cluster_name=CLUSTER_NAME)
-        yield sandbox
 
 
 @pytest.fixture(autouse=True)
