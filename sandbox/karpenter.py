@@ -74,7 +74,8 @@ class Karpenter:
 
     # --- hooks from the simulator ----------------------------------------------------------------------------------
     def pod_event(self, node_name: str, at: datetime) -> None:
-        self._pod_events[node_name] = at
+        # Never backwards: a command at the wall clock after a pass at a simulated later moment keeps the later one.
+        self._pod_events[node_name] = max(at, self._pod_events.get(node_name, at))
 
     def launched(self, instance_id: str, at: datetime) -> None:
         """EC2 reports a new instance pending, then running."""
@@ -135,11 +136,12 @@ class Karpenter:
         return report
 
     def consolidate_empty(self, clock_now: datetime) -> list[str]:
-        """Empty-node consolidation run to its end from `consolidateAfter` past `clock_now`: pass after pass (budgets
-        permitting) until nothing is left to do; the nodes removed."""
+        """Empty-node consolidation run to its end, from `consolidateAfter` past the latest moment seen (the clock, a
+        pass, a pod event): pass after pass (budgets permitting) until nothing is left to do; the nodes removed."""
         after = max((_consolidate_after(p) for p in self.store.list("karpenter.sh/v1", "NodePool")),
                     default=timedelta(0))
-        now = max(clock_now + after, self.last_now or clock_now)
+        latest = max([clock_now, self.last_now or clock_now, *self._pod_events.values()])
+        now = max(clock_now + after, latest + after)
         removed: list[str] = []
         for _ in range(200):
             report = self.disrupt(now, methods=(rules.EMPTY,))
