@@ -1,6 +1,5 @@
 """End to end on the loopback sandbox: events.put_events → rules → queue → handler → fake Kubernetes → Slack."""
 import json
-import re
 from datetime import datetime, timezone
 
 import pytest
@@ -8,11 +7,9 @@ import pytest
 from chalice_app import naming
 from chalice_app.interruptions import handler
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
-from sandbox import demo_interruptions
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
 from chalice_app import config
 from chalice_app.slack.notifier import BotNotifier
-from rich.console import Console
 from sandbox.kubeapi.faults import Fault
 
 ACCOUNT = "123456789012"
@@ -151,23 +148,6 @@ def test_with_a_bot_token_later_events_for_an_instance_thread_under_the_first(sb
             handler.run({"Records": _drain_queue(sb)}, LambdaContext(), settings, ports)
     first, warning, terminated = sb.slack.messages_for("#alerts")
     assert first.thread_ts is None and warning.thread_ts == first.ts and terminated.thread_ts == first.ts
-
-
-def test_the_demo_step_shows_the_warning_and_the_follow_up(sb):
-    console = Console(record=True, width=120)
-    sb.sim.scale_function("sleep", 5)  # as the demo's load step does: a spot node now runs `sleep` replicas
-    sb.sim.settle()
-    with sb.activate():
-        demo_interruptions.run(sb, console)
-    shown = console.export_text()
-    quiet, _, reclaim = shown.partition("Meanwhile AWS reclaims")
-    # The consolidation chapter: two state changes handled, no Slack message, a line in the day's digest.
-    assert quiet.count("→ 0 Slack message(s)") == 2 and re.search(r"Karpenter replaced \d+ nodes? on", quiet)
-    assert reclaim.count("Slack: spot interruption warning") >= 1 and reclaim.count("Slack: follow-up") == 1
-    assert "Spot interruption warning ×1" in reclaim and "Instance terminated ×1" in reclaim
-    follow_up = reclaim.split("Slack: follow-up")[1]
-    assert "1 node hit" in follow_up and "already gone from Kubernetes" in follow_up
-    assert "`openfaas-fn/sleep`: 1 there when first hit" in follow_up or "`openfaas-fn/sleep`:" in reclaim
 
 
 def _warn_and_handle(sb, instance, **overrides):
