@@ -13,7 +13,7 @@ from rich.table import Table
 from chalice_app.cli import bootstrap
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.cli.offhours import parse_at
-from chalice_app.kube.auth import ClusterEndpoint, describe_cluster
+from chalice_app.kube.auth import ClusterEndpoint, describe_cluster, sts_presign_endpoint
 from chalice_app.kube.client import api_client
 from chalice_app.kube.kubeconfig import render_kubeconfig
 from chalice_app.offhours.explain import explain
@@ -62,12 +62,14 @@ def status(stage: Optional[str] = StageOption) -> None:
 def kubeconfig(stage: Optional[str] = StageOption, profile: Optional[str] = typer.Option(None)) -> None:
     """Print a kubeconfig for the stage's cluster that authenticates with `aws eks get-token`."""
     settings = cli_settings(stage)
+    session = boto3.session.Session()
     if settings.kube_endpoint:
         endpoint = ClusterEndpoint(settings.kube_endpoint, settings.kube_ca_data)
     else:
-        endpoint = describe_cluster(settings.cluster_name, boto3.session.Session(), settings.region)
-    typer.echo(yaml.safe_dump(render_kubeconfig(settings.cluster_name, settings.region, endpoint, profile),
-                              sort_keys=False))
+        endpoint = describe_cluster(settings.cluster_name, session, settings.region)
+    config = render_kubeconfig(settings.cluster_name, settings.region, endpoint, profile,
+                               sts_endpoint=sts_presign_endpoint(session, settings.region))
+    typer.echo(yaml.safe_dump(config, sort_keys=False))
 
 
 explain_app = typer.Typer(help="Why costguard does what it does to one object.", no_args_is_help=True)

@@ -4,7 +4,11 @@ from __future__ import annotations
 from chalice_app.kube.auth import ClusterEndpoint
 
 
-def render_kubeconfig(cluster_name: str, region: str, endpoint: ClusterEndpoint, profile: str | None = None) -> dict:
+def render_kubeconfig(cluster_name: str, region: str, endpoint: ClusterEndpoint, profile: str | None = None,
+                      sts_endpoint: str | None = None) -> dict:
+    """`sts_endpoint` pins the host `aws eks get-token` presigns for (AWS_ENDPOINT_URL_STS): EKS accepts only its
+    partition's STS hosts (aws-iam-authenticator pkg/token/token.go verifyHost), and a shell's AWS_ENDPOINT_URL (a
+    local AWS like the sandbox's, LocalStack) would otherwise end up in the token. Presigning sends nothing."""
     cluster: dict = {"server": endpoint.url}
     if endpoint.ca_data:
         cluster["certificate-authority-data"] = endpoint.ca_data
@@ -14,8 +18,13 @@ def render_kubeconfig(cluster_name: str, region: str, endpoint: ClusterEndpoint,
         "args": ["--region", region, "eks", "get-token", "--cluster-name", cluster_name, "--output", "json"],
         "interactiveMode": "Never",
     }
+    env = []
     if profile:
-        user_exec["env"] = [{"name": "AWS_PROFILE", "value": profile}]
+        env.append({"name": "AWS_PROFILE", "value": profile})
+    if sts_endpoint:
+        env.append({"name": "AWS_ENDPOINT_URL_STS", "value": sts_endpoint})
+    if env:
+        user_exec["env"] = env
     name = f"costguard-{cluster_name}"
     return {
         "apiVersion": "v1",
