@@ -13,9 +13,8 @@ from rich.table import Table
 from chalice_app.cli import bootstrap
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.cli.offhours import parse_at
-from chalice_app.kube.auth import ClusterEndpoint, describe_cluster, sts_presign_endpoint
 from chalice_app.kube.client import api_client
-from chalice_app.kube.kubeconfig import render_kubeconfig
+from chalice_app.kube.kubeconfig import stage_kubeconfig
 from chalice_app.offhours.explain import explain
 from chalice_app.runlog import RunLog
 from chalice_app.status import cluster_status, compact_summary
@@ -61,14 +60,7 @@ def status(stage: Optional[str] = StageOption) -> None:
 @one_line_errors
 def kubeconfig(stage: Optional[str] = StageOption, profile: Optional[str] = typer.Option(None)) -> None:
     """Print a kubeconfig for the stage's cluster that authenticates with `aws eks get-token`."""
-    settings = cli_settings(stage)
-    session = boto3.session.Session()
-    if settings.kube_endpoint:
-        endpoint = ClusterEndpoint(settings.kube_endpoint, settings.kube_ca_data)
-    else:
-        endpoint = describe_cluster(settings.cluster_name, session, settings.region)
-    config = render_kubeconfig(settings.cluster_name, settings.region, endpoint, profile,
-                               sts_endpoint=sts_presign_endpoint(session, settings.region))
+    config = stage_kubeconfig(cli_settings(stage), boto3.session.Session(), profile)
     typer.echo(yaml.safe_dump(config, sort_keys=False))
 
 

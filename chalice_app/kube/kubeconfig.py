@@ -1,7 +1,10 @@
 """A kubeconfig for local use that authenticates the way the Lambda does (`aws eks get-token`)."""
 from __future__ import annotations
 
-from chalice_app.kube.auth import ClusterEndpoint
+import boto3
+
+from chalice_app.config import Settings
+from chalice_app.kube.auth import ClusterEndpoint, describe_cluster, sts_presign_endpoint
 
 
 def render_kubeconfig(cluster_name: str, region: str, endpoint: ClusterEndpoint, profile: str | None = None,
@@ -34,3 +37,13 @@ def render_kubeconfig(cluster_name: str, region: str, endpoint: ClusterEndpoint,
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
     }
+
+
+def stage_kubeconfig(settings: Settings, session: boto3.session.Session, profile: str | None = None) -> dict:
+    """The kubeconfig for `settings`' cluster: endpoint and CA from eks:DescribeCluster (or the endpoint override)."""
+    if settings.kube_endpoint:
+        endpoint = ClusterEndpoint(settings.kube_endpoint, settings.kube_ca_data)
+    else:
+        endpoint = describe_cluster(settings.cluster_name, session, settings.region)
+    return render_kubeconfig(settings.cluster_name, settings.region, endpoint, profile,
+                             sts_endpoint=sts_presign_endpoint(session, settings.region))
