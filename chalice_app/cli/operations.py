@@ -16,6 +16,7 @@ from chalice_app.cli.offhours import parse_at
 from chalice_app.kube.client import api_client
 from chalice_app.kube.kubeconfig import stage_kubeconfig
 from chalice_app.offhours.explain import explain
+from chalice_app.provisioning.watch import alarm_states
 from chalice_app.runlog import RunLog
 from chalice_app.status import cluster_status, compact_summary
 
@@ -23,7 +24,8 @@ from chalice_app.status import cluster_status, compact_summary
 
 @one_line_errors
 def status(stage: Optional[str] = StageOption) -> None:
-    """Recent runs, budgets and limits per NodePool, functions now in downtime, the last alerts."""
+    """Recent runs, budgets and limits per NodePool, functions now in downtime, costguard's own alarms, the last
+    alerts."""
     settings = cli_settings(stage)
     console = Console()
     log = RunLog(settings.table_name)
@@ -50,6 +52,16 @@ def status(stage: Optional[str] = StageOption) -> None:
     for function in snapshot.functions_down[:50]:
         down.add_row(function.name, function.namespace, str(function.replicas), str(function.restore_to))
     console.print(down)
+
+    watched = alarm_states(boto3.client("cloudwatch", region_name=settings.region), settings.stage)
+    firing = sum(alarm.state == "ALARM" for alarm in watched)
+    alarms = Table(title=f"alarms ({firing} in ALARM)" if watched else "alarms: none (run costguard bootstrap)")
+    for column in ("alarm", "state", "since", "reason"):
+        alarms.add_column(column, no_wrap=column != "reason")
+    for alarm in watched:
+        style = {"ALARM": "bold red", "OK": "green"}.get(alarm.state, "yellow")
+        alarms.add_row(alarm.name, f"[{style}]{alarm.state}[/{style}]", alarm.since, alarm.reason[:200])
+    console.print(alarms)
 
     alerts = log.recent_alerts()
     console.print(f"[bold]last alerts[/bold] ({len(alerts)})")

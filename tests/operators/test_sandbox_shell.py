@@ -89,3 +89,22 @@ def test_sandbox_exec_runs_the_operator_commands(tmp_path):
     assert "off-hours plan" in offhours and "not opted in" in offhours
     assert "costguard sandbox: last runs" in status and "functions in downtime" in status
     assert kubeconfig.strip().endswith("/kubeconfig") and not Path(kubeconfig.strip()).exists()  # removed on exit
+
+
+def test_status_shows_a_missing_heartbeat_alarm(operator):
+    sb = operator.sandbox
+    environment = {**operator.environment(), "AWS_SESSION_TOKEN": None, "COLUMNS": "220"}
+    quiet = CliRunner().invoke(cli_app, ["status"], env=environment)
+    assert quiet.exit_code == 0, quiet.output
+    assert "alarms (0 in ALARM)" in quiet.output and "costguard-sandbox-offhours-heartbeat" in quiet.output
+    # No offhours run has happened in this sandbox: CloudWatch would evaluate the missing heartbeat as breaching
+    # after two periods. moto does not evaluate alarms, so the state CloudWatch would set is set here.
+    sb.session().client("cloudwatch").set_alarm_state(
+        AlarmName="costguard-sandbox-offhours-heartbeat", StateValue="ALARM",
+        StateReason="Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were "
+                    "treated as [Breaching].")
+    firing = CliRunner().invoke(cli_app, ["status"], env=environment)
+    assert firing.exit_code == 0, firing.output
+    assert "alarms (1 in ALARM)" in firing.output
+    line = next(row for row in firing.output.splitlines() if "costguard-sandbox-offhours-heartbeat" in row)
+    assert "ALARM" in line and "Breaching" in line
