@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.kubeapi import discovery, errors, routing, tls
+from sandbox.kubeapi import discovery, errors, routing, tables, tls
 from sandbox.kubeapi.auth import AccessKey, Authenticator, Identity, default_access_keys
 from sandbox.kubeapi.faults import Fault, FaultInjector
 from sandbox.kubeapi.handlers import Handlers, Request
@@ -180,7 +180,13 @@ class FakeKubeApi:
                 parsed = json.loads(body)
             except ValueError as error:
                 raise errors.bad_request(f"the request body is not valid JSON: {error}") from None
-        return self.handlers.handle(Request(method, route, query, content_type, parsed))
+        status, payload = self.handlers.handle(Request(method, route, query, content_type, parsed))
+        table_version = tables.wants_table(accept) if method == "GET" and route.subresource is None else None
+        if table_version and status == 200:  # kubectl get: server-side printing
+            crd = self.discovery.crd(route.resource)
+            payload = tables.to_table(route.resource, payload, table_version, query,
+                                      crd.printer_columns if crd else None)
+        return status, payload
 
 
 class _Server(ThreadingHTTPServer):

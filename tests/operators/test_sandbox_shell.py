@@ -63,7 +63,11 @@ def test_kubectl_with_the_kubeconfig_from_costguard_kubeconfig(operator, tmp_pat
     assert {f"node/{node['metadata']['name']}" for node in store.list("v1", "Node")} <= set(listed.split())
     assert {"nodepool.karpenter.sh/default", "nodepool.karpenter.sh/spot"} <= set(listed.split())
     assert any(line.startswith("nodeclaim.karpenter.sh/") for line in listed.split())
-    assert "sleep" in kubectl("get", "deploy", "-n", "openfaas-fn")
+    # server-side printing: the columns kube-apiserver's printers and the CRDs' additionalPrinterColumns give
+    table = kubectl("get", "deploy", "-n", "openfaas-fn").splitlines()
+    assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert any(line.split()[:2] == ["sleep", "1/1"] for line in table[1:])
+    assert kubectl("get", "nodepools").splitlines()[0].split() == ["NAME", "NODECLASS", "NODES", "READY", "AGE"]
     kubectl("scale", "deployment/sleep", "--replicas=3", "-n", "openfaas-fn")
     kubectl("annotate", "deploy/sleep", "costguard.openfaas.com/exclude=true", "-n", "openfaas-fn")
     sleep = store.get("apps/v1", "Deployment", "openfaas-fn", "sleep")
