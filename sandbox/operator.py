@@ -29,6 +29,8 @@ from sandbox.aws import ADMIN_ACCESS_KEY
 # What would make a command in the sandbox's shell sign as someone else or read another stage's settings.
 _CLEARED_PREFIXES = ("COSTGUARD_", "AWS_")
 _CLEARED = ("KUBECONFIG",)
+_UNSET_IN_SHELL = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "COSTGUARD_KUBE_ENDPOINT",
+                   "COSTGUARD_KUBE_CA_DATA")
 
 
 class OperatorSandbox:
@@ -91,5 +93,7 @@ class OperatorSandbox:
         return {**kept, **self.environment()}
 
     def export_lines(self) -> list[str]:
-        return [f"export {key}={shlex.quote(value)}" for key, value in sorted(self.environment().items())]
+        """Shell lines: forget what would sign as someone else or point elsewhere, then the sandbox's variables."""
+        return [f"unset {' '.join(_UNSET_IN_SHELL)}",
+                *(f"export {key}={shlex.quote(value)}" for key, value in sorted(self.environment().items()))]
 

@@ -12,7 +12,7 @@ import typer
 app = typer.Typer(help="The loopback sandbox: AWS (moto), a Kubernetes API over HTTPS, a Slack receiver and the "
                   "OpenFaaS EKS + Karpenter guide's cluster, with the stage bootstrapped.", no_args_is_help=True)
 SizeOptions = {"functions": typer.Option(20, "--functions", min=0, help="OpenFaaS functions to seed"),
-               "nodes": typer.Option(6, "--nodes", min=1, help="nodes to seed")}
+               "nodes": typer.Option(6, "--nodes", min=3, help="nodes to seed (node group, default and spot pools: 3 at least)")}
 
 
 def _start(functions: int, nodes: int):

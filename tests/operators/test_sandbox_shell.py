@@ -38,7 +38,9 @@ def test_the_shell_environment_finds_the_cluster_through_eks_not_an_override(ope
     cluster = operator.sandbox.session().client("eks").describe_cluster(name="openfaas")["cluster"]
     assert cluster["endpoint"] == operator.sandbox.kube.url.rstrip("/")
     assert cluster["certificateAuthority"]["data"] == operator.sandbox.kube.ca_data
-    assert any(line.startswith("export KUBECONFIG=") for line in operator.export_lines())
+    lines = operator.export_lines()
+    assert lines[0].startswith("unset AWS_PROFILE AWS_SESSION_TOKEN") and "COSTGUARD_KUBE_ENDPOINT" in lines[0]
+    assert f"export KUBECONFIG={operator.kubeconfig_path}" in lines
     assert {"created", "kept"} >= {outcome.action for outcome in operator.report.outcomes}
 
 
