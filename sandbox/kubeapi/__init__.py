@@ -8,6 +8,8 @@
         api.faults.inject(Fault(status=429, retry_after=1, times=2, method="PATCH", path_contains="/nodes/"))
         api.requests                              # [RequestRecord(method, path, query, user, status, ...)]
 
+- HTTPS only (tls.py: a CA and a serving certificate made at start, removed at stop); discovery documents as
+  kube-apiserver's (discovery.py) and Tables for kubectl's `as=Table` requests (tables.py).
 - Authentication: `Bearer k8s-aws-v1.…` tokens are decoded and their SigV4 signature recomputed with botocore for
   the sandbox access keys (costguard-app -> user costguard, sandbox-admin -> system:masters; see auth.py). A token
   for another cluster, a wrong secret, an unknown key or one older than 15 minutes is a 401.
