@@ -61,3 +61,21 @@ def test_the_server_speaks_https_with_a_ca_made_for_it(api):
     # and plain HTTP is not answered as HTTP
     with pytest.raises((urllib3.exceptions.HTTPError, ConnectionError)):
         urllib3.PoolManager(retries=False).request("GET", api.url.replace("https", "http") + "/version", timeout=5)
+
+
+def test_the_apps_client_verifies_the_server_against_the_ca_eks_describes(api):
+    from chalice_app.errors import CostguardError
+    from chalice_app.kube.auth import ClusterEndpoint, TokenCache
+    from chalice_app.kube.client import build_api_client, ca_pem
+    from sandbox.kubeapi.tls import issue
+
+    tokens = TokenCache(lambda: token("sandbox-admin"))
+    with build_api_client(ClusterEndpoint(api.url, api.ca_data), tokens, retries=urllib3.Retry(0)) as client:
+        assert k8s.VersionApi(client).get_code().major == "1"
+    impostor_ca = issue("127.0.0.1").ca_data  # another cluster's CA: the server is not trusted
+    with build_api_client(ClusterEndpoint(api.url, impostor_ca), tokens, retries=urllib3.Retry(0)) as client, \
+            pytest.raises(urllib3.exceptions.MaxRetryError) as refused:
+        k8s.VersionApi(client).get_code()
+    assert isinstance(refused.value.reason, urllib3.exceptions.SSLError)
+    with pytest.raises(CostguardError, match="not base64 PEM"):
+        ca_pem("not base64!")
