@@ -114,3 +114,19 @@ def test_status_shows_a_missing_heartbeat_alarm(operator):
     assert "alarms (1 in ALARM)" in firing.output
     line = next(row for row in firing.output.splitlines() if "costguard-sandbox-offhours-heartbeat" in row)
     assert "ALARM" in line and "Breaching" in line
+
+
+def test_explain_and_events_parse_in_the_sandbox_shell(operator, tmp_path):
+    environment = {**operator.environment(), "AWS_SESSION_TOKEN": None, "COLUMNS": "200"}
+    explained = CliRunner().invoke(cli_app, ["explain", "function", "sleep"], env=environment)
+    assert explained.exit_code == 0, explained.output
+    assert "openfaas-fn/sleep" in explained.output and "decided by" in explained.output
+    event = tmp_path / "spot.json"
+    event.write_text(json.dumps({
+        "version": "0", "id": "e-1", "detail-type": "EC2 Spot Instance Interruption Warning", "source": "aws.ec2",
+        "account": "123456789012", "time": "2026-11-24T18:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890"],
+        "detail": {"instance-id": "i-0abc1234def567890", "instance-action": "terminate"}}))
+    parsed = CliRunner().invoke(cli_app, ["events", "parse", str(event)], env=environment)
+    assert parsed.exit_code == 0, parsed.output
+    assert json.loads(parsed.output.strip().splitlines()[0])["instance_ids"] == ["i-0abc1234def567890"]
