@@ -21,9 +21,11 @@ from chalice_app.budget.aws_prices import PriceSource, instance_catalog
 from chalice_app.budget.catalog import allowed_instance_types, capacity_types, requirements_of
 from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.costexplorer import CE_REGION, CostExplorerSource
-from chalice_app.budget.document import BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key
+from chalice_app.budget.document import (BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key,
+                                         previous_period_bounds)
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import RunningNode, running_nodes
+from chalice_app.budget.nodeclass import costs_by_name
 from chalice_app.budget.planner import BudgetPlan, PoolPlan, functions_driving, plan_budget, status_patch
 from chalice_app.budget.prices import PriceUnavailable
 from chalice_app.budget.report import budget_message, problem_message
@@ -67,7 +69,7 @@ def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[
         names = {t.name for t in allowed_instance_types(pool, catalog)}
         if "spot" in kinds:
             spot |= names
-        if "on-demand" in kinds:
+        if "on-demand" in kinds or "reserved" in kinds:  # reservations are billed at the on-demand rate
             on_demand |= names
     return on_demand, spot
 
@@ -77,15 +79,21 @@ def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, clu
                 ce_client=None) -> BudgetPlan:
     """Everything read, nothing written (except the price cache). Raises PriceUnavailable when prices are lacking."""
     nodepools = cluster.nodepools()
+    nodeclasses = costs_by_name(cluster.nodeclasses())
     catalog = instance_catalog(session, settings.region)
-    running = running_nodes(cluster.nodeclaims(), cluster.nodes(), {t.name: t for t in catalog})
+    running = running_nodes(cluster.nodeclaims(), cluster.nodes(), {t.name: t for t in catalog},
+                            {name: costs.volumes for name, costs in nodeclasses.items()})
     on_demand, spot = priced_types(document, nodepools, running, catalog)
-    book = (prices or PriceSource(session, settings.region, ledger)).price_book(on_demand, spot, now)
+    volume_types = {kind for costs in nodeclasses.values() for kind, _ in costs.volumes}
+    book = (prices or PriceSource(session, settings.region, ledger)).price_book(on_demand, spot, now, volume_types)
     period = period_key(document.period, now)
     pools = [p["metadata"]["name"] for p in nodepools if p["metadata"]["name"] in document.nodepools]
     entries = ledger.entries(period, pools) if ledger else {}
+    # the previous period's entries, for the first run after its end to book its last slice
+    previous = ledger.entries(period_key(document.period, previous_period_bounds(document.period, now)[0]),
+                              [p for p in pools if entries[p].metered_at is None]) if ledger else {}
     closed = closed_costs(document, session, ledger, period, now, ce_client) if document.cost_explorer else None
-    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed)
+    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed, nodeclasses, previous)
 
 
 def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledger: Ledger | None, period: str,
@@ -145,6 +153,10 @@ def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: Budget
                 outcome: Outcome, due: list[Alert]) -> None:
     """Ledger, patch, alert claims for one pool; claimed alerts go into `due` at once, so a later error loses none."""
     # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
+    closing = pool.closing
+    if closing and not ledger.save(closing.period, pool.pool, closing.before, closing.after, None, closing.end):
+        outcome.skipped.append(pool.pool)  # another run is closing the previous period: it books this one too
+        return
     if not ledger.save(plan.period, pool.pool, pool.ledger_before, pool.meter.entry, pool.status, plan.period_end):
         outcome.skipped.append(pool.pool)
         return
