@@ -33,6 +33,7 @@ POOL = "default"
 # USD per vCPU-hour by instance category, near us-east-1's list prices; spot at about a third of on-demand.
 PER_VCPU_HOUR = {"c": 0.0425, "m": 0.048, "r": 0.063}
 SPOT_DISCOUNT = {"us-east-1a": 0.34, "us-east-1b": 0.36, "us-east-1c": 0.38}
+EBS_GB_MONTH = {"gp3": 0.08, "gp2": 0.10}  # us-east-1 list prices, USD per GB-month
 SPENT_SO_FAR = 0.78  # of the budget, when the demo starts: on track for the 24th of a 30-day month
 BURST_REPLICAS = 24
 MAX_QUARTERS = 96  # the second run is at most a day later, whatever the burn
@@ -51,6 +52,7 @@ def seed_prices(sb, now: datetime) -> int:
             spot[f"{kind.name}|{zone}"] = round(hourly * discount, 4)
     ledger.cache_prices("on-demand", "us-east-1", on_demand, now, ON_DEMAND_CACHE_HOURS)
     ledger.cache_prices("spot", "us-east-1", spot, now, ON_DEMAND_CACHE_HOURS)
+    ledger.cache_prices("storage", "us-east-1", EBS_GB_MONTH, now, ON_DEMAND_CACHE_HOURS)
     return len(on_demand)
 
 
@@ -86,7 +88,8 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     t0 = now - timedelta(minutes=now.minute % 15)
     settings = load_settings()
     admin = sb.session()
-    console.print(f"prices cached for {seed_prices(sb, t0)} instance types (moto has no Pricing API)")
+    console.print(f"prices cached for {seed_prices(sb, t0)} instance types and EBS "
+                  f"{', '.join(EBS_GB_MONTH)} (moto has no Pricing API)")
     if STORED_LIMITS in (sb.kube.store.get("karpenter.sh/v1", "NodePool", None, POOL)["metadata"]
                          .get("annotations") or {}):
         console.print(f"[yellow]{POOL} is parked by off-hours: the budget will report but not change its limits")

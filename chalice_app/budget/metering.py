@@ -192,6 +192,7 @@ def close_period(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period
     return meter_pool(pool, nodes, entry, period_start, period_end, book)
 
 
-def carry_open(closed: LedgerEntry) -> LedgerEntry:
-    """The first entry of a period: nothing spent yet, the previous period's open nodes still watched."""
-    return LedgerEntry(open_rates=dict(closed.open_rates))
+def carry_open(before: LedgerEntry, closed: LedgerEntry) -> LedgerEntry:
+    """The first entry of a period: nothing spent yet, the previous period's open nodes still watched — those open
+    at its last run too, so one gone since is charged on until the run that finds it gone, as within a period."""
+    return LedgerEntry(open_rates={**before.open_rates, **closed.open_rates})

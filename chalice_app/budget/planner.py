@@ -89,16 +89,16 @@ def status_patch(plan: PoolPlan, apply_limits: bool) -> dict:
 
 def _close_previous(name: str, document: BudgetDocument, running: list[RunningNode], previous: LedgerEntry | None,
                     now: datetime, book: PriceBook) -> PeriodClose | None:
-    """The first run after a period end books the rest of that period; None when there is nothing left to book."""
-    if previous is None or previous.metered_at is None:
+    """For the first write of a period: the previous period's entry, with its last slice booked when a run has not
+    done so yet. Written (conditionally) even when nothing changes, so a run that read a stale previous period
+    cannot open the new one without closing the old."""
+    if previous is None:
         return None
     start, end = previous_period_bounds(document.period, now)
-    if previous.metered_at >= end:
-        return None
-    closed = close_period(name, running, previous, start, end, book)
-    if closed.entry is previous:
-        return None  # unpriced: retried by the next run, which still finds the tail open
-    return PeriodClose(period_key(document.period, start), end, previous, closed.entry)
+    after = previous
+    if previous.metered_at is not None and previous.metered_at < end:
+        after = close_period(name, running, previous, start, end, book).entry  # unchanged when unpriced
+    return PeriodClose(period_key(document.period, start), end, previous, after)
 
 
 def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode], entry: LedgerEntry,
@@ -107,8 +107,8 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
                previous: LedgerEntry | None = None) -> PoolPlan:
     budget = document.pool_amount(name)
     closing = _close_previous(name, document, running, previous, now, book)
-    if closing and entry.metered_at is None and not entry.open_rates:
-        entry = carry_open(closing.after)  # a node gone since the period end is still charged from the start
+    if closing and entry.metered_at is None and closing.after.metered_at and closing.after.metered_at >= closing.end:
+        entry = carry_open(closing.before, closing.after)  # a node gone since the period end is charged from the start
     meter = meter_pool(name, running, entry, start, now, book)
     spent = meter.entry.spent
     if closed:
