@@ -28,6 +28,7 @@ from chalice_app.budget.metering import RunningNode, running_nodes
 from chalice_app.budget.nodeclass import costs_by_name
 from chalice_app.budget.planner import BudgetPlan, PoolPlan, functions_driving, plan_budget, status_patch
 from chalice_app.budget.prices import PriceUnavailable
+from chalice_app.budget.reconcile import reconcile_rows
 from chalice_app.budget.report import budget_message, problem_message
 from chalice_app.config import Settings
 from chalice_app.observability import logger
@@ -106,6 +107,32 @@ def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledge
     except (ClientError, BotoCoreError, PriceUnavailable) as error:
         logger.warning("Cost Explorer unavailable: metering only", extra={"error": str(error)})
         return None
+
+
+def metered_by_day(ledger: Ledger, document: BudgetDocument, first: datetime, end: datetime) -> dict[str, dict]:
+    """NodePool → {day: USD metered} over [first, end), from the ledger entries of every period it touches."""
+    periods, moment = set(), first
+    while moment < end:
+        periods.add(period_key(document.period, moment))
+        moment += timedelta(days=1)
+    metered: dict[str, dict[str, float]] = {}
+    wanted = {f"{first + timedelta(days=i):%Y-%m-%d}" for i in range((end - first).days)}
+    for period in sorted(periods):
+        for pool, entry in ledger.entries(period, sorted(document.nodepools)).items():
+            for day, amount in entry.daily.items():
+                if day in wanted:
+                    metered.setdefault(pool, {})[day] = metered.get(pool, {}).get(day, 0.0) + amount
+    return metered
+
+
+def reconcile_report(settings: Settings, document: BudgetDocument, now: datetime, days: int,
+                     session: boto3.session.Session, ce_client=None) -> list:
+    """Metered against billed for the last `days` days Cost Explorer may have closed (reconcile.reconcile_rows)."""
+    end = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = end - timedelta(days=days)
+    metered = metered_by_day(Ledger(settings.table_name, session), document, first, end)
+    source = CostExplorerSource(ce_client or session.client("ce", region_name=CE_REGION))
+    return reconcile_rows(metered, source.between(first.date(), end.date()))
 
 
 @dataclass
