@@ -137,7 +137,7 @@ def day_slices(start: datetime, end: datetime) -> list[tuple[str, float]]:
         midnight = (start.astimezone(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0,
                                                                               microsecond=0)
         stop = min(end, midnight)
-        slices.append((start.astimezone(timezone.utc).strftime("%Y-%m-%d"), hours_between(start, stop)))
+        slices.append((start.astimezone(timezone.utc).date().isoformat(), hours_between(start, stop)))
         start = stop
     return slices
 
