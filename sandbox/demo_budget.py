@@ -23,6 +23,7 @@ from chalice_app.budget.document import parse_budget
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.service import gather_plan
 from chalice_app.budget.simulation import scenarios, simulate
+from chalice_app.budget.simulation_bill import bill_scenarios, simulate_bill
 from chalice_app.budget.status import budget_statuses
 from chalice_app.config import load_settings
 from chalice_app.slack.message import SlackMessage
@@ -123,6 +124,8 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     t1 = t0 + timedelta(minutes=15 * quarters)
     console.print(f"load: {', '.join(functions)} scale to {BURST_REPLICAS} replicas; Karpenter runs "
                   f"{pool_plan.meter.usage_cpu:g} vCPU in {POOL}, {rate:.3f} USD/h")
+    for line in pool_plan.assumed:  # what `costguard budget plan` prints under its table
+        console.print(f"  {POOL} price assumes: {line}")
     console.print(f"[bold]{t1:%H:%M}[/bold] ({quarters * 15 / 60:.2f} h later; missed runs are caught up from the "
                   f"ledger) the budget run:")
     second = handler.run(settings, t1)
@@ -145,4 +148,9 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
 
     chart = write_burn_chart([simulate(s) for s in scenarios(30)], output_dir / "budget-month.png")
     console.print(f"simulated month, burn against budget: {chart}")
-    return {"first": first, "second": second, "chart": str(chart), "functions": functions}
+    week = simulate_bill(bill_scenarios(7)[0])
+    console.print(f"simulated week against a simulated bill ({week.scenario.name}): billed {week.ratio * 100:.1f} % "
+                  f"of budget, meter {week.error_percent:+.2f} % off the bill, {week.spot_share * 100:.0f} % spot, "
+                  f"{week.arm64_share * 100:.0f} % arm64 node-hours")
+    return {"first": first, "second": second, "chart": str(chart), "functions": functions,
+            "assumed": list(pool_plan.assumed), "bill_week": week}
