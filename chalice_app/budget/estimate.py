@@ -51,6 +51,29 @@ def _pick(values: list[float], estimator: str) -> float:
     return min(values) if estimator == "cheapest" else statistics.median(values)
 
 
+def min_values_floor(nodepool: dict, per_vcpu: list[tuple[InstanceType, float]]) -> tuple[float, str] | None:
+    """With `minValues` on a key, Karpenter launches only with at least that many distinct values of it among the
+    instance types it sends to EC2 Fleet (kubernetes-sigs/karpenter pkg/scheduling/requirements.go, minValues), so
+    the cheapest a pool can count on is the N-th cheapest distinct value's best price, not the single cheapest."""
+    floor = None
+    for requirement in requirements_of(nodepool):
+        if not requirement.min_values:
+            continue
+        best: dict[str, float] = {}
+        for instance, price in per_vcpu:
+            value = instance.labels.get(requirement.key, instance.name if requirement.key.endswith("instance-type")
+                                        else None)
+            if value is not None:
+                best[value] = min(price, best.get(value, price))
+        ranked = sorted(best.values())
+        if len(ranked) >= requirement.min_values:
+            candidate = ranked[requirement.min_values - 1]
+            if floor is None or candidate > floor[0]:
+                floor = (candidate, f"minValues {requirement.min_values} on {requirement.key}: the cheapest "
+                                    f"{requirement.min_values} distinct values must stay launchable")
+    return floor
+
+
 def launch_offerings(nodepool: dict, catalog: list[InstanceType], book: PriceBook,
                      nodeclass: NodeClassCosts | None) -> tuple[str, list[tuple[InstanceType, float]], list[str]]:
     """The capacity type Karpenter would launch and the allowed types priced in it, plus why (for `budget plan`)."""
@@ -100,6 +123,10 @@ def estimate_pricing(nodepool: dict, catalog: list[InstanceType], book: PriceBoo
     accelerators = {resource: _pick(values, estimator) for resource, values in by_resource.items()}
     used = estimator
     per_vcpu_hour = _pick(per_vcpu, estimator)
+    floor = min_values_floor(nodepool, [(t, p) for (t, _), p in zip(priced, per_vcpu)])
+    if floor and floor[0] > per_vcpu_hour:
+        per_vcpu_hour = floor[0]
+        why.append(floor[1])
     if estimator == "mix":
         mine = [(node, book.node_hourly(node.instance_type, node.capacity_type, node.zone, node.volumes))
                 for node in running if node.pool == name and node.cpu > 0]

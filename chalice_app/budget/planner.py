@@ -161,6 +161,9 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
     if closed:
         status["metered"] = round(meter.entry.spent, 2)
     assumed = pricing.assumed if pricing else ()
+    wanted_class = nodeclass_of_pool(nodepool)
+    if pricing and wanted_class and nodeclass is None:
+        assumed += (f"EC2NodeClass {wanted_class} not listed: its EBS volumes are not counted",)
     if book.overhead_hourly:
         assumed += (f"per-node overhead: {book.overhead_hourly:.4f} USD/h (budget document)",)
     if book.discount_percent:

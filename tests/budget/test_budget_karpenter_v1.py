@@ -195,3 +195,19 @@ STORAGE_ITEM = (
     '"regionCode": "us-east-1", "volumeType": "General Purpose"}}, "serviceCode": "AmazonEC2", "terms": {"OnDemand": '
     '{"EBSGP3.JRTCKXETXF": {"priceDimensions": {"EBSGP3.JRTCKXETXF.6YS6EN2CT7": {"unit": "GB-Mo", '
     '"pricePerUnit": {"USD": "0.0800000000"}, "description": "$0.08 per GB-month of General Purpose (gp3)"}}}}}}')
+
+
+def test_min_values_keeps_the_price_of_the_nth_cheapest_distinct_value():
+    pool = nodepool(requirements=[
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+        {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["c5", "m5", "r5"],
+         "minValues": 2}])
+    pricing = estimate_pricing(pool, CATALOG, PriceBook(on_demand=ON_DEMAND), "cheapest", [], None)
+    assert pricing.per_vcpu_hour == pytest.approx(0.048)  # m5's 0.192/4, not c5's 0.17/4
+    assert any("minValues 2 on karpenter.k8s.aws/instance-family" in line for line in pricing.assumed)
+
+
+def test_plan_says_when_the_pools_ec2nodeclass_is_missing():
+    document = parse_budget({"amount": 1000, "nodepools": {"default": {"amount": 1000}}})
+    [plan] = plan_budget(document, [nodepool()], [], {}, CATALOG, BOOK, NOW).pools
+    assert "EC2NodeClass default not listed: its EBS volumes are not counted" in plan.assumed
