@@ -63,6 +63,15 @@ def plan_timing(nodeclaims: int = 300, rounds: int = 20) -> tuple[float, int]:
     return (time.perf_counter() - started) / rounds * 1000, len(catalog)
 
 
+def budget_failures(name: str, ratio: float, saturating: bool) -> list[str]:
+    """Spend above budget anywhere, or under 95 % of it where demand saturates."""
+    if ratio > 1.0:
+        return [f"{name}: spend {ratio:.4f} of budget"]
+    if saturating and ratio < 0.95:
+        return [f"{name}: only {ratio:.4f} of budget used under saturating demand"]
+    return []
+
+
 def bill_month(days: int, chart_out: str) -> list[str]:
     """The bill scenarios: print their figures, write their chart next to the other one, return the failures."""
     failures, outcomes = [], []
@@ -74,10 +83,7 @@ def bill_month(days: int, chart_out: str) -> list[str]:
         outcomes.append(outcome)
         print(f"{scenario.name:<36} {outcome.ratio:>13.4f} {outcome.error_percent:>+12.2f}% "
               f"{outcome.spot_share:>5.2f} {outcome.arm64_share:>5.2f} {time.perf_counter() - started:>6.2f}")
-        if outcome.ratio > 1.0:
-            failures.append(f"{scenario.name}: billed {outcome.ratio:.4f} of budget")
-        if scenario.saturating and outcome.ratio < 0.95:
-            failures.append(f"{scenario.name}: only {outcome.ratio:.4f} of budget billed under saturating demand")
+        failures += budget_failures(scenario.name, outcome.ratio, scenario.saturating)
         if abs(outcome.error_percent) > 2.0:
             failures.append(f"{scenario.name}: meter {outcome.error_percent:+.2f} % off the bill")
     path = write_burn_chart(outcomes, Path(chart_out).with_name("budget-bill.png"))
@@ -100,10 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         outcomes.append(outcome)
         print(f"{scenario.name:<36} {outcome.ratio:>12.4f} {outcome.metered_spend / scenario.budget:>14.4f} "
               f"{outcome.patches:>8} {max(outcome.usage):>9.0f} {elapsed:>6.2f}")
-        if outcome.ratio > 1.0:
-            failures.append(f"{scenario.name}: spend {outcome.ratio:.4f} of budget")
-        if scenario.saturating and outcome.ratio < 0.95:
-            failures.append(f"{scenario.name}: only {outcome.ratio:.4f} of budget used under saturating demand")
+        failures += budget_failures(scenario.name, outcome.ratio, scenario.saturating)
     failures += bill_month(args.days if args.days in (7, 30) else 7, args.out)
     runs = sum(len(o.hours) * 4 for o in outcomes)
     print(f"reconciler runs simulated: {runs}")

@@ -18,54 +18,47 @@ class PriceUnavailable(CostguardError):
     """A price needed to meter or to plan could not be had."""
 
 
+def _term_filters(terms: dict[str, str]) -> list[dict]:
+    return [{"Type": "TERM_MATCH", "Field": key, "Value": value} for key, value in terms.items()]
+
+
+def _lowest_prices(price_list: list[str], attribute: str, units: tuple[str, ...], what: str) -> dict[str, float]:
+    """product attribute → the lowest positive USD price in `units` of GetProducts' PriceList (each item a JSON
+    string: terms.OnDemand.<offer>.priceDimensions.<dimension>.pricePerUnit.USD); malformed items raise."""
+    prices: dict[str, float] = {}
+    for raw in price_list:
+        try:
+            item = json.loads(raw) if isinstance(raw, str) else raw
+            name = item["product"]["attributes"][attribute]
+            found = [float(dimension["pricePerUnit"]["USD"]) for offer in item["terms"]["OnDemand"].values()
+                     for dimension in offer["priceDimensions"].values() if dimension.get("unit", units[0]) in units]
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+            raise PriceUnavailable(f"GetProducts returned an item without {what} ({exc!r})") from None
+        positive = [price for price in found if price > 0]
+        if positive:
+            prices[name] = min(positive)
+    return prices
+
+
 def storage_filters(volume_type: str, region: str) -> list[dict]:
     """GetProducts filters for the GB-month price of one EBS volume type (productFamily Storage)."""
-    terms = {"productFamily": "Storage", "volumeApiName": volume_type, "regionCode": region}
-    return [{"Type": "TERM_MATCH", "Field": key, "Value": value} for key, value in terms.items()]
+    return _term_filters({"productFamily": "Storage", "volumeApiName": volume_type, "regionCode": region})
 
 
 def storage_from_products(price_list: list[str]) -> dict[str, float]:
     """EBS volume type → USD per GB-month from GetProducts' PriceList (unit GB-Mo)."""
-    prices: dict[str, float] = {}
-    for raw in price_list:
-        try:
-            item = json.loads(raw) if isinstance(raw, str) else raw
-            volume_type = item["product"]["attributes"]["volumeApiName"]
-            monthly = [float(d["pricePerUnit"]["USD"]) for offer in item["terms"]["OnDemand"].values()
-                       for d in offer["priceDimensions"].values() if d.get("unit") == "GB-Mo"]
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-            raise PriceUnavailable(f"GetProducts returned a storage item without a GB-Mo USD price ({exc!r})") from None
-        if monthly:
-            prices[volume_type] = min(monthly)
-    return prices
+    return _lowest_prices(price_list, "volumeApiName", ("GB-Mo",), "a GB-Mo USD storage price")
 
 
 def products_filters(instance_type: str, region: str) -> list[dict]:
     """GetProducts filters selecting the one Linux, shared-tenancy, no-software, used-capacity price of a type."""
-    terms = {"instanceType": instance_type, "regionCode": region, "operatingSystem": "Linux", "tenancy": "Shared",
-             "preInstalledSw": "NA", "capacitystatus": "Used"}
-    return [{"Type": "TERM_MATCH", "Field": key, "Value": value} for key, value in terms.items()]
+    return _term_filters({"instanceType": instance_type, "regionCode": region, "operatingSystem": "Linux",
+                          "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used"})
 
 
 def on_demand_from_products(price_list: list[str]) -> dict[str, float]:
     """Instance type → USD per hour from GetProducts' PriceList; malformed items raise PriceUnavailable."""
-    prices: dict[str, float] = {}
-    for raw in price_list:
-        try:
-            item = json.loads(raw) if isinstance(raw, str) else raw
-            instance_type = item["product"]["attributes"]["instanceType"]
-            hourly = [
-                float(dimension["pricePerUnit"]["USD"])
-                for offer in item["terms"]["OnDemand"].values()
-                for dimension in offer["priceDimensions"].values()
-                if dimension.get("unit", "Hrs") in ("Hrs", "Hours")
-            ]
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-            raise PriceUnavailable(f"GetProducts returned an item without an on-demand hourly USD price ({exc!r})") from None
-        positive = [price for price in hourly if price > 0]
-        if positive:
-            prices[instance_type] = min(positive)
-    return prices
+    return _lowest_prices(price_list, "instanceType", ("Hrs", "Hours"), "an on-demand hourly USD price")
 
 
 def spot_from_history(history: list[dict]) -> dict[tuple[str, str], float]:
