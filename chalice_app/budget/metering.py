@@ -21,6 +21,7 @@ from kubernetes.utils import parse_quantity
 
 from chalice_app.budget.catalog import ACCELERATOR_RESOURCES, CAPACITY_TYPE, INSTANCE_TYPE, NODEPOOL, ZONE, InstanceType
 from chalice_app.budget.document import hours_between
+from chalice_app.budget.nodeclass import nodeclass_of_node
 from chalice_app.budget.prices import PriceBook
 
 
@@ -87,8 +88,6 @@ def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, 
                   volumes: dict[str, tuple[tuple[str, float], ...]] | None = None) -> list[RunningNode]:
     """NodeClaims (and Karpenter-labelled Nodes without one) as priced-to-be units of capacity, one per machine.
     `volumes`: EC2NodeClass name → the EBS volumes each of its nodes has (nodeclass.nodeclass_costs)."""
-    from chalice_app.budget.nodeclass import nodeclass_of_node
-
     volumes = volumes or {}
     found: list[RunningNode] = []
     taken: set[str] = set()  # names of machines a NodeClaim already stands for
