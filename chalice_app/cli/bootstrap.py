@@ -49,11 +49,16 @@ def bootstrap(
                                                "the stage has none yet"),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="EKS cluster (default: the stage's "
                                           "COSTGUARD_CLUSTER_NAME in .chalice/config.json)"),
+    slack_signing_secret: Optional[str] = typer.Option(
+        None, "--slack-signing-secret", envvar="COSTGUARD_BOOTSTRAP_SLACK_SIGNING_SECRET",
+        help="the Slack app's signing secret, for the /slack/actions route (stored as an SSM SecureString; better "
+             "passed in the environment variable than on the command line)"),
 ) -> None:
     """Create the stage's queue, DLQ, EventBridge rules, table and parameters; run it again any time."""
     cluster_name = cluster or cli_settings(stage).cluster_name
     report = ensure_stage(boto3.session.Session(), stage, cluster_name=cluster_name, slack_webhook_url=slack_webhook,
-                          budget_template=read_budget_file(budget_file), dry_run=dry_run)
+                          budget_template=read_budget_file(budget_file), dry_run=dry_run,
+                          slack_signing_secret=slack_signing_secret)
     render_report(report, Console())
 
 

@@ -1,0 +1,61 @@
+"""The one hook the off-hours handler calls after a run: book the savings, then add to the run's Slack summary
+what the night saved (morning) and the action buttons (evening: keep up; morning: wake). Never raises: savings and
+buttons are extras, and a failure here must not cost the reconcile its summary."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from chalice_app.config import Settings
+from chalice_app.observability import logger
+from chalice_app.offhours.planner import Kind
+from chalice_app.offhours.policy import Defaults
+from chalice_app.savings.ledger import Booking
+from chalice_app.savings.report import night_block
+from chalice_app.slack.message import SlackMessage
+from chalice_app.slackapp.buttons import keep_buttons, still_parked, wake_buttons, with_buttons
+
+
+def decorate(message: SlackMessage | None, report, view, booking: Booking | None, settings: Settings,
+             namespaces: dict[str, dict[str, str]], now: datetime) -> SlackMessage | None:
+    """The summary with the night's savings and the buttons (pure)."""
+    if message is None:
+        return None
+    if booking is not None and booking.night is not None:
+        block = night_block(booking.night, booking.night_since, now)
+        blocks = list(message.blocks)
+        at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "context" else len(blocks)
+        message = SlackMessage(message.text, blocks[:at] + [block] + blocks[at:], message.thread_keys,
+                               message.opens_thread)
+    if view is None:
+        return message
+    slim = {(f.namespace, f.name): f for f in view.slim}
+    down = [slim[(a.namespace, a.name)] for a in report.applied(Kind.SCALE_DOWN) if (a.namespace, a.name) in slim]
+    zone = ZoneInfo(settings.default_timezone)
+    if down and not report.dry_run:
+        buttons = keep_buttons(down, namespaces, now, Defaults.from_settings(settings),
+                               settings.offhours_keep_hours, zone)
+    elif report.applied(Kind.RESTORE):
+        buttons = wake_buttons(still_parked(view.slim))
+    else:
+        buttons = []
+    return with_buttons(message, buttons)
+
+
+def after_offhours_run(settings: Settings, report, now: datetime, message: SlackMessage | None,
+                       api=None, session=None) -> SlackMessage | None:
+    from chalice_app.kube.client import api_client
+    from chalice_app.savings.service import book_run, read_cluster
+
+    view = booking = None
+    try:
+        view = read_cluster(api or api_client(settings), list(settings.function_namespaces))
+        booking = book_run(settings, now, view, session)
+    except Exception:  # noqa: BLE001 - see the module docstring
+        logger.exception("savings not booked this run (the next run books the whole slice)")
+    try:
+        return decorate(message, report, view, booking, settings, view.namespaces if view else {}, now)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not add savings or buttons to the off-hours summary")
+        return message
+
