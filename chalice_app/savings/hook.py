@@ -14,6 +14,8 @@ from chalice_app.savings.ledger import Booking
 from chalice_app.savings.report import night_block
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slackapp.buttons import keep_buttons, still_parked, wake_buttons, with_buttons
+from chalice_app.slackapp.headsup import going_down, heads_up_message
+from chalice_app.slackapp.store import SlackStore
 
 
 def decorate(message: SlackMessage | None, report, view, booking: Booking | None, settings: Settings,
@@ -42,6 +44,18 @@ def decorate(message: SlackMessage | None, report, view, booking: Booking | None
     return with_buttons(message, buttons)
 
 
+def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMessage | None:
+    """Shortly before a downtime starts: the functions about to be parked, with keep-up buttons (once per start)."""
+    defaults = Defaults.from_settings(settings)
+    start, functions = going_down(view.slim, view.namespaces, now, defaults)
+    if not functions or settings.dry_run:
+        return None
+    if not SlackStore(settings.table_name, session).claim(f"offhours-heads-up#{start.isoformat()}", now):
+        return None
+    return heads_up_message(start, functions, view.namespaces, now, defaults, settings.offhours_keep_hours,
+                            ZoneInfo(settings.default_timezone))
+
+
 def after_offhours_run(settings: Settings, report, now: datetime, message: SlackMessage | None,
                        api=None, session=None) -> SlackMessage | None:
     from chalice_app.kube.client import api_client
@@ -54,6 +68,8 @@ def after_offhours_run(settings: Settings, report, now: datetime, message: Slack
     except Exception:  # noqa: BLE001 - see the module docstring
         logger.exception("savings not booked this run (the next run books the whole slice)")
     try:
+        if message is None and view is not None:
+            return heads_up(settings, view, now, session)
         return decorate(message, report, view, booking, settings, view.namespaces if view else {}, now)
     except Exception:  # noqa: BLE001
         logger.exception("could not add savings or buttons to the off-hours summary")

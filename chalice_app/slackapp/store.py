@@ -65,6 +65,17 @@ class SlackStore:
                 return False
             raise
 
+    def claim(self, key: str, now: datetime, keep: timedelta = timedelta(days=2)) -> bool:
+        """True for the one caller that gets `key` (e.g. one heads-up per downtime start)."""
+        try:
+            self._table.put_item(Item={"id": key, "expiration": int((now + keep).timestamp())},
+                                 ConditionExpression="attribute_not_exists(id)")
+            return True
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
     def audit(self, entry: dict, now: datetime) -> None:
         self._table.update_item(
             Key={"id": audit_id(f"{now:%Y-%m-%d}")},
