@@ -50,6 +50,9 @@ def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMess
     start, functions = going_down(view.slim, view.namespaces, now, defaults)
     if not functions or settings.dry_run:
         return None
+    from chalice_app.savings.service import session_and_store
+
+    session = session_and_store(settings, session)[0]
     if not SlackStore(settings.table_name, session).claim(f"offhours-heads-up#{start.isoformat()}", now):
         return None
     return heads_up_message(start, functions, view.namespaces, now, defaults, settings.offhours_keep_hours,

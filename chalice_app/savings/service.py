@@ -6,6 +6,9 @@ When prices cannot be had, nothing is booked and the cursor stays: the next run 
 """
 from __future__ import annotations
 
+import time
+import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +16,7 @@ import boto3
 from kubernetes import client as k8s
 
 from chalice_app.budget.aws_prices import PriceSource, instance_catalog
+from chalice_app.budget.catalog import requirements_of
 from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.estimate import estimate_pricing
 from chalice_app.budget.ledger import Ledger
@@ -56,30 +60,69 @@ def read_cluster(api: k8s.ApiClient, namespaces: list[str]) -> ClusterView:
                        OffhoursCluster(api).namespace_annotations(namespaces))
 
 
+_stores: dict[str, tuple[boto3.session.Session, SavingsStore]] = {}
+# Pool rates change with prices, which the budget caches for 1 h (spot) to 12 h (on-demand): estimating them for
+# every 5-minute run would cost seconds of catalog and price-book work each time.
+RATES_CACHE_SECONDS = 3600
+_rates: dict[tuple, tuple[float, dict[str, PoolRates], PriceBook]] = {}
+
+
+def reset_caches() -> None:
+    """Forget the per-container clients and rates (a new sandbox, new settings)."""
+    _stores.clear()
+    _rates.clear()
+
+
+def session_and_store(settings: Settings, session: boto3.session.Session | None = None):
+    if session is not None:
+        return session, SavingsStore(settings.table_name, session)
+    if settings.table_name not in _stores:  # per container, like the clients of the other adapters
+        shared = boto3.session.Session()
+        _stores[settings.table_name] = (shared, SavingsStore(settings.table_name, shared))
+    return _stores[settings.table_name]
+
+
+def pool_prices(settings: Settings, session, view: ClusterView, needed: set[str], now: datetime,
+                catalog: list) -> tuple[dict[str, PoolRates], PriceBook]:
+    """$/vCPU-hour and $/GiB-hour per needed NodePool, and the price book (for the parked pools' nodes)."""
+    # what the estimate depends on: the pools' requirements, and for "mix" the nodes running now
+    running_now = tuple(sorted(c["metadata"]["name"] for c in view.nodeclaims)) \
+        if settings.savings_estimator == "mix" else ()
+    key = (settings.table_name, settings.savings_estimator, frozenset(needed), running_now,
+           json.dumps([(p["metadata"]["name"], requirements_of(p)) for p in view.nodepools], sort_keys=True,
+                      default=repr))
+    cached = _rates.get(key)
+    if cached and time.monotonic() - cached[0] < RATES_CACHE_SECONDS:
+        return cached[1], cached[2]
+    running = running_nodes(view.nodeclaims, view.nodes, {t.name: t for t in catalog})
+    on_demand, spot = priced_types(_Budgeted(frozenset(needed)), view.nodepools, running, catalog)
+    prices = PriceSource(session, settings.region, Ledger(settings.table_name, session)).price_book(
+        on_demand, spot, now)
+    rates = {}
+    for pool in view.nodepools:
+        if pool["metadata"]["name"] in needed:
+            pricing = estimate_pricing(pool, catalog, prices, settings.savings_estimator, running)
+            rates[pool["metadata"]["name"]] = split_rates(pricing.per_vcpu_hour, pricing.gib_per_vcpu)
+    _rates[key] = (time.monotonic(), rates, prices)
+    return rates, prices
+
+
 def book_run(settings: Settings, now: datetime, view: ClusterView,
              session: boto3.session.Session | None = None) -> Booking | None:
     """Book the slice since the last run; None when this run is not after the last booked one (a rerun), or another
     run booked it first."""
-    session = session or boto3.session.Session()
-    store = SavingsStore(settings.table_name, session)
+    session, store = session_and_store(settings, session)
     cursor, previous = store.cursor()
     if cursor.booked_until is not None and now <= cursor.booked_until:
         return None
     pools = pools_of(view.functions, view.nodepools)
     needed = {pool for pool in pools.values() if pool} | set(parked_pools(view.nodepools))
-    catalog = instance_catalog(session, settings.region) if needed else []
-    running = running_nodes(view.nodeclaims, view.nodes, {t.name: t for t in catalog})
-    rates: dict[str, PoolRates] = {}
-    prices = None
+    rates, prices, catalog = {}, PriceBook(), []
     if needed:
-        on_demand, spot = priced_types(_Budgeted(frozenset(needed)), view.nodepools, running, catalog)
-        prices = PriceSource(session, settings.region, Ledger(settings.table_name, session)).price_book(
-            on_demand, spot, now)
-        for pool in view.nodepools:
-            if pool["metadata"]["name"] in needed:
-                pricing = estimate_pricing(pool, catalog, prices, settings.savings_estimator, running)
-                rates[pool["metadata"]["name"]] = split_rates(pricing.per_vcpu_hour, pricing.gib_per_vcpu)
-    state = observe(view.functions, view.nodepools, pools, rates, running, prices or PriceBook())
+        catalog = instance_catalog(session, settings.region)
+        rates, prices = pool_prices(settings, session, view, needed, now, catalog)
+    running = running_nodes(view.nodeclaims, view.nodes, {t.name: t for t in catalog})
+    state = observe(view.functions, view.nodepools, pools, rates, running, prices)
     booking = book(cursor, state, now)
     if booking is None or (cursor.state.empty and booking.cursor.state.empty and cursor.booked_until):
         return booking  # nothing parked before or now: nothing to book, nothing to remember
