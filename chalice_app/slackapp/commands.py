@@ -134,9 +134,9 @@ def parse_slash(fields: dict[str, str], default_namespace: str) -> ActionRequest
     if verb == "keep" and len(words) == 3:
         namespace, name = _function_ref(words[1], default_namespace)
         return ActionRequest("keep", requester, "slash", namespace, name, duration=parse_duration(words[2]))
-    if verb in ("help", "keep", "wake", "status"):
+    if verb == "help":
         return ActionRequest("help", requester, "slash")
-    raise InvalidRequest(f"unknown subcommand. {USAGE}")
+    raise InvalidRequest(f"that is not a costguard command. {USAGE}")
 
 
 def button_value(verb: str, namespace: str, function: str | None = None, until: datetime | None = None) -> str:
