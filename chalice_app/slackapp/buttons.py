@@ -17,7 +17,7 @@ from chalice_app.slack.message import MAX_BLOCKS, SlackMessage
 from chalice_app.slackapp.commands import ACTION_PREFIX, button_value
 from chalice_app.slackapp.decide import function_policy, keep_until_default
 
-MAX_FUNCTION_BUTTONS = 5  # a summary stays readable; the slash command covers the rest
+MAX_FUNCTION_BUTTONS = 8  # a summary stays readable; the slash command covers the rest
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
 
 
@@ -31,7 +31,8 @@ def keep_buttons(functions: list[FunctionDeployment], namespaces: dict[str, dict
     """For functions just scaled down: keep each up until the end of its working day + N hours; then a button per
     namespace to keep it up tonight."""
     buttons = []
-    for function in functions[:MAX_FUNCTION_BUTTONS]:
+    # the busiest first: the functions someone is most likely to need tonight
+    for function in sorted(functions, key=lambda f: (-f.replicas, f.key))[:MAX_FUNCTION_BUTTONS]:
         try:
             until = keep_until_default(function_policy(function, namespaces.get(function.namespace), defaults), now,
                                        keep_hours)

@@ -31,8 +31,10 @@ _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 _DURATION = re.compile(r"^(?:(?P<hours>\d{1,4})h)?(?:(?P<minutes>\d{1,5})m)?$")
 _DAYS = re.compile(r"^\d{1,4}d$")
 VERBS = ("keep", "keep-namespace", "wake", "status", "help")
-USAGE = ("Usage: `/costguard keep <function> <duration>` (e.g. `keep sleep 3h`, at most 24h), "
-         "`/costguard wake <function>`, `/costguard status`. A function may be given as `namespace/function`.")
+# Angle brackets are escaped: Slack reads <...> as a link or mention even inside code spans.
+USAGE = ("Usage: `/costguard keep &lt;function&gt; &lt;duration&gt;` (e.g. `keep sleep 3h`, at most 24h), "
+         "`/costguard wake &lt;function&gt;`, `/costguard status`. A function may be given as "
+         "`namespace/function`.")
 
 
 class InvalidRequest(CostguardError):

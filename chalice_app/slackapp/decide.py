@@ -85,7 +85,7 @@ def current_until(annotations: dict[str, str]) -> datetime | None:
 
 def _bounded(until: datetime, now: datetime) -> datetime:
     if until <= now:
-        raise InvalidRequest("that time has passed; use /costguard keep <function> <duration>")
+        raise InvalidRequest("that time has passed; use /costguard keep &lt;function&gt; &lt;duration&gt;")
     if until > now + MAX_DURATION:
         raise InvalidRequest("at most 24 hours ahead")
     return until

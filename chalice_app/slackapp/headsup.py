@@ -48,7 +48,7 @@ def heads_up_message(start: datetime, functions: list[FunctionDeployment], names
     names = ", ".join(code(f"{f.namespace}/{f.name}") for f in functions[:SHOWN])
     more = f" and {len(functions) - SHOWN} more" if len(functions) > SHOWN else ""
     text = (f"In a few minutes off-hours scales these to zero: {names}{more}. Need one tonight? Keep it up "
-            f"(or `/costguard keep <function> 3h`).")
+            f"(or `/costguard keep &lt;function&gt; 3h`).")
     message = SlackMessage(title, [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
                                    {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
     return with_buttons(message, keep_buttons(functions, namespaces, now, defaults, keep_hours, zone))
