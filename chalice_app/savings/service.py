@@ -6,7 +6,6 @@ When prices cannot be had, nothing is booked and the cursor stays: the next run 
 """
 from __future__ import annotations
 
-import time
 import json
 import time
 from dataclasses import dataclass

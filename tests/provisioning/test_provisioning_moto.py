@@ -245,4 +245,4 @@ def test_a_failed_write_says_what_is_done_and_a_rerun_finishes(session):
                               "costguard-dev-interruptions-dlq, created costguard-dev-interruptions")
     assert "run bootstrap again" in message
     rerun = ensure_stage(session, STAGE, cluster_name=CLUSTER)
-    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget"]
+    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-allow-list"]
