@@ -41,15 +41,7 @@ class SlackStore:
 
     def first_use(self, signature: str, now: datetime) -> bool:
         """True the first time this signature is seen; False for a replay."""
-        try:
-            self._table.put_item(Item={"id": replay_id(signature),
-                                       "expiration": int((now + REPLAY_TTL).timestamp())},
-                                 ConditionExpression="attribute_not_exists(id)")
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return self.claim(replay_id(signature), now, REPLAY_TTL)
 
     def within_rate(self, user_id: str, now: datetime, limit: int) -> bool:
         """Count one action for the user in this 10-minute window; False once `limit` is reached."""
