@@ -14,8 +14,11 @@ _actions: list[SlackActions] = []
 
 
 def reset() -> None:
-    """Forget the per-container SlackActions (settings changed: tests, the sandbox)."""
+    """Forget the per-container SlackActions and user-group members (settings changed: tests, the sandbox)."""
+    from chalice_app.slackapp.handler import _GROUP_CACHE
+
     _actions.clear()
+    _GROUP_CACHE.clear()
 
 
 def handle(body: bytes | None, headers: Mapping[str, str]) -> HttpAnswer:

@@ -183,3 +183,25 @@ def test_the_rate_limit_is_per_user(sandbox, monkeypatch):
         monkeypatch.delenv("COSTGUARD_SLACK_ACTIONS_PER_USER")
         reset_app_caches()
         route.reset()
+
+
+def test_a_member_of_an_allowed_user_group_may_act(sandbox, slack, monkeypatch):
+    """User groups are resolved with Slack's usergroups.users.list (bot token), served by the sandbox receiver."""
+    member, outsider = SlackPerson(user_id="U0GROUP001"), SlackPerson(user_id="U0OUTSIDE1")
+    sandbox.slack.usergroups["S0PLATFORM"] = [member.user_id]
+    token_parameter = "/costguard/sandbox/slack-bot-token"
+    sandbox.session().client("ssm").put_parameter(Name=token_parameter, Value=sandbox.slack.bot_token,
+                                                  Type="SecureString", Overwrite=True)
+    monkeypatch.setenv("COSTGUARD_SLACK_BOT_TOKEN_PARAMETER", token_parameter)
+    configure(sandbox, [ALLOWED.user_id], usergroups=["S0PLATFORM"])
+    reset_app_caches()
+    try:
+        with Client(_chalice_app_module().app, stage_name=sandbox.stage) as client:
+            body = slack.slash_body("status", member)
+            assert post(client, body, slack.signed_headers(body))[0] == 200
+            body = slack.slash_body("status", outsider)
+            assert post(client, body, slack.signed_headers(body))[0] == 403
+    finally:
+        configure(sandbox, [ALLOWED.user_id])
+        monkeypatch.delenv("COSTGUARD_SLACK_BOT_TOKEN_PARAMETER")
+        reset_app_caches()
