@@ -3,7 +3,7 @@ what the night saved (morning) and the action buttons (evening: keep up; morning
 buttons are extras, and a failure here must not cost the reconcile its summary."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalice_app.config import Settings
@@ -19,15 +19,18 @@ from chalice_app.slackapp.store import SlackStore
 
 
 def decorate(message: SlackMessage | None, report, view, booking: Booking | None, settings: Settings,
-             namespaces: dict[str, dict[str, str]], now: datetime) -> SlackMessage | None:
-    """The summary with the night's savings and the buttons (pure)."""
+             namespaces: dict[str, dict[str, str]], now: datetime, weekly: str | None = None) -> SlackMessage | None:
+    """The summary with the night's savings (and on Monday mornings the last week's digest) and the buttons
+    (pure)."""
     if message is None:
         return None
     if booking is not None and booking.night is not None:
-        block = night_block(booking.night, booking.night_since, now)
+        extra = [night_block(booking.night, booking.night_since, now)]
+        if weekly is not None:
+            extra.append({"type": "section", "text": {"type": "mrkdwn", "text": weekly[:3000]}})
         blocks = list(message.blocks)
         at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "context" else len(blocks)
-        message = SlackMessage(message.text, blocks[:at] + [block] + blocks[at:], message.thread_keys,
+        message = SlackMessage(message.text, blocks[:at] + extra + blocks[at:], message.thread_keys,
                                message.opens_thread)
     if view is None:
         return message
@@ -59,6 +62,16 @@ def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMess
                             ZoneInfo(settings.default_timezone))
 
 
+def last_week_digest(settings: Settings, now: datetime, session=None) -> str | None:
+    """The weekly digest (the previous ISO week's total and top savers), for the first summary of a Monday."""
+    from chalice_app.savings.report import days_between, digest_text
+    from chalice_app.savings.service import session_and_store
+
+    monday = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=now.weekday())
+    books = session_and_store(settings, session)[1].days(days_between(monday - timedelta(days=7), monday))
+    return digest_text(books) if any(book.functions or book.pools for book in books.values()) else None
+
+
 def after_offhours_run(settings: Settings, report, now: datetime, message: SlackMessage | None,
                        api=None, session=None) -> SlackMessage | None:
     from chalice_app.kube.client import api_client
@@ -73,7 +86,8 @@ def after_offhours_run(settings: Settings, report, now: datetime, message: Slack
     try:
         if message is None and view is not None:
             return heads_up(settings, view, now, session)
-        return decorate(message, report, view, booking, settings, view.namespaces if view else {}, now)
+        weekly = last_week_digest(settings, now, session) if booking and booking.night and now.weekday() == 0 else None
+        return decorate(message, report, view, booking, settings, view.namespaces if view else {}, now, weekly)
     except Exception:  # noqa: BLE001
         logger.exception("could not add savings or buttons to the off-hours summary")
         return message

@@ -122,3 +122,17 @@ def test_rows_group_by_function_namespace_and_nodepool():
     assert total(books).saved == pytest.approx(3 * HOURLY)
     with pytest.raises(ValueError):
         rows(books, "team")
+
+
+def test_the_monday_morning_summary_carries_the_night_and_the_weekly_digest():
+    from chalice_app.savings.hook import decorate
+    from chalice_app.slack.message import SlackMessage
+
+    cursor = book(Cursor(), parked(), T0).cursor
+    ended = run(cursor, State(), 12)
+    message = SlackMessage("t", [{"type": "header", "text": {"type": "plain_text", "text": "t"}},
+                                 {"type": "context", "elements": []}])
+    decorated = decorate(message, None, None, ended, None, {}, T0 + timedelta(hours=12), weekly="*week* $1.00")
+    texts = [block.get("text", {}).get("text", "") for block in decorated.blocks]
+    assert texts[1].startswith(":moneybag: Parking saved an estimated *$0.24* over 12.0 h")
+    assert texts[2] == "*week* $1.00" and decorated.blocks[-1]["type"] == "context"
