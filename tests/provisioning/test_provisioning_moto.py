@@ -7,6 +7,7 @@ import pytest
 from chalice_app import naming
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.rules import EVENT_RULES
+from chalice_app.provisioning.alarms import alarm_specs
 from chalice_app.provisioning import (
     DEFAULT_BUDGET_DOCUMENT, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS, ensure_stage, teardown_stage,
 )
@@ -14,6 +15,9 @@ from tests.provisioning.conftest import CLUSTER
 
 STAGE = "dev"
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXX"
+
+# What watches the stage (tests/provisioning/test_provisioning_alarms.py): topic, alarms, dashboard.
+WATCH = ["costguard-dev-alarms", *(spec.name for spec in alarm_specs("dev")), "costguard-dev"]
 
 
 def spot_interruption_event(instance_id="i-0123456789abcdef0"):
@@ -44,7 +48,7 @@ def test_first_run_creates_everything_the_stage_needs(session):
         "costguard-dev-interruptions-dlq", "costguard-dev-interruptions",
         *[f"costguard-dev-{rule.suffix}" for rule in EVENT_RULES],
         "costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-allow-list",
-        "/costguard/dev/slack-webhook"]
+        "/costguard/dev/slack-webhook", *WATCH]
     assert report.names("kept") == [CLUSTER]
 
     sqs = session.client("sqs")
@@ -158,7 +162,7 @@ def test_the_slack_signing_secret_is_a_secure_string_and_the_allow_list_is_never
 
 def test_dry_run_creates_nothing_and_says_what_it_would(session):
     report = ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_webhook_url=WEBHOOK, dry_run=True)
-    assert len(report.names("would-create")) == 2 + len(EVENT_RULES) + 4
+    assert len(report.names("would-create")) == 2 + len(EVENT_RULES) + 4 + len(WATCH)
     assert stage_resources(session) == {"queues": [], "rules": [], "tables": [], "parameters": []}
 
 
@@ -245,4 +249,5 @@ def test_a_failed_write_says_what_is_done_and_a_rerun_finishes(session):
                               "costguard-dev-interruptions-dlq, created costguard-dev-interruptions")
     assert "run bootstrap again" in message
     rerun = ensure_stage(session, STAGE, cluster_name=CLUSTER)
-    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-allow-list"]
+    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-allow-list",
+                                      *WATCH]
