@@ -165,8 +165,8 @@ def test_the_rate_limit_is_per_user(sandbox, monkeypatch):
     slack = SlackUser("http://unused", sandbox.slack, clock=lambda: instant)
     monkeypatch.setattr(route, "clock", lambda: datetime.fromtimestamp(instant, timezone.utc))
     monkeypatch.setenv("COSTGUARD_SLACK_ACTIONS_PER_USER", "2")
-    other = SlackPerson(user_id="U0BUSY0001")
-    configure(sandbox, [ALLOWED.user_id, other.user_id])
+    other, fresh = SlackPerson(user_id="U0BUSY0001"), SlackPerson(user_id="U0FRESH001")
+    configure(sandbox, [ALLOWED.user_id, other.user_id, fresh.user_id])
     reset_app_caches()
     route.reset()
     try:
@@ -175,7 +175,7 @@ def test_the_rate_limit_is_per_user(sandbox, monkeypatch):
             for _ in range(3):
                 body = slack.slash_body("status", other)
                 statuses.append(post(client, body, slack.signed_headers(body))[0])
-            body = slack.slash_body("status", ALLOWED)
+            body = slack.slash_body("status", fresh)
             assert statuses == [200, 200, 429]
             assert post(client, body, slack.signed_headers(body))[0] == 200
     finally:
