@@ -1,5 +1,7 @@
 """A full simulated month per scenario: spend ÷ budget (must be ≤ 1; ≥ 0.95 where demand saturates), how often
-limits were patched, how long the simulation takes, and a PNG chart of burn against budget.
+limits were patched, how long the simulation takes, and a PNG chart of burn against budget. Then the same against a
+simulated AWS bill (unconstrained pools with spot + on-demand + arm64, a Savings Plan, EBS volumes): billed spend ÷
+budget and the meter's error against the bill over the closed days (must be within 2 %), with its own chart.
 
     .venv/bin/python benchmarks/bench_budget.py [--out demo-output/budget-month.png] [--days 30]
 """
@@ -20,6 +22,7 @@ from chalice_app.budget.metering import running_nodes  # noqa: E402
 from chalice_app.budget.planner import plan_budget  # noqa: E402
 from chalice_app.budget.prices import PriceBook  # noqa: E402
 from chalice_app.budget.simulation import scenarios, simulate  # noqa: E402
+from chalice_app.budget.simulation_bill import bill_scenarios, simulate_bill  # noqa: E402
 
 SIZES = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64,
          "24xlarge": 96}
@@ -60,6 +63,34 @@ def plan_timing(nodeclaims: int = 300, rounds: int = 20) -> tuple[float, int]:
     return (time.perf_counter() - started) / rounds * 1000, len(catalog)
 
 
+def budget_failures(name: str, ratio: float, saturating: bool) -> list[str]:
+    """Spend above budget anywhere, or under 95 % of it where demand saturates."""
+    if ratio > 1.0:
+        return [f"{name}: spend {ratio:.4f} of budget"]
+    if saturating and ratio < 0.95:
+        return [f"{name}: only {ratio:.4f} of budget used under saturating demand"]
+    return []
+
+
+def bill_month(days: int, chart_out: str) -> list[str]:
+    """The bill scenarios: print their figures, write their chart next to the other one, return the failures."""
+    failures, outcomes = [], []
+    print(f"\n{'against a simulated bill':<36} {'billed/budget':>13} {'meter vs bill':>13} {'spot':>5} {'arm64':>5} "
+          f"{'sim s':>6}")
+    for scenario in bill_scenarios(days):
+        started = time.perf_counter()
+        outcome = simulate_bill(scenario)
+        outcomes.append(outcome)
+        print(f"{scenario.name:<36} {outcome.ratio:>13.4f} {outcome.error_percent:>+12.2f}% "
+              f"{outcome.spot_share:>5.2f} {outcome.arm64_share:>5.2f} {time.perf_counter() - started:>6.2f}")
+        failures += budget_failures(scenario.name, outcome.ratio, scenario.saturating)
+        if abs(outcome.error_percent) > 2.0:
+            failures.append(f"{scenario.name}: meter {outcome.error_percent:+.2f} % off the bill")
+    path = write_burn_chart(outcomes, Path(chart_out).with_name("budget-bill.png"))
+    print(f"chart: {path}")
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo-output/budget-month.png", help="where to write the PNG chart")
@@ -75,10 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         outcomes.append(outcome)
         print(f"{scenario.name:<36} {outcome.ratio:>12.4f} {outcome.metered_spend / scenario.budget:>14.4f} "
               f"{outcome.patches:>8} {max(outcome.usage):>9.0f} {elapsed:>6.2f}")
-        if outcome.ratio > 1.0:
-            failures.append(f"{scenario.name}: spend {outcome.ratio:.4f} of budget")
-        if scenario.saturating and outcome.ratio < 0.95:
-            failures.append(f"{scenario.name}: only {outcome.ratio:.4f} of budget used under saturating demand")
+        failures += budget_failures(scenario.name, outcome.ratio, scenario.saturating)
+    failures += bill_month(args.days if args.days in (7, 30) else 7, args.out)
     runs = sum(len(o.hours) * 4 for o in outcomes)
     print(f"reconciler runs simulated: {runs}")
     milliseconds, types = plan_timing()

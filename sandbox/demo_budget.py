@@ -23,6 +23,7 @@ from chalice_app.budget.document import parse_budget
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.service import gather_plan
 from chalice_app.budget.simulation import scenarios, simulate
+from chalice_app.budget.simulation_bill import bill_scenarios, simulate_bill
 from chalice_app.budget.status import budget_statuses
 from chalice_app.config import load_settings
 from chalice_app.slack.message import SlackMessage
@@ -33,6 +34,7 @@ POOL = "default"
 # USD per vCPU-hour by instance category, near us-east-1's list prices; spot at about a third of on-demand.
 PER_VCPU_HOUR = {"c": 0.0425, "m": 0.048, "r": 0.063}
 SPOT_DISCOUNT = {"us-east-1a": 0.34, "us-east-1b": 0.36, "us-east-1c": 0.38}
+EBS_GB_MONTH = {"gp3": 0.08, "gp2": 0.10}  # us-east-1 list prices, USD per GB-month
 SPENT_SO_FAR = 0.78  # of the budget, when the demo starts: on track for the 24th of a 30-day month
 BURST_REPLICAS = 24
 MAX_QUARTERS = 96  # the second run is at most a day later, whatever the burn
@@ -51,6 +53,7 @@ def seed_prices(sb, now: datetime) -> int:
             spot[f"{kind.name}|{zone}"] = round(hourly * discount, 4)
     ledger.cache_prices("on-demand", "us-east-1", on_demand, now, ON_DEMAND_CACHE_HOURS)
     ledger.cache_prices("spot", "us-east-1", spot, now, ON_DEMAND_CACHE_HOURS)
+    ledger.cache_prices("storage", "us-east-1", EBS_GB_MONTH, now, ON_DEMAND_CACHE_HOURS)
     return len(on_demand)
 
 
@@ -86,7 +89,8 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     t0 = now - timedelta(minutes=now.minute % 15)
     settings = load_settings()
     admin = sb.session()
-    console.print(f"prices cached for {seed_prices(sb, t0)} instance types (moto has no Pricing API)")
+    console.print(f"prices cached for {seed_prices(sb, t0)} instance types and EBS "
+                  f"{', '.join(EBS_GB_MONTH)} (moto has no Pricing API)")
     if STORED_LIMITS in (sb.kube.store.get("karpenter.sh/v1", "NodePool", None, POOL)["metadata"]
                          .get("annotations") or {}):
         console.print(f"[yellow]{POOL} is parked by off-hours: the budget will report but not change its limits")
@@ -120,6 +124,8 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     t1 = t0 + timedelta(minutes=15 * quarters)
     console.print(f"load: {', '.join(functions)} scale to {BURST_REPLICAS} replicas; Karpenter runs "
                   f"{pool_plan.meter.usage_cpu:g} vCPU in {POOL}, {rate:.3f} USD/h")
+    for line in pool_plan.assumed:  # what `costguard budget plan` prints under its table
+        console.print(f"  {POOL} price assumes: {line}")
     console.print(f"[bold]{t1:%H:%M}[/bold] ({quarters * 15 / 60:.2f} h later; missed runs are caught up from the "
                   f"ledger) the budget run:")
     second = handler.run(settings, t1)
@@ -142,4 +148,9 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
 
     chart = write_burn_chart([simulate(s) for s in scenarios(30)], output_dir / "budget-month.png")
     console.print(f"simulated month, burn against budget: {chart}")
-    return {"first": first, "second": second, "chart": str(chart), "functions": functions}
+    week = simulate_bill(bill_scenarios(7)[0])
+    console.print(f"simulated week against a simulated bill ({week.scenario.name}): billed {week.ratio * 100:.1f} % "
+                  f"of budget, meter {week.error_percent:+.2f} % off the bill, {week.spot_share * 100:.0f} % spot, "
+                  f"{week.arm64_share * 100:.0f} % arm64 node-hours")
+    return {"first": first, "second": second, "chart": str(chart), "functions": functions,
+            "assumed": list(pool_plan.assumed), "bill_week": week}

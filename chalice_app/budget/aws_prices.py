@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice_app.budget.catalog import InstanceType, instance_type_from_ec2
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.prices import PriceBook, PriceUnavailable, on_demand_from_products, products_filters, \
-    spot_from_history
+    spot_from_history, storage_filters, storage_from_products
 
 PRICING_REGION = "us-east-1"  # the Pricing API answers for every region from here
 ON_DEMAND_CACHE_HOURS = 12
@@ -39,12 +39,31 @@ class PriceSource:
         self._pricing = pricing or session.client("pricing", region_name=PRICING_REGION)
         self._ec2 = ec2 or session.client("ec2", region_name=region)
 
-    def price_book(self, on_demand_types: set[str], spot_types: set[str], now: datetime) -> PriceBook:
+    def price_book(self, on_demand_types: set[str], spot_types: set[str], now: datetime,
+                   volume_types: set[str] = frozenset()) -> PriceBook:
         """Prices for the given types; raises PriceUnavailable when AWS cannot be asked or answers nothing useful."""
         try:
-            return PriceBook(self._on_demand(on_demand_types, now), self._spot(spot_types, now))
+            return PriceBook(self._on_demand(on_demand_types, now), self._spot(spot_types, now),
+                             storage=self._storage(set(volume_types), now))
         except (ClientError, BotoCoreError) as exc:
             raise PriceUnavailable(f"prices could not be fetched: {exc}") from None
+
+    def _storage(self, wanted: set[str], now: datetime) -> dict[str, float]:
+        """EBS USD per GB-month per volume type (Pricing API, productFamily Storage), cached like on-demand."""
+        if not wanted:
+            return {}
+        cached = (self._ledger.cached_prices("storage", self._region, now) if self._ledger else None) or {}
+        missing = sorted(wanted - set(cached))
+        if missing:
+            fetched: dict[str, float | None] = dict.fromkeys(missing)
+            for volume_type in missing:
+                pages = self._pricing.get_paginator("get_products").paginate(
+                    ServiceCode="AmazonEC2", Filters=storage_filters(volume_type, self._region), FormatVersion="aws_v1")
+                fetched.update(storage_from_products([item for page in pages for item in page["PriceList"]]))
+            cached = {**cached, **fetched}
+            if self._ledger:
+                self._ledger.cache_prices("storage", self._region, cached, now, ON_DEMAND_CACHE_HOURS)
+        return {name: price for name, price in cached.items() if price is not None}
 
     def _on_demand(self, wanted: set[str], now: datetime) -> dict[str, float]:
         # the cache remembers types without a price too (value None), so they are not asked for every run

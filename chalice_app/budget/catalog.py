@@ -3,6 +3,13 @@
 Instance types come from ec2:DescribeInstanceTypes; the well-known Karpenter labels (instance-category,
 -generation, -family, arch, ...) are derived the way Karpenter derives them, so the NodePool's
 `spec.template.spec.requirements` can be evaluated against them without asking the cluster.
+
+Karpenter v1 semantics (kubernetes-sigs/karpenter pkg/scheduling/requirement.go and requirements.go,
+pkg/apis/v1/nodepool.go for Gte/Lte): a key the NodePool does not constrain allows every value — so a pool without a
+`karpenter.sh/capacity-type` requirement may launch reserved, spot and on-demand capacity, and one without
+`kubernetes.io/arch` both amd64 and arm64; a well-known label an instance type does not have behaves as absent
+(`NotIn`/`DoesNotExist` match, `In`/`Exists`/`Gt`/`Lt`/`Gte`/`Lte` do not); numeric operators compare integers and a
+value that is not one matches nothing (requirement.go canonicalises Gt N to Gte N+1 and Lt N to Lte N-1).
 """
 from __future__ import annotations
 
@@ -17,11 +24,20 @@ ARCH = "kubernetes.io/arch"
 OS = "kubernetes.io/os"
 NODEPOOL = "karpenter.sh/nodepool"
 AWS = "karpenter.k8s.aws/"
-GPU_RESOURCE = "nvidia.com/gpu"
+GPU_RESOURCE = "nvidia.com/gpu"  # the NVIDIA resource; other vendors' are in GPU_RESOURCES
+# Accelerator resources as aws/karpenter-provider-aws pkg/apis/v1/labels.go names them (WellKnownExoticResources),
+# keyed by the lower-cased GpuInfo manufacturer of DescribeInstanceTypes.
+GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "habana": "habana.ai/gaudi"}
+NEURON_RESOURCE = "aws.amazon.com/neuron"
+ACCELERATOR_RESOURCES = (*GPU_RESOURCES.values(), NEURON_RESOURCE)
 
-# Karpenter's defaults for a NodePool that does not constrain these keys.
-DEFAULT_CAPACITY_TYPES = ("on-demand",)
-DEFAULT_ARCHES = ("amd64",)
+# Karpenter v1 capacity types (kubernetes-sigs/karpenter pkg/apis/v1 labels.go: reserved, spot, on-demand), in the
+# order aws/karpenter-provider-aws pkg/providers/instance/instance.go getCapacityType prefers them.
+CAPACITY_PREFERENCE = ("reserved", "spot", "on-demand")
+KNOWN_ARCHES = ("amd64", "arm64")
+# kept for callers that ask for "what an unconstrained pool may launch"
+DEFAULT_CAPACITY_TYPES = CAPACITY_PREFERENCE
+DEFAULT_ARCHES = KNOWN_ARCHES
 _ARCH_NAMES = {"x86_64": "amd64", "arm64": "arm64"}
 _NAME = re.compile(r"^(?P<category>[a-z]+)(?P<generation>\d+)(?P<rest>[a-z0-9-]*)\.(?P<size>.+)$")
 
@@ -36,10 +52,20 @@ class InstanceType:
     gpu_manufacturer: str | None = None
     usage_classes: tuple[str, ...] = ("on-demand", "spot")
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    neuron_devices: int = 0
 
     @property
     def gib_per_vcpu(self) -> float:
         return self.memory_gib / self.vcpus if self.vcpus else 0.0
+
+    @property
+    def accelerator(self) -> tuple[str, int] | None:
+        """(extended resource name, count) of the node's accelerators, as the AWS provider advertises them."""
+        if self.gpus and self.gpu_manufacturer in GPU_RESOURCES:
+            return GPU_RESOURCES[self.gpu_manufacturer], self.gpus
+        if self.neuron_devices:
+            return NEURON_RESOURCE, self.neuron_devices
+        return None
 
 
 def instance_type_from_ec2(item: dict) -> InstanceType:
@@ -51,6 +77,7 @@ def instance_type_from_ec2(item: dict) -> InstanceType:
     gpus = item.get("GpuInfo", {}).get("Gpus", [])
     gpu_count = sum(int(gpu.get("Count", 0)) for gpu in gpus)
     manufacturer = gpus[0].get("Manufacturer", "").lower() if gpus else None
+    neurons = sum(int(d.get("Count", 0)) for d in item.get("NeuronInfo", {}).get("NeuronDevices", []))
     labels = {INSTANCE_TYPE: name, f"{AWS}instance-cpu": str(vcpus),
               f"{AWS}instance-memory": str(item["MemoryInfo"]["SizeInMiB"])}
     match = _NAME.match(name)
@@ -63,7 +90,7 @@ def instance_type_from_ec2(item: dict) -> InstanceType:
         labels[f"{AWS}instance-gpu-count"] = str(gpu_count)
         labels[f"{AWS}instance-gpu-manufacturer"] = manufacturer or ""
     return InstanceType(name=name, vcpus=vcpus, memory_gib=memory_gib, arches=arches or ("amd64",), gpus=gpu_count,
-                        gpu_manufacturer=manufacturer,
+                        gpu_manufacturer=manufacturer, neuron_devices=neurons,
                         usage_classes=tuple(item.get("SupportedUsageClasses", ("on-demand", "spot"))), labels=labels)
 
 
@@ -72,6 +99,7 @@ class Requirement:
     key: str
     operator: str
     values: tuple[str, ...] = ()
+    min_values: int | None = None  # Karpenter's minValues: at least this many distinct values must stay launchable
 
     def allows(self, value: str | None) -> bool:
         op = self.operator
@@ -96,28 +124,41 @@ class Requirement:
 
 def requirements_of(nodepool: dict) -> list[Requirement]:
     raw = nodepool.get("spec", {}).get("template", {}).get("spec", {}).get("requirements", []) or []
-    return [Requirement(r["key"], r["operator"], tuple(str(v) for v in r.get("values", []) or [])) for r in raw]
+    return [Requirement(r["key"], r["operator"], tuple(str(v) for v in r.get("values", []) or []),
+                        r.get("minValues")) for r in raw]
 
 
-def _allowed_values(requirements: list[Requirement], key: str, known: Iterable[str], default: tuple[str, ...]):
+def _allowed_values(requirements: list[Requirement], key: str, known: Iterable[str]) -> tuple[str, ...]:
+    """Known values the requirements on `key` allow; a key without a requirement allows them all."""
     relevant = [r for r in requirements if r.key == key]
-    if not relevant:
-        return default
     return tuple(v for v in known if all(r.allows(v) for r in relevant))
 
 
 def capacity_types(requirements: list[Requirement]) -> tuple[str, ...]:
-    return _allowed_values(requirements, CAPACITY_TYPE, ("spot", "on-demand"), DEFAULT_CAPACITY_TYPES)
+    """Capacity types the requirements allow, in Karpenter's order of preference (reserved, spot, on-demand).
+    Whether reserved can actually be launched depends on the EC2NodeClass's capacity reservations (see offerings)."""
+    return _allowed_values(requirements, CAPACITY_TYPE, CAPACITY_PREFERENCE)
+
+
+def arches(requirements: list[Requirement]) -> tuple[str, ...]:
+    return _allowed_values(requirements, ARCH, KNOWN_ARCHES)
+
+
+def why_assumed(requirements: list[Requirement], key: str, allowed: tuple[str, ...]) -> str:
+    """One phrase for `budget plan`: what the pool may launch for `key` and why."""
+    relevant = [r for r in requirements if r.key == key]
+    if not relevant:
+        return f"{', '.join(allowed) or 'none'} (no {key} requirement: Karpenter v1 allows any)"
+    said = "; ".join(f"{r.operator} {','.join(r.values)}".strip() for r in relevant)
+    return f"{', '.join(allowed) or 'none'} ({key} {said})"
 
 
 def allowed_zones(requirements: list[Requirement], zones: Iterable[str]) -> tuple[str, ...]:
-    zones = tuple(zones)
-    return _allowed_values(requirements, ZONE, zones, zones)
+    return _allowed_values(requirements, ZONE, tuple(zones))
 
 
 def allows_instance_type(requirements: list[Requirement], instance: InstanceType) -> bool:
-    arches = _allowed_values(requirements, ARCH, ("amd64", "arm64"), DEFAULT_ARCHES)
-    if not set(arches) & set(instance.arches):
+    if not set(arches(requirements)) & set(instance.arches):
         return False
     for requirement in requirements:
         if requirement.key in (ARCH, CAPACITY_TYPE, ZONE, OS) or requirement.key.startswith("karpenter.sh/"):
@@ -131,5 +172,6 @@ def allows_instance_type(requirements: list[Requirement], instance: InstanceType
 
 def allowed_instance_types(nodepool: dict, catalog: Iterable[InstanceType]) -> list[InstanceType]:
     requirements = requirements_of(nodepool)
-    kinds = capacity_types(requirements)
-    return [t for t in catalog if allows_instance_type(requirements, t) and set(kinds) & set(t.usage_classes)]
+    # a capacity reservation holds on-demand capacity: a reserved-only pool needs types sold on-demand
+    usage = {"on-demand" if kind == "reserved" else kind for kind in capacity_types(requirements)}
+    return [t for t in catalog if allows_instance_type(requirements, t) and usage & set(t.usage_classes)]

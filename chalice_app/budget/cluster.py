@@ -6,6 +6,7 @@ from kubernetes import client as k8s
 
 KARPENTER_GROUP = "karpenter.sh"
 KARPENTER_VERSION = "v1"
+AWS_GROUP = "karpenter.k8s.aws"  # EC2NodeClass: volumes and capacity reservations
 PAGE = 500
 
 
@@ -15,10 +16,10 @@ class BudgetCluster:
         self._custom = k8s.CustomObjectsApi(api)
         self._core = k8s.CoreV1Api(api)
 
-    def _custom_list(self, plural: str) -> list[dict]:
+    def _custom_list(self, plural: str, group: str = KARPENTER_GROUP) -> list[dict]:
         items, token = [], None
         while True:
-            page = self._custom.list_cluster_custom_object(KARPENTER_GROUP, KARPENTER_VERSION, plural, limit=PAGE,
+            page = self._custom.list_cluster_custom_object(group, KARPENTER_VERSION, plural, limit=PAGE,
                                                            **({"_continue": token} if token else {}))
             items.extend(page.get("items", []))
             token = (page.get("metadata") or {}).get("continue")
@@ -39,6 +40,9 @@ class BudgetCluster:
 
     def nodeclaims(self) -> list[dict]:
         return self._custom_list("nodeclaims")
+
+    def nodeclasses(self) -> list[dict]:
+        return self._custom_list("ec2nodeclasses", AWS_GROUP)
 
     def nodes(self) -> list[dict]:
         return self._core_list(self._core.list_node)

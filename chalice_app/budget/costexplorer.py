@@ -1,8 +1,12 @@
 """Optional: Cost Explorer's figures for the days it has closed, metering for the rest.
 
 GetCostAndUsage, daily, grouped by the `karpenter.sh/nodepool` tag (a cost allocation tag that must be activated in
-the billing console), EC2 compute only. A day counts as closed when Cost Explorer no longer marks it Estimated.
-Cost Explorer bills each request, so the answer is cached in the ledger table for hours.
+the billing console; Karpenter tags the instances and their volumes with it). The metric is NetAmortizedCost: what
+the bill charges after Savings Plans, Reserved Instances and discounts, with upfront fees spread over their term
+(AWS Cost Management User Guide, "Understanding your AWS cost datasets"). Services: EC2 compute, and "EC2 - Other"
+where EBS volumes are billed (only the volumes carry the NodePool tag there). A day counts as closed when Cost
+Explorer no longer marks it Estimated. Cost Explorer bills each request, so the answer is cached in the ledger
+table for hours.
 """
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from chalice_app.budget.prices import PriceUnavailable
 
 TAG = "karpenter.sh/nodepool"
 EC2_COMPUTE = "Amazon Elastic Compute Cloud - Compute"
+EC2_OTHER = "EC2 - Other"  # EBS volumes, among others
+METRIC = "NetAmortizedCost"
 CE_REGION = "us-east-1"
 CACHE_HOURS = 6
 
@@ -19,8 +25,8 @@ CACHE_HOURS = 6
 def cost_request(start: date, end: date) -> dict:
     """GetCostAndUsage parameters for [start, end) (Cost Explorer's End is exclusive)."""
     return {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()}, "Granularity": "DAILY",
-            "Metrics": ["UnblendedCost"], "GroupBy": [{"Type": "TAG", "Key": TAG}],
-            "Filter": {"Dimensions": {"Key": "SERVICE", "Values": [EC2_COMPUTE]}}}
+            "Metrics": [METRIC], "GroupBy": [{"Type": "TAG", "Key": TAG}],
+            "Filter": {"Dimensions": {"Key": "SERVICE", "Values": [EC2_COMPUTE, EC2_OTHER]}}}
 
 
 def closed_days(results: list[dict]) -> dict[str, dict[str, float]]:
@@ -35,7 +41,7 @@ def closed_days(results: list[dict]) -> dict[str, dict[str, float]]:
             pool = key.split("$", 1)[1] if "$" in key else ""
             if not pool:
                 continue
-            amount = group["Metrics"]["UnblendedCost"]
+            amount = group["Metrics"][METRIC]
             if amount.get("Unit", "USD") != "USD":
                 raise PriceUnavailable(f"Cost Explorer answered in {amount['Unit']}, not USD")
             closed.setdefault(pool, {})[day] = float(amount["Amount"])
@@ -62,18 +68,22 @@ class CostExplorerSource:
         first, today = start.date(), now.date()
         if today <= first:
             return {}
+        closed = self.between(first, today)
+        if self._ledger:
+            self._ledger.cache_prices("ce", period, closed, now, CACHE_HOURS)
+        return closed
+
+
+    def between(self, first: date, end: date) -> dict[str, dict[str, float]]:
+        """Closed days in [first, end) per NodePool, every page of the answer, uncached."""
         results, token = [], None
         while True:
-            page = self._client.get_cost_and_usage(**cost_request(first, today),
+            page = self._client.get_cost_and_usage(**cost_request(first, end),
                                                    **({"NextPageToken": token} if token else {}))
             results.extend(page["ResultsByTime"])
             token = page.get("NextPageToken")
             if not token:
-                break
-        closed = closed_days(results)
-        if self._ledger:
-            self._ledger.cache_prices("ce", period, closed, now, CACHE_HOURS)
-        return closed
+                return closed_days(results)
 
 
 def closed_day_set(closed: dict[str, dict[str, float]]) -> set[str]:

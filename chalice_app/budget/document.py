@@ -57,7 +57,23 @@ class BudgetDocument(BaseModel):
     reserve_percent: float = Field(2, ge=0, lt=100)  # held back for price moves within a run
     # Cost Explorer for the days it has closed (needs the karpenter.sh/nodepool cost allocation tag activated)
     cost_explorer: bool = False
+    # what the bill has that list prices do not: Savings Plans / RIs (effective discount on on-demand compute),
+    # known prices of capacity reservations (USD/h per instance type; otherwise billed at on-demand), and a fixed
+    # extra per node-hour (agents, licences: kubernetes-sigs/karpenter#1664)
+    savings_discount_percent: float = Field(0, ge=0, lt=100)
+    reserved_prices: dict[str, float] = Field(default_factory=dict)
+    node_overhead_hourly: float = Field(0, ge=0, le=1000)
+    # the budget message names the last closed day's metered-vs-billed error above this (with cost_explorer)
+    reconcile_alert_percent: float = Field(10, gt=0, le=1000)
     nodepools: dict[str, PoolBudget] = Field(..., min_length=1)
+
+    @field_validator("reserved_prices")
+    @classmethod
+    def _positive_prices(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(name for name, price in value.items() if not 0 < price < 10000)
+        if bad:
+            raise ValueError(f"reserved prices must be USD per hour above 0 and below 10000: {', '.join(bad)}")
+        return value
 
     @field_validator("thresholds")
     @classmethod
@@ -118,6 +134,12 @@ def period_bounds(period: Period, at: datetime) -> tuple[datetime, datetime]:
         return start, start + timedelta(days=7)
     start = day.replace(day=1)
     return start, start + timedelta(days=monthrange(start.year, start.month)[1])
+
+
+def previous_period_bounds(period: Period, at: datetime) -> tuple[datetime, datetime]:
+    """Start and end of the period before the one containing `at`."""
+    start, _ = period_bounds(period, at)
+    return period_bounds(period, start - timedelta(microseconds=1))
 
 
 def period_key(period: Period, at: datetime) -> str:

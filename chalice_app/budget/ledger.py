@@ -58,9 +58,10 @@ class Ledger:
     def item(self, period: str, pool: str) -> dict | None:
         return self._table.get_item(Key={"id": ledger_id(period, pool)}, ConsistentRead=True).get("Item")
 
-    def save(self, period: str, pool: str, before: LedgerEntry, after: LedgerEntry, status: dict,
+    def save(self, period: str, pool: str, before: LedgerEntry, after: LedgerEntry, status: dict | None,
              period_end: datetime) -> bool:
-        """Write the new entry if nobody metered since `before`; False when another run got there first."""
+        """Write the new entry if nobody metered since `before`; False when another run got there first.
+        `status` None keeps the stored status (closing a past period's tail)."""
         # A run that could price nothing stores metered_at as NULL: the next run must still be able to write.
         condition = ("attribute_not_exists(metered_at) OR attribute_type(metered_at, :null)"
                      if before.metered_at is None else "metered_at = :previous")
@@ -68,7 +69,9 @@ class Ledger:
                   ":metered_at": after.metered_at.isoformat() if after.metered_at else None,
                   ":open_rates": json.dumps({k: round(v, 6) for k, v in after.open_rates.items()}, sort_keys=True),
                   ":daily": json.dumps({k: round(v, 6) for k, v in after.daily.items()}, sort_keys=True),
-                  ":status": json.dumps(status, sort_keys=True), ":expiration": _epoch(period_end + KEEP_LEDGER)}
+                  ":expiration": _epoch(period_end + KEEP_LEDGER)}
+        if status is not None:
+            values[":status"] = json.dumps(status, sort_keys=True)
         if before.metered_at is not None:
             values[":previous"] = before.metered_at.isoformat()
         else:
@@ -77,8 +80,10 @@ class Ledger:
             self._table.update_item(
                 Key={"id": ledger_id(period, pool)},
                 UpdateExpression="SET spent = :spent, metered_at = :metered_at, open_rates = :open_rates, "
-                                 "daily = :daily, #status = :status, expiration = :expiration",
-                ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
+                                 "daily = :daily, expiration = :expiration" + (
+                                     ", #status = :status" if status is not None else ""),
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": {"#status": "status"}} if status is not None else {}),
                 ExpressionAttributeValues=values)
             return True
         except ClientError as error:

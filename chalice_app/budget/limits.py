@@ -7,12 +7,12 @@ NodePool is not rewritten every 15 minutes for noise.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kubernetes.utils import parse_quantity
 
-from chalice_app.budget.catalog import GPU_RESOURCE
+from chalice_app.budget.catalog import ACCELERATOR_RESOURCES, GPU_RESOURCE
 from chalice_app.budget.document import BudgetDocument, hours_between
 from chalice_app.budget.estimate import PoolPricing
 
@@ -24,14 +24,18 @@ MIN_STEP_CPU = 4.0  # a limit at or near zero can still grow by this much in one
 class Limits:
     cpu: float | None
     memory_gib: float | None = None
-    gpus: float | None = None
+    accelerators: dict[str, float] = field(default_factory=dict)  # extended resource (by vendor) → devices
+
+    @property
+    def gpus(self) -> float | None:
+        return self.accelerators.get(GPU_RESOURCE)
 
     def as_spec(self) -> dict[str, str]:
         spec = {"cpu": f"{self.cpu:g}"}
         if self.memory_gib is not None:
             spec["memory"] = f"{self.memory_gib:g}Gi"
-        if self.gpus is not None:
-            spec[GPU_RESOURCE] = f"{self.gpus:g}"
+        for resource, count in sorted(self.accelerators.items()):
+            spec[resource] = f"{count:g}"
         return spec
 
 
@@ -41,7 +45,8 @@ def current_limits(nodepool: dict) -> Limits:
     def read(key: str, scale: float = 1.0) -> float | None:
         return float(parse_quantity(limits[key])) / scale if key in limits else None
 
-    return Limits(cpu=read("cpu"), memory_gib=read("memory", 2**30), gpus=read(GPU_RESOURCE))
+    return Limits(cpu=read("cpu"), memory_gib=read("memory", 2**30),
+                  accelerators={r: read(r) for r in ACCELERATOR_RESOURCES if r in limits})
 
 
 @dataclass(frozen=True)
@@ -97,10 +102,11 @@ def decide_limits(pool: str, document: BudgetDocument, spent: float, now: dateti
         reasons.append(f"moved at most {document.max_step_percent:g} % from {current.cpu:g} this run")
     cpu = float(math.floor(cpu))
     memory = float(math.floor(cpu * pricing.gib_per_vcpu))
-    gpus = float(math.floor(rate / pricing.per_gpu_hour)) if pricing.per_gpu_hour else None
-    if gpus is not None:
-        reasons.append(f"GPU: {pricing.per_gpu_hour:.3f} USD per GPU-hour allows {gpus:g}")
-    proposed = Limits(cpu=cpu, memory_gib=memory, gpus=gpus)
+    accelerators = {}
+    for resource, price in sorted(pricing.accelerators.items()):
+        accelerators[resource] = float(math.floor(rate / price))
+        reasons.append(f"{resource}: {price:.3f} USD per device-hour allows {accelerators[resource]:g}")
+    proposed = Limits(cpu=cpu, memory_gib=memory, accelerators=accelerators)
     change = _worth_patching(current, proposed, document.min_change_percent)
     if not change:
         reasons.append(f"change under {document.min_change_percent:g} %: limits stay")
@@ -119,4 +125,5 @@ def _worth_patching(current: Limits, proposed: Limits, min_change_percent: float
             return new != 0
         return abs(new - old) / old * 100 >= min_change_percent
 
-    return moved(current.cpu, proposed.cpu) or moved(current.gpus, proposed.gpus)
+    return moved(current.cpu, proposed.cpu) or any(
+        moved(current.accelerators.get(resource), count) for resource, count in proposed.accelerators.items())

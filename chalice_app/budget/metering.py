@@ -4,6 +4,12 @@ Every run charges each running node for the slice of its lifetime between the la
 start, or the node's creation, whichever is latest) and now. Nodes that were running at the last run and are gone
 now are charged up to now at their last rate: the cluster no longer says when they went, and overcounting a few
 minutes keeps the budget on the safe side where undercounting would not.
+
+One machine, one meter: a NodeClaim and its Node are the same machine whichever is listed first. Karpenter's
+NodeClaim names its Node (status.nodeName) and instance (status.providerID); the Node names its NodeClaim through an
+ownerReference (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/lifecycle/registration.go) and its instance in
+spec.providerID. Every name a machine is known by is an alias, and a key metered before under any alias is the same
+machine, never a vanished one.
 """
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from datetime import datetime, timedelta, timezone
 from dateutil.parser import isoparse
 from kubernetes.utils import parse_quantity
 
-from chalice_app.budget.catalog import CAPACITY_TYPE, GPU_RESOURCE, INSTANCE_TYPE, NODEPOOL, ZONE, InstanceType
+from chalice_app.budget.catalog import ACCELERATOR_RESOURCES, CAPACITY_TYPE, INSTANCE_TYPE, NODEPOOL, ZONE, InstanceType
 from chalice_app.budget.document import hours_between
+from chalice_app.budget.nodeclass import nodeclass_of_node
 from chalice_app.budget.prices import PriceBook
 
 
@@ -28,8 +35,14 @@ class RunningNode:
     started: datetime
     cpu: float
     memory_gib: float
-    gpus: float = 0
+    gpus: float = 0  # accelerator devices, whatever the vendor's resource name
     node_name: str | None = None
+    volumes: tuple[tuple[str, float], ...] = ()  # (EBS volume type, GiB) from its EC2NodeClass
+    aliases: tuple[str, ...] = ()  # every key this machine may have been metered under, its own included
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.aliases or (self.key,)
 
 
 @dataclass(frozen=True)
@@ -64,10 +77,20 @@ def _quantity(value, default: float = 0.0) -> float:
     return float(parse_quantity(value)) if value not in (None, "") else default
 
 
-def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, InstanceType]) -> list[RunningNode]:
-    """NodeClaims (and Karpenter-labelled Nodes without one) as priced-to-be units of capacity."""
+def _accelerators(capacity: dict, known: InstanceType | None) -> float:
+    listed = [_quantity(capacity.get(resource)) for resource in ACCELERATOR_RESOURCES if resource in capacity]
+    if listed:
+        return sum(listed)
+    return float(known.accelerator[1]) if known and known.accelerator else 0.0
+
+
+def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, InstanceType],
+                  volumes: dict[str, tuple[tuple[str, float], ...]] | None = None) -> list[RunningNode]:
+    """NodeClaims (and Karpenter-labelled Nodes without one) as priced-to-be units of capacity, one per machine.
+    `volumes`: EC2NodeClass name → the EBS volumes each of its nodes has (nodeclass.nodeclass_costs)."""
+    volumes = volumes or {}
     found: list[RunningNode] = []
-    claimed_nodes = set()
+    taken: set[str] = set()  # names of machines a NodeClaim already stands for
     for source, kind in [(nodeclaims, "claim"), (nodes, "node")]:
         for obj in source:
             meta = obj.get("metadata", {})
@@ -79,14 +102,19 @@ def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, 
             status = obj.get("status", {}) or {}
             if kind == "claim":
                 node_name = status.get("nodeName")
-                if node_name:
-                    claimed_nodes.add(node_name)
+                provider = status.get("providerID")
                 key = meta["name"]
+                names = {key, f"node/{node_name}" if node_name else None, provider}
             else:
-                if meta["name"] in claimed_nodes:
-                    continue
                 node_name = meta["name"]
+                provider = (obj.get("spec", {}) or {}).get("providerID")
+                owners = [o.get("name") for o in meta.get("ownerReferences", []) or [] if o.get("kind") == "NodeClaim"]
                 key = f"node/{node_name}"
+                names = {key, provider, *owners}
+                if names & taken:
+                    continue  # its NodeClaim is listed: the machine is metered once, under the claim
+            names.discard(None)
+            taken |= names
             capacity = status.get("capacity", {}) or {}
             known = catalog.get(instance_type)
             found.append(RunningNode(
@@ -95,8 +123,8 @@ def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, 
                 started=isoparse(meta["creationTimestamp"]),
                 cpu=_quantity(capacity.get("cpu"), known.vcpus if known else 0.0),
                 memory_gib=_quantity(capacity.get("memory"), known.memory_gib * 2**30 if known else 0.0) / 2**30,
-                gpus=_quantity(capacity.get(GPU_RESOURCE), float(known.gpus) if known else 0.0),
-                node_name=node_name,
+                gpus=_accelerators(capacity, known), node_name=node_name,
+                volumes=volumes.get(nodeclass_of_node(obj) or "", ()), aliases=tuple(sorted(names)),
             ))
     return found
 
@@ -108,7 +136,7 @@ def day_slices(start: datetime, end: datetime) -> list[tuple[str, float]]:
         midnight = (start.astimezone(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0,
                                                                               microsecond=0)
         stop = min(end, midnight)
-        slices.append((start.astimezone(timezone.utc).strftime("%Y-%m-%d"), hours_between(start, stop)))
+        slices.append((start.astimezone(timezone.utc).date().isoformat(), hours_between(start, stop)))
         start = stop
     return slices
 
@@ -117,9 +145,12 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
                book: PriceBook) -> PoolMeter:
     """Charge the pool's nodes for [last metered time, now); the new ledger entry is in the result."""
     since = max(entry.metered_at or period_start, period_start)
-    mine = [node for node in nodes if node.pool == pool]
-    # A new period starts with an empty set of open nodes: the previous period's tail is not this budget's.
-    previous_open = entry.open_rates if entry.metered_at and entry.metered_at >= period_start else {}
+    mine = [node for node in nodes if node.pool == pool and node.started < now]
+    # Open nodes of an entry metered in an earlier period are not this one's; a new period's entry may carry the
+    # open nodes of the period it follows (carry_open), so a node gone since is still charged from the start.
+    stale = entry.metered_at is not None and entry.metered_at < period_start
+    previous_open = {} if stale else entry.open_rates
+    known_as = {name for node in mine for name in node.names}
     rates: dict[str, float] = {}
     unpriced = []
     daily: dict[str, float] = {}
@@ -129,14 +160,14 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
             daily[day] = daily.get(day, 0.0) + rate * hours
 
     for node in mine:
-        rate = book.hourly(node.instance_type, node.capacity_type, node.zone)
+        rate = book.node_hourly(node.instance_type, node.capacity_type, node.zone, node.volumes)
         if rate is None:
             unpriced.append(node.key)
             continue
         rates[node.key] = rate
         charge(rate, max(node.started, since))
     for key, rate in previous_open.items():
-        if key not in rates and key not in unpriced:
+        if key not in known_as:  # gone: the cluster no longer lists the machine under any of its names
             charge(rate, since)
     cost = sum(daily.values())
     usage = dict(cpu=sum(n.cpu for n in mine), memory=sum(n.memory_gib for n in mine), gpus=sum(n.gpus for n in mine))
@@ -151,3 +182,16 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
                      rate_now=sum(rates.values()), usage_cpu=usage["cpu"], usage_memory_gib=usage["memory"],
                      usage_gpus=usage["gpus"], unpriced=tuple(sorted(unpriced)),
                      node_names=tuple(sorted(n.node_name for n in mine if n.node_name)))
+
+
+def close_period(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_start: datetime,
+                 period_end: datetime, book: PriceBook) -> PoolMeter:
+    """Book the last slice of a period that ended since its last run (the first run after the end does it), so no
+    slice is lost at midnight UTC; nothing to do when the entry was metered up to the end already."""
+    return meter_pool(pool, nodes, entry, period_start, period_end, book)
+
+
+def carry_open(before: LedgerEntry, closed: LedgerEntry) -> LedgerEntry:
+    """The first entry of a period: nothing spent yet, the previous period's open nodes still watched — those open
+    at its last run too, so one gone since is charged on until the run that finds it gone, as within a period."""
+    return LedgerEntry(open_rates={**before.open_rates, **closed.open_rates})

@@ -15,14 +15,25 @@ from kubernetes.utils import parse_quantity
 from chalice_app.budget.alerts import Alert, forecast_alert, threshold_alerts
 from chalice_app.budget.catalog import InstanceType
 from chalice_app.budget.costexplorer import closed_day_set, effective_spent
-from chalice_app.budget.document import BudgetDocument, period_bounds, period_key
-from chalice_app.budget.estimate import estimate_pricing
+from chalice_app.budget.document import BudgetDocument, period_bounds, period_key, previous_period_bounds
+from chalice_app.budget.estimate import PoolPricing, estimate_pricing
 from chalice_app.budget.limits import LimitDecision, decide_limits
-from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, meter_pool
+from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, carry_open, close_period, meter_pool
+from chalice_app.budget.nodeclass import NodeClassCosts, nodeclass_of_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
+from chalice_app.budget.reconcile import day_error
 from chalice_app.status import BUDGET_STATUS, STORED_LIMITS
 
 # the annotation name is shared with `costguard status` (chalice_app.status)
+
+
+@dataclass(frozen=True)
+class PeriodClose:
+    """The last slice of the previous period, booked by this run: written before the current period's entry."""
+    period: str
+    end: datetime
+    before: LedgerEntry
+    after: LedgerEntry
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,9 @@ class PoolPlan:
     resource_version: str  # of the NodePool as listed: a patch is refused if it changed since
     spent: float  # metered, or Cost Explorer's for the days it has closed plus metered for the rest
     ledger_before: LedgerEntry  # what the plan metered from: the ledger write is conditional on it
+    closing: PeriodClose | None = None  # the previous period's tail, when this is the first run after its end
+    assumed: tuple[str, ...] = ()  # capacity types, architectures, volumes, overhead: what the price rests on
+    pricing: PoolPricing | None = None
 
 
 @dataclass(frozen=True)
@@ -73,22 +87,40 @@ def status_patch(plan: PoolPlan, apply_limits: bool) -> dict:
     return patch
 
 
+def _close_previous(name: str, document: BudgetDocument, running: list[RunningNode], previous: LedgerEntry | None,
+                    now: datetime, book: PriceBook) -> PeriodClose | None:
+    """For the first write of a period: the previous period's entry, with its last slice booked when a run has not
+    done so yet. Written (conditionally) even when nothing changes, so a run that read a stale previous period
+    cannot open the new one without closing the old."""
+    if previous is None:
+        return None
+    start, end = previous_period_bounds(document.period, now)
+    after = previous
+    if previous.metered_at is not None and previous.metered_at < end:
+        after = close_period(name, running, previous, start, end, book).entry  # unchanged when unpriced
+    return PeriodClose(period_key(document.period, start), end, previous, after)
+
+
 def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode], entry: LedgerEntry,
                catalog: list[InstanceType], book: PriceBook, start: datetime, end: datetime, now: datetime,
-               closed: dict[str, dict[str, float]] | None) -> PoolPlan:
+               closed: dict[str, dict[str, float]] | None, nodeclass: NodeClassCosts | None = None,
+               previous: LedgerEntry | None = None) -> PoolPlan:
     budget = document.pool_amount(name)
+    closing = _close_previous(name, document, running, previous, now, book)
+    if closing and entry.metered_at is None and closing.after.metered_at and closing.after.metered_at >= closing.end:
+        entry = carry_open(closing.before, closing.after)  # a node gone since the period end is charged from the start
     meter = meter_pool(name, running, entry, start, now, book)
     spent = meter.entry.spent
     if closed:
         spent = effective_spent(meter.entry.daily, closed.get(name, {}), closed_day_set(closed))
-    decision, problem = None, None
+    decision, problem, pricing = None, None, None
     alerts: list[Alert] = []
     if not meter.complete:
         types = sorted({n.instance_type for n in running if n.key in meter.unpriced})
         problem = f"no price for {', '.join(types)}: spend not metered this run, limits kept"
     else:
         try:
-            pricing = estimate_pricing(nodepool, catalog, book, document.pool_estimator(name), running)
+            pricing = estimate_pricing(nodepool, catalog, book, document.pool_estimator(name), running, nodeclass)
             decision = decide_limits(name, document, spent, now, end, pricing, nodepool, meter.usage_cpu)
         except PriceUnavailable as exc:
             problem = f"{exc}: limits kept"
@@ -103,6 +135,14 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
     forecast = forecast_alert(name, budget, spent, start, end, now)
     if forecast:
         alerts.append(forecast)
+    if closed:
+        daily = {**(closing.after.daily if closing else {}), **meter.entry.daily}
+        error = day_error(daily, closed, name)
+        if error and abs(error.percent) > document.reconcile_alert_percent:
+            alerts.append(Alert(name, "reconcile", f"*{name}* on {error.day}: metered {error.metered:.2f} USD, "
+                                                   f"billed {error.billed:.2f} USD ({error.percent:+.1f} %, above "
+                                                   f"{document.reconcile_alert_percent:g} %): the limits rest on "
+                                                   f"the meter between bills", key=f"reconcile-{error.day}"))
     if decision and decision.change:
         verb = "lowered" if (decision.current.cpu or 0) > (decision.proposed.cpu or 0) else "raised"
         if document.mode == "advise":
@@ -120,19 +160,39 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
                                problem=problem, mode=document.mode)
     if closed:
         status["metered"] = round(meter.entry.spent, 2)
+    assumed = pricing.assumed if pricing else ()
+    wanted_class = nodeclass_of_pool(nodepool)
+    if pricing and wanted_class and nodeclass is None:
+        assumed += (f"EC2NodeClass {wanted_class} not listed: its EBS volumes are not counted",)
+    if book.overhead_hourly:
+        assumed += (f"per-node overhead: {book.overhead_hourly:.4f} USD/h (budget document)",)
+    if book.discount_percent:
+        assumed += (f"Savings Plans / RIs: on-demand compute at {100 - book.discount_percent:g} % of list",)
     return PoolPlan(name, budget, meter, decision, problem, tuple(alerts), status,
-                    nodepool["metadata"].get("resourceVersion", ""), spent, entry)
+                    nodepool["metadata"].get("resourceVersion", ""), spent, entry, closing, assumed, pricing)
+
+
+def document_prices(document: BudgetDocument, book: PriceBook) -> PriceBook:
+    """The price book with what the document knows that the price lists do not."""
+    return replace(book, discount_percent=document.savings_discount_percent,
+                   overhead_hourly=document.node_overhead_hourly, reserved={**book.reserved, **document.reserved_prices})
 
 
 def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[RunningNode],
                 entries: dict[str, LedgerEntry], catalog: list[InstanceType], book: PriceBook,
-                now: datetime, closed: dict[str, dict[str, float]] | None = None) -> BudgetPlan:
-    """`closed`: Cost Explorer's closed days per NodePool (costexplorer.closed_days), when the document asks."""
+                now: datetime, closed: dict[str, dict[str, float]] | None = None,
+                nodeclasses: dict[str, NodeClassCosts] | None = None,
+                previous: dict[str, LedgerEntry] | None = None) -> BudgetPlan:
+    """`closed`: Cost Explorer's closed days per NodePool (costexplorer.closed_days), when the document asks;
+    `nodeclasses`: EC2NodeClass costs by name; `previous`: the previous period's ledger entries, whose tail the
+    first run after a period end books."""
     start, end = period_bounds(document.period, now)
+    book = document_prices(document, book)
     by_name = {pool["metadata"]["name"]: pool for pool in nodepools}
+    nodeclasses, previous = nodeclasses or {}, previous or {}
     plans = tuple(
         _plan_pool(name, by_name[name], document, running, entries.get(name, LedgerEntry()), catalog, book, start,
-                   end, now, closed)
+                   end, now, closed, nodeclasses.get(nodeclass_of_pool(by_name[name]) or ""), previous.get(name))
         for name in sorted(document.nodepools) if name in by_name
     )
     return BudgetPlan(period=period_key(document.period, now), period_start=start, period_end=end, now=now,

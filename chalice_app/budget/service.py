@@ -21,11 +21,14 @@ from chalice_app.budget.aws_prices import PriceSource, instance_catalog
 from chalice_app.budget.catalog import allowed_instance_types, capacity_types, requirements_of
 from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.costexplorer import CE_REGION, CostExplorerSource
-from chalice_app.budget.document import BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key
+from chalice_app.budget.document import (BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key,
+                                         previous_period_bounds)
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import RunningNode, running_nodes
+from chalice_app.budget.nodeclass import costs_by_name
 from chalice_app.budget.planner import BudgetPlan, PoolPlan, functions_driving, plan_budget, status_patch
 from chalice_app.budget.prices import PriceUnavailable
+from chalice_app.budget.reconcile import reconcile_rows
 from chalice_app.budget.report import budget_message, problem_message
 from chalice_app.config import Settings
 from chalice_app.observability import logger
@@ -67,7 +70,7 @@ def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[
         names = {t.name for t in allowed_instance_types(pool, catalog)}
         if "spot" in kinds:
             spot |= names
-        if "on-demand" in kinds:
+        if "on-demand" in kinds or "reserved" in kinds:  # reservations are billed at the on-demand rate
             on_demand |= names
     return on_demand, spot
 
@@ -77,15 +80,21 @@ def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, clu
                 ce_client=None) -> BudgetPlan:
     """Everything read, nothing written (except the price cache). Raises PriceUnavailable when prices are lacking."""
     nodepools = cluster.nodepools()
+    nodeclasses = costs_by_name(cluster.nodeclasses())
     catalog = instance_catalog(session, settings.region)
-    running = running_nodes(cluster.nodeclaims(), cluster.nodes(), {t.name: t for t in catalog})
+    running = running_nodes(cluster.nodeclaims(), cluster.nodes(), {t.name: t for t in catalog},
+                            {name: costs.volumes for name, costs in nodeclasses.items()})
     on_demand, spot = priced_types(document, nodepools, running, catalog)
-    book = (prices or PriceSource(session, settings.region, ledger)).price_book(on_demand, spot, now)
+    volume_types = {kind for costs in nodeclasses.values() for kind, _ in costs.volumes}
+    book = (prices or PriceSource(session, settings.region, ledger)).price_book(on_demand, spot, now, volume_types)
     period = period_key(document.period, now)
     pools = [p["metadata"]["name"] for p in nodepools if p["metadata"]["name"] in document.nodepools]
     entries = ledger.entries(period, pools) if ledger else {}
+    # the previous period's entries, for the first run after its end to book its last slice
+    previous = ledger.entries(period_key(document.period, previous_period_bounds(document.period, now)[0]),
+                              [p for p in pools if entries[p].metered_at is None]) if ledger else {}
     closed = closed_costs(document, session, ledger, period, now, ce_client) if document.cost_explorer else None
-    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed)
+    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed, nodeclasses, previous)
 
 
 def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledger: Ledger | None, period: str,
@@ -98,6 +107,32 @@ def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledge
     except (ClientError, BotoCoreError, PriceUnavailable) as error:
         logger.warning("Cost Explorer unavailable: metering only", extra={"error": str(error)})
         return None
+
+
+def metered_by_day(ledger: Ledger, document: BudgetDocument, first: datetime, end: datetime) -> dict[str, dict]:
+    """NodePool → {day: USD metered} over [first, end), from the ledger entries of every period it touches."""
+    periods, moment = set(), first
+    while moment < end:
+        periods.add(period_key(document.period, moment))
+        moment += timedelta(days=1)
+    metered: dict[str, dict[str, float]] = {}
+    wanted = {f"{first + timedelta(days=i):%Y-%m-%d}" for i in range((end - first).days)}
+    for period in sorted(periods):
+        for pool, entry in ledger.entries(period, sorted(document.nodepools)).items():
+            for day, amount in entry.daily.items():
+                if day in wanted:
+                    metered.setdefault(pool, {})[day] = metered.get(pool, {}).get(day, 0.0) + amount
+    return metered
+
+
+def reconcile_report(settings: Settings, document: BudgetDocument, now: datetime, days: int,
+                     session: boto3.session.Session, ce_client=None) -> list:
+    """Metered against billed for the last `days` days Cost Explorer may have closed (reconcile.reconcile_rows)."""
+    end = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = end - timedelta(days=days)
+    metered = metered_by_day(Ledger(settings.table_name, session), document, first, end)
+    source = CostExplorerSource(ce_client or session.client("ce", region_name=CE_REGION))
+    return reconcile_rows(metered, source.between(first.date(), end.date()))
 
 
 @dataclass
@@ -145,6 +180,10 @@ def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: Budget
                 outcome: Outcome, due: list[Alert]) -> None:
     """Ledger, patch, alert claims for one pool; claimed alerts go into `due` at once, so a later error loses none."""
     # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
+    closing = pool.closing
+    if closing and not ledger.save(closing.period, pool.pool, closing.before, closing.after, None, closing.end):
+        outcome.skipped.append(pool.pool)  # another run is closing the previous period: it books this one too
+        return
     if not ledger.save(plan.period, pool.pool, pool.ledger_before, pool.meter.entry, pool.status, plan.period_end):
         outcome.skipped.append(pool.pool)
         return

@@ -1,5 +1,5 @@
-"""`costguard budget ...`: see what the budget would do (`plan`), check a document (`validate`), print the default
-(`template`). None of them changes the cluster, the ledger or SSM."""
+"""`costguard budget ...`: see what the budget would do (`plan`), compare the meter with the bill (`reconcile`), check
+a document (`validate`), print the default (`template`). None of them changes the cluster, the ledger or SSM."""
 from __future__ import annotations
 
 import json
@@ -17,11 +17,12 @@ from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.document import TEMPLATE_PATH, BudgetDocument, BudgetDocumentError, parse_budget
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.planner import BudgetPlan
-from chalice_app.budget.service import gather_plan, load_document
+from chalice_app.budget.reconcile import DayError, pool_totals
+from chalice_app.budget.service import gather_plan, load_document, reconcile_report
 from chalice_app.cli.common import cli_settings, one_line_errors
 from chalice_app.kube.client import api_client
 
-app = typer.Typer(help="Budgeted NodePool limits: plan, validate, template.", no_args_is_help=True)
+app = typer.Typer(help="Budgeted NodePool limits: plan, reconcile, validate, template.", no_args_is_help=True)
 StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
 
 
@@ -49,6 +50,10 @@ def plan_rows(plan: BudgetPlan) -> list[dict]:
             "change": bool(decision and decision.change),
             "running_cpu": pool.meter.usage_cpu,
             "why": pool.problem or "; ".join(decision.reasons),
+            "capacity_type": pool.pricing.capacity_type if pool.pricing else None,
+            "ebs_usd_per_node_hour": round(pool.pricing.volume_hourly, 5) if pool.pricing else None,
+            "overhead_usd_per_node_hour": round(pool.pricing.overhead_hourly, 5) if pool.pricing else None,
+            "assumed": list(pool.assumed),
         })
     return rows
 
@@ -107,10 +112,42 @@ def print_plan(result: BudgetPlan, rows: list[dict], console: Console) -> None:
         table.add_row(row["nodepool"], f"{row['spent']:.2f} / {row['budget']:.2f}", f"{row['remaining']:.2f}", price,
                       current, proposed, row["why"])
     console.print(table)
+    for row in rows:
+        for line in row["assumed"]:
+            console.print(f"{row['nodepool']}: {line}")
     if result.unbudgeted:
         console.print(f"not in the budget, left alone: {', '.join(result.unbudgeted)}")
     if result.absent:
         console.print(f"in the budget but not in the cluster: {', '.join(result.absent)}")
+
+
+@app.command("reconcile")
+@one_line_errors
+def reconcile(days: int = typer.Option(30, "--days", min=1, max=92, help="how many days back from today"),
+              as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+              stage: Optional[str] = StageOption) -> None:
+    """Metered spend against Cost Explorer's net amortized cost per day and NodePool, with the error."""
+    settings = cli_settings(stage)
+    session = boto3.session.Session()
+    rows = reconcile_report(settings, load_document(settings, session), datetime.now(timezone.utc), days, session)
+    totals = pool_totals(rows)
+    if as_json:
+        typer.echo(json.dumps([{"day": r.day, "nodepool": r.pool, "metered": round(r.metered, 4),
+                                "billed": round(r.billed, 4), "error_percent": round(r.percent, 2)}
+                               for r in rows + totals], indent=2))
+        return
+    print_reconcile(rows, totals, Console())
+
+
+def print_reconcile(rows: list[DayError], totals: list[DayError], console: Console) -> None:
+    table = Table(title="metered vs billed (Cost Explorer NetAmortizedCost, closed days)")
+    for column in ("day", "nodepool", "metered USD", "billed USD", "error"):
+        table.add_column(column, justify="right" if "USD" in column or column == "error" else "left")
+    for row in rows + totals:
+        table.add_row(row.day, row.pool, f"{row.metered:.2f}", f"{row.billed:.2f}", f"{row.percent:+.1f} %")
+    console.print(table)
+    if not rows:
+        console.print("no closed day with spend yet (Cost Explorer closes a day about a day later)")
 
 
 @app.command("validate")

@@ -19,8 +19,9 @@ def merge(target: dict, patch: dict) -> dict:
 
 
 class FakeCluster:
-    def __init__(self, nodepools, nodeclaims=(), nodes=(), pods=()):
+    def __init__(self, nodepools, nodeclaims=(), nodes=(), pods=(), nodeclasses=()):
         self.pools = {p["metadata"]["name"]: copy.deepcopy(p) for p in nodepools}
+        self.classes = list(nodeclasses)
         self.claims = list(nodeclaims)
         self.node_list = list(nodes)
         self.pod_list = list(pods)
@@ -31,6 +32,9 @@ class FakeCluster:
 
     def nodeclaims(self):
         return copy.deepcopy(self.claims)
+
+    def nodeclasses(self):
+        return copy.deepcopy(self.classes)
 
     def nodes(self):
         return copy.deepcopy(self.node_list)

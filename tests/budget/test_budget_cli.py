@@ -59,4 +59,6 @@ def test_plan_rows_and_table_say_why():
     print_plan(plan, plan_rows(plan), console)
     text = console.export_text()
     assert "not in the budget, left alone: gpu" in text and "in the budget but not in the cluster: spot" in text
+    assert "default: capacity types: on-demand (karpenter.sh/capacity-type In on-demand)" in text
+    assert "default: architectures: amd64 (kubernetes.io/arch In amd64)" in text
 

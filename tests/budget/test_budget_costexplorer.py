@@ -12,7 +12,7 @@ def day(start, groups, estimated=False):
     end = (datetime.fromisoformat(start) + timedelta(days=1)).date().isoformat()
     return {"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Estimated": estimated,
             "Groups": [{"Keys": [f"karpenter.sh/nodepool${pool}"],
-                        "Metrics": {"UnblendedCost": {"Amount": f"{usd}", "Unit": "USD"}}} for pool, usd in groups]}
+                        "Metrics": {"NetAmortizedCost": {"Amount": f"{usd}", "Unit": "USD"}}} for pool, usd in groups]}
 
 
 RESULTS = [day("2026-11-01", [("default", 10.5), ("spot", 2.0), ("", 7.0)]),
@@ -37,7 +37,7 @@ def test_closed_days_replace_metering_and_open_days_keep_it():
 
 def test_other_currencies_are_refused():
     odd = day("2026-11-01", [("default", 1.0)])
-    odd["Groups"][0]["Metrics"]["UnblendedCost"]["Unit"] = "EUR"
+    odd["Groups"][0]["Metrics"]["NetAmortizedCost"]["Unit"] = "EUR"
     with pytest.raises(PriceUnavailable, match="EUR"):
         closed_days([odd])
 

@@ -77,3 +77,15 @@ def test_cli_plan_reads_and_changes_nothing(demo):
     assert plan["unbudgeted"] == ["spot"]
     assert demo["after_cli"]["spec"]["limits"] == demo["pool"]["spec"]["limits"]
     assert demo["patches_after_cli"] == sum(r.method == "PATCH" for r in demo["requests"])
+
+
+def test_plan_prices_the_ec2nodeclass_volumes_and_says_what_it_assumed(demo):
+    [row] = json.loads(demo["cli"].stdout)["nodepools"]
+    # the sandbox's EC2NodeClass has no blockDeviceMappings: AL2023's default root volume, 20 GiB gp3
+    assert any(line.startswith("EBS per node: 20 GiB (20 GiB gp3)") for line in row["assumed"])
+    assert row["ebs_usd_per_node_hour"] == pytest.approx(20 * 0.08 / 730, abs=1e-5)
+    assert row["capacity_type"] == "on-demand"
+    assert "capacity types: on-demand (karpenter.sh/capacity-type In on-demand)" in row["assumed"]
+    listed = [r for r in demo["requests"] if r.path == "/apis/karpenter.k8s.aws/v1/ec2nodeclasses"]
+    assert listed and all(r.user == "costguard" and r.status == 200 for r in listed if r.user == "costguard")
+    assert "simulated week against a simulated bill" in demo["console"]
