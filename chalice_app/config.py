@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # Budget
     budget_parameter: str | None = Field(None, pattern=r"^/")
 
+    # Slack actions (the HTTP route) and savings; parameters default to chalice_app.naming's per stage.
+    slack_signing_secret_parameter: str | None = Field(None, pattern=r"^/")
+    slack_allow_list_parameter: str | None = Field(None, pattern=r"^/")
+    slack_actions_per_user: int = Field(20, ge=1, le=1000, description="actions per user per 10 minutes")
+    offhours_keep_hours: int = Field(3, ge=1, le=12, description="'Keep up' button: end of the working day + N h")
+    savings_estimator: Literal["cheapest", "median", "mix"] = "median"
+
     @field_validator("function_namespaces", "offhours_nodepools", mode="before")
     @classmethod
     def _comma_list(cls, value):

@@ -55,6 +55,11 @@ def reset_app_caches() -> None:
     settings.cache_clear()
     kube_client.reset_cache()
     parameters.clear_caches()
+    from chalice_app.savings import service as savings
+    from chalice_app.slackapp import route as slack_actions
+
+    savings.reset_caches()
+    slack_actions.reset()
 
 
 class Sandbox(Service):

@@ -17,6 +17,7 @@ from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
 from chalice_app.offhours.report import cap_alert, summary_message
 from chalice_app.runlog import record_run_quietly
+from chalice_app.savings.hook import after_offhours_run
 from chalice_app.slack.notifier import notifier_from_settings
 
 _FROM_SETTINGS = object()
@@ -36,11 +37,14 @@ def summarize(report: RunReport) -> dict:
 def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
         config: OffhoursConfig | None = None) -> dict:
     """One reconcile; `cluster`, `notifier` and `config` may be given (tests, benchmarks), else from the settings."""
+    from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings)).run(now)
     summary = summarize(report)
-    messages = [message for message in (cap_alert(report), summary_message(report)) if message]
+    message = after_offhours_run(settings, report, now, summary_message(report)) if from_settings else \
+        summary_message(report)
+    messages = [message for message in (cap_alert(report), message) if message]
     for message in messages:
         if notifier is None:
             logger.info("slack not configured", extra={"message": message.text})
