@@ -13,6 +13,7 @@ from chalice_app.config import Settings, settings as current_settings
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
 from chalice_app.offhours.report import cap_alert, summary_message
@@ -26,7 +27,15 @@ def summarize(report: RunReport) -> dict:
     return {
         "dry_run": report.dry_run, "counts": report.counts, "capped": report.plan.capped,
         "scaled_down": len(report.applied(Kind.SCALE_DOWN)), "restored": len(report.applied(Kind.RESTORE)),
-        "released": len(report.applied(Kind.RELEASE)),
+        "released": len(report.applied(Kind.RELEASE)), "reparked": len(report.applied(Kind.REPARK)),
+        "awake": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.AWAKE)][:50],
+        "held": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.HOLD)][:50],
+        "held_because": sorted({a.reason.split(": ", 1)[-1] for a in report.plan.of(Kind.HOLD)}),
+        "gitops": sorted({f"{a.namespace}/{a.name}: {a.gitops}" for a in report.plan.changes if a.gitops})[:50],
+        "openfaas": f"{report.capabilities.edition}"
+                    f"{' maintainMinimumReplicas' if report.capabilities.maintain_minimum_replicas else ''} "
+                    f"({report.capabilities.source})",
+        "notes": report.notes,
         "nodepools": {action.name: action.kind if error is None else f"error: {error}"
                       for action, error in report.nodepools if action.kind != "skip"},
         "errors": [f"{where}: {message}" for where, message in report.errors][:50],
@@ -34,11 +43,13 @@ def summarize(report: RunReport) -> dict:
 
 
 def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
-        config: OffhoursConfig | None = None) -> dict:
-    """One reconcile; `cluster`, `notifier` and `config` may be given (tests, benchmarks), else from the settings."""
+        config: OffhoursConfig | None = None, store=None) -> dict:
+    """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
+    settings (the store: the stage's DynamoDB table)."""
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
-    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings)).run(now)
+    store = store or DynamoParkedStore(settings.table_name, region=settings.region)
+    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store).run(now)
     summary = summarize(report)
     messages = [message for message in (cap_alert(report), summary_message(report)) if message]
     for message in messages:

@@ -1,10 +1,16 @@
-"""One off-hours run: list once → plan (pure) → apply the changes with bounded concurrency → a report.
+"""One off-hours run: list once → read the stage table's records → plan (pure) → write records, then patch with
+bounded concurrency → forget what was restored → a report.
+
+Order of writes, so that nothing can lose an evening count: the table record of a function or NodePool is written
+(conditionally: an existing record is never overwritten) BEFORE the patch that parks it, and deleted only AFTER the
+patch that restores it. At uptime NodePools are restored before functions, so restored functions find capacity;
+at downtime functions are parked first.
 
 Retries: 429/5xx are retried by the Kubernetes client (urllib3, Retry-After honoured). A 409 means the object
 moved since we listed it: re-read that one object, decide again and retry with backoff. One function's failure is
 recorded and never stops the others; nor does a failing list: a namespace whose read fails, or the NodePool
-list, is reported as an error and the rest of the run goes on. Function changes are applied before the NodePools
-are even listed, so a Karpenter outage cannot hold back scaling functions.
+list, is reported as an error and the rest of the run goes on. An unreadable stage table stops the function part
+of the run (reported): without the records a restore could use a stale mirror.
 """
 from __future__ import annotations
 
@@ -15,9 +21,22 @@ from datetime import datetime, timedelta
 
 from kubernetes.client.exceptions import ApiException
 
+from chalice_app.offhours import editions, parked
 from chalice_app.offhours.nodepools import NodePoolAction, plan_nodepools
-from chalice_app.offhours.planner import FunctionAction, FunctionPlan, Kind, decide, plan_functions
+from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
+from chalice_app.offhours.planner import (
+    DEFAULT_HOLD,
+    DEFAULT_IDLE,
+    Activity,
+    FunctionAction,
+    FunctionPlan,
+    Kind,
+    NightRules,
+    decide,
+    plan_functions,
+)
 from chalice_app.offhours.policy import Defaults
+from chalice_app.offhours.wakeups import QUERY, MetricsError, counter_for, next_activity, parse_query_result
 
 CONFLICT_ATTEMPTS = 3
 CONFLICT_BACKOFF_SECONDS = 0.2
@@ -36,12 +55,23 @@ class OffhoursConfig:
     dry_run: bool = False
     nodepools: tuple[str, ...] = ()
     workers: int = WORKERS
+    openfaas_namespace: str = "openfaas"
+    edition: str | None = None  # setting: "ce" / "standard" overrides detection
+    maintain_minimum_replicas: bool | None = None
+    idle: timedelta = DEFAULT_IDLE
+    hold: timedelta = DEFAULT_HOLD
+    metrics_service: str = "openfaas/prometheus:9090"
 
     @classmethod
     def from_settings(cls, settings) -> "OffhoursConfig":
         return cls(tuple(settings.function_namespaces), Defaults.from_settings(settings),
                    timedelta(minutes=settings.offhours_grace_minutes), settings.offhours_max_changes,
-                   settings.dry_run, tuple(settings.offhours_nodepools))
+                   settings.dry_run, tuple(settings.offhours_nodepools),
+                   openfaas_namespace=settings.openfaas_namespace, edition=settings.openfaas_edition,
+                   maintain_minimum_replicas=settings.openfaas_maintain_minimum_replicas,
+                   idle=timedelta(minutes=settings.offhours_idle_minutes),
+                   hold=timedelta(minutes=settings.offhours_hold_minutes),
+                   metrics_service=settings.offhours_metrics_service)
 
 
 @dataclass(frozen=True)
@@ -59,6 +89,8 @@ class RunReport:
     outcomes: list[Outcome] = field(default_factory=list)
     nodepools: list[tuple[NodePoolAction, str | None]] = field(default_factory=list)  # (action, error)
     read_errors: list[tuple[str, str]] = field(default_factory=list)  # (what could not be listed or read, why)
+    capabilities: editions.Capabilities = editions.Capabilities()
+    notes: list[str] = field(default_factory=list)  # what the run wants operators to know (metrics unreadable, ...)
 
     def applied(self, kind: Kind) -> list[FunctionAction]:
         """The changes of `kind` made; in a dry run, the ones that would have been made."""
@@ -97,59 +129,159 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _fid(action) -> str:
+    return parked.function_id(action.namespace, action.name)
+
+
 class Reconciler:
-    def __init__(self, cluster, config: OffhoursConfig, sleep=time.sleep):
+    def __init__(self, cluster, config: OffhoursConfig, sleep=time.sleep, store=None):
         self._cluster, self._config, self._sleep = cluster, config, sleep
+        # Without a table (tests, `offhours plan` from a laptop) the records live as long as this reconciler.
+        self._store = store if store is not None else MemoryParkedStore()
         self._namespaces: dict[str, dict[str, str]] = {}
+        self._records: dict[tuple[str, str], ParkedFunction] = {}
+        self._activity: dict[tuple[str, str], Activity] = {}
+        self._rules = NightRules(idle=config.idle, hold=config.hold)
+        self._adoptions: list[FunctionAction] = []
+        self._wake_states: dict[str, WakeState] = {}
+
+    # ---- reading and planning -------------------------------------------------------------------------------
+    def capabilities(self) -> editions.Capabilities:
+        detected = editions.Capabilities(source="not detected")
+        if self._config.edition is None or self._config.maintain_minimum_replicas is None:
+            try:
+                detected = editions.detect(*self._cluster.openfaas_deployments(self._config.openfaas_namespace))
+            except Exception as error:  # noqa: BLE001 - a setting can say what detection cannot read
+                detected = editions.Capabilities(source=f"not detected ({_describe(error)}); assumed Standard")
+        return editions.resolve(detected, self._config.edition, self._config.maintain_minimum_replicas)
 
     def plan(self, now: datetime) -> FunctionPlan:
         """The function plan; raises the first namespace's read error (for the CLI, which shows it and stops)."""
-        plan, failures = self._plan_tolerating_failures(now)
+        plan, failures, _ = self._plan_tolerating_failures(now)
         if failures:
             raise failures[0][1]
         return plan
 
-    def _plan_tolerating_failures(self, now: datetime) -> tuple[FunctionPlan, list[tuple[str, Exception]]]:
-        """Plan the namespaces that could be read; (namespace, error) for each that could not."""
-        self._namespaces, functions, failures = {}, [], []
+    def _plan_tolerating_failures(self, now: datetime):
+        """Plan the namespaces that could be read; (namespace, error) for each that could not; notes."""
+        self._namespaces, functions, failures, notes = {}, [], [], []
         for namespace in self._config.namespaces:
             try:
                 self._namespaces.update(self._cluster.namespace_annotations([namespace]))
                 functions.extend(self._cluster.functions(namespace))
             except Exception as error:  # noqa: BLE001 - one unreadable namespace must not stop the others
                 failures.append((namespace, error))
+        self._rules = NightRules(self.capabilities(), self._config.idle, self._config.hold)
+        found = self._store.get_many(parked.function_id(*f.key) for f in functions)
+        self._records = {f.key: ParkedFunction.from_item(found[parked.function_id(*f.key)]) for f in functions
+                         if parked.function_id(*f.key) in found}
+        self._activity = {}
+        plan = self._plan(functions, now)
+        awake = plan.of(Kind.AWAKE)
+        if awake:
+            self._activity, notes = self._wake_activity(awake, now)
+            plan = self._plan(functions, now)
+        return plan, failures, notes
+
+    def _plan(self, functions, now: datetime) -> FunctionPlan:
         return plan_functions(functions, self._namespaces, now, self._config.defaults, self._config.grace,
-                              self._config.max_changes), failures
+                              self._config.max_changes, self._records, self._rules, self._activity)
+
+    def _counters(self, now: datetime) -> dict[str, float]:
+        namespace, _, service = self._config.metrics_service.partition("/")
+        body = self._cluster.service_proxy(namespace, service, "api/v1/query",
+                                           [("query", QUERY), ("time", f"{now.timestamp():.3f}")])
+        return parse_query_result(body)
+
+    def _wake_activity(self, awake: list[FunctionAction], now: datetime):
+        notes, counters = [], None
+        try:
+            counters = self._counters(now)
+        except (MetricsError, Exception) as error:  # noqa: BLE001 - without metrics the fixed hold applies
+            notes.append(f"gateway metrics unreadable ({_describe(error)}): woken functions are parked again "
+                         f"after a fixed hold of {int(self._config.hold.total_seconds() // 60)} min")
+        ids = {(a.namespace, a.name): parked.wake_id(a.namespace, a.name) for a in awake}
+        stored = self._store.get_many(ids.values())
+        activity, self._wake_states = {}, {}
+        for key, wake in ids.items():
+            previous = WakeState.from_item(stored[wake]) if wake in stored else None
+            counter = None if counters is None else counter_for(counters, *key)
+            activity[key], state = next_activity(previous, counter, now)
+            if state != previous:
+                self._wake_states[wake] = state
+        return activity, notes
 
     def plan_nodepools(self, now: datetime) -> list[NodePoolAction]:
-        return plan_nodepools(self._cluster.nodepools(), now, self._config.defaults, self._config.nodepools)
+        pools = self._cluster.nodepools()
+        found = self._store.get_many(parked.nodepool_id(pool.name) for pool in pools)
+        records = {pool.name: ParkedPool.from_item(found[parked.nodepool_id(pool.name)]) for pool in pools
+                   if parked.nodepool_id(pool.name) in found}
+        return plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records)
 
+    # ---- the run ----------------------------------------------------------------------------------------------
     def run(self, now: datetime) -> RunReport:
-        plan, failures = self._plan_tolerating_failures(now)
-        report = RunReport(now, self._config.dry_run, plan)
+        self._wake_states = {}
+        try:
+            plan, failures, notes = self._plan_tolerating_failures(now)
+        except Exception as error:  # noqa: BLE001 - the stage table (or detection) failed: change nothing
+            report = RunReport(now, self._config.dry_run, FunctionPlan((), self._config.max_changes))
+            report.read_errors.append(("stage table", f"{_describe(error)}; no function changed this run"))
+            return report
+        report = RunReport(now, self._config.dry_run, plan, capabilities=self._rules.capabilities, notes=notes)
         report.read_errors = [(f"namespace {namespace}", _describe(error)) for namespace, error in failures]
-        if not self._config.dry_run:
-            changes = plan.changes
-            with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
-                # In batches, so 10,000 changes never hold 10,000 pending futures at once.
-                for start in range(0, len(changes), BATCH):
-                    report.outcomes.extend(pool.map(lambda action: self._apply(action, now),
-                                                    changes[start:start + BATCH]))
         try:
             pools = self.plan_nodepools(now)
-        except Exception as error:  # noqa: BLE001 - the functions are done; report and try again next tick
+        except Exception as error:  # noqa: BLE001 - functions go on; the pools are tried again next tick
             report.read_errors.append(("NodePools", _describe(error)))
-            return report
+            pools = []
         if self._config.dry_run:
             report.nodepools = [(action, None) for action in pools]
-        else:
-            report.nodepools = [(action, self._apply_nodepool(action)) for action in pools]
+            return report
+        lifts = [action for action in pools if action.kind in ("restore", "release")]
+        report.nodepools = [(action, self._apply_nodepool(action, now)) for action in lifts]  # capacity first
+        self._adoptions = plan.of(Kind.KEEP)
+        report.outcomes = self._apply_functions(plan.changes, now)
+        report.nodepools += [(action, self._apply_nodepool(action, now)) for action in pools if action not in lifts]
+        for key, state in self._wake_states.items():
+            self._store.put(key, state.item(), now)
         return report
 
+    def _apply_functions(self, changes: list[FunctionAction], now: datetime) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        # KEEP actions may carry a record too: a count parked before the table held it, taken into the table.
+        adopted = [a for a in self._adoptions if a.record is not None]
+        new = {_fid(a): a.record.item() for a in [*changes, *adopted] if a.record is not None and a.record_is_new}
+        written = self._store.put_new(new, now) if new else set()
+        for action in changes:
+            if action.record is not None and not action.record_is_new:
+                self._store.put(_fid(action), action.record.item(), now)  # uid of a recreated function
+        ready = []
+        for action in changes:
+            if action.record is not None and action.record_is_new and _fid(action) not in written:
+                # Another run recorded it since we read: its count is the truer one. Next run re-plans.
+                outcomes.append(Outcome(action, "a restore count was recorded meanwhile; re-planned next run"))
+            else:
+                ready.append(action)
+        with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
+            # In batches, so 10,000 changes never hold 10,000 pending futures at once.
+            for start in range(0, len(ready), BATCH):
+                outcomes.extend(pool.map(lambda action: self._apply(action, now), ready[start:start + BATCH]))
+        forget = [_fid(o.action) for o in outcomes if o.applied and o.action.forget]
+        woke = [parked.wake_id(o.action.namespace, o.action.name) for o in outcomes
+                if o.applied and (o.action.namespace, o.action.name) in self._activity]
+        if forget or woke:
+            self._store.delete_many(forget + woke)
+        for wake in woke:
+            self._wake_states.pop(wake, None)
+        return outcomes
+
     def _apply(self, action: FunctionAction, now: datetime) -> Outcome:
+        recorded_now = action.record is not None and action.record_is_new  # by this run, just before
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                self._cluster.patch_function(action.namespace, action.name, action.patch())
+                patch = action.patch()
+                if patch is not None:
+                    self._cluster.patch_function(action.namespace, action.name, patch)
                 return Outcome(action, applied=True)
             except ApiException as error:
                 if error.status != 409 or attempt == CONFLICT_ATTEMPTS:
@@ -159,6 +291,13 @@ class Reconciler:
             self._sleep(CONFLICT_BACKOFF_SECONDS * attempt)
             try:
                 action = self._redecide(action, now)
+                if action.record is not None and action.record_is_new:
+                    # The count this run recorded a moment ago never reached the cluster: the fresh one replaces it,
+                    # still before the patch.
+                    self._store.put(_fid(action), action.record.item(), now)
+                    recorded_now = True
+                elif not action.kind.writes and recorded_now:
+                    self._store.delete_many([_fid(action)])  # nothing parked: the record would restore a stale count
             except Exception as error:  # noqa: BLE001
                 return Outcome(action, f"re-read after conflict failed: {_describe(error)}")
             if not action.kind.writes:
@@ -168,13 +307,32 @@ class Reconciler:
     def _redecide(self, action: FunctionAction, now: datetime) -> FunctionAction:
         fresh = self._cluster.function(action.namespace, action.name)
         return decide(fresh, self._namespaces.get(action.namespace), now, self._config.defaults,
-                      self._config.grace).action
+                      self._config.grace, self._records.get(fresh.key), self._rules,
+                      self._activity.get(fresh.key)).action
 
-    def _apply_nodepool(self, action: NodePoolAction) -> str | None:
+    def _apply_nodepool(self, action: NodePoolAction, now: datetime) -> str | None:
         if not action.writes:
             return None
+        key = parked.nodepool_id(action.name)
         try:
-            self._cluster.patch_nodepool(action.name, action.patch)
+            if action.record is not None:
+                if action.record_is_new:
+                    if key not in self._store.put_new({key: action.record.item()}, now) and action.kind == "limit":
+                        return "a restore count was recorded meanwhile; re-planned next run"
+                else:
+                    self._store.put(key, action.record.item(), now)
+            writes = [("patch", action.patch), ("scale", action.scale)]
+            if action.kind == "restore":
+                writes.reverse()  # capacity back first, then the mirror
+            for what, body in writes:
+                if body is None:
+                    continue
+                if what == "scale":
+                    self._cluster.scale_nodepool(action.name, body)
+                else:
+                    self._cluster.patch_nodepool(action.name, body)
+            if action.forget:
+                self._store.delete_many([key])
             return None
         except Exception as error:  # noqa: BLE001 - reported; the next tick re-plans from a fresh list
             return _describe(error)

@@ -18,6 +18,9 @@ class MemoryCluster:
         self.patches: list[tuple[str, dict]] = []
         self.fail: set[str] = set()  # names whose patches answer 500
         self._lock = threading.Lock()
+        self.gateway: dict | None = None  # the OpenFaaS gateway / autoscaler Deployments (edition detection)
+        self.autoscaler: dict | None = None
+        self.metrics: bytes | None = None  # the Prometheus query answer; None: the service proxy fails
 
     def functions(self, namespace):
         return [function_from_object(d) for (ns, _), d in sorted(self.deployments.items()) if ns == namespace]
@@ -48,6 +51,20 @@ class MemoryCluster:
 
     def patch_nodepool(self, name, patch):
         self._write(self.pools, name, patch, name)
+
+    def openfaas_deployments(self, namespace):
+        return self.gateway, self.autoscaler
+
+    def service_proxy(self, namespace, service, path, query=None):
+        if self.metrics is None:
+            raise ApiException(status=503, reason="Service Unavailable")
+        return self.metrics
+
+    def scale_nodepool(self, name, patch):
+        with self._lock:
+            self.patches.append((name + "/scale", patch))
+            current = self.pools[name]
+            self.pools[name] = merge_patch(current, patch)
 
     def human_scale(self, namespace, name, replicas):
         with self._lock:
