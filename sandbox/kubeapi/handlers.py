@@ -112,9 +112,9 @@ class Handlers:
         return observed
 
     # ---- writes -------------------------------------------------------------------------------------------------
-    def _admit(self, resource: ResourceType, obj: dict, strict: bool) -> dict:
+    def _admit(self, resource: ResourceType, obj: dict, strict: bool, old: dict | None = None) -> dict:
         if resource.custom:
-            return self.schemas.admit(resource, obj, strict)
+            return self.schemas.admit(resource, obj, strict, old)
         objects.validate_builtin(resource, obj)
         return obj
 
@@ -154,7 +154,7 @@ class Handlers:
                 objects.check_identity(resource, new, route.namespace, route.name)
             objects.check_resource_version(resource, entry.obj, sent_version)
             merged = objects.merge_update(resource, entry.obj, new, route.subresource)
-            merged = self._admit(resource, merged, request.strict)
+            merged = self._admit(resource, merged, request.strict, entry.obj)
             if merged == entry.obj or request.dry_run:
                 return 200, dumps(merged) if request.dry_run else entry.raw
             return 200, self.store.replace(resource, merged).raw
