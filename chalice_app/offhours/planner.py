@@ -199,13 +199,15 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
             if function.replicas <= target:
                 if recreated or function.mirror != str(original) or legacy:
                     what = ("recreated under the same name, parked again" if recreated else
-                            "kube-downscaler's count taken over" if legacy else "annotation mirror re-written")
+                            "kube-downscaler's count taken over" if legacy else
+                            "annotation mirror lost (a redeploy replaces annotations) and written again"
+                            if function.mirror is None else "annotation mirror corrected from the stage table")
                     return Decision(act(Kind.REPARK, f"{at}; {what}{note}", **bookkeeping), policy, down)
                 # KEEP; with `record` when the count is only on the annotation: the run takes it into the table
                 return Decision(act(Kind.KEEP, f"{at}{note}", **bookkeeping), policy, down)
             if function.mirror is None or recreated:
                 what = ("deleted and recreated under the same name" if recreated
-                        else "redeployed during downtime (annotations replaced)")
+                        else "redeployed during downtime (annotations replaced, replicas reset)")
                 return Decision(act(Kind.REPARK, f"{at}; {what}: parked again{note}", target, **bookkeeping),
                                 policy, down)
             awake_at_most = max(function.scale_min or 1, 1, target + 1)

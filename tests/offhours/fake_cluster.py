@@ -37,7 +37,8 @@ class MemoryCluster:
             if label in self.fail:
                 raise ApiException(status=500, reason="Internal Server Error")
             current = store[key]
-            if patch["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            expected = patch.get("metadata", {}).get("resourceVersion")  # absent: unconditional, as in the API
+            if expected is not None and expected != current["metadata"]["resourceVersion"]:
                 raise ApiException(status=409, reason="Conflict")
             updated = merge_patch(current, patch)
             updated["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
