@@ -16,7 +16,7 @@ from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
-from chalice_app.offhours.report import cap_alert, summary_message
+from chalice_app.offhours.report import cap_alert, held_note, summary_message
 from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.notifier import notifier_from_settings
 
@@ -52,7 +52,10 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store).run(now)
     summary = summarize(report)
     messages = [message for message in (cap_alert(report), summary_message(report)) if message]
-    for message in messages:
+    # Once a day (a dry run sends none): what cannot be parked, and why.
+    daily = [] if report.dry_run else [(key, message) for key, message in (("held", held_note(report)),)
+                                       if message and _claim(store, key, now)]
+    for key, message in [(None, message) for message in messages] + daily:
         if notifier is None:
             logger.info("slack not configured", extra={"message": message.text})
             continue
@@ -60,6 +63,9 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
             notifier.send(message)
         except Exception:  # noqa: BLE001 - a Slack outage must not undo or fail the reconcile
             logger.exception("could not send the off-hours message to Slack")
+            if key is not None:
+                _release(store, key, now)  # the next run tries again: a note is never lost
+    messages += [message for _, message in daily]
     if not report.dry_run:  # in a dry run the counts say what would have happened
         metrics.add_metric(name="OffhoursScaledDown", unit=MetricUnit.Count, value=summary["scaled_down"])
         metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
@@ -68,6 +74,21 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
     return summary
+
+
+def _claim(store, key: str, now: datetime) -> bool:
+    try:
+        return store.claim_note(key, now)
+    except Exception:  # noqa: BLE001 - without the table the note is sent (possibly twice) rather than lost
+        logger.exception("could not claim the daily off-hours note")
+        return True
+
+
+def _release(store, key: str, now: datetime) -> None:
+    try:
+        store.release_note(key, now)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not release the daily off-hours note")
 
 
 @instrumented(correlation_id_path="id")
