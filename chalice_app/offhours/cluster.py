@@ -129,6 +129,30 @@ class OffhoursCluster:
         self._patch("/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
                     {"namespace": namespace, "name": name}, patch)
 
+    def _core_list(self, path: str, path_params: dict, **selectors) -> list[dict]:
+        """Every item of a core list, page by page (labelSelector / fieldSelector as given)."""
+        items, token = [], None
+        while True:
+            query = [("limit", PAGE)] + [(key, value) for key, value in selectors.items() if value]
+            if token:
+                query.append(("continue", token))
+            page = json.loads(self._call("GET", path, path_params, query=query).data)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    def karpenter_nodes(self) -> list[dict]:
+        """Nodes Karpenter launched (label karpenter.sh/nodepool)."""
+        return self._core_list("/api/v1/nodes", {}, labelSelector="karpenter.sh/nodepool")
+
+    def pods_on(self, node: str) -> list[dict]:
+        return self._core_list("/api/v1/pods", {}, fieldSelector=f"spec.nodeName={node}")
+
+    def pending_function_pods(self, namespace: str) -> list[dict]:
+        return self._core_list("/api/v1/namespaces/{namespace}/pods", {"namespace": namespace},
+                               labelSelector=FUNCTION_LABEL, fieldSelector="status.phase=Pending")
+
     def nodepools(self) -> list[NodePoolLimits]:
         return [nodepool_from_object(item)
                 for page in _pages(self._custom.list_cluster_custom_object, *KARPENTER) for item in page]

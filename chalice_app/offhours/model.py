@@ -124,6 +124,7 @@ class NodePoolLimits:
     annotations: dict[str, str]
     replicas: int | None = None  # spec.replicas: set only on static NodePools (karpenter.sh/v1 NodePool CRD)
     gitops: str | None = None
+    source: dict | None = None  # the object as read (pools are few): template and disruption settings
 
     @property
     def static(self) -> bool:
@@ -136,7 +137,7 @@ def nodepool_from_object(obj: dict) -> NodePoolLimits:
     replicas = spec.get("replicas")
     return NodePoolLimits(metadata["name"], str(metadata.get("resourceVersion", "")),
                           dict(limits), _relevant(metadata.get("annotations")),
-                          None if replicas is None else int(replicas), gitops_manager(metadata))
+                          None if replicas is None else int(replicas), gitops_manager(metadata), obj)
 
 
 def namespace_annotations(obj: dict) -> tuple[str, dict[str, str]]:

@@ -20,11 +20,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalice_app.offhours.model import NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS, NodePoolLimits
+from chalice_app.offhours.model import PREFIX, NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS, NodePoolLimits
 from chalice_app.offhours.parked import ParkedPool
 from chalice_app.offhours.policy import Defaults, PolicyError, layers_for, resolve_policy
 
 ZERO = "0"
+ALLOWANCE = PREFIX + "night-allowance"  # the limits costguard set for a woken function, so it knows them as its own
 DEFAULT_ZEROED = ("cpu",)  # what to zero when a NodePool has no limits at all (cpu bounds every node)
 
 
@@ -97,8 +98,18 @@ def _stored_replicas(pool: NodePoolLimits, record: ParkedPool | None) -> int | N
     return int(text)
 
 
+def _allowance_is_ours(pool: NodePoolLimits) -> bool:
+    text = pool.annotations.get(ALLOWANCE)
+    try:
+        return text is not None and json.loads(text) == pool.limits
+    except ValueError:
+        return False
+
+
 def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
-                    configured: list[str] | tuple[str, ...], record: ParkedPool | None = None) -> NodePoolAction:
+                    configured: list[str] | tuple[str, ...], record: ParkedPool | None = None,
+                    allowance: dict | None = None) -> NodePoolAction:
+    """`allowance`: the limits a woken function on this (parked, dynamic) pool needs now; None when none does."""
     mirror_key = ORIGINAL_REPLICAS if pool.static else ORIGINAL_LIMITS
 
     def act(kind: str, reason: str, desired: dict | None = None, **extra) -> NodePoolAction:
@@ -118,7 +129,10 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
     version = {} if pool.static else {"resourceVersion": pool.resource_version}
     forget = record is not None
     unmirror = {"metadata": {**version, "annotations": {mirror_key: None}}} if mirror_key in pool.annotations else None
-    parked_now = pool.replicas == 0 if pool.static else _is_zeroed(pool.limits)
+    ours = not pool.static and _allowance_is_ours(pool)
+    parked_now = pool.replicas == 0 if pool.static else (_is_zeroed(pool.limits) or ours)
+    if unmirror is not None and ALLOWANCE in pool.annotations:
+        unmirror["metadata"]["annotations"][ALLOWANCE] = None
     if not opted or policy.excluded(now) or not policy.in_downtime(now):
         why = ("no longer opted in" if not opted else f"excluded by {policy.exclude_source}" if policy.excluded(now)
                else f"uptime ({policy.schedule_source})")
@@ -132,9 +146,22 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
                        patch=unmirror, forget=forget, extra={"replicas": stored})
         # Merge patch: keys we added are removed with null, the rest set back to their stored values.
         limits_patch = {**{key: None for key in pool.limits if key not in stored}, **stored} or None
-        return act("restore", why, stored, patch={"metadata": {**version, "annotations": {mirror_key: None}},
+        annotations = {mirror_key: None, **({ALLOWANCE: None} if ALLOWANCE in pool.annotations else {})}
+        return act("restore", why, stored, patch={"metadata": {**version, "annotations": annotations},
                                                    "spec": {"limits": limits_patch}}, forget=forget)
     at = f"downtime ({policy.schedule_source})"
+    if stored is not None and parked_now and not pool.static:
+        if allowance is not None and pool.limits != allowance:
+            limits = {**{key: None for key in pool.limits if key not in allowance}, **allowance}
+            return act("allow", f"{at}; a woken function needs it: night allowance {allowance}", allowance,
+                       patch={"metadata": {**version, "annotations": {ALLOWANCE: json.dumps(allowance,
+                                                                                              sort_keys=True)}},
+                              "spec": {"limits": limits}})
+        if allowance is None and ours:
+            zeroed = _zeroed(stored)
+            limits = {**{key: None for key in pool.limits if key not in zeroed}, **zeroed}
+            return act("limit", f"{at}; no woken function needs it any more: parked again", zeroed,
+                       patch={"metadata": {**version, "annotations": {ALLOWANCE: None}}, "spec": {"limits": limits}})
     if stored is not None:
         if parked_now:
             adopt = record is None  # parked before the table held it: take the count into the table
@@ -146,18 +173,25 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
         return act("keep", f"{at}; already parked")
     if pool.static:
         return act("limit", f"{at}; static pool: replicas {pool.replicas} → 0 (its limits are left alone)",
-                   scale={"spec": {"replicas": 0}}, record=ParkedPool(replicas=pool.replicas), record_is_new=True,
+                   scale={"spec": {"replicas": 0}}, record=ParkedPool(replicas=pool.replicas, parked_at=now.isoformat()),
+                   record_is_new=True,
                    patch={"metadata": {**version, "annotations": {mirror_key: str(pool.replicas)}}},
                    extra={"replicas": 0})
     zeroed = _zeroed(pool.limits)
     return act("limit", at, zeroed,
                patch={"metadata": {**version, "annotations": {mirror_key: json.dumps(pool.limits, sort_keys=True)}},
-                      "spec": {"limits": zeroed}}, record=ParkedPool(limits=dict(pool.limits)), record_is_new=True)
+                      "spec": {"limits": zeroed}}, record=ParkedPool(limits=dict(pool.limits), parked_at=now.isoformat()),
+               record_is_new=True)
 
 
 def plan_nodepools(pools: list[NodePoolLimits], now: datetime, defaults: Defaults,
-                   configured: list[str] | tuple[str, ...],
-                   records: dict[str, ParkedPool] | None = None) -> list[NodePoolAction]:
-    records = records or {}
-    return [decide_nodepool(pool, now, defaults, configured, records.get(pool.name))
+                   configured: list[str] | tuple[str, ...], records: dict[str, ParkedPool] | None = None,
+                   allowances: dict[str, dict] | None = None) -> list[NodePoolAction]:
+    records, allowances = records or {}, allowances or {}
+    return [decide_nodepool(pool, now, defaults, configured, records.get(pool.name), allowances.get(pool.name))
             for pool in sorted(pools, key=lambda pool: pool.name)]
+
+
+def parked_during_downtime(pool: NodePoolLimits, action: NodePoolAction) -> bool:
+    """The pool is parked (or being parked) by this run's plan."""
+    return action.kind in ("limit", "allow") or (action.kind == "keep" and "downtime" in action.reason)

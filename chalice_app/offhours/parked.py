@@ -62,9 +62,10 @@ class ParkedFunction:
 class ParkedPool:
     limits: dict | None = None  # the limits to put back (dynamic pools)
     replicas: int | None = None  # the replicas to put back (static pools)
+    parked_at: str = ""
 
     def item(self) -> dict:
-        item: dict = {}
+        item: dict = {"parked_at": self.parked_at} if self.parked_at else {}
         if self.limits is not None:
             item["limits"] = json.dumps(self.limits, sort_keys=True)
         if self.replicas is not None:
@@ -75,7 +76,7 @@ class ParkedPool:
     def from_item(cls, item: dict) -> "ParkedPool":
         limits = json.loads(item["limits"]) if "limits" in item else None
         return cls(limits if isinstance(limits, dict) else None,
-                   int(item["replicas"]) if "replicas" in item else None)
+                   int(item["replicas"]) if "replicas" in item else None, str(item.get("parked_at", "")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from kubernetes.client.exceptions import ApiException
 
 from chalice_app.offhours import editions, parked
-from chalice_app.offhours.nodepools import NodePoolAction, plan_nodepools
+from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtime, plan_nodepools
+from chalice_app.offhours.nodes import NodeStay, node_cpu_millis, nodes_staying
+from chalice_app.offhours.placement import NODEPOOL_LABEL, PoolTemplate, allowance, pools_needed
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.planner import (
     DEFAULT_HOLD,
@@ -44,6 +46,8 @@ BATCH = 256
 # Patches in flight, one per slot of the client's connection pool: against a real API server each write waits
 # ~10-20 ms on the network, so concurrency is what keeps 10,000 changes inside a Lambda's time.
 WORKERS = 8
+# Nodes of a parked pool are reported once it has been parked this long: consolidation needs a few minutes.
+NODE_REPORT_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class OffhoursConfig:
     idle: timedelta = DEFAULT_IDLE
     hold: timedelta = DEFAULT_HOLD
     metrics_service: str = "openfaas/prometheus:9090"
+    night_allowance_cpu: str = "2"
 
     @classmethod
     def from_settings(cls, settings) -> "OffhoursConfig":
@@ -71,7 +76,8 @@ class OffhoursConfig:
                    maintain_minimum_replicas=settings.openfaas_maintain_minimum_replicas,
                    idle=timedelta(minutes=settings.offhours_idle_minutes),
                    hold=timedelta(minutes=settings.offhours_hold_minutes),
-                   metrics_service=settings.offhours_metrics_service)
+                   metrics_service=settings.offhours_metrics_service,
+                   night_allowance_cpu=settings.offhours_night_allowance_cpu)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class RunReport:
     read_errors: list[tuple[str, str]] = field(default_factory=list)  # (what could not be listed or read, why)
     capabilities: editions.Capabilities = editions.Capabilities()
     notes: list[str] = field(default_factory=list)  # what the run wants operators to know (metrics unreadable, ...)
+    nodes: list[NodeStay] = field(default_factory=list)  # nodes of pools parked ≥ NODE_REPORT_AFTER, and why
 
     def applied(self, kind: Kind) -> list[FunctionAction]:
         """The changes of `kind` made; in a dry run, the ones that would have been made."""
@@ -129,6 +136,14 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _since(text: str, now: datetime) -> datetime:
+    """When a pool was parked; long ago when unknown (parked before the table held it)."""
+    try:
+        return datetime.fromisoformat(text) if text else now - timedelta(days=1)
+    except ValueError:
+        return now - timedelta(days=1)
+
+
 def _fid(action) -> str:
     return parked.function_id(action.namespace, action.name)
 
@@ -143,6 +158,7 @@ class Reconciler:
         self._activity: dict[tuple[str, str], Activity] = {}
         self._rules = NightRules(idle=config.idle, hold=config.hold)
         self._adoptions: list[FunctionAction] = []
+        self._last_plan: FunctionPlan | None = None
         self._wake_states: dict[str, WakeState] = {}
 
     # ---- reading and planning -------------------------------------------------------------------------------
@@ -211,12 +227,51 @@ class Reconciler:
                 self._wake_states[wake] = state
         return activity, notes
 
-    def plan_nodepools(self, now: datetime) -> list[NodePoolAction]:
+    def plan_nodepools(self, now: datetime, report: RunReport | None = None) -> list[NodePoolAction]:
+        """The NodePool plan; during downtime also what woken functions need of parked pools (night allowances)
+        and, into `report`, the nodes that parked pools still have and why."""
         pools = self._cluster.nodepools()
         found = self._store.get_many(parked.nodepool_id(pool.name) for pool in pools)
         records = {pool.name: ParkedPool.from_item(found[parked.nodepool_id(pool.name)]) for pool in pools
                    if parked.nodepool_id(pool.name) in found}
-        return plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records)
+        plan = plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records)
+        parked_pools = {a.name: pool for pool, a in zip(sorted(pools, key=lambda p: p.name), plan)
+                        if parked_during_downtime(pool, a)}
+        if not parked_pools:
+            return plan
+        nodes = self._cluster.karpenter_nodes()
+        in_parked = [n for n in nodes if (n["metadata"].get("labels") or {}).get(NODEPOOL_LABEL) in parked_pools]
+        pods_by_node = {n["metadata"]["name"]: self._cluster.pods_on(n["metadata"]["name"]) for n in in_parked}
+        allowances = self._allowances(pools, parked_pools, records, in_parked, pods_by_node)
+        if allowances:
+            plan = plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records, allowances)
+        if report is not None:
+            settled = {name: pool.source for name, pool in parked_pools.items()
+                       if name in records and now - _since(records[name].parked_at, now) >= NODE_REPORT_AFTER}
+            report.nodes = nodes_staying(settled, in_parked, pods_by_node)
+        return plan
+
+    def _allowances(self, pools, parked_pools, records, nodes, pods_by_node) -> dict[str, dict]:
+        """Limits for parked dynamic pools that a Pending function pod, or an awake function's pod, needs."""
+        dynamic = {name: pool for name, pool in parked_pools.items() if not pool.static}
+        if not dynamic:
+            return {}
+        pending = [pod.get("spec") or {} for namespace in self._config.namespaces
+                   for pod in self._cluster.pending_function_pods(namespace)]
+        open_pools = [PoolTemplate.from_object(p.source) for p in pools if p.name not in parked_pools and p.source]
+        needed = pools_needed(pending, [PoolTemplate.from_object(p.source) for p in dynamic.values()], open_pools)
+        awake = {(a.namespace, a.name) for a in self._last_plan.of(Kind.AWAKE)} if self._last_plan else set()
+        for node in nodes:
+            for pod in pods_by_node.get(node["metadata"]["name"], []):
+                labels, namespace = pod["metadata"].get("labels") or {}, pod["metadata"].get("namespace")
+                if (namespace, labels.get("faas_function")) in awake:
+                    needed.add(node["metadata"]["labels"][NODEPOOL_LABEL])
+        found = {}
+        for name in needed & set(dynamic):
+            original = records[name].limits if name in records and records[name].limits is not None else {}
+            cpu = sum(node_cpu_millis(n) for n in nodes if n["metadata"]["labels"].get(NODEPOOL_LABEL) == name)
+            found[name] = allowance(original, cpu, self._config.night_allowance_cpu)
+        return found
 
     # ---- the run ----------------------------------------------------------------------------------------------
     def run(self, now: datetime) -> RunReport:
@@ -229,15 +284,16 @@ class Reconciler:
             return report
         report = RunReport(now, self._config.dry_run, plan, capabilities=self._rules.capabilities, notes=notes)
         report.read_errors = [(f"namespace {namespace}", _describe(error)) for namespace, error in failures]
+        self._last_plan = plan
         try:
-            pools = self.plan_nodepools(now)
+            pools = self.plan_nodepools(now, report)
         except Exception as error:  # noqa: BLE001 - functions go on; the pools are tried again next tick
             report.read_errors.append(("NodePools", _describe(error)))
             pools = []
         if self._config.dry_run:
             report.nodepools = [(action, None) for action in pools]
             return report
-        lifts = [action for action in pools if action.kind in ("restore", "release")]
+        lifts = [action for action in pools if action.kind in ("restore", "release", "allow")]
         report.nodepools = [(action, self._apply_nodepool(action, now)) for action in lifts]  # capacity first
         self._adoptions = plan.of(Kind.KEEP)
         report.outcomes = self._apply_functions(plan.changes, now)

@@ -21,6 +21,8 @@ class MemoryCluster:
         self.gateway: dict | None = None  # the OpenFaaS gateway / autoscaler Deployments (edition detection)
         self.autoscaler: dict | None = None
         self.metrics: bytes | None = None  # the Prometheus query answer; None: the service proxy fails
+        self.nodes: list[dict] = []  # Karpenter nodes
+        self.pods: list[dict] = []  # every pod (node placement in spec.nodeName; Pending ones have none)
 
     def functions(self, namespace):
         return [function_from_object(d) for (ns, _), d in sorted(self.deployments.items()) if ns == namespace]
@@ -66,6 +68,16 @@ class MemoryCluster:
             self.patches.append((name + "/scale", patch))
             current = self.pools[name]
             self.pools[name] = merge_patch(current, patch)
+
+    def karpenter_nodes(self):
+        return [node for node in self.nodes if "karpenter.sh/nodepool" in node["metadata"].get("labels", {})]
+
+    def pods_on(self, node):
+        return [pod for pod in self.pods if pod["spec"].get("nodeName") == node]
+
+    def pending_function_pods(self, namespace):
+        return [pod for pod in self.pods if pod["metadata"]["namespace"] == namespace
+                and "faas_function" in pod["metadata"].get("labels", {}) and pod["status"]["phase"] == "Pending"]
 
     def human_scale(self, namespace, name, replicas):
         with self._lock:
