@@ -5,7 +5,9 @@ cap held changes back. Everything is logged and recorded in the run log for `cos
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+import boto3
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -16,7 +18,8 @@ from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
-from chalice_app.offhours.report import cap_alert, held_note, summary_message
+from chalice_app.offhours.nodes import priced
+from chalice_app.offhours.report import cap_alert, held_note, nodes_note, summary_message
 from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.notifier import notifier_from_settings
 
@@ -36,6 +39,7 @@ def summarize(report: RunReport) -> dict:
                     f"{' maintainMinimumReplicas' if report.capabilities.maintain_minimum_replicas else ''} "
                     f"({report.capabilities.source})",
         "notes": report.notes,
+        "nodes_staying": [stay.line() for stay in report.nodes][:50],
         "nodepools": {action.name: action.kind if error is None else f"error: {error}"
                       for action, error in report.nodepools if action.kind != "skip"},
         "errors": [f"{where}: {message}" for where, message in report.errors][:50],
@@ -43,19 +47,24 @@ def summarize(report: RunReport) -> dict:
 
 
 def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
-        config: OffhoursConfig | None = None, store=None) -> dict:
+        config: OffhoursConfig | None = None, store=None, prices=None) -> dict:
     """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
     settings (the store: the stage's DynamoDB table)."""
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     store = store or DynamoParkedStore(settings.table_name, region=settings.region)
     report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store).run(now)
+    if report.nodes:
+        report.nodes = _priced(report.nodes, settings, now, prices)
     summary = summarize(report)
     messages = [message for message in (cap_alert(report), summary_message(report)) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.
-    daily = [] if report.dry_run else [(key, message) for key, message in (("held", held_note(report)),)
-                                       if message and _claim(store, key, now)]
-    for key, message in [(None, message) for message in messages] + daily:
+    # The nodes note once a night (keyed on the evening's date, so one note spans midnight).
+    night = now - timedelta(hours=12)
+    daily = [] if report.dry_run else [
+        (key, at, message) for key, at, message in (("held", now, held_note(report)), ("nodes", night, nodes_note(report)))
+        if message and _claim(store, key, at)]
+    for key, at, message in [(None, now, message) for message in messages] + daily:
         if notifier is None:
             logger.info("slack not configured", extra={"message": message.text})
             continue
@@ -64,8 +73,8 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
         except Exception:  # noqa: BLE001 - a Slack outage must not undo or fail the reconcile
             logger.exception("could not send the off-hours message to Slack")
             if key is not None:
-                _release(store, key, now)  # the next run tries again: a note is never lost
-    messages += [message for _, message in daily]
+                _release(store, key, at)  # the next run tries again: a note is never lost
+    messages += [message for _, _, message in daily]
     if not report.dry_run:  # in a dry run the counts say what would have happened
         metrics.add_metric(name="OffhoursScaledDown", unit=MetricUnit.Count, value=summary["scaled_down"])
         metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
@@ -74,6 +83,24 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
     return summary
+
+
+def _priced(stays, settings: Settings, now: datetime, prices=None):
+    """The staying nodes with the budget feature's hourly prices; unpriced when prices cannot be had."""
+    try:
+        if prices is None:
+            from chalice_app.budget.aws_prices import PriceSource  # only when nodes stay: keeps cold starts small
+            from chalice_app.budget.ledger import Ledger
+
+            session = boto3.session.Session()
+            source = PriceSource(session, settings.region, Ledger(settings.table_name, session))
+            prices = lambda on_demand, spot: source.price_book(on_demand, spot, now)  # noqa: E731
+        book = prices({s.instance_type for s in stays if s.capacity_type != "spot"},
+                      {s.instance_type for s in stays if s.capacity_type == "spot"})
+        return priced(stays, book)
+    except Exception:  # noqa: BLE001 - a price is a nicety: the nodes are reported without it
+        logger.exception("could not price the nodes parked pools still run")
+        return stays
 
 
 def _claim(store, key: str, now: datetime) -> bool:

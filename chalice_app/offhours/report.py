@@ -56,6 +56,7 @@ def summary_message(report: RunReport) -> SlackMessage | None:
         ("Managed by GitOps: make it ignore replicas and limits (README, GitOps)",
          sorted({f"{_name(a)}: {escape(a.gitops)}" for a in down + restored + reparked if a.gitops})),
         ("Notes", [escape(note) for note in report.notes]),
+        ("Nodes parked pools still run", [escape(stay.line()) for stay in report.nodes]),
         ("Kept a human's count", [f"{_name(a)} at {a.current}" for a in released]),
         ("Skipped", [f"{_name(a)}: {escape(a.reason)}" for a in skipped]),
         ("Held back by the per-run cap", [_name(a) for a in deferred]),
@@ -92,4 +93,18 @@ def held_note(report: RunReport) -> SlackMessage | None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}},
               _section("Why, and the fix", [escape(reason) for reason in reasons]),
               _section("Functions", [_name(action) for action in held])]
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def nodes_note(report: RunReport) -> SlackMessage | None:
+    """Once a night: nodes that parked NodePools still have, why each stays, and what they cost per hour."""
+    if not report.nodes:
+        return None
+    known = [stay.cost_per_hour for stay in report.nodes if stay.cost_per_hour is not None]
+    cost = f"${sum(known):.2f}/h" + ("" if len(known) == len(report.nodes) else " (some prices unknown)")
+    text = (f"costguard off-hours: {len(report.nodes)} node(s) of parked NodePools are still running ({cost}); "
+            f"Karpenter does not remove them, for the reasons below.")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
+              _section("Nodes that stay", [f"`{escape(stay.node)}` {escape(stay.line().split(': ', 1)[0])}: "
+                                           f"{escape('; '.join(stay.reasons))}" for stay in report.nodes])]
     return SlackMessage(text=text, blocks=blocks)
