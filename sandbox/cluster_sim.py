@@ -155,13 +155,16 @@ def deletion_order(pods: list[dict]) -> list[dict]:
 
 
 def workload_of(deployment: dict) -> Workload:
+    """What the ReplicaSet controller stamps pods from: the pod template (labels, annotations, containers)."""
     meta, template = deployment["metadata"], deployment["spec"]["template"]
     container = template["spec"]["containers"][0]
     requests = container.get("resources", {}).get("requests", {})
+    template_meta = template.get("metadata") or {}
+    annotations = template_meta.get("annotations") or {}
     return Workload(meta["name"], meta["namespace"], container["image"], cpu_m(requests.get("cpu", 0)),
                     int(parse_quantity(requests.get("memory", "0")) // (1024 * 1024)),
-                    deployment["spec"].get("replicas", 1), meta.get("labels", {}), meta.get("annotations", {}),
-                    meta.get("annotations", {}).get("com.openfaas.profile"))
+                    deployment["spec"].get("replicas", 1), template_meta.get("labels") or {}, annotations,
+                    annotations.get("com.openfaas.profile"))
 
 
 @dataclass
@@ -170,14 +173,18 @@ class SettleReport:
     pods_deleted: list[str] = field(default_factory=list)
     pods_pending: list[str] = field(default_factory=list)
     nodes_added: list[str] = field(default_factory=list)
+    openfaas: object = None  # the OpenFaaS twin's report (sandbox/openfaas.py OpenFaaSReport), if it ran
 
 
 class ClusterSim:
     """The controllers over the fake API's store; `ec2` is moto's client, or None to make up new instances."""
 
     def __init__(self, store, ec2=None, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), openfaas=None):
+        """`openfaas`: the OpenFaaS twin (sandbox/openfaas.py) whose controllers run first in every `settle`."""
         self.store = store
+        self.openfaas = openfaas
+        self._last_settle: datetime | None = None
         self.ec2 = ec2
         self.cluster_name = cluster_name
         self._rng = random.Random(seed + 1)
@@ -196,9 +203,18 @@ class ClusterSim:
         deployment["spec"]["replicas"] = replicas
         self.store.put(deployment)
 
-    def settle(self) -> SettleReport:
-        """Run the controllers until nothing changes: replicas, scheduling, provisioning, Deployment status."""
+    def now(self) -> datetime:
+        """The simulated time: that of the latest `settle(at)`, else the clock's."""
+        return self._last_settle or self._clock()
+
+    def settle(self, at: datetime | None = None) -> SettleReport:
+        """Run the controllers until nothing changes: OpenFaaS (at `at`, default the clock), replicas, scheduling,
+        provisioning, Deployment status."""
         report = SettleReport()
+        if at is not None:
+            self._last_settle = at
+        if self.openfaas is not None:
+            report.openfaas = self.openfaas.reconcile(at or self.now())
         # One read of the namespace per settle; the controllers keep `pods` current as they write.
         deployments = self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
         pods = {pod["metadata"]["name"]: pod for pod in self.store.list("v1", "Pod", FUNCTION_NAMESPACE)}
@@ -246,7 +262,7 @@ class ClusterSim:
                 del pods[name]
                 report.pods_deleted.append(name)
             for _ in range(work.replicas - len(current)):
-                new = objects.pod(work, random_suffix(self._rng), self._clock())
+                new = objects.pod(work, random_suffix(self._rng), self.now())
                 self.store.put(new)
                 pods[new["metadata"]["name"]] = new
                 report.pods_created.append(new["metadata"]["name"])
@@ -265,7 +281,7 @@ class ClusterSim:
             room.free_pods -= 1
             self._bound_pods += 1
             pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
-            pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self._clock())
+            pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self.now())
             self.store.put(pods[name])
         return unplaced
 
@@ -293,7 +309,7 @@ class ClusterSim:
         labels = {r["key"]: r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
                   if r["operator"] == "In" and r.get("values")}
         capacity_type = labels.get("karpenter.sh/capacity-type", "on-demand")
-        shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self._clock().replace(microsecond=0)
+        shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self.now().replace(microsecond=0)
         claim = f"{name}-{random_suffix(self._rng)}"
         machine = self._machine(name, shape_name, zone, claim)
         self.store.put(objects.node_claim(claim, machine.private_dns, machine.instance_id, shape, name, capacity_type,
