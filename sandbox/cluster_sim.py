@@ -18,6 +18,8 @@ from kubernetes.utils.quantity import parse_quantity
 
 from sandbox import objects
 from sandbox.aws import launch_instances, tag_instance
+from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
+from sandbox.karpenter_static import is_static, static_changes
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
@@ -132,7 +134,10 @@ def pool_for(pod: dict, pools: list[dict]) -> dict | None:
 
 
 def choose_shape(pool: dict, pending_cpu: list[int], used_cpu: int) -> str | None:
-    """The smallest launchable type that fits all pending pods, else the largest; None past `limits.cpu`."""
+    """The smallest launchable type that fits all pending pods, else the largest; None past `limits.cpu`.
+    Karpenter drops every instance type whose capacity exceeds what is left of the pool's limits
+    (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling/scheduler.go filterByRemainingResources),
+    so a pool parked at `cpu: "0"` launches nothing and its pods stay Pending."""
     capacity_type = next((r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
                           if r["key"] == "karpenter.sh/capacity-type"), "on-demand")
     limit = pool["spec"].get("limits", {}).get("cpu")
@@ -185,6 +190,8 @@ class ClusterSim:
         self.store = store
         self.openfaas = openfaas
         self._last_settle: datetime | None = None
+        self.last_consolidation: ConsolidationPlan | None = None  # why the nodes kept by the latest pass stay
+        self._pod_events: set[str] = set()  # nodes whose pods changed since their NodeClaim was stamped
         self.ec2 = ec2
         self.cluster_name = cluster_name
         self._rng = random.Random(seed + 1)
@@ -218,6 +225,7 @@ class ClusterSim:
         # One read of the namespace per settle; the controllers keep `pods` current as they write.
         deployments = self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
         pods = {pod["metadata"]["name"]: pod for pod in self.store.list("v1", "Pod", FUNCTION_NAMESPACE)}
+        self._reconcile_static_pools(pods, report)
         for _ in range(MAX_ROUNDS):
             self._reconcile_replicas(deployments, pods, report)
             pending = self._schedule(pods)
@@ -225,17 +233,26 @@ class ClusterSim:
                 break
         report.pods_pending = sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName"))
         self._update_statuses(deployments, pods)
+        self._stamp_pod_events()
         return report
 
-    def consolidate(self) -> list[str]:
-        """Remove Karpenter nodes that run no pods (Karpenter's empty-node consolidation); their names."""
-        busy = {pod["spec"].get("nodeName") for pod in self.store.list("v1", "Pod")}
-        removed = []
-        for node in self.store.list("v1", "Node"):
-            if "karpenter.sh/nodepool" in node["metadata"].get("labels", {}) and node["metadata"]["name"] not in busy:
-                self._remove_node(node)
-                removed.append(node["metadata"]["name"])
-        return removed
+    def consolidate(self, at: datetime | None = None) -> list[str]:
+        """Karpenter's empty-node consolidation (sandbox/karpenter_consolidation.py), pass after pass until its
+        budgets allow no more; the names removed. `at`: the time of the passes, so consolidateAfter counts; None
+        means "once every consolidateAfter has passed". `last_consolidation.kept` says why the others stay."""
+        removed: list[str] = []
+        while True:
+            nodes = self.store.list("v1", "Node")
+            plan = plan_consolidation(nodes, self.store.list("v1", "Pod"),
+                                      self.store.list("karpenter.sh/v1", "NodePool"),
+                                      self.store.list("karpenter.sh/v1", "NodeClaim"), at, at or self.now())
+            self.last_consolidation = plan
+            if not plan.remove:
+                return removed
+            by_name = {node["metadata"]["name"]: node for node in nodes}
+            for name in plan.remove:
+                self._remove_node(by_name[name])
+            removed.extend(plan.remove)
 
     def terminate_node(self, name: str) -> list[str]:
         """The instance goes away (e.g. a spot reclaim): its pods, Node, NodeClaim and instance; pods' names."""
@@ -258,6 +275,7 @@ class ClusterSim:
             current = by_function.get(work.name, [])
             for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
                 name = doomed["metadata"]["name"]
+                self._pod_events.add(doomed["spec"].get("nodeName", ""))
                 self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, name)
                 del pods[name]
                 report.pods_deleted.append(name)
@@ -282,12 +300,13 @@ class ClusterSim:
             self._bound_pods += 1
             pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
             pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self.now())
+            self._pod_events.add(room.name)
             self.store.put(pods[name])
         return unplaced
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:
         """Launch one node per NodePool that has pending pods; False when none could be launched."""
-        pools = self.store.list("karpenter.sh/v1", "NodePool")
+        pools = [pool for pool in self.store.list("karpenter.sh/v1", "NodePool") if not is_static(pool)]
         by_pool: dict[str, tuple[dict, list[dict]]] = {}
         for pod in pending:
             pool = pool_for(pod, pools)
@@ -327,6 +346,38 @@ class ClusterSim:
         machine = Machine(instance["InstanceId"], instance["PrivateIpAddress"], instance["PrivateDnsName"])
         tag_instance(self.ec2, machine.instance_id, {"Name": machine.private_dns, "karpenter.sh/nodeclaim": claim})
         return machine
+
+    def _reconcile_static_pools(self, pods: dict[str, dict], report: SettleReport) -> None:
+        """Static NodePools run exactly `replicas` nodes (sandbox/karpenter_static.py); a removed node's pods go."""
+        pools = {pool["metadata"]["name"]: pool for pool in self.store.list("karpenter.sh/v1", "NodePool")}
+        if not any(is_static(pool) for pool in pools.values()):
+            return
+        nodes = self.store.list("v1", "Node")
+        for change in static_changes(list(pools.values()), nodes, self.store.list("v1", "Pod")):
+            pool = pools[change.pool]
+            capacity_type = next((r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
+                                  if r["key"] == "karpenter.sh/capacity-type"), "on-demand")
+            for number in range(change.launch):
+                report.nodes_added.append(self._launch_node(pool, LAUNCH_SHAPES[capacity_type][0],
+                                                            len(nodes) + number))
+            for name in change.remove:
+                for pod in [p for p in pods.values() if p["spec"].get("nodeName") == name]:
+                    self.store.delete("v1", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
+                    del pods[pod["metadata"]["name"]]
+                    report.pods_deleted.append(pod["metadata"]["name"])
+                self._remove_node(next(n for n in nodes if n["metadata"]["name"] == name))
+
+    def _stamp_pod_events(self) -> None:
+        """NodeClaim `status.lastPodEventTime` of nodes whose pods were bound or removed (Karpenter's podevents
+        controller; consolidateAfter counts from it)."""
+        if not self._pod_events:
+            return
+        stamp = objects.stamp(self.now())
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            if claim.get("status", {}).get("nodeName") in self._pod_events:
+                claim["status"]["lastPodEventTime"] = stamp
+                self.store.put(claim)
+        self._pod_events.clear()
 
     def _remove_node(self, node: dict) -> None:
         if self.ec2 is not None:

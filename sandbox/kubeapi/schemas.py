@@ -30,6 +30,7 @@ class CrdSchema:
     schema: dict                       # as written in the CRD (with x-kubernetes-* hints)
     validator: jsonschema.Draft4Validator
     rules: tuple[cel.Site, ...] = ()   # compiled x-kubernetes-validations
+    scale: dict | None = None          # the version's `subresources.scale` (specReplicasPath, ...), if any
 
 
 def _to_json_schema(node: Any) -> Any:
@@ -77,7 +78,8 @@ def _load_files(files: tuple[tuple[str, int], ...]) -> dict[tuple[str, str, str]
                     continue
                 validator = jsonschema.Draft4Validator(_to_json_schema(raw))
                 key = (spec["group"], version["name"], spec["names"]["kind"])
-                schemas[key] = CrdSchema(*key, raw, validator, cel.compile_rules(raw))
+                schemas[key] = CrdSchema(*key, raw, validator, cel.compile_rules(raw),
+                                         (version.get("subresources") or {}).get("scale"))
     return schemas
 
 
