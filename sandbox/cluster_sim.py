@@ -254,6 +254,21 @@ class ClusterSim:
                 self._remove_node(by_name[name])
             removed.extend(plan.remove)
 
+    def place_pod(self, node_name: str, name: str, namespace: str = "kube-system", do_not_disrupt: bool = False,
+                  cpu_m: int = 100) -> dict:
+        """Something other than a function running on a node (a job, an agent), optionally annotated
+        `karpenter.sh/do-not-disrupt: "true"`: what keeps a parked pool's node alive."""
+        node = self.store.get("v1", "Node", None, node_name)
+        if node is None:
+            raise KeyError(f"no Node {node_name}")
+        work = Workload(name, namespace, "public.ecr.aws/docker/library/busybox:stable", cpu_m, 64, 1,
+                        {"app": name}, {"karpenter.sh/do-not-disrupt": "true"} if do_not_disrupt else {})
+        ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+        pod = objects.pod(work, random_suffix(self._rng), self.now(), node_name, ip, "100.66.0.2")
+        self._pod_events.add(node_name)
+        self._stamp_pod_events()
+        return self.store.put(pod)
+
     def terminate_node(self, name: str) -> list[str]:
         """The instance goes away (e.g. a spot reclaim): its pods, Node, NodeClaim and instance; pods' names."""
         node = self.store.get("v1", "Node", None, name)

@@ -185,3 +185,17 @@ def test_static_nodepool_is_scaled_through_the_scale_subresource_and_cel_guards_
         custom.get_cluster_custom_object_scale("karpenter.sh", "v1", "nodepools", "default")
     assert unreadable.value.status == 500 and json.loads(unreadable.value.body)["message"] == (
         'Internal error occurred: the spec replicas field ".spec.replicas" does not exist')
+
+
+def test_a_protected_job_keeps_its_node_after_parking_and_is_named():
+    store, sim = small_cluster()
+    for deployment in store.list("apps/v1", "Deployment", "openfaas-fn"):
+        sim.scale_function(deployment["metadata"]["name"], 0)
+    sim.settle(NOW)
+    target = karpenter_nodes(store, "spot")[0]
+    job = sim.place_pod(target, "backup", do_not_disrupt=True)
+    sim.consolidate(NOW + timedelta(hours=1))
+    assert karpenter_nodes(store, "spot") == [target]
+    reasons = {b.kind: b.detail for b in sim.last_consolidation.kept[target]}
+    assert reasons["do-not-disrupt-pod"] == f"kube-system/{job['metadata']['name']}"
+    assert set(reasons) == {"do-not-disrupt-pod", "pods"}
