@@ -16,10 +16,10 @@ from typing import Callable
 
 from kubernetes.utils.quantity import parse_quantity
 
-from sandbox import objects
+from sandbox import karpenter_sim, objects
 from sandbox.aws import launch_instances, tag_instance
 from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
-from sandbox.karpenter_static import is_static, static_changes
+from sandbox.karpenter_static import is_static
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
@@ -225,7 +225,7 @@ class ClusterSim:
         # One read of the namespace per settle; the controllers keep `pods` current as they write.
         deployments = self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
         pods = {pod["metadata"]["name"]: pod for pod in self.store.list("v1", "Pod", FUNCTION_NAMESPACE)}
-        self._reconcile_static_pools(pods, report)
+        karpenter_sim.reconcile_static_pools(self, pods, report)
         for _ in range(MAX_ROUNDS):
             self._reconcile_replicas(deployments, pods, report)
             pending = self._schedule(pods)
@@ -233,7 +233,7 @@ class ClusterSim:
                 break
         report.pods_pending = sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName"))
         self._update_statuses(deployments, pods)
-        self._stamp_pod_events()
+        karpenter_sim.stamp_pod_events(self.store, self._pod_events, self.now())
         return report
 
     def consolidate(self, at: datetime | None = None) -> list[str]:
@@ -256,18 +256,9 @@ class ClusterSim:
 
     def place_pod(self, node_name: str, name: str, namespace: str = "kube-system", do_not_disrupt: bool = False,
                   cpu_m: int = 100) -> dict:
-        """Something other than a function running on a node (a job, an agent), optionally annotated
+        """Something other than a function on a node (a job, an agent), optionally annotated
         `karpenter.sh/do-not-disrupt: "true"`: what keeps a parked pool's node alive."""
-        node = self.store.get("v1", "Node", None, node_name)
-        if node is None:
-            raise KeyError(f"no Node {node_name}")
-        work = Workload(name, namespace, "public.ecr.aws/docker/library/busybox:stable", cpu_m, 64, 1,
-                        {"app": name}, {"karpenter.sh/do-not-disrupt": "true"} if do_not_disrupt else {})
-        ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
-        pod = objects.pod(work, random_suffix(self._rng), self.now(), node_name, ip, "100.66.0.2")
-        self._pod_events.add(node_name)
-        self._stamp_pod_events()
-        return self.store.put(pod)
+        return karpenter_sim.place_pod(self, node_name, name, namespace, do_not_disrupt, cpu_m)
 
     def terminate_node(self, name: str) -> list[str]:
         """The instance goes away (e.g. a spot reclaim): its pods, Node, NodeClaim and instance; pods' names."""
@@ -361,38 +352,6 @@ class ClusterSim:
         machine = Machine(instance["InstanceId"], instance["PrivateIpAddress"], instance["PrivateDnsName"])
         tag_instance(self.ec2, machine.instance_id, {"Name": machine.private_dns, "karpenter.sh/nodeclaim": claim})
         return machine
-
-    def _reconcile_static_pools(self, pods: dict[str, dict], report: SettleReport) -> None:
-        """Static NodePools run exactly `replicas` nodes (sandbox/karpenter_static.py); a removed node's pods go."""
-        pools = {pool["metadata"]["name"]: pool for pool in self.store.list("karpenter.sh/v1", "NodePool")}
-        if not any(is_static(pool) for pool in pools.values()):
-            return
-        nodes = self.store.list("v1", "Node")
-        for change in static_changes(list(pools.values()), nodes, self.store.list("v1", "Pod")):
-            pool = pools[change.pool]
-            capacity_type = next((r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
-                                  if r["key"] == "karpenter.sh/capacity-type"), "on-demand")
-            for number in range(change.launch):
-                report.nodes_added.append(self._launch_node(pool, LAUNCH_SHAPES[capacity_type][0],
-                                                            len(nodes) + number))
-            for name in change.remove:
-                for pod in [p for p in pods.values() if p["spec"].get("nodeName") == name]:
-                    self.store.delete("v1", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
-                    del pods[pod["metadata"]["name"]]
-                    report.pods_deleted.append(pod["metadata"]["name"])
-                self._remove_node(next(n for n in nodes if n["metadata"]["name"] == name))
-
-    def _stamp_pod_events(self) -> None:
-        """NodeClaim `status.lastPodEventTime` of nodes whose pods were bound or removed (Karpenter's podevents
-        controller; consolidateAfter counts from it)."""
-        if not self._pod_events:
-            return
-        stamp = objects.stamp(self.now())
-        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
-            if claim.get("status", {}).get("nodeName") in self._pod_events:
-                claim["status"]["lastPodEventTime"] = stamp
-                self.store.put(claim)
-        self._pod_events.clear()
 
     def _remove_node(self, node: dict) -> None:
         if self.ec2 is not None:
