@@ -23,11 +23,13 @@ Decisions are pure functions of (Deployment, invocations, time); `OpenFaaS` appl
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sandbox.objects import FUNCTION_NAMESPACE
+from sandbox import objects
+from sandbox.objects import FUNCTION_NAMESPACE, Workload
 from sandbox.prometheus import InvocationLog
 
 CE, STANDARD = "ce", "standard"
@@ -204,6 +206,33 @@ class OpenFaaS:
                              dict(function["spec"].get("annotations") or {}) if annotations is None else annotations,
                              image, str(self._redeploys))
         return self.store.put(updated)
+
+    def deploy(self, name: str, image: str, namespace: str | None = None, labels: dict | None = None,
+               annotations: dict | None = None, cpu_m: int = 50, memory_mi: int = 64) -> dict:
+        """`faas-cli deploy` of a new function (deploy.go makeDeploymentSpec): replicas com.openfaas.scale.min or 1,
+        a new object (new uid). 409-like OpenFaaSApiError when it exists (the REST API answers the create error)."""
+        namespace = namespace or self.namespace
+        if self.store.get("apps/v1", "Deployment", namespace, name) is not None:
+            raise OpenFaaSApiError(500, f'unable create Deployment: deployments.apps "{name}" already exists')
+        labels = dict(labels or {})
+        annotations = dict(annotations or {})
+        annotations.setdefault("prometheus.io.scrape", "false")  # deploy.go buildAnnotations
+        work = Workload(name, namespace, image, cpu_m, memory_mi, min_replicas(labels) or 1,
+                        {FUNCTION_LABEL: name, **labels}, annotations)
+        created = self._clock() if self._clock else datetime.now(timezone.utc)
+        deployment = objects.deployment(work, created)
+        deployment["metadata"]["uid"] = str(uuid.uuid4())  # a recreated function is a new object
+        deployment.pop("status")
+        return self.store.put(deployment)
+
+    def remove(self, name: str, namespace: str | None = None) -> None:
+        """`faas-cli remove` (delete.go): the Deployment goes, and with it (garbage collection) its pods."""
+        namespace = namespace or self.namespace
+        self._function(name, namespace)
+        self.store.delete("apps/v1", "Deployment", namespace, name)
+        for pod in self.store.list("v1", "Pod", namespace):
+            if pod["metadata"].get("labels", {}).get(FUNCTION_LABEL) == name:
+                self.store.delete("v1", "Pod", namespace, pod["metadata"]["name"])
 
     # --- controllers ---------------------------------------------------------------------------------------------
     def reconcile(self, now: datetime) -> OpenFaaSReport:

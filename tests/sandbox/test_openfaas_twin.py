@@ -254,3 +254,18 @@ def test_service_proxy_is_authorized_like_kube_apiserver(sb):
     with pytest.raises(ApiException) as bad:
         get(admin, "/api/v1/namespaces/openfaas/services/prometheus:9090/proxy/api/v1/query", [("query", "up")])
     assert bad.value.status == 400 and json.loads(bad.value.body)["errorType"] == "bad_data"
+
+
+def test_remove_and_deploy_again_makes_a_new_function_object():
+    store, openfaas, sim = cluster(STANDARD)
+    before = store.get("apps/v1", "Deployment", FN, "figlet")
+    openfaas.remove("figlet")
+    assert store.get("apps/v1", "Deployment", FN, "figlet") is None
+    assert not [p for p in store.list("v1", "Pod", FN) if p["metadata"]["labels"].get("faas_function") == "figlet"]
+    again = openfaas.deploy("figlet", "ghcr.io/openfaas/figlet:latest", labels={"com.openfaas.scale.min": "2"})
+    assert again["metadata"]["uid"] != before["metadata"]["uid"]
+    assert again["metadata"]["labels"] == {"faas_function": "figlet"} and again["spec"]["replicas"] == 2
+    assert again["metadata"]["annotations"] == {"prometheus.io.scrape": "false"}
+    assert len(sim.settle(NIGHT).pods_created) == 2
+    with pytest.raises(OpenFaaSApiError):
+        openfaas.deploy("figlet", "ghcr.io/openfaas/figlet:latest")
