@@ -13,6 +13,9 @@ most of the client CPU per patch at 10,000 functions. Every write names the fiel
 from __future__ import annotations
 
 import json
+import threading
+import time
+from urllib.parse import quote
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -32,7 +35,8 @@ MERGE_PATCH = "application/merge-patch+json"
 FIELD_MANAGER = "costguard"
 KARPENTER = ("karpenter.sh", "v1", "nodepools")
 DEPLOYMENTS = ("apps", "v1")
-GATEWAY, AUTOSCALER = "gateway", "autoscaler"  # the chart's Deployment names (faas-netes chart/openfaas/templates)
+GATEWAY, AUTOSCALER = "gateway", "autoscaler"
+HEADERS_SECONDS = 60.0  # the write headers (bearer token included) are re-made this often; tokens live 15 min  # the chart's Deployment names (faas-netes chart/openfaas/templates)
 
 
 def _body(response) -> bytes:
@@ -59,6 +63,8 @@ class OffhoursCluster:
     def __init__(self, api: k8s.ApiClient):
         self._api = api
         self._custom = k8s.CustomObjectsApi(api)
+        self._write_headers: tuple[float, dict] | None = None
+        self._lock = threading.Lock()
 
     def _call(self, method: str, path: str, path_params: dict, body: dict | None = None,
               query: list | None = None, content_type: str | None = None):
@@ -72,8 +78,26 @@ class OffhoursCluster:
             raise ApiException(http_resp=response)
         return response
 
+    def _headers_for_writes(self) -> dict:
+        """Accept, Content-Type and the client's own auth header, made by the client once a minute rather than on
+        every one of 10,000 patches (param_serialize sanitises and re-derives them each call)."""
+        with self._lock:
+            if self._write_headers is None or time.monotonic() - self._write_headers[0] > HEADERS_SECONDS:
+                _, _, headers, _, _ = self._api.param_serialize(
+                    "PATCH", "/", header_params={"Accept": "application/json", "Content-Type": MERGE_PATCH},
+                    auth_settings=["BearerToken"])
+                self._write_headers = (time.monotonic(), headers)
+            return self._write_headers[1]
+
     def _patch(self, path: str, path_params: dict, patch: dict) -> None:
-        self._call("PATCH", path, path_params, patch, [("fieldManager", FIELD_MANAGER)], MERGE_PATCH)
+        """A merge patch through ApiClient.call_api (the client's pool, retries and TLS) with headers made once."""
+        url = (self._api.configuration.host
+               + path.format(**{key: quote(str(value), safe="") for key, value in path_params.items()})
+               + f"?fieldManager={FIELD_MANAGER}")
+        response = self._api.call_api("PATCH", url, dict(self._headers_for_writes()), patch)
+        response.read()
+        if not 200 <= response.status <= 299:
+            raise ApiException(http_resp=response)
 
     def functions(self, namespace: str) -> list[FunctionDeployment]:
         """Every OpenFaaS function Deployment (label faas_function) in `namespace`."""
@@ -148,6 +172,13 @@ class OffhoursCluster:
 
     def pods_on(self, node: str) -> list[dict]:
         return self._core_list("/api/v1/pods", {}, fieldSelector=f"spec.nodeName={node}")
+
+    def all_pods(self) -> list[dict]:
+        return self._core_list("/api/v1/pods", {})
+
+    def function_pods(self, namespace: str, name: str) -> list[dict]:
+        return self._core_list("/api/v1/namespaces/{namespace}/pods", {"namespace": namespace},
+                               labelSelector=f"{FUNCTION_LABEL}={name}")
 
     def pending_function_pods(self, namespace: str) -> list[dict]:
         return self._core_list("/api/v1/namespaces/{namespace}/pods", {"namespace": namespace},

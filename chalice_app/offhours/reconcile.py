@@ -48,6 +48,7 @@ BATCH = 256
 WORKERS = 8
 # Nodes of a parked pool are reported once it has been parked this long: consolidation needs a few minutes.
 NODE_REPORT_AFTER = timedelta(minutes=30)
+PER_NODE_LISTS_UP_TO = 20
 
 
 @dataclass(frozen=True)
@@ -241,17 +242,31 @@ class Reconciler:
             return plan
         nodes = self._cluster.karpenter_nodes()
         in_parked = [n for n in nodes if (n["metadata"].get("labels") or {}).get(NODEPOOL_LABEL) in parked_pools]
-        pods_by_node = {n["metadata"]["name"]: self._cluster.pods_on(n["metadata"]["name"]) for n in in_parked}
-        allowances = self._allowances(pools, parked_pools, records, in_parked, pods_by_node)
+        settled = {name: pool.source for name, pool in parked_pools.items()
+                   if name in records and now - _since(records[name].parked_at, now) >= NODE_REPORT_AFTER}
+        # Pods only of the nodes that will be reported: right after parking a pool still has all its nodes.
+        reported = [n for n in in_parked if n["metadata"]["labels"][NODEPOOL_LABEL] in settled]
+        pods_by_node = self._pods_by_node(reported)
+        allowances = self._allowances(pools, parked_pools, records, in_parked)
         if allowances:
             plan = plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records, allowances)
         if report is not None:
-            settled = {name: pool.source for name, pool in parked_pools.items()
-                       if name in records and now - _since(records[name].parked_at, now) >= NODE_REPORT_AFTER}
-            report.nodes = nodes_staying(settled, in_parked, pods_by_node)
+            report.nodes = nodes_staying(settled, reported, pods_by_node)
         return plan
 
-    def _allowances(self, pools, parked_pools, records, nodes, pods_by_node) -> dict[str, dict]:
+    def _pods_by_node(self, nodes: list[dict]) -> dict[str, list[dict]]:
+        """Pods per node: one request per node when they are few, else one cluster-wide list."""
+        names = {n["metadata"]["name"] for n in nodes}
+        if len(names) <= PER_NODE_LISTS_UP_TO:
+            return {name: self._cluster.pods_on(name) for name in sorted(names)}
+        grouped: dict[str, list[dict]] = {name: [] for name in names}
+        for pod in self._cluster.all_pods():
+            node = (pod.get("spec") or {}).get("nodeName")
+            if node in grouped:
+                grouped[node].append(pod)
+        return grouped
+
+    def _allowances(self, pools, parked_pools, records, nodes) -> dict[str, dict]:
         """Limits for parked dynamic pools that a Pending function pod, or an awake function's pod, needs."""
         dynamic = {name: pool for name, pool in parked_pools.items() if not pool.static}
         if not dynamic:
@@ -260,12 +275,13 @@ class Reconciler:
                    for pod in self._cluster.pending_function_pods(namespace)]
         open_pools = [PoolTemplate.from_object(p.source) for p in pools if p.name not in parked_pools and p.source]
         needed = pools_needed(pending, [PoolTemplate.from_object(p.source) for p in dynamic.values()], open_pools)
-        awake = {(a.namespace, a.name) for a in self._last_plan.of(Kind.AWAKE)} if self._last_plan else set()
-        for node in nodes:
-            for pod in pods_by_node.get(node["metadata"]["name"], []):
-                labels, namespace = pod["metadata"].get("labels") or {}, pod["metadata"].get("namespace")
-                if (namespace, labels.get("faas_function")) in awake:
-                    needed.add(node["metadata"]["labels"][NODEPOOL_LABEL])
+        # An awake function whose pods run on a parked pool keeps its allowance (it may scale or be rescheduled).
+        pool_of = {n["metadata"]["name"]: n["metadata"]["labels"][NODEPOOL_LABEL] for n in nodes}
+        for action in self._last_plan.of(Kind.AWAKE) if self._last_plan else []:
+            for pod in self._cluster.function_pods(action.namespace, action.name):
+                pool = pool_of.get((pod.get("spec") or {}).get("nodeName"))
+                if pool:
+                    needed.add(pool)
         found = {}
         for name in needed & set(dynamic):
             original = records[name].limits if name in records and records[name].limits is not None else {}

@@ -75,6 +75,13 @@ class MemoryCluster:
     def pods_on(self, node):
         return [pod for pod in self.pods if pod["spec"].get("nodeName") == node]
 
+    def all_pods(self):
+        return list(self.pods)
+
+    def function_pods(self, namespace, name):
+        return [pod for pod in self.pods if pod["metadata"]["namespace"] == namespace
+                and pod["metadata"].get("labels", {}).get("faas_function") == name]
+
     def pending_function_pods(self, namespace):
         return [pod for pod in self.pods if pod["metadata"]["namespace"] == namespace
                 and "faas_function" in pod["metadata"].get("labels", {}) and pod["status"]["phase"] == "Pending"]
