@@ -123,6 +123,15 @@ def small_cluster():
     return store, ClusterSim(store, None, openfaas=OpenFaaS(store))
 
 
+def parked_cluster():
+    """Every function at zero, settled at NOW: the Karpenter nodes are empty."""
+    store, sim = small_cluster()
+    for deployment in store.list("apps/v1", "Deployment", "openfaas-fn"):
+        sim.scale_function(deployment["metadata"]["name"], 0)
+    sim.settle(NOW)
+    return store, sim
+
+
 def karpenter_nodes(store, name) -> list[str]:
     return [n["metadata"]["name"] for n in store.list("v1", "Node")
             if n["metadata"]["labels"].get("karpenter.sh/nodepool") == name]
@@ -139,10 +148,7 @@ def test_a_pool_parked_at_cpu_zero_launches_nothing_and_the_pod_stays_pending():
 
 
 def test_parking_empties_nodes_and_consolidation_keeps_the_protected_one_with_its_reason():
-    store, sim = small_cluster()
-    for deployment in store.list("apps/v1", "Deployment", "openfaas-fn"):
-        sim.scale_function(deployment["metadata"]["name"], 0)
-    sim.settle(NOW)
+    store, sim = parked_cluster()
     protected = karpenter_nodes(store, "default")[0]
     marked = store.get("v1", "Node", None, protected)
     marked["metadata"].setdefault("annotations", {})["karpenter.sh/do-not-disrupt"] = "true"
@@ -188,10 +194,7 @@ def test_static_nodepool_is_scaled_through_the_scale_subresource_and_cel_guards_
 
 
 def test_a_protected_job_keeps_its_node_after_parking_and_is_named():
-    store, sim = small_cluster()
-    for deployment in store.list("apps/v1", "Deployment", "openfaas-fn"):
-        sim.scale_function(deployment["metadata"]["name"], 0)
-    sim.settle(NOW)
+    store, sim = parked_cluster()
     target = karpenter_nodes(store, "spot")[0]
     job = sim.place_pod(target, "backup", do_not_disrupt=True)
     sim.consolidate(NOW + timedelta(hours=1))
