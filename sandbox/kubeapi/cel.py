@@ -194,7 +194,10 @@ def violations(sites: tuple[Site, ...], obj: dict, old: dict | None) -> list[tup
                     continue
                 result = _outcome(rule, value, old_value)
                 if isinstance(result, Exception):
-                    found.append(_field_error(path, site.schema_type, rule, f"rule evaluation error: {result}"))
+                    # validation.go: runtime errors (no such key, bad conversion, ...) read
+                    # "<error> evaluating rule: <rule>"; the error text is cel-python's, not cel-go's.
+                    detail = result.args[0] if result.args else result
+                    found.append(_field_error(path, site.schema_type, rule, f"{detail} evaluating rule: {rule.text}"))
                 elif not bool(result):
                     activation = {"self": celpy.json_to_cel(value)}
                     if old_value is not MISSING:

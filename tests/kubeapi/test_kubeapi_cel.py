@@ -182,3 +182,15 @@ def test_nodeclaim_spec_is_immutable_but_status_writes_ratchet():
     assert [(f, m) for f, m, _ in cel.violations(crd.rules, changed, claim)] == [
         ("spec", 'Invalid value: "object": spec is immutable')]
     assert cel.violations(crd.rules, claim, claim) == []
+
+
+def test_a_rule_that_cannot_evaluate_rejects_with_the_rule_named():
+    crd = load_crds(CRD_DIR)[("karpenter.sh", "v1", "NodePool")]
+    body = pool()
+    body["spec"]["template"]["spec"]["requirements"].append(
+        {"key": "karpenter.k8s.aws/instance-cpu", "operator": "Gt", "values": ["many"]})
+    broken = [(field, message) for field, message, _ in cel.violations(crd.rules, body, None)]
+    assert len(broken) == 1 and broken[0][0] == "spec.template.spec.requirements"
+    assert broken[0][1].startswith('Invalid value: "array": ') and broken[0][1].endswith(
+        "evaluating rule: self.all(x, (x.operator == 'Gt' || x.operator == 'Lt' || x.operator == 'Gte' || "
+        "x.operator == 'Lte') ? (x.values.size() == 1 && int(x.values[0]) >= 0) : true)")
