@@ -144,9 +144,10 @@ class OffhoursCluster:
     def service_proxy(self, namespace: str, service: str, path: str, query: list | None = None) -> bytes:
         """GET through the API server's service proxy (what CoreV1Api.connect_get_namespaced_service_proxy_with_path
         does), e.g. the OpenFaaS Prometheus' query API; RBAC: get services/proxy."""
-        # `path` is ours (a setting's constant), joined as is: as a path parameter its slashes would be escaped
-        response = self._call("GET", "/api/v1/namespaces/{namespace}/services/{name}/proxy/" + path.lstrip("/"),
-                              {"namespace": namespace, "name": service}, query=query)
+        # `service` ("prometheus:9090") and `path` are ours (settings), joined as they are: as path parameters the
+        # client would escape the port's colon and the path's slashes.
+        response = self._call("GET", f"/api/v1/namespaces/{{namespace}}/services/{service}/proxy/{path.lstrip('/')}",
+                              {"namespace": namespace}, query=query)
         return response.data
 
     def patch_function(self, namespace: str, name: str, patch: dict) -> None:
