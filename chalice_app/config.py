@@ -61,8 +61,6 @@ class Settings(BaseSettings):
     offhours_metrics_service: str = Field("openfaas/prometheus:9090", pattern=r"^[a-z0-9-]+/[a-z0-9-]+(:[a-z0-9-]+)?$")
     # Woken functions on parked NodePools get this much limit while they run (Karpenter quantity strings).
     offhours_night_allowance_cpu: str = Field("2", pattern=r"^[0-9]+(\.[0-9]+)?m?$")
-    # Opt-in: delete empty NodeClaims of parked pools (never ones with karpenter.sh/do-not-disrupt).
-    offhours_delete_empty_nodeclaims: bool = False
 
     # Budget
     budget_parameter: str | None = Field(None, pattern=r"^/")

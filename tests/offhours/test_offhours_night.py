@@ -284,3 +284,20 @@ def test_capabilities_floor():
     assert Capabilities(CE).floor(None, None) == (1, editions.CE_FIX)
     assert Capabilities(STANDARD, True).floor("true", 3) == (0, None)
     assert Capabilities(STANDARD, True).floor(None, 3) == (3, editions.MAINTAIN_FIX)
+
+
+# ---- (10) GitOps ------------------------------------------------------------------------------------------------
+def test_gitops_managed_objects_are_named_in_explain_and_in_the_plan():
+    from chalice_app.offhours.explain import explain_function
+    from chalice_app.offhours.model import function_from_object
+
+    argo = deployment("a", 2, annotations={"argocd.argoproj.io/tracking-id": "shop:apps/Deployment:openfaas-fn/a"})
+    flux = deployment("b", 2, labels={"kustomize.toolkit.fluxcd.io/name": "functions"})
+    cluster = MemoryCluster([argo, flux, deployment("c", 2)])
+    report = reconciler(cluster).run(EVENING)
+    assert [a.gitops for a in report.plan.actions] == [
+        "Argo CD (argocd.argoproj.io/tracking-id=shop:apps/Deployment:openfaas-fn/a)", "Flux (Kustomization functions)",
+        None]
+    explained = dict(explain_function(function_from_object(flux), {}, EVENING, OFFICE, timedelta(0)).lines())
+    assert explained["GitOps"].startswith("managed by Flux (Kustomization functions)")
+    assert explained["OpenFaaS"].startswith("standard")
