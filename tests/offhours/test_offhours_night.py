@@ -38,6 +38,13 @@ def own_annotations(cluster, name):
     return cluster.deployments[(NS, name)]["metadata"].get("annotations") or {}
 
 
+def parked_at_evening(replicas_then: int):
+    """Function `a` with `replicas_then` replicas, parked by the 19:05 run: (cluster, store)."""
+    cluster, store = MemoryCluster([deployment("a", replicas_then)]), MemoryParkedStore()
+    reconciler(cluster, store).run(EVENING)
+    return cluster, store
+
+
 def redeploy(cluster, name, scale_min=None):
     """faas-cli deploy of an existing function (faas-netes update.go): the Deployment's annotations replaced by the
     function's; on CE replicas reset to com.openfaas.scale.min when that label is set."""
@@ -125,8 +132,7 @@ def test_a_redeploy_during_downtime_is_parked_again_and_the_morning_gets_the_eve
 
 
 def test_a_lost_annotation_is_written_again_from_the_table():
-    cluster, store = MemoryCluster([deployment("a", 3)]), MemoryParkedStore()
-    reconciler(cluster, store).run(EVENING)
+    cluster, store = parked_at_evening(3)
     del cluster.deployments[(NS, "a")]["metadata"]["annotations"][ORIGINAL_REPLICAS]
     night = reconciler(cluster, store).run(NIGHT)
     assert night.plan.actions[0].kind is Kind.REPARK
@@ -136,16 +142,14 @@ def test_a_lost_annotation_is_written_again_from_the_table():
 
 
 def test_a_wrong_annotation_does_not_beat_the_table():
-    cluster, store = MemoryCluster([deployment("a", 3)]), MemoryParkedStore()
-    reconciler(cluster, store).run(EVENING)
+    cluster, store = parked_at_evening(3)
     cluster.deployments[(NS, "a")]["metadata"]["annotations"][ORIGINAL_REPLICAS] = "1"
     reconciler(cluster, store).run(MORNING)
     assert replicas(cluster, "a") == 3
 
 
 def test_a_function_deleted_and_recreated_under_the_same_name_is_the_same_function():
-    cluster, store = MemoryCluster([deployment("a", 3)]), MemoryParkedStore()
-    reconciler(cluster, store).run(EVENING)
+    cluster, store = parked_at_evening(3)
     # faas-cli remove + faas-cli deploy at 23:00: a new Deployment (new uid, 1 replica, just created)
     cluster.deployments[(NS, "a")] = deployment("a", 1, uid="new-uid", created=NIGHT - timedelta(minutes=10))
     night = reconciler(cluster, store).run(NIGHT)
@@ -157,8 +161,7 @@ def test_a_function_deleted_and_recreated_under_the_same_name_is_the_same_functi
 
 
 def test_a_human_scale_during_downtime_is_still_not_fought():
-    cluster, store = MemoryCluster([deployment("a", 2)]), MemoryParkedStore()
-    reconciler(cluster, store).run(EVENING)
+    cluster, store = parked_at_evening(2)
     cluster.human_scale(NS, "a", 5)
     night = reconciler(cluster, store).run(NIGHT)
     assert night.plan.actions[0].kind is Kind.SKIP and replicas(cluster, "a") == 5
@@ -226,8 +229,7 @@ def metrics(count):
 
 
 def test_a_woken_function_is_parked_again_after_the_idle_time_never_mid_burst():
-    cluster, store = MemoryCluster([deployment("a", 3)]), MemoryParkedStore()
-    reconciler(cluster, store).run(EVENING)
+    cluster, store = parked_at_evening(3)
     cluster.human_scale(NS, "a", 1)  # the gateway scaled it from zero on a call at 23:10
     counts = iter([1, 5, 9, 9, 9, 9, 9, 9, 9, 9])
     moment, kinds = NIGHT, []
@@ -245,8 +247,7 @@ def test_a_woken_function_is_parked_again_after_the_idle_time_never_mid_burst():
 
 
 def test_without_metrics_a_fixed_hold_applies_and_the_run_says_so():
-    cluster, store = MemoryCluster([deployment("a", 3)]), MemoryParkedStore()
-    reconciler(cluster, store).run(EVENING)
+    cluster, store = parked_at_evening(3)
     cluster.human_scale(NS, "a", 1)
     first = reconciler(cluster, store).run(NIGHT)
     assert first.plan.actions[0].kind is Kind.AWAKE and "fixed hold" in first.notes[0]
