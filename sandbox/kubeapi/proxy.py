@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import unquote
 
 from sandbox.kubeapi.rbac import Attributes
 
@@ -39,7 +40,10 @@ class ProxyRoute:
 
 
 def parse(path: str) -> ProxyRoute | None:
+    """The path as sent; percent-escapes are decoded as Go's net/http decodes URL.Path before kube-apiserver routes
+    it (a client may send `prometheus%3A9090`)."""
     match = _PATH.match(path)
     if match is None:
         return None
-    return ProxyRoute(match.group("namespace"), match.group("name"), match.group("rest") or "/")
+    return ProxyRoute(unquote(match.group("namespace")), unquote(match.group("name")),
+                      unquote(match.group("rest") or "/"))

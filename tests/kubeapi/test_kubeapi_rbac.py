@@ -109,3 +109,5 @@ def test_request_attributes_cover_resources_subresources_and_the_service_proxy()
     scale = request_attributes("PATCH", "/apis/karpenter.sh/v1/nodepools/static/scale", {})
     assert (scale.verb, scale.group, scale.resource, scale.subresource) == ("patch", "karpenter.sh", "nodepools", "scale")
     assert request_attributes("GET", "/healthz", {}) is None
+    escaped = request_attributes("GET", "/api/v1/namespaces/openfaas/services/prometheus%3A9090/proxy/api/v1/query", {})
+    assert escaped.name == "prometheus:9090"  # decoded as Go's net/http decodes URL.Path
