@@ -71,21 +71,17 @@ def test_a_call_at_2310_wakes_a_function_that_is_parked_again_after_the_idle_tim
     call = datetime(2026, 11, 24, 23, 10, tzinfo=timezone.utc)
     assert sb.openfaas.invoke("sleep", call) is True  # the gateway scales it from zero
     sb.sim.settle(call)
-    moment, seen = call, []
-    while moment < call + timedelta(hours=2):
-        moment += timedelta(minutes=5 if moment < call + timedelta(minutes=20) else 10)
-        if moment < call + timedelta(minutes=20):
-            sb.openfaas.invoke("sleep", moment - timedelta(minutes=1))  # a burst: never parked mid-burst
+    seen = {}
+    for minutes in (5, 10, 15, 40, 50):  # calls at 23:14 and 23:19 (a burst), then quiet
+        moment = call + timedelta(minutes=minutes)
+        if minutes in (5, 10):
+            sb.openfaas.invoke("sleep", moment + timedelta(minutes=4))
         summary = tick(sb, moment)
-        seen.append((moment, replicas(sb)["sleep"], summary["reparked"]))
-        if summary["reparked"]:
-            break
-    up = [at for at, count, _ in seen if count > 0]
-    parked_at = seen[-1][0]
-    assert up and up[0] == call + timedelta(minutes=5)  # up within the run after the call
-    last_call = call + timedelta(minutes=14)
-    assert seen[-1][1] == 0 and parked_at - last_call >= timedelta(minutes=30)
-    assert parked_at - last_call < timedelta(minutes=30 + 15 + 10)  # idle time + a scrape + a tick
+        seen[minutes] = (replicas(sb)["sleep"], summary["awake"], summary["reparked"])
+    assert seen[5][0] == 1 and seen[5][1] == [f"{NS}/sleep"]  # up within the run after the call, left up
+    assert seen[10][2] == seen[15][2] == 0  # never parked mid-burst
+    assert seen[40][:2] == (1, [f"{NS}/sleep"])  # 23:50: quiet for 25 minutes only
+    assert seen[50] == (0, [], 1)  # 00:00: quiet for 35 minutes (idle time 30): parked again
     tick(sb, MORNING)
     assert replicas(sb)["sleep"] == 1
 
