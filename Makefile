@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 STAGE ?= dev
 
-.PHONY: install test demo lint layer package deploy delete bench clean
+.PHONY: install test demo sandbox lint layer package deploy delete bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,18 +25,26 @@ lint: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m sandbox.demo
 
+# The loopback sandbox for trying costguard and kubectl by hand: prints `export` lines, runs until Ctrl-C.
+sandbox: $(STAMP)
+	$(VENV)/bin/costguard sandbox up
+
 # The pruned dependency layer, placed where Chalice looks for its managed layer.
 layer: $(STAMP)
 	$(PY) layers/build.py
 
+# Steps that need AWS run through layers/stage_env.py: the region from the environment or else the stage's
+# COSTGUARD_REGION (said on stderr), credentials where AWS is called; what is missing is named in one line.
+AWS_STEP = $(PY) layers/stage_env.py --stage $(STAGE)
+
 package: layer
-	COSTGUARD_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/package
+	COSTGUARD_STAGE=$(STAGE) $(AWS_STEP) --needs region -- $(VENV)/bin/chalice package --stage $(STAGE) build/package
 
 deploy: layer
-	COSTGUARD_STAGE=$(STAGE) $(VENV)/bin/chalice deploy --stage $(STAGE)
+	COSTGUARD_STAGE=$(STAGE) $(AWS_STEP) --needs region,credentials -- $(VENV)/bin/chalice deploy --stage $(STAGE)
 
 delete: $(STAMP)
-	COSTGUARD_STAGE=$(STAGE) $(VENV)/bin/chalice delete --stage $(STAGE)
+	COSTGUARD_STAGE=$(STAGE) $(AWS_STEP) --needs region,credentials -- $(VENV)/bin/chalice delete --stage $(STAGE)
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

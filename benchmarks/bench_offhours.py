@@ -71,7 +71,7 @@ import json, sys, time, urllib3
 from concurrent.futures import ThreadPoolExecutor
 spec = json.load(open(sys.argv[1]))
 workers = spec["workers"]
-pool = urllib3.PoolManager(maxsize=workers)
+pool = urllib3.PoolManager(maxsize=workers, ca_certs=spec["ca_file"])  # the sandbox API's own CA
 headers = {"Authorization": "Bearer " + spec["token"], "Content-Type": "application/merge-patch+json",
            "Accept": "application/json"}
 bodies = [(url, json.dumps(body).encode()) for url, body in spec["patches"]]
@@ -103,7 +103,7 @@ def floor_patches(sb, patched_paths: list[str], label: str) -> list[tuple[str, d
 def floor_in_child(sb, patches: list[tuple[str, dict]], workers: int) -> dict:
     token = make_token(CLUSTER_NAME, sb.aws.session(APP_ACCESS_KEY), REGION)
     with tempfile.NamedTemporaryFile("w", suffix=".json") as spec:
-        json.dump({"workers": workers, "token": token, "patches": patches}, spec)
+        json.dump({"workers": workers, "token": token, "patches": patches, "ca_file": sb.kube.ca_file}, spec)
         spec.flush()
         result = subprocess.run([sys.executable, "-c", FLOOR, spec.name], cwd=ROOT, capture_output=True, text=True,
                                 check=True, env={"PATH": "/usr/bin:/bin"})

@@ -39,3 +39,28 @@ def slack_bot_token_parameter(stage: str) -> str:
 
 def budget_parameter(stage: str) -> str:
     return f"{parameter_path(stage)}/budget"
+
+
+# ---- costguard watching itself (alarms, their topic, the dashboard) -------------------------------------------
+FUNCTIONS = ("interruptions", "offhours", "budget")  # app.py's handler names
+
+
+def function_name(stage: str, name: str) -> str:
+    """The Lambda function Chalice deploys for handler `name`: `<app>-<stage>-<name>`."""
+    return f"{prefix(stage)}-{name}"
+
+
+def alarm(stage: str, suffix: str) -> str:
+    return f"{prefix(stage)}-{suffix}"
+
+
+def alarm_prefix(stage: str) -> str:
+    return f"{prefix(stage)}-"
+
+
+def alarm_topic(stage: str) -> str:
+    return f"{prefix(stage)}-alarms"
+
+
+def dashboard(stage: str) -> str:
+    return prefix(stage)

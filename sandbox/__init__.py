@@ -106,7 +106,7 @@ class Sandbox(Service):
     def _provision_aws(self) -> None:
         session = self.aws.session(ADMIN_ACCESS_KEY)
         create_stage_table(session.client("dynamodb"), self.table_name)
-        create_eks_cluster(session.client("eks"), CLUSTER_NAME)
+        create_eks_cluster(session.client("eks"), CLUSTER_NAME, self.kube.url, self.kube.ca_data)
         self.webhook_url = self.slack.webhook_url(WEBHOOK_NAME)
         session.client("ssm").put_parameter(Name=self.webhook_parameter, Value=self.webhook_url,
                                             Type="SecureString", Overwrite=True)
@@ -126,13 +126,13 @@ class Sandbox(Service):
 
     # --- the app's view --------------------------------------------------------------------------------------
     def app_environment(self, **overrides: str) -> dict[str, str]:
-        """The environment the app runs with against this sandbox (settings, AWS endpoint, app credentials)."""
+        """The environment the app runs with against this sandbox (settings, AWS endpoint, app credentials); the
+        cluster is found through eks:DescribeCluster (endpoint + CA), as in AWS."""
         environment = {
             **self.aws.environment(APP_ACCESS_KEY),
             "COSTGUARD_STAGE": self.stage,
             "COSTGUARD_CLUSTER_NAME": CLUSTER_NAME,
             "COSTGUARD_REGION": REGION,
-            "COSTGUARD_KUBE_ENDPOINT": self.kube.url,
             "COSTGUARD_TABLE_NAME": self.table_name,
             "COSTGUARD_SLACK_WEBHOOK_PARAMETER": self.webhook_parameter,
             "COSTGUARD_SLACK_API_BASE_URL": self.slack.api_base_url,  # used only when a bot token is configured
@@ -165,7 +165,7 @@ class Sandbox(Service):
     def _kube_client(self, access_key: str):
         session = self.aws.session(access_key)
         tokens = TokenCache(lambda: make_token(CLUSTER_NAME, session, REGION))
-        return kube_client.build_api_client(ClusterEndpoint(self.kube.url, None), tokens)
+        return kube_client.build_api_client(ClusterEndpoint(self.kube.url, self.kube.ca_data), tokens)
 
     def app_kube_client(self):
         """A kubernetes ApiClient signed as the app (RBAC: policies/kubernetes-rbac.yaml)."""

@@ -100,13 +100,26 @@ def create_stage_table(dynamodb, table_name: str) -> None:
     )
 
 
-def create_eks_cluster(eks, cluster_name: str) -> None:
-    """A cluster record, so eks:DescribeCluster answers; the app is pointed at the fake API by its settings."""
+def create_eks_cluster(eks, cluster_name: str, endpoint: str | None = None, ca_data: str | None = None) -> None:
+    """A cluster whose eks:DescribeCluster names `endpoint` and `ca_data` (base64 PEM), as EKS describes its API
+    server, so the app and `costguard kubeconfig` find the fake API the way they find EKS."""
     eks.create_cluster(
         name=cluster_name,
         roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{cluster_name}-cluster",
         resourcesVpcConfig={"subnetIds": []},
     )
+    if endpoint is not None:
+        describe_cluster_as(cluster_name, eks.meta.region_name, endpoint, ca_data)
+
+
+def describe_cluster_as(cluster_name: str, region: str, endpoint: str, ca_data: str | None) -> None:
+    """moto makes up an endpoint and a random CA and has no API to change them; its server runs in this process,
+    so the cluster record in moto's EKS backend is set directly."""
+    from moto.eks.models import eks_backends
+
+    cluster = eks_backends[ACCOUNT_ID][region].clusters[cluster_name]
+    cluster.endpoint = endpoint
+    cluster.certificate_authority = {"data": ca_data or ""}
 
 
 def launch_instances(ec2, instance_type: str, zone: str, count: int, tags: dict[str, str]) -> list[dict]:

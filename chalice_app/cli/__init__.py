@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from chalice_app.cli import budget, events, offhours, operations
+from chalice_app.cli import sandbox as sandbox_commands
 
 app = typer.Typer(help="costguard: spot alerts, off-hours scale-to-zero and budgeted NodePool limits.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -11,6 +12,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(offhours.schedule_app, name="schedule")
 app.add_typer(offhours.offhours_app, name="offhours")
 app.add_typer(budget.app, name="budget")
+app.add_typer(sandbox_commands.app, name="sandbox")
 operations.register(app)
 
 

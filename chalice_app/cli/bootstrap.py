@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import boto3
 import typer
@@ -49,11 +49,18 @@ def bootstrap(
                                                "the stage has none yet"),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="EKS cluster (default: the stage's "
                                           "COSTGUARD_CLUSTER_NAME in .chalice/config.json)"),
+    alarm_email: List[str] = typer.Option([], "--alarm-email", help="e-mail address subscribed to the alarms' SNS "
+                                          "topic (repeatable; SNS asks it to confirm)"),
+    alarm_https: List[str] = typer.Option([], "--alarm-https", help="https:// endpoint subscribed to the alarms' "
+                                          "SNS topic (repeatable). For Slack, add the topic to an AWS Chatbot "
+                                          "channel configuration instead"),
 ) -> None:
-    """Create the stage's queue, DLQ, EventBridge rules, table and parameters; run it again any time."""
+    """Create the stage's queue, DLQ, EventBridge rules, table, parameters, and the alarms and dashboard that watch
+    costguard; run it again any time."""
     cluster_name = cluster or cli_settings(stage).cluster_name
     report = ensure_stage(boto3.session.Session(), stage, cluster_name=cluster_name, slack_webhook_url=slack_webhook,
-                          budget_template=read_budget_file(budget_file), dry_run=dry_run)
+                          budget_template=read_budget_file(budget_file), dry_run=dry_run,
+                          alarm_subscriptions=(*alarm_email, *alarm_https))
     render_report(report, Console())
 
 

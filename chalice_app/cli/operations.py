@@ -13,10 +13,10 @@ from rich.table import Table
 from chalice_app.cli import bootstrap
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.cli.offhours import parse_at
-from chalice_app.kube.auth import ClusterEndpoint, describe_cluster
 from chalice_app.kube.client import api_client
-from chalice_app.kube.kubeconfig import render_kubeconfig
+from chalice_app.kube.kubeconfig import stage_kubeconfig
 from chalice_app.offhours.explain import explain
+from chalice_app.provisioning.watch import alarm_states
 from chalice_app.runlog import RunLog
 from chalice_app.status import cluster_status, compact_summary
 
@@ -24,7 +24,8 @@ from chalice_app.status import cluster_status, compact_summary
 
 @one_line_errors
 def status(stage: Optional[str] = StageOption) -> None:
-    """Recent runs, budgets and limits per NodePool, functions now in downtime, the last alerts."""
+    """Recent runs, budgets and limits per NodePool, functions now in downtime, costguard's own alarms, the last
+    alerts."""
     settings = cli_settings(stage)
     console = Console()
     log = RunLog(settings.table_name)
@@ -62,6 +63,16 @@ def status(stage: Optional[str] = StageOption) -> None:
         down.add_row(function.name, function.namespace, str(function.replicas), str(function.restore_to))
     console.print(down)
 
+    watched = alarm_states(boto3.client("cloudwatch", region_name=settings.region), settings.stage)
+    firing = sum(alarm.state == "ALARM" for alarm in watched)
+    alarms = Table(title=f"alarms ({firing} in ALARM)" if watched else "alarms: none (run costguard bootstrap)")
+    for column in ("alarm", "state", "since", "reason"):
+        alarms.add_column(column, no_wrap=column != "reason")
+    for alarm in watched:
+        style = {"ALARM": "bold red", "OK": "green"}.get(alarm.state, "yellow")
+        alarms.add_row(alarm.name, f"[{style}]{alarm.state}[/{style}]", alarm.since, alarm.reason[:200])
+    console.print(alarms)
+
     alerts = log.recent_alerts()
     console.print(f"[bold]last alerts[/bold] ({len(alerts)})")
     for alert in alerts[-10:]:
@@ -71,13 +82,8 @@ def status(stage: Optional[str] = StageOption) -> None:
 @one_line_errors
 def kubeconfig(stage: Optional[str] = StageOption, profile: Optional[str] = typer.Option(None)) -> None:
     """Print a kubeconfig for the stage's cluster that authenticates with `aws eks get-token`."""
-    settings = cli_settings(stage)
-    if settings.kube_endpoint:
-        endpoint = ClusterEndpoint(settings.kube_endpoint, settings.kube_ca_data)
-    else:
-        endpoint = describe_cluster(settings.cluster_name, boto3.session.Session(), settings.region)
-    typer.echo(yaml.safe_dump(render_kubeconfig(settings.cluster_name, settings.region, endpoint, profile),
-                              sort_keys=False))
+    config = stage_kubeconfig(cli_settings(stage), boto3.session.Session(), profile)
+    typer.echo(yaml.safe_dump(config, sort_keys=False))
 
 
 explain_app = typer.Typer(help="Why costguard does what it does to one object.", no_args_is_help=True)

@@ -45,7 +45,7 @@ def make_token(cluster_name: str, session: boto3.session.Session, region: str) -
 @dataclass(frozen=True)
 class ClusterEndpoint:
     url: str
-    ca_data: str | None  # base64 PEM, as eks:DescribeCluster returns it; None for the plain-HTTP sandbox
+    ca_data: str | None  # base64 PEM, as eks:DescribeCluster returns it; None: verify against the system's CAs
 
 
 def describe_cluster(cluster_name: str, session: boto3.session.Session, region: str) -> ClusterEndpoint:

@@ -5,7 +5,7 @@ Retries (429 with Retry-After, 5xx) are urllib3's, configured on the client, so 
 from __future__ import annotations
 
 import base64
-import tempfile
+import binascii
 import threading
 
 import boto3
@@ -13,6 +13,7 @@ import urllib3
 from kubernetes import client as k8s
 
 from chalice_app.config import Settings
+from chalice_app.errors import CostguardError
 from chalice_app.kube.auth import ClusterEndpoint, TokenCache, describe_cluster, make_token
 
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
@@ -36,11 +37,15 @@ def retry_policy(total: int = 5) -> urllib3.Retry:
     )
 
 
-def _write_ca_file(ca_data: str) -> str:
-    handle = tempfile.NamedTemporaryFile(prefix="eks-ca-", suffix=".pem", delete=False)
-    handle.write(base64.b64decode(ca_data))
-    handle.close()
-    return handle.name
+def ca_pem(ca_data: str) -> str:
+    """eks:DescribeCluster's certificateAuthority.data (base64 PEM) as the PEM text urllib3 verifies against."""
+    try:
+        pem = base64.b64decode(ca_data, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise CostguardError("the cluster's certificate authority data is not base64 PEM") from None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise CostguardError("the cluster's certificate authority data holds no PEM certificate")
+    return pem
 
 
 def build_api_client(endpoint: ClusterEndpoint, tokens: TokenCache, retries: urllib3.Retry | None = None,
@@ -53,12 +58,16 @@ def build_api_client(endpoint: ClusterEndpoint, tokens: TokenCache, retries: url
     configuration.retries = retries if retries is not None else retry_policy()
     configuration.connection_pool_maxsize = pool_size
     if endpoint.ca_data:
-        configuration.ssl_ca_cert = _write_ca_file(endpoint.ca_data)
+        # Verified against the cluster's own CA, held in memory (no file per client left in /tmp).
+        configuration.ca_cert_data = ca_pem(endpoint.ca_data)
+    configuration.verify_ssl = True
     return k8s.ApiClient(configuration)
 
 
 def api_client(settings: Settings, session: boto3.session.Session | None = None) -> k8s.ApiClient:
-    """The container-wide client for `settings`' cluster; endpoint override skips eks:DescribeCluster."""
+    """The container-wide client for `settings`' cluster, found as in AWS: eks:DescribeCluster gives the endpoint
+    and the CA the server's certificate is verified against. `kube_endpoint` (with `kube_ca_data`) overrides it for
+    clusters reached another way (a tunnel, a local API server)."""
     key = (settings.cluster_name, settings.region, settings.kube_endpoint)
     with _lock:
         cached = _clients.get(key)

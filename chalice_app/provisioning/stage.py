@@ -10,6 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from chalice_app import naming
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.rules import EVENT_RULES
+from chalice_app.provisioning.alarms import subscription_protocol
+from chalice_app.provisioning.watch import remove_watch, watch_steps
 from chalice_app.provisioning.desired import (
     DEFAULT_BUDGET_DOCUMENT, Place, ProvisionReport, ResourceOutcome, Step, TARGET_ID, attributes_to_change,
     decide, dlq_attributes, queue_attributes, rule_names, validate_budget_template, validate_request,
@@ -196,9 +198,13 @@ def apply_steps(steps: list[Step], region: str) -> None:
 
 
 def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: str | None = None,
-                 budget_template: str | None = None, dry_run: bool = False) -> ProvisionReport:
-    """Make the stage's AWS resources exist as costguard needs them; report what was created, kept or updated."""
+                 budget_template: str | None = None, dry_run: bool = False,
+                 alarm_subscriptions: tuple[str, ...] = ()) -> ProvisionReport:
+    """Make the stage's AWS resources exist as costguard needs them; report what was created, kept or updated.
+    `alarm_subscriptions`: e-mail addresses or https URLs subscribed to the alarms' SNS topic."""
     validate_request(stage, cluster_name, slack_webhook_url)
+    for endpoint in alarm_subscriptions:
+        subscription_protocol(endpoint)  # a bad one is refused before anything is written
     template = validate_budget_template(budget_template if budget_template is not None else DEFAULT_BUDGET_DOCUMENT)
     with aws_errors(session.region_name):
         place = locate(session, stage)
@@ -215,6 +221,7 @@ def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: s
         if slack_webhook_url is not None:
             steps.append(plan_webhook_parameter(ssm, naming.slack_webhook_parameter(stage), slack_webhook_url,
                                                 dry_run))
+        steps.extend(watch_steps(session, place, alarm_subscriptions, dry_run))
         if not dry_run:
             apply_steps(steps, place.region)
     return ProvisionReport(stage, place.region, dry_run, tuple(step.outcome for step in steps))
@@ -247,6 +254,7 @@ def teardown_stage(session, stage: str, *, include_data: bool = False, dry_run: 
         table = naming.table(stage)
         outcomes.append(_remove("dynamodb-table", table, _table(dynamodb, table) is not None, include_data, dry_run,
                                 lambda: dynamodb.delete_table(TableName=table)))
+        outcomes.extend(remove_watch(session, place, dry_run))
     return ProvisionReport(stage, place.region, dry_run, tuple(outcomes))
 
 

@@ -3,10 +3,13 @@
     with FakeKubeApi(cluster_name="openfaas", region="us-east-1",
                      rbac_file=Path("policies/kubernetes-rbac.yaml"), crd_dir=Path("../shared/crds")) as api:
         api.store.put_many(objects)               # seed without HTTP or RBAC (custom kinds are still validated)
-        configuration.host = api.url              # then talk to it with EKS tokens (chalice_app.kube.auth)
+        configuration.host = api.url              # https://127.0.0.1:<port>, a CA made for this server:
+        configuration.ssl_ca_cert = api.ca_file   # (api.ca_data: base64 PEM as eks:DescribeCluster gives it)
         api.faults.inject(Fault(status=429, retry_after=1, times=2, method="PATCH", path_contains="/nodes/"))
         api.requests                              # [RequestRecord(method, path, query, user, status, ...)]
 
+- HTTPS only (tls.py: a CA and a serving certificate made at start, removed at stop); discovery documents as
+  kube-apiserver's (discovery.py) and Tables for kubectl's `as=Table` requests (tables.py).
 - Authentication: `Bearer k8s-aws-v1.…` tokens are decoded and their SigV4 signature recomputed with botocore for
   the sandbox access keys (costguard-app -> user costguard, sandbox-admin -> system:masters; see auth.py). A token
   for another cluster, a wrong secret, an unknown key or one older than 15 minutes is a 401.

@@ -61,6 +61,7 @@ def main() -> None:
                                 region_name="us-east-1")
         configuration = k8s.Configuration()
         configuration.host = api.url
+        configuration.ssl_ca_cert = api.ca_file
         configuration.api_key_prefix["authorization"] = "Bearer"
         configuration.api_key["authorization"] = make_token("openfaas", session, "us-east-1")
         with k8s.ApiClient(configuration) as client:

@@ -1,10 +1,10 @@
-"""URL paths -> (resource, namespace, name, subresource) and RBAC verbs, plus the discovery documents."""
+"""URL paths -> (resource, namespace, name, subresource) and RBAC verbs (discovery documents: discovery.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sandbox.kubeapi import proxy
-from sandbox.kubeapi.resources import RESOURCES, ResourceType, by_path, group_versions
+from sandbox.kubeapi.resources import ResourceType, by_path
 from sandbox.kubeapi.rbac import Attributes
 
 
@@ -68,43 +68,3 @@ def parse(path: str) -> Route | None:
     if subresource is not None and subresource not in resource.subresources:
         return None
     return Route(resource, namespace, name, subresource)
-
-
-def discovery(path: str) -> dict | None:
-    """`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`, `/version`, or None for any other path."""
-    path = "/" + path.strip("/")
-    versions = group_versions()
-    if path == "/version":
-        return {"major": "1", "minor": "33", "gitVersion": "v1.33.0-sandbox", "gitCommit": "sandbox",
-                "gitTreeState": "clean", "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2",
-                "compiler": "gc", "platform": "linux/amd64"}
-    if path == "/api":
-        return {"kind": "APIVersions", "versions": versions.get("", []), "serverAddressByClientCIDRs": []}
-    if path == "/apis":
-        groups = [{"name": group, "versions": [{"groupVersion": f"{group}/{v}", "version": v} for v in served],
-                   "preferredVersion": {"groupVersion": f"{group}/{served[0]}", "version": served[0]}}
-                  for group, served in versions.items() if group]
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
-    for group, served in versions.items():
-        for version in served:
-            prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
-            if path == prefix:
-                return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": prefix.split("/", 2)[2],
-                        "resources": _resource_list(group, version)}
-    return None
-
-
-def _resource_list(group: str, version: str) -> list[dict]:
-    verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update"]
-    listed = []
-    for resource in RESOURCES:
-        if (resource.group, resource.version) != (group, version):
-            continue
-        listed.append({"name": resource.plural, "singularName": resource.kind.lower(), "kind": resource.kind,
-                       "namespaced": resource.namespaced, "verbs": verbs})
-        for sub in resource.subresources:
-            kind = {"scale": "Scale", "eviction": "Eviction"}.get(sub, resource.kind)
-            sub_verbs = ["create"] if sub == "eviction" else ["get", "patch", "update"]
-            listed.append({"name": f"{resource.plural}/{sub}", "singularName": "", "kind": kind,
-                           "namespaced": resource.namespaced, "verbs": sub_verbs})
-    return listed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import sys
 import threading
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.kubeapi import errors, proxy, routing
+from sandbox.kubeapi import discovery, errors, proxy, routing, tables, tls
 from sandbox.kubeapi.auth import AccessKey, Authenticator, Identity, default_access_keys
 from sandbox.kubeapi.faults import Fault, FaultInjector
 from sandbox.kubeapi.handlers import Handlers, Request
@@ -39,7 +40,8 @@ class FakeKubeApi:
 
     def __init__(self, cluster_name: str = "openfaas", region: str = "us-east-1", rbac_file: Path | None = None,
                  crd_dir: Path | None = None, access_keys: dict[str, AccessKey] | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, https: bool = True):
+        """`https=True` (like every EKS endpoint) serves TLS with a CA made for this server: `ca_data`, `ca_file`."""
         self.cluster_name = cluster_name
         self.region = region
         self.schemas = SchemaRegistry(Path(crd_dir) if crd_dir else None)
@@ -50,6 +52,9 @@ class FakeKubeApi:
         self.handlers = Handlers(self.store, self.schemas)
         # (namespace, service, port) -> handler behind the service proxy (sandbox/kubeapi/proxy.py)
         self.services: dict[tuple[str, str, str], proxy.ServiceHandler] = {}
+        self.discovery = discovery.Discovery(Path(crd_dir) if crd_dir else None)
+        self.https = https
+        self.tls: tls.TlsFiles | None = None
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._address = (host, port)
@@ -62,6 +67,11 @@ class FakeKubeApi:
             return self
         server = _Server(self._address, _HttpHandler)
         server.api = self  # type: ignore[attr-defined]
+        if self.https:
+            self.tls = tls.TlsFiles(tls.issue(self._address[0]))
+            # The handshake runs in the request's thread (on first read), so one slow client never blocks accept().
+            server.socket = self.tls.server_context().wrap_socket(server.socket, server_side=True,
+                                                                  do_handshake_on_connect=False)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-kube-api", daemon=True)
@@ -76,6 +86,9 @@ class FakeKubeApi:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
+        if self.tls is not None:
+            self.tls.close()
+            self.tls = None
 
     def __enter__(self) -> "FakeKubeApi":
         return self.start()
@@ -88,7 +101,17 @@ class FakeKubeApi:
         if self._server is None:
             raise RuntimeError("FakeKubeApi is not started; call start() first")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.https else 'http'}://{host}:{port}"
+
+    @property
+    def ca_data(self) -> str | None:
+        """The server's CA, base64 PEM (eks:DescribeCluster's certificateAuthority.data); None over plain HTTP."""
+        return self.tls.credentials.ca_data if self.tls else None
+
+    @property
+    def ca_file(self) -> str | None:
+        """Path of the CA's PEM file (kubernetes Configuration.ssl_ca_cert), valid while the server runs."""
+        return str(self.tls.ca_file) if self.tls else None
 
     # ---- request log --------------------------------------------------------------------------------------------
     @property
@@ -123,7 +146,8 @@ class FakeKubeApi:
                 status, proxied_type, payload = self._proxy(identity, method, proxied, query)
                 extra_headers = {"Content-Type": proxied_type}
             else:
-                status, payload = self._serve(identity, method, parts.path, query, content_type, body)
+                status, payload = self._serve(identity, method, parts.path, query, content_type, body,
+                                              headers.get("accept", ""))
         except errors.ApiError as error:
             status, payload, extra_headers = error.code, dumps(error.status()), error.headers
         except Exception as error:  # a sandbox bug must still answer (a dropped connection would be retried)
@@ -165,9 +189,9 @@ class FakeKubeApi:
         return self.services[(route.namespace, route.service, port)](method, route.path, query)
 
     def _serve(self, identity: Identity, method: str, path: str, query: dict[str, str], content_type: str,
-               body: bytes) -> tuple[int, bytes]:
+               body: bytes, accept: str = "") -> tuple[int, bytes]:
         if method == "GET":
-            document = routing.discovery(path)
+            document = self.discovery.document(path)
             if document is not None:
                 return 200, dumps(document)
         route = routing.parse(path)
@@ -182,15 +206,22 @@ class FakeKubeApi:
                 parsed = json.loads(body)
             except ValueError as error:
                 raise errors.bad_request(f"the request body is not valid JSON: {error}") from None
-        return self.handlers.handle(Request(method, route, query, content_type, parsed))
+        status, payload = self.handlers.handle(Request(method, route, query, content_type, parsed))
+        table_version = tables.wants_table(accept) if method == "GET" and route.subresource is None else None
+        if table_version and status == 200:  # kubectl get: server-side printing
+            crd = self.discovery.crd(route.resource)
+            payload = tables.to_table(route.resource, payload, table_version, query,
+                                      crd.printer_columns if crd else None)
+        return status, payload
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (read timeout, closed pool) is routine in fault tests, not an error to print.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        # A client that gave up (read timeout, closed pool) is routine in fault tests, not an error to print; so is
+        # one that refused the certificate (a client without the sandbox's CA).
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
 

@@ -66,8 +66,12 @@ def test_kubeconfig_points_at_the_cluster_with_eks_get_token(sb):
         result = CliRunner().invoke(cli_app, ["kubeconfig"], env=environment)
     assert result.exit_code == 0, result.output
     config = yaml.safe_load(result.output)
-    assert config["clusters"][0]["cluster"]["server"] == sb.kube.url
-    assert config["users"][0]["user"]["exec"]["args"][-3:] == ["openfaas", "--output", "json"]
+    # what eks:DescribeCluster says: the HTTPS endpoint and the sandbox's CA
+    assert config["clusters"][0]["cluster"] == {"server": sb.kube.url, "certificate-authority-data": sb.kube.ca_data}
+    user_exec = config["users"][0]["user"]["exec"]
+    assert user_exec["args"][-3:] == ["openfaas", "--output", "json"]
+    # the token is presigned for the STS host EKS accepts, whatever AWS_ENDPOINT_URL the shell has
+    assert {"name": "AWS_ENDPOINT_URL_STS", "value": "https://sts.us-east-1.amazonaws.com"} in user_exec["env"]
 
 
 def test_explain_function_names_the_deciding_source_and_next_change(sb):

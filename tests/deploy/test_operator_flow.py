@@ -18,9 +18,9 @@ def sb():
 
 
 def operator_env(sb) -> dict:
-    """The operator's shell: AWS credentials for the account, the dev stage from .chalice/config.json, and only the
-    Kubernetes endpoint pointed at the sandbox (on AWS it comes from eks:DescribeCluster)."""
-    return {**sb.aws.environment(), "COSTGUARD_KUBE_ENDPOINT": sb.kube.url, "COSTGUARD_STAGE": None,
+    """The operator's shell: AWS credentials for the account and the dev stage from .chalice/config.json; the
+    cluster's endpoint and CA come from eks:DescribeCluster, as on AWS."""
+    return {**sb.aws.environment(), "COSTGUARD_STAGE": None,
             "COSTGUARD_TABLE_NAME": None, "COLUMNS": "200"}
 
 

@@ -34,9 +34,11 @@ def token(access_key: str = "costguard-app", secret: str = "sandbox-secret", clu
     return entry[1]
 
 
-def api_client(url: str, bearer: str, retries=None) -> k8s.ApiClient:
+def api_client(server: FakeKubeApi, bearer: str, retries=None) -> k8s.ApiClient:
+    """A client of `server` that verifies its certificate against the server's own CA, as kubectl would."""
     configuration = k8s.Configuration()
-    configuration.host = url
+    configuration.host = server.url
+    configuration.ssl_ca_cert = server.ca_file
     configuration.api_key_prefix["authorization"] = "Bearer"
     configuration.api_key["authorization"] = bearer
     configuration.retries = retries if retries is not None else 0
@@ -52,13 +54,13 @@ def api():
 
 @pytest.fixture
 def app_client(api):
-    with api_client(api.url, token()) as client:
+    with api_client(api, token()) as client:
         yield client
 
 
 @pytest.fixture
 def admin_client(api):
-    with api_client(api.url, token("sandbox-admin")) as client:
+    with api_client(api, token("sandbox-admin")) as client:
         yield client
 
 

@@ -9,7 +9,7 @@ from tests.kubeapi.conftest import api_client, node, token
 
 
 def list_nodes(api, bearer: str):
-    with api_client(api.url, bearer) as client:
+    with api_client(api, bearer) as client:
         return k8s.CoreV1Api(client).list_node()
 
 
@@ -76,6 +76,7 @@ def test_tampered_url_is_rejected(api):
 def test_missing_authorization_header_is_rejected(api):
     configuration = k8s.Configuration()
     configuration.host = api.url
+    configuration.ssl_ca_cert = api.ca_file
     configuration.retries = 0
     with k8s.ApiClient(configuration) as client, pytest.raises(ApiException) as raised:
         k8s.CoreV1Api(client).list_node()

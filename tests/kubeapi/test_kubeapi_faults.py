@@ -30,14 +30,14 @@ def test_429_carries_retry_after_and_a_status(seeded, app_client):
 
 def test_retry_policy_rides_out_429s(seeded):
     seeded.faults.inject(Fault(status=429, retry_after=1, times=2))
-    with api_client(seeded.url, token(), retries=retry_policy()) as client:
+    with api_client(seeded, token(), retries=retry_policy()) as client:
         assert [n.metadata.name for n in k8s.CoreV1Api(client).list_node().items] == ["node-a"]
     assert statuses(seeded) == [429, 429, 200]
 
 
 def test_retry_policy_rides_out_500s_on_writes(seeded):
     seeded.faults.inject(Fault(status=500, retry_after=None, times=1, method="PATCH"))
-    with api_client(seeded.url, token(), retries=retry_policy()) as client:
+    with api_client(seeded, token(), retries=retry_policy()) as client:
         core = k8s.CoreV1Api(client)
         core.read_node("node-a")
         assert core.patch_node("node-a", {"spec": {"unschedulable": True}}).spec.unschedulable

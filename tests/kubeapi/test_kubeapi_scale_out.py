@@ -30,7 +30,7 @@ def test_concurrent_read_modify_write_loses_no_update(api):
     conflicts = []
 
     def bump(times: int) -> None:
-        with api_client(api.url, token("sandbox-admin")) as client:
+        with api_client(api, token("sandbox-admin")) as client:
             apps = k8s.AppsV1Api(client)
             done = 0
             while done < times:

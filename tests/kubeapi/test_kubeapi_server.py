@@ -51,12 +51,12 @@ def test_internal_failure_answers_500_status(api, admin_client, monkeypatch):
 def test_custom_access_keys_and_no_policy_file():
     keys = {"ci-key": AccessKey("ci-secret", Identity("ci", ("ci",)))}
     with FakeKubeApi(cluster_name="openfaas", access_keys=keys) as api, \
-            api_client(api.url, token("ci-key", "ci-secret")) as ci:
+            api_client(api, token("ci-key", "ci-secret")) as ci:
         with pytest.raises(ApiException) as raised:  # no policy file: only system:masters may do anything
             k8s.CoreV1Api(ci).list_node()
         assert raised.value.status == 403
     with FakeKubeApi(cluster_name="openfaas", rbac_file=RBAC_FILE) as api, \
-            api_client(api.url, token("ci-key", "ci-secret")) as ci, pytest.raises(ApiException) as raised:
+            api_client(api, token("ci-key", "ci-secret")) as ci, pytest.raises(ApiException) as raised:
         k8s.CoreV1Api(ci).list_node()  # default keys only: an unknown key is 401
     assert raised.value.status == 401
 
@@ -69,7 +69,7 @@ def test_stop_and_restart_keeps_the_store():
     with pytest.raises(RuntimeError):
         _ = api.url
     with api:
-        with api_client(api.url, token("sandbox-admin")) as admin:
+        with api_client(api, token("sandbox-admin")) as admin:
             assert [n.metadata.name for n in k8s.CoreV1Api(admin).list_namespace().items] == ["kept"]
 
 

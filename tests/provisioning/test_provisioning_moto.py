@@ -7,6 +7,7 @@ import pytest
 from chalice_app import naming
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.rules import EVENT_RULES
+from chalice_app.provisioning.alarms import alarm_specs
 from chalice_app.provisioning import (
     DEFAULT_BUDGET_DOCUMENT, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS, ensure_stage, teardown_stage,
 )
@@ -14,6 +15,9 @@ from tests.provisioning.conftest import CLUSTER
 
 STAGE = "dev"
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXX"
+
+# What watches the stage (tests/provisioning/test_provisioning_alarms.py): topic, alarms, dashboard.
+WATCH = ["costguard-dev-alarms", *(spec.name for spec in alarm_specs("dev")), "costguard-dev"]
 
 
 def spot_interruption_event(instance_id="i-0123456789abcdef0"):
@@ -43,7 +47,7 @@ def test_first_run_creates_everything_the_stage_needs(session):
     assert report.names("created") == [
         "costguard-dev-interruptions-dlq", "costguard-dev-interruptions",
         *[f"costguard-dev-{rule.suffix}" for rule in EVENT_RULES],
-        "costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-webhook"]
+        "costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-webhook", *WATCH]
     assert report.names("kept") == [CLUSTER]
 
     sqs = session.client("sqs")
@@ -137,7 +141,7 @@ def test_unrelated_event_does_not_reach_the_queue(session):
 
 def test_dry_run_creates_nothing_and_says_what_it_would(session):
     report = ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_webhook_url=WEBHOOK, dry_run=True)
-    assert len(report.names("would-create")) == 2 + len(EVENT_RULES) + 3
+    assert len(report.names("would-create")) == 2 + len(EVENT_RULES) + 3 + len(WATCH)
     assert stage_resources(session) == {"queues": [], "rules": [], "tables": [], "parameters": []}
 
 
@@ -223,4 +227,4 @@ def test_a_failed_write_says_what_is_done_and_a_rerun_finishes(session):
                               "costguard-dev-interruptions-dlq, created costguard-dev-interruptions")
     assert "run bootstrap again" in message
     rerun = ensure_stage(session, STAGE, cluster_name=CLUSTER)
-    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget"]
+    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget", *WATCH]
