@@ -11,7 +11,7 @@ from chalice_app.cli import app as cli_app
 from sandbox import Sandbox, demo_budget, demo_interruptions, demo_offhours, demo_slack_actions
 from sandbox.slack_user import serve_slack_actions
 from sandbox.kubeapi import Fault
-from sandbox.kubeapi.routing import parse
+from sandbox.kubeapi.routing import request_attributes
 
 RBAC = Path(__file__).resolve().parents[2] / "policies" / "kubernetes-rbac.yaml"
 APP_USER = "costguard"
@@ -27,10 +27,9 @@ def granted() -> set[tuple[str, str, str]]:
 def used(requests) -> set[tuple[str, str, str]]:
     seen = set()
     for request in requests:
-        route = parse(request.path)
-        if request.user != APP_USER or route is None:
+        attributes = request_attributes(request.method, request.path, request.query)
+        if request.user != APP_USER or attributes is None:
             continue
-        attributes = route.attributes(request.method, request.query)
         resource = attributes.resource + (f"/{attributes.subresource}" if attributes.subresource else "")
         seen.add((attributes.verb, attributes.group, resource))
     return seen
