@@ -1,12 +1,13 @@
 """Chalice entry point: wires Lambda events to costguard's handlers and nothing else."""
 import os
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Rate, Response
 
 from chalice_app import naming
 from chalice_app.budget import handler as budget
 from chalice_app.interruptions import handler as interruptions
 from chalice_app.offhours import handler as offhours
+from chalice_app.slackapp import route as slack_actions
 
 # Read at deploy time (the Makefile sets it) and at run time (the stage's environment_variables).
 STAGE = os.environ.get("COSTGUARD_STAGE", "dev")
@@ -35,3 +36,10 @@ def on_offhours_tick(event):
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="budget")
 def on_budget_tick(event):
     return budget.handle(event.to_dict(), event.context)
+
+
+# Slack interactivity (button clicks) and the /costguard slash command: both are form-encoded POSTs.
+@app.route("/slack/actions", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def on_slack_request():
+    answer = slack_actions.handle(app.current_request.raw_body, app.current_request.headers)
+    return Response(body=answer.body, status_code=answer.status, headers={"Content-Type": "application/json"})

@@ -52,9 +52,27 @@ class Settings(BaseSettings):
     offhours_max_changes: int = Field(500, ge=1)
     offhours_grace_minutes: int = Field(15, ge=0)
     offhours_nodepools: list[str] = Field(default_factory=list)
+    # What the cluster's OpenFaaS can hold at zero (chalice_app/offhours/editions.py); unset: detected.
+    openfaas_namespace: str = "openfaas"
+    openfaas_edition: Literal["ce", "standard"] | None = None
+    openfaas_maintain_minimum_replicas: bool | None = None
+    # Night wake-ups: parked again after this long without invocations (the hold applies without metrics).
+    offhours_idle_minutes: int = Field(30, ge=5, le=24 * 60)
+    offhours_hold_minutes: int = Field(60, ge=5, le=24 * 60)
+    # Where the gateway's metrics are read through the Kubernetes API service proxy: <namespace>/<service>:<port>
+    offhours_metrics_service: str = Field("openfaas/prometheus:9090", pattern=r"^[a-z0-9-]+/[a-z0-9-]+(:[a-z0-9-]+)?$")
+    # Woken functions on parked NodePools get this much limit while they run (Karpenter quantity strings).
+    offhours_night_allowance_cpu: str = Field("2", pattern=r"^[0-9]+(\.[0-9]+)?m?$")
 
     # Budget
     budget_parameter: str | None = Field(None, pattern=r"^/")
+
+    # Slack actions (the HTTP route) and savings; parameters default to chalice_app.naming's per stage.
+    slack_signing_secret_parameter: str | None = Field(None, pattern=r"^/")
+    slack_allow_list_parameter: str | None = Field(None, pattern=r"^/")
+    slack_actions_per_user: int = Field(20, ge=1, le=1000, description="actions per user per 10 minutes")
+    offhours_keep_hours: int = Field(3, ge=1, le=12, description="'Keep up' button: end of the working day + N h")
+    savings_estimator: Literal["cheapest", "median", "mix"] = "median"
 
     @field_validator("function_namespaces", "offhours_nodepools", "interruption_rebalance_pools", mode="before")
     @classmethod

@@ -41,6 +41,16 @@ def budget_parameter(stage: str) -> str:
     return f"{parameter_path(stage)}/budget"
 
 
+def slack_signing_secret_parameter(stage: str) -> str:
+    """The Slack app's signing secret (SecureString): verifies every request to the Slack actions route."""
+    return f"{parameter_path(stage)}/slack-signing-secret"
+
+
+def slack_allow_list_parameter(stage: str) -> str:
+    """Who may act from Slack (JSON: users, user groups, optionally per namespace)."""
+    return f"{parameter_path(stage)}/slack-allow-list"
+
+
 # ---- costguard watching itself (alarms, their topic, the dashboard) -------------------------------------------
 FUNCTIONS = ("interruptions", "offhours", "budget")  # app.py's handler names
 

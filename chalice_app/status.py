@@ -69,8 +69,8 @@ def nodepool_status(nodepool: dict) -> NodePoolStatus:
 
 def function_down(deployment) -> FunctionDown | None:
     annotations = deployment.metadata.annotations or {}
-    if ORIGINAL_REPLICAS not in annotations:
-        return None
+    if not str(annotations.get(ORIGINAL_REPLICAS, "")).strip().isdigit():
+        return None  # absent, or not ours to read (untrusted): off-hours reports bad annotations itself
     return FunctionDown(deployment.metadata.name, deployment.metadata.namespace, deployment.spec.replicas or 0,
                         int(annotations[ORIGINAL_REPLICAS]))
 

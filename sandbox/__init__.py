@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -30,8 +30,11 @@ from sandbox.aws import (
     create_eks_cluster,
     create_stage_table,
 )
+from sandbox import prometheus
 from sandbox.cluster_sim import ClusterSim
 from sandbox.kubeapi import FakeKubeApi
+from sandbox.openfaas import STANDARD, OpenFaaS
+from sandbox.openfaas_chart import chart_objects
 from sandbox.seed import DEFAULT_SEED, SeededCluster, build_objects, fake_machines, launch_machines, plan_cluster
 from sandbox.service import Service
 from sandbox.slack_receiver import SlackReceiver
@@ -55,20 +58,30 @@ def reset_app_caches() -> None:
     settings.cache_clear()
     kube_client.reset_cache()
     parameters.clear_caches()
+    from chalice_app.savings import service as savings
+    from chalice_app.slackapp import route as slack_actions
+
+    savings.reset_caches()
+    slack_actions.reset()
 
 
 class Sandbox(Service):
     def __init__(self, functions: int = 20, nodes: int = 6, seed: int = DEFAULT_SEED, stage: str = STAGE,
-                 now: datetime | None = None, ec2_instances: bool = True):
+                 now: datetime | None = None, ec2_instances: bool = True, edition: str = STANDARD,
+                 maintain_minimum_replicas: bool = False):
         """`ec2_instances=False` skips moto's instances (made-up ids instead): for bulk benchmarks of the
-        Kubernetes side, where launching thousands of instances in moto would dominate (about 18 ms each)."""
+        Kubernetes side, where launching thousands of instances in moto would dominate (about 18 ms each).
+        `edition` ("ce" or "standard") and `maintain_minimum_replicas` choose the OpenFaaS twin (sandbox/openfaas.py)
+        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py)."""
         self.functions, self.nodes, self.seed, self.stage, self.now = functions, nodes, seed, stage, now
         self.ec2_instances = ec2_instances
+        self.edition, self.maintain_minimum_replicas = edition, maintain_minimum_replicas
         self.aws = FakeAws(REGION)
         self.kube = FakeKubeApi(cluster_name=CLUSTER_NAME, region=REGION, rbac_file=RBAC_FILE, crd_dir=crd_dir())
         self.slack = SlackReceiver()
         self.cluster: SeededCluster | None = None
         self.sim: ClusterSim | None = None
+        self.openfaas: OpenFaaS | None = None
         self.webhook_url = ""
         self._stack = contextlib.ExitStack()
 
@@ -107,9 +120,15 @@ class Sandbox(Service):
         ec2 = self.aws.client("ec2", ADMIN_ACCESS_KEY) if self.ec2_instances else None
         plan = plan_cluster(self.functions, self.nodes, self.seed, self.now, CLUSTER_NAME)
         self.cluster = build_objects(plan, launch_machines(ec2, plan) if ec2 else fake_machines(plan))
+        self.cluster.objects = chart_objects(self.cluster.objects, self.edition, self.maintain_minimum_replicas,
+                                             plan.now - timedelta(days=30))
         self.kube.store.put_many(self.cluster.objects)
         events = self.aws.client("events", ADMIN_ACCESS_KEY) if self.ec2_instances else None
-        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed, events=events)
+        self.openfaas = OpenFaaS(self.kube.store, self.edition, self.maintain_minimum_replicas)
+        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed, events=events, openfaas=self.openfaas)
+        # The chart's Prometheus (service prometheus:9090 in openfaas), reached through the API server's proxy.
+        self.kube.register_service("openfaas", "prometheus", "9090",
+                                   prometheus.http_api(self.openfaas.invocations, self.sim.now))
 
     # --- the app's view --------------------------------------------------------------------------------------
     def app_environment(self, **overrides: str) -> dict[str, str]:

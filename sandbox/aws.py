@@ -50,6 +50,9 @@ class FakeAws(Service):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # moto's EC2 backend otherwise loads ~1,300 public AMIs on every reset (about a second); none are used.
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        from sandbox.moto_fixes import import_apis_as_aws_does
+
+        import_apis_as_aws_does()  # so `chalice deploy` of the Slack route works on moto as on AWS
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

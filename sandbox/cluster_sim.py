@@ -18,10 +18,12 @@ from typing import Callable
 
 from kubernetes.utils.quantity import parse_quantity
 
-from sandbox import objects
+from sandbox import karpenter_sim, objects
 from sandbox.aws import launch_instances, tag_instance
 from sandbox.ec2_events import EventPublisher
 from sandbox.karpenter import DisruptionReport, Karpenter
+from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
+from sandbox.karpenter_static import is_static
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
@@ -136,7 +138,10 @@ def pool_for(pod: dict, pools: list[dict]) -> dict | None:
 
 
 def choose_shape(pool: dict, pending_cpu: list[int], used_cpu: int) -> str | None:
-    """The smallest launchable type that fits all pending pods, else the largest; None past `limits.cpu`."""
+    """The smallest launchable type that fits all pending pods, else the largest; None past `limits.cpu`.
+    Karpenter drops every instance type whose capacity exceeds what is left of the pool's limits
+    (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling/scheduler.go filterByRemainingResources),
+    so a pool parked at `cpu: "0"` launches nothing and its pods stay Pending."""
     capacity_type = next((r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
                           if r["key"] == "karpenter.sh/capacity-type"), "on-demand")
     limit = pool["spec"].get("limits", {}).get("cpu")
@@ -159,13 +164,16 @@ def deletion_order(pods: list[dict]) -> list[dict]:
 
 
 def workload_of(deployment: dict) -> Workload:
+    """What the ReplicaSet controller stamps pods from: the pod template (labels, annotations, containers)."""
     meta, template = deployment["metadata"], deployment["spec"]["template"]
     container = template["spec"]["containers"][0]
     requests = container.get("resources", {}).get("requests", {})
+    template_meta = template.get("metadata") or {}
+    annotations = template_meta.get("annotations") or {}
     return Workload(meta["name"], meta["namespace"], container["image"], cpu_m(requests.get("cpu", 0)),
                     int(parse_quantity(requests.get("memory", "0")) // (1024 * 1024)),
-                    deployment["spec"].get("replicas", 1), meta.get("labels", {}), meta.get("annotations", {}),
-                    meta.get("annotations", {}).get("com.openfaas.profile"))
+                    deployment["spec"].get("replicas", 1), template_meta.get("labels") or {}, annotations,
+                    annotations.get("com.openfaas.profile"))
 
 
 @dataclass
@@ -174,15 +182,21 @@ class SettleReport:
     pods_deleted: list[str] = field(default_factory=list)
     pods_pending: list[str] = field(default_factory=list)
     nodes_added: list[str] = field(default_factory=list)
+    openfaas: object = None  # the OpenFaaS twin's report (sandbox/openfaas.py OpenFaaSReport), if it ran
 
 
 class ClusterSim:
     """The controllers over the fake API's store; `ec2` is moto's client, or None to make up new instances."""
 
     def __init__(self, store, ec2=None, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), events=None):
-        """`events` is moto's EventBridge client: EC2's state changes are put on its default bus."""
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), events=None, openfaas=None):
+        """`events` is moto's EventBridge client: EC2's state changes are put on its default bus. `openfaas`: the
+        OpenFaaS twin (sandbox/openfaas.py) whose controllers run first in every `settle`."""
         self.store = store
+        self.openfaas = openfaas
+        self._last_settle: datetime | None = None
+        self.last_consolidation: ConsolidationPlan | None = None  # why the nodes kept by the latest pass stay
+        self._pod_events: set[str] = set()  # nodes whose pods changed since their NodeClaim was stamped
         self.ec2 = ec2
         self.karpenter = Karpenter(self, EventPublisher(events))
         self.cluster_name = cluster_name
@@ -202,12 +216,22 @@ class ClusterSim:
         deployment["spec"]["replicas"] = replicas
         self.store.put(deployment)
 
-    def settle(self) -> SettleReport:
-        """Run the controllers until nothing changes: replicas, scheduling, provisioning, Deployment status."""
+    def now(self) -> datetime:
+        """The simulated time: that of the latest `settle(at)`, else the clock's."""
+        return self._last_settle or self._clock()
+
+    def settle(self, at: datetime | None = None) -> SettleReport:
+        """Run the controllers until nothing changes: OpenFaaS (at `at`, default the clock), replicas, scheduling,
+        provisioning, Deployment status."""
         report = SettleReport()
+        if at is not None:
+            self._last_settle = at
+        if self.openfaas is not None:
+            report.openfaas = self.openfaas.reconcile(at or self.now())
         # One read of the namespace per settle; the controllers keep `pods` current as they write.
         deployments = self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
         pods = {pod["metadata"]["name"]: pod for pod in self.store.list("v1", "Pod", FUNCTION_NAMESPACE)}
+        karpenter_sim.reconcile_static_pools(self, pods, report)
         for _ in range(MAX_ROUNDS):
             self._reconcile_replicas(deployments, pods, report)
             pending = self._schedule(pods)
@@ -215,12 +239,36 @@ class ClusterSim:
                 break
         report.pods_pending = sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName"))
         self._update_statuses(deployments, pods)
+        karpenter_sim.stamp_pod_events(self.store, self._pod_events, self.now())
         return report
 
-    def consolidate(self) -> list[str]:
-        """Karpenter's empty-node consolidation run to its end, as if `consolidateAfter` had passed: every empty
-        Karpenter node goes through taint, DisruptionReason, deletion, termination (budgets permitting, pass after
-        pass); the names of the nodes removed."""
+    def consolidate(self, at: datetime | None = None) -> list[str]:
+        """Karpenter's empty-node consolidation (sandbox/karpenter_consolidation.py), pass after pass until its
+        budgets allow no more; the names removed. `at`: the time of the passes, so consolidateAfter counts; None
+        means "once every consolidateAfter has passed". `last_consolidation.kept` says why the others stay."""
+        removed: list[str] = []
+        while True:
+            nodes = self.store.list("v1", "Node")
+            plan = plan_consolidation(nodes, self.store.list("v1", "Pod"),
+                                      self.store.list("karpenter.sh/v1", "NodePool"),
+                                      self.store.list("karpenter.sh/v1", "NodeClaim"), at, at or self.now())
+            self.last_consolidation = plan
+            if not plan.remove:
+                return removed
+            by_name = {node["metadata"]["name"]: node for node in nodes}
+            for name in plan.remove:
+                self._remove_node(by_name[name])
+            removed.extend(plan.remove)
+
+    def place_pod(self, node_name: str, name: str, namespace: str = "kube-system", do_not_disrupt: bool = False,
+                  cpu_m: int = 100) -> dict:
+        """Something other than a function on a node (a job, an agent), optionally annotated
+        `karpenter.sh/do-not-disrupt: "true"`: what keeps a parked pool's node alive."""
+        return karpenter_sim.place_pod(self, node_name, name, namespace, do_not_disrupt, cpu_m)
+
+    def consolidate_in_order(self) -> list[str]:
+        """Karpenter v1's empty-node consolidation run to its end through the whole disruption sequence (taint,
+        DisruptionReason, deletion, termination, EC2 events), budgets permitting; the names removed."""
         return self.karpenter.consolidate_empty(self._clock())
 
     @contextlib.contextmanager
@@ -232,10 +280,6 @@ class ClusterSim:
             yield
         finally:
             self._clock = saved
-
-    def now(self) -> datetime:
-        """The simulator's clock (pods' and nodes' timestamps, pod events)."""
-        return self._clock()
 
     def disrupt(self, now: datetime | None = None) -> DisruptionReport:
         """What Karpenter's disruption and termination controllers (and EC2) have done by `now`; see
@@ -281,11 +325,12 @@ class ClusterSim:
                 name = doomed["metadata"]["name"]
                 if doomed["spec"].get("nodeName"):
                     self.karpenter.pod_event(doomed["spec"]["nodeName"], self._clock())
+                self._pod_events.add(doomed["spec"].get("nodeName", ""))
                 self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, name)
                 del pods[name]
                 report.pods_deleted.append(name)
             for _ in range(work.replicas - len(current)):
-                new = objects.pod(work, random_suffix(self._rng), self._clock())
+                new = objects.pod(work, random_suffix(self._rng), self.now())
                 self.store.put(new)
                 pods[new["metadata"]["name"]] = new
                 report.pods_created.append(new["metadata"]["name"])
@@ -304,14 +349,15 @@ class ClusterSim:
             room.free_pods -= 1
             self._bound_pods += 1
             pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
-            pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self._clock())
+            pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self.now())
+            self._pod_events.add(room.name)
             self.store.put(pods[name])
             self.karpenter.pod_event(room.name, self._clock())
         return unplaced
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:
         """Launch one node per NodePool that has pending pods; False when none could be launched."""
-        pools = self.store.list("karpenter.sh/v1", "NodePool")
+        pools = [pool for pool in self.store.list("karpenter.sh/v1", "NodePool") if not is_static(pool)]
         by_pool: dict[str, tuple[dict, list[dict]]] = {}
         for pod in pending:
             pool = pool_for(pod, pools)
@@ -333,7 +379,7 @@ class ClusterSim:
         labels = {r["key"]: r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
                   if r["operator"] == "In" and r.get("values")}
         capacity_type = labels.get("karpenter.sh/capacity-type", "on-demand")
-        shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self._clock().replace(microsecond=0)
+        shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self.now().replace(microsecond=0)
         claim = f"{name}-{random_suffix(self._rng)}"
         machine = self._machine(name, shape_name, zone, claim)
         self.store.put(objects.node_claim(claim, machine.private_dns, machine.instance_id, shape, name, capacity_type,

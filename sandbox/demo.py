@@ -59,7 +59,7 @@ def main() -> None:
     OUTPUT_DIR.mkdir(exist_ok=True)
     started = time.monotonic()
     # Imported here so a missing part fails the demo with its own name, after the sandbox explains itself.
-    from sandbox import demo_budget, demo_interruptions, demo_offhours
+    from sandbox import demo_budget, demo_interruptions, demo_offhours, demo_slack_actions
 
     with Sandbox(functions=20, nodes=6) as sb, sb.activate():
         console.print(Rule("1. The OpenFaaS EKS + Karpenter guide's cluster, on loopback"))
@@ -80,10 +80,15 @@ def main() -> None:
         demo_budget.run(sb, console, OUTPUT_DIR)
 
         console.print(Rule("5. 19:05 Europe/London: off-hours"))
+        demo_slack_actions.prepare(sb)  # prices for the savings ledger, cached where the budget caches them
         demo_offhours.evening(sb, console)
+
+        console.print(Rule("5b. Slack: a signed click keeps `sleep` up until 22:00; forged requests change nothing"))
+        demo_slack_actions.run(sb, console)
 
         console.print(Rule("6. Next morning: everything back as it was"))
         demo_offhours.morning(sb, console)
+        demo_slack_actions.savings(sb, console)
 
         console.print(Rule("7. `costguard status`: what the operator sees"))
         status_command(stage=None)

@@ -290,13 +290,20 @@ def _pod_spec(work: Workload) -> dict:
 
 
 def deployment(work: Workload, created: datetime) -> dict:
+    """A Deployment as its owner writes it. A function's is laid out as faas-netes writes it (openfaas/faas-netes
+    pkg/handlers/deploy.go makeDeploymentSpec): only `faas_function` on the Deployment's labels, the function's
+    labels (com.openfaas.scale.*, ...) on the pod template, its annotations on both the Deployment and the template."""
     ready = work.replicas
+    if work.namespace == FUNCTION_NAMESPACE:
+        own_labels, template_labels = dict(work.selector), {**work.labels, **work.selector}
+    else:
+        own_labels, template_labels = dict(work.labels), dict(work.selector)
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {**_meta("Deployment", work.name, created, work.namespace, dict(work.labels),
+        "metadata": {**_meta("Deployment", work.name, created, work.namespace, own_labels,
                              dict(work.annotations)), "generation": 1},
         "spec": {"replicas": work.replicas, "selector": {"matchLabels": dict(work.selector)},
-                 "template": {"metadata": {"labels": dict(work.selector), "annotations": dict(work.annotations)},
+                 "template": {"metadata": {"labels": template_labels, "annotations": dict(work.annotations)},
                               "spec": _pod_spec(work)},
                  "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}},
         "status": {"observedGeneration": 1, "replicas": ready, "readyReplicas": ready, "availableReplicas": ready,
@@ -322,6 +329,11 @@ def pending_status(at: str) -> dict:
                             "message": "no node has room; waiting for Karpenter", "lastTransitionTime": at}]}
 
 
+def _pod_labels(work: Workload) -> dict:
+    """A pod carries its template's labels: a function's own labels too (see `deployment`)."""
+    return {**work.labels, **work.selector} if work.namespace == FUNCTION_NAMESPACE else dict(work.selector)
+
+
 def pod(work: Workload, suffix: str, created: datetime, node_name: str | None = None, host_ip: str = "",
         pod_ip: str = "") -> dict:
     """A pod of `work`, Running on `node_name`, or Pending when no node is given."""
@@ -333,7 +345,7 @@ def pod(work: Workload, suffix: str, created: datetime, node_name: str | None = 
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {**_meta("Pod", name, created, work.namespace,
-                             {**work.selector, "pod-template-hash": work.template_hash}, dict(work.annotations)),
+                             {**_pod_labels(work), "pod-template-hash": work.template_hash}, dict(work.annotations)),
                      "ownerReferences": [owner("apps/v1", "ReplicaSet", work.replica_set, work.namespace)]},
         "spec": spec,
         "status": running_status(work.name, work.image, host_ip, pod_ip, at) if node_name else pending_status(at),
@@ -342,7 +354,8 @@ def pod(work: Workload, suffix: str, created: datetime, node_name: str | None = 
 
 def function(work: Workload, created: datetime) -> dict:
     """The OpenFaaS Function custom resource behind a function Deployment."""
-    spec: dict = {"name": work.name, "image": work.image, "labels": dict(work.labels),
+    labels = {key: value for key, value in work.labels.items() if key != "faas_function"}  # faas-netes adds it
+    spec: dict = {"name": work.name, "image": work.image, "labels": labels,
                   "requests": {"cpu": f"{work.cpu_m}m", "memory": f"{work.memory_mi}Mi"}}
     if work.annotations:
         spec["annotations"] = dict(work.annotations)

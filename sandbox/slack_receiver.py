@@ -33,6 +33,7 @@ MAX_FIELD_TEXT = 2000
 # markdown block doc states 12,000 cumulative; slackapi/bolt-js#2867 saw a rejection at 11,341 measured
 # characters, so senders need a margin). The twin enforces the documented 12,000 on the text it can count.
 MAX_BLOCKS_TEXT = 12_000
+RESPONSE_URL_USES = 5  # "up to 5 times within 30 minutes" (https://api.slack.com/interactivity/handling#message_responses)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,8 @@ class SlackReceiver(Service):
         self._faults: list[int] = []  # statuses to answer next, in order
         self._ts_counter = itertools.count(1)
         self.rate_limited_count = 0
+        self.usergroups: dict[str, list[str]] = {}  # usergroups.users.list answers: group id -> user ids
+        self._response_urls: dict[str, int] = {}  # response_url path -> uses left (see sandbox.slack_user)
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -224,6 +227,10 @@ class SlackReceiver(Service):
             return self._webhook(request)
         if request.path == "/api/chat.postMessage":
             return self._post_message(request)
+        if request.path == "/api/usergroups.users.list":
+            return self._usergroup_users(request)
+        if request.path.startswith("/actions/"):
+            return self._response_url_post(request)
         return Response("no_service", status=404)
 
     def _rate_limited(self, key: str) -> int:
@@ -254,9 +261,52 @@ class SlackReceiver(Service):
         wait = self._rate_limited("webhook:" + name)
         if wait:
             return Response("rate_limited", status=429, headers={"Retry-After": str(wait)})
-        with self._lock:
-            self._messages.append(ReceivedMessage("webhook", name, payload, time.time()))
+        with self._lock:  # Slack gives webhook messages a ts too; users' clicks carry it as container.message_ts
+            self._messages.append(ReceivedMessage("webhook", name, payload, time.time(),
+                                                  f"{int(time.time())}.{next(self._ts_counter):06d}"))
         return Response("ok", status=200, content_type="text/html")
+
+    # --- interactivity: response_url and user groups (https://api.slack.com/interactivity/handling) -------------
+    def response_url(self) -> str:
+        """A new response_url as Slack puts in an interaction payload: usable 5 times (within 30 minutes)."""
+        token = hashlib.sha256(str(next(self._ts_counter)).encode()).hexdigest()[:24]
+        path = f"/actions/TSANDBOX0/{next(self._ts_counter)}/{token}"
+        with self._lock:
+            self._response_urls[path] = RESPONSE_URL_USES
+        return self.url + path
+
+    def _response_url_post(self, request: Request) -> Response:
+        with self._lock:
+            left = self._response_urls.get(request.path)
+            if left is None:
+                return Response("expired_url", status=404)
+            if left == 0:
+                return Response("used_url", status=404)
+            self._response_urls[request.path] = left - 1
+        try:
+            payload = json.loads(request.get_data(as_text=True))
+        except ValueError:
+            return Response("invalid_payload", status=400)
+        problems = block_kit_problems(payload) if isinstance(payload, dict) else ["invalid_payload"]
+        if problems:
+            self._reject("response_url", "; ".join(problems))
+            return Response(problems[0].split(":")[0], status=400)
+        with self._lock:
+            self._messages.append(ReceivedMessage("response_url", "response_url", payload, time.time(),
+                                                  f"{int(time.time())}.{next(self._ts_counter):06d}",
+                                                  payload.get("thread_ts")))
+        return Response("ok", status=200, content_type="text/html")
+
+    def _usergroup_users(self, request: Request) -> Response:
+        """usergroups.users.list (https://api.slack.com/methods/usergroups.users.list): the group's user ids."""
+        if request.headers.get("Authorization", "") != f"Bearer {self.bot_token}":
+            return _api_answer({"ok": False, "error": "invalid_auth"})
+        group = request.values.get("usergroup") or (request.get_json(silent=True) or {}).get("usergroup")
+        with self._lock:
+            users = self.usergroups.get(group)
+        if users is None:
+            return _api_answer({"ok": False, "error": "no_such_subteam"})
+        return _api_answer({"ok": True, "users": list(users)})
 
     def _post_message(self, request: Request) -> Response:
         if request.headers.get("Authorization", "") != f"Bearer {self.bot_token}":

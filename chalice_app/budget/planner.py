@@ -125,7 +125,13 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
         except PriceUnavailable as exc:
             problem = f"{exc}: limits kept"
     held = STORED_LIMITS in (nodepool["metadata"].get("annotations") or {})
-    if decision and decision.change and held:
+    if decision and (nodepool.get("spec") or {}).get("replicas") is not None:
+        # A static NodePool accepts only limits.nodes (the NodePool CRD's CEL rule "only 'limits.nodes' is supported
+        # on static NodePools"): a cpu limit would be refused with a 422 every run.
+        decision = replace(decision, change=False, reasons=decision.reasons + (
+            "static NodePool (spec.replicas): Karpenter accepts only limits.nodes there, so the budget leaves its "
+            "limits alone; spend is still metered and alerted",))
+    elif decision and decision.change and held:
         # off-hours parked this pool and restores its stored limits in the morning; two writers would fight
         decision = replace(decision, change=False, reasons=decision.reasons + (
             "off-hours holds this NodePool's limits until its uptime: not changed now",))

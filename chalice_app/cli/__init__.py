@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from chalice_app.cli import budget, events, interruptions, offhours, operations
+from chalice_app.cli import budget, events, interruptions, offhours, operations, savings
 from chalice_app.cli import sandbox as sandbox_commands
 
 app = typer.Typer(help="costguard: spot alerts, off-hours scale-to-zero and budgeted NodePool limits.",
@@ -15,6 +15,7 @@ app.add_typer(offhours.offhours_app, name="offhours")
 app.add_typer(budget.app, name="budget")
 app.add_typer(sandbox_commands.app, name="sandbox")
 operations.register(app)
+savings.register(app)
 
 
 def main() -> None:

@@ -49,6 +49,10 @@ def bootstrap(
                                                "the stage has none yet"),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="EKS cluster (default: the stage's "
                                           "COSTGUARD_CLUSTER_NAME in .chalice/config.json)"),
+    slack_signing_secret: Optional[str] = typer.Option(
+        None, "--slack-signing-secret", envvar="COSTGUARD_BOOTSTRAP_SLACK_SIGNING_SECRET",
+        help="the Slack app's signing secret, for the /slack/actions route (stored as an SSM SecureString; better "
+             "passed in the environment variable than on the command line)"),
     alarm_email: List[str] = typer.Option([], "--alarm-email", help="e-mail address subscribed to the alarms' SNS "
                                           "topic (repeatable; SNS asks it to confirm)"),
     alarm_https: List[str] = typer.Option([], "--alarm-https", help="https:// endpoint subscribed to the alarms' "
@@ -60,7 +64,7 @@ def bootstrap(
     cluster_name = cluster or cli_settings(stage).cluster_name
     report = ensure_stage(boto3.session.Session(), stage, cluster_name=cluster_name, slack_webhook_url=slack_webhook,
                           budget_template=read_budget_file(budget_file), dry_run=dry_run,
-                          alarm_subscriptions=(*alarm_email, *alarm_https))
+                          alarm_subscriptions=(*alarm_email, *alarm_https), slack_signing_secret=slack_signing_secret)
     render_report(report, Console())
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.kube.client import api_client
 from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.offhours.planner import FunctionPlan, Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from chalice_app.offhours.schedule import ScheduleError, parse_instant, parse_schedule
@@ -66,13 +67,17 @@ def plan(at: Optional[str] = typer.Option(None, "--at", help="plan as of this IS
     """Print what the next run would do (function, replicas now → desired, and why) without changing anything."""
     settings = cli_settings(stage)
     moment = parse_at(at, settings.default_timezone)
-    reconciler = Reconciler(OffhoursCluster(api_client(settings)), OffhoursConfig.from_settings(settings))
+    # Reads the stage table's restore records (never writes: plan() only reads)
+    reconciler = Reconciler(OffhoursCluster(api_client(settings)), OffhoursConfig.from_settings(settings),
+                            store=DynamoParkedStore(settings.table_name, region=settings.region))
     function_plan = reconciler.plan(moment)
     console = Console()
     console.print(plan_table(function_plan, all_rows))
     pools = Table("nodepool", "limits", "action", "why", title="NodePools")
     for action in reconciler.plan_nodepools(moment):
-        pools.add_row(action.name, f"{action.limits} → {action.desired}", action.kind, action.reason)
+        shown = f"replicas → {action.extra['replicas']}" if action.static and "replicas" in action.extra else \
+            f"{action.limits} → {action.desired}"
+        pools.add_row(action.name, shown, action.kind, action.reason)
     console.print(pools)
     counts = {kind.value: len(function_plan.of(kind)) for kind in Kind if function_plan.of(kind)}
     console.print(f"at {moment.isoformat()}: {counts}" + (" (cap reached)" if function_plan.capped else ""))

@@ -34,7 +34,8 @@ def status(stage: Optional[str] = StageOption) -> None:
     runs = Table(title=f"costguard {settings.stage}: last runs")
     for column in ("feature", "at", "ok", "summary"):
         runs.add_column(column)
-    for feature, run in log.last_runs().items():
+    last = log.last_runs()
+    for feature, run in last.items():
         runs.add_row(feature, run["at"], "yes" if run["ok"] else "NO", compact_summary(run["summary"]))
     console.print(runs)
 
@@ -45,6 +46,15 @@ def status(stage: Optional[str] = StageOption) -> None:
         pools.add_row(pool.name, json.dumps(pool.limits), json.dumps(pool.stored_limits) if pool.stored_limits else "",
                       pool.budget_summary)
     console.print(pools)
+
+    offhours = (last.get("offhours") or {}).get("summary") or {}
+    if offhours.get("nodes_staying"):
+        console.print(f"[bold]nodes parked NodePools still run[/bold] ({len(offhours['nodes_staying'])})")
+        for line in offhours["nodes_staying"][:20]:
+            console.print(f"  {line}", markup=False)
+    if offhours.get("held"):
+        console.print(f"[bold]functions OpenFaaS cannot hold at zero[/bold] ({len(offhours['held'])}, "
+                      f"{offhours.get('openfaas', '')}): {'; '.join(offhours.get('held_because', []))}", markup=False)
 
     down = Table(title=f"functions in downtime ({len(snapshot.functions_down)})")
     for column in ("function", "namespace", "replicas now", "restores to"):

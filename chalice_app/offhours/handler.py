@@ -5,7 +5,9 @@ cap held changes back. Everything is logged and recorded in the run log for `cos
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+import boto3
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -13,10 +15,13 @@ from chalice_app.config import Settings, settings as current_settings
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
-from chalice_app.offhours.report import cap_alert, summary_message
+from chalice_app.offhours.nodes import priced
+from chalice_app.offhours.report import cap_alert, held_note, nodes_note, summary_message
 from chalice_app.runlog import record_run_quietly
+from chalice_app.savings.hook import after_offhours_run
 from chalice_app.slack.notifier import notifier_from_settings
 
 _FROM_SETTINGS = object()
@@ -26,7 +31,16 @@ def summarize(report: RunReport) -> dict:
     return {
         "dry_run": report.dry_run, "counts": report.counts, "capped": report.plan.capped,
         "scaled_down": len(report.applied(Kind.SCALE_DOWN)), "restored": len(report.applied(Kind.RESTORE)),
-        "released": len(report.applied(Kind.RELEASE)),
+        "released": len(report.applied(Kind.RELEASE)), "reparked": len(report.applied(Kind.REPARK)),
+        "awake": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.AWAKE)][:50],
+        "held": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.HOLD)][:50],
+        "held_because": sorted({a.reason.split(": ", 1)[-1] for a in report.plan.of(Kind.HOLD)}),
+        "gitops": sorted({f"{a.namespace}/{a.name}: {a.gitops}" for a in report.plan.changes if a.gitops})[:50],
+        "openfaas": f"{report.capabilities.edition}"
+                    f"{' maintainMinimumReplicas' if report.capabilities.maintain_minimum_replicas else ''} "
+                    f"({report.capabilities.source})",
+        "notes": report.notes,
+        "nodes_staying": [stay.line() for stay in report.nodes][:50],
         "nodepools": {action.name: action.kind if error is None else f"error: {error}"
                       for action, error in report.nodepools if action.kind != "skip"},
         "errors": [f"{where}: {message}" for where, message in report.errors][:50],
@@ -34,14 +48,28 @@ def summarize(report: RunReport) -> dict:
 
 
 def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
-        config: OffhoursConfig | None = None) -> dict:
-    """One reconcile; `cluster`, `notifier` and `config` may be given (tests, benchmarks), else from the settings."""
+        config: OffhoursConfig | None = None, store=None, prices=None) -> dict:
+    """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
+    settings (the store: the stage's DynamoDB table)."""
+    from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
-    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings)).run(now)
+    store = store or DynamoParkedStore(settings.table_name, region=settings.region)
+    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store).run(now)
+    if report.nodes:
+        report.nodes = _priced(report.nodes, settings, now, prices)
     summary = summarize(report)
-    messages = [message for message in (cap_alert(report), summary_message(report)) if message]
-    for message in messages:
+    message = summary_message(report)
+    if from_settings:
+        message = after_offhours_run(settings, report, now, message)
+    messages = [message for message in (cap_alert(report), message) if message]
+    # Once a day (a dry run sends none): what cannot be parked, and why.
+    # The nodes note once a night (keyed on the evening's date, so one note spans midnight).
+    night = now - timedelta(hours=12)
+    daily = [] if report.dry_run else [
+        (key, at, message) for key, at, message in (("held", now, held_note(report)), ("nodes", night, nodes_note(report)))
+        if message and _claim(store, key, at)]
+    for key, at, message in [(None, now, message) for message in messages] + daily:
         if notifier is None:
             logger.info("slack not configured", extra={"message": message.text})
             continue
@@ -49,6 +77,9 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
             notifier.send(message)
         except Exception:  # noqa: BLE001 - a Slack outage must not undo or fail the reconcile
             logger.exception("could not send the off-hours message to Slack")
+            if key is not None:
+                _release(store, key, at)  # the next run tries again: a note is never lost
+    messages += [message for _, _, message in daily]
     if not report.dry_run:  # in a dry run the counts say what would have happened
         metrics.add_metric(name="OffhoursScaledDown", unit=MetricUnit.Count, value=summary["scaled_down"])
         metrics.add_metric(name="OffhoursRestored", unit=MetricUnit.Count, value=summary["restored"])
@@ -57,6 +88,39 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
     return summary
+
+
+def _priced(stays, settings: Settings, now: datetime, prices=None):
+    """The staying nodes with the budget feature's hourly prices; unpriced when prices cannot be had."""
+    try:
+        if prices is None:
+            from chalice_app.budget.aws_prices import PriceSource  # only when nodes stay: keeps cold starts small
+            from chalice_app.budget.ledger import Ledger
+
+            session = boto3.session.Session()
+            source = PriceSource(session, settings.region, Ledger(settings.table_name, session))
+            prices = lambda on_demand, spot: source.price_book(on_demand, spot, now)  # noqa: E731
+        book = prices({s.instance_type for s in stays if s.capacity_type != "spot"},
+                      {s.instance_type for s in stays if s.capacity_type == "spot"})
+        return priced(stays, book)
+    except Exception:  # noqa: BLE001 - a price is a nicety: the nodes are reported without it
+        logger.exception("could not price the nodes parked pools still run")
+        return stays
+
+
+def _claim(store, key: str, now: datetime) -> bool:
+    try:
+        return store.claim_note(key, now)
+    except Exception:  # noqa: BLE001 - without the table the note is sent (possibly twice) rather than lost
+        logger.exception("could not claim the daily off-hours note")
+        return True
+
+
+def _release(store, key: str, now: datetime) -> None:
+    try:
+        store.release_note(key, now)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not release the daily off-hours note")
 
 
 @instrumented(correlation_id_path="id")

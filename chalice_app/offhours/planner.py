@@ -1,9 +1,19 @@
-"""The pure off-hours plan: function Deployments + namespaces' annotations + now + defaults → one action each.
+"""The pure off-hours plan: function Deployments + their table records + namespaces' annotations + now + policy
+→ one action each.
 
-Level-triggered: the plan depends only on what the cluster says now, so a missed tick converges at the next one.
-The replicas to restore live on the Deployment (`costguard.openfaas.com/original-replicas`), written in the same
-request that scales it down, so a restore needs no other memory. At uptime the function gets max(current, original):
-a human's higher count is kept, while a scale-from-zero wake-up or a lowered count is brought back to the original.
+Level-triggered: the plan depends only on what the cluster and the stage table say now, so a missed tick converges
+at the next one. The replicas to restore live in the stage table (parked.py), written before the patch that parks;
+the Deployment's `costguard.openfaas.com/original-replicas` is a visible mirror, and a fallback for functions
+parked before the table held them (or by kube-downscaler: `downscaler/original-replicas`, taken over). At uptime the
+function gets max(current, original): a human's higher count is kept, while a scale-from-zero wake-up or a lowered
+count is brought back to the original.
+
+During downtime, a parked function found above its downtime replicas is, in this order:
+- redeployed (its annotations were replaced, so the mirror is gone; or deleted and recreated under the same name:
+  another uid): parked again at once, the evening count kept - identity is namespace/name, as for faas-cli;
+- woken by a call (OpenFaaS Standard scales from zero to `com.openfaas.scale.min`): parked again once it has had
+  no invocations for the idle time (`activity`, from the gateway's metrics), never mid-burst;
+- scaled by a human (above scale.min, mirror intact): left alone until uptime.
 """
 from __future__ import annotations
 
@@ -11,22 +21,38 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS, FunctionDeployment
+from chalice_app.offhours.editions import Capabilities
+from chalice_app.offhours.model import LEGACY_ORIGINAL_REPLICAS, MAX_REPLICAS, ORIGINAL_REPLICAS, FunctionDeployment
+from chalice_app.offhours.parked import ParkedFunction
 from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
+
+DEFAULT_IDLE = timedelta(minutes=30)
+DEFAULT_HOLD = timedelta(minutes=60)
 
 
 class Kind(str, Enum):
-    SCALE_DOWN = "scale-down"  # write: replicas → downtime replicas, remember the original
-    RESTORE = "restore"  # write: replicas → original, forget it
+    SCALE_DOWN = "scale-down"  # write: record the original, then replicas → downtime replicas
+    REPARK = "repark"  # write: replicas → downtime replicas again / mirror re-written; the record is kept
+    RESTORE = "restore"  # write: replicas → original, then forget it
     RELEASE = "release"  # write: forget the original only (a human scaled it above the original during downtime)
     KEEP = "keep"  # nothing to do, already where it should be
+    AWAKE = "awake"  # woken by a call at night: left up until it has been idle long enough
+    HOLD = "hold"  # zero cannot hold on this OpenFaaS (CE, maintainMinimumReplicas): not patched, reported
     SKIP = "skip"  # not ours to change (excluded, grace period, human-scaled during downtime)
     DEFERRED = "deferred"  # a change held back by the per-run cap
     ERROR = "error"  # bad annotation: untouched, reported
 
     @property
     def writes(self) -> bool:
-        return self in (Kind.SCALE_DOWN, Kind.RESTORE, Kind.RELEASE)
+        return self in (Kind.SCALE_DOWN, Kind.REPARK, Kind.RESTORE, Kind.RELEASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A woken function's invocations: when its counter last changed (or the wake-up was first seen)."""
+
+    quiet_since: datetime
+    from_metrics: bool  # False: the gateway's metrics could not be read, a fixed hold applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +65,38 @@ class FunctionAction:
     reason: str
     resource_version: str = ""
     original: int | None = None  # the replicas stored for the restore (scale-down) or restored
+    record: ParkedFunction | None = None  # the table record to write before the patch (new or updated)
+    record_is_new: bool = False  # written only if absent (the evening count is never overwritten)
+    forget: bool = False  # delete the table record after the patch
+    mirror: str | None = None  # the Deployment's original-replicas annotation as read
+    legacy: bool = False  # the Deployment carries kube-downscaler's original-replicas (taken over, removed)
+    gitops: str | None = None
 
-    def patch(self) -> dict:
-        """The merge patch for a writing action; resourceVersion makes it conditional (409 if the object moved)."""
-        metadata: dict = {"resourceVersion": self.resource_version}
-        if self.kind is Kind.SCALE_DOWN:
-            metadata["annotations"] = {ORIGINAL_REPLICAS: str(self.current)}
-            return {"metadata": metadata, "spec": {"replicas": self.desired}}
-        if self.kind is Kind.RESTORE:
-            metadata["annotations"] = {ORIGINAL_REPLICAS: None}
-            return {"metadata": metadata, "spec": {"replicas": self.desired}}
-        if self.kind is Kind.RELEASE:
-            metadata["annotations"] = {ORIGINAL_REPLICAS: None}
-            return {"metadata": metadata}
-        raise ValueError(f"{self.kind.value} does not write")
+    def patch(self) -> dict | None:
+        """The merge patch for a writing action (None: only the table changes); resourceVersion makes it
+        conditional (409 if the object moved)."""
+        annotations: dict = {}
+        if self.legacy:
+            annotations[LEGACY_ORIGINAL_REPLICAS] = None
+        spec = {"replicas": self.desired} if self.desired != self.current or self.kind is Kind.SCALE_DOWN else None
+        if self.kind in (Kind.SCALE_DOWN, Kind.REPARK):
+            if self.mirror != str(self.original) or self.legacy:
+                annotations[ORIGINAL_REPLICAS] = str(self.original)
+        elif self.kind in (Kind.RESTORE, Kind.RELEASE):
+            if self.mirror is not None:
+                annotations[ORIGINAL_REPLICAS] = None
+            if self.kind is Kind.RELEASE:
+                spec = None
+        else:
+            raise ValueError(f"{self.kind.value} does not write")
+        if not annotations and spec is None:
+            return None
+        patch: dict = {"metadata": {"resourceVersion": self.resource_version}}
+        if annotations:
+            patch["metadata"]["annotations"] = annotations
+        if spec is not None:
+            patch["spec"] = spec
+        return patch
 
 
 @dataclass(frozen=True)
@@ -79,79 +123,154 @@ class Decision:
     details: dict = field(default_factory=dict)
 
 
-def _original(function: FunctionDeployment) -> int | None:
-    text = function.annotations.get(ORIGINAL_REPLICAS)
-    if text is None:
-        return None
-    if not text.strip().isdigit():
-        raise PolicyError(f"annotation {ORIGINAL_REPLICAS}={text!r} is not a whole number; fix or remove it by hand")
+@dataclass(frozen=True)
+class NightRules:
+    """What the run knows beyond the objects: the edition's limits and the wake-up rules."""
+
+    capabilities: Capabilities = Capabilities()
+    idle: timedelta = DEFAULT_IDLE  # no invocations for this long → a woken function is parked again
+    hold: timedelta = DEFAULT_HOLD  # the same when the gateway's metrics cannot be read
+
+
+def _count(text: str, source: str) -> int:
+    if not text.strip().isdigit() or int(text) > MAX_REPLICAS:
+        raise PolicyError(f"annotation {source}={text!r} is not a whole number up to {MAX_REPLICAS}; "
+                          f"fix or remove it by hand")
     return int(text)
 
 
+def _original(function: FunctionDeployment, record: ParkedFunction | None) -> tuple[int | None, str]:
+    """The count to restore and where it came from; PolicyError for a bad annotation with no record behind it."""
+    if record is not None:
+        return record.replicas, "stage table"
+    if function.mirror is not None:
+        return _count(function.mirror, ORIGINAL_REPLICAS), "annotation"
+    if function.legacy_original is not None:
+        return _count(function.legacy_original, LEGACY_ORIGINAL_REPLICAS), "kube-downscaler annotation"
+    return None, ""
+
+
 def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] | None, now: datetime,
-           defaults: Defaults, grace: timedelta) -> Decision:
+           defaults: Defaults, grace: timedelta, record: ParkedFunction | None = None,
+           rules: NightRules = NightRules(), activity: Activity | None = None) -> Decision:
     """One function's action at `now`; never raises for bad input (that becomes an ERROR action)."""
-    def act(kind: Kind, reason: str, desired: int | None = None, original: int | None = None) -> FunctionAction:
+    legacy = function.legacy_original is not None
+
+    def act(kind: Kind, reason: str, desired: int | None = None, original: int | None = None,
+            **extra) -> FunctionAction:
         return FunctionAction(kind, function.namespace, function.name, function.replicas,
                               function.replicas if desired is None else desired, reason, function.resource_version,
-                              original)
+                              original, mirror=function.mirror, legacy=legacy, gitops=function.gitops, **extra)
 
     try:
         layers = layers_for("function", function.annotations, function.namespace, namespace_annotations)
         policy = resolve_policy(layers, defaults)
-        original = _original(function)
+        original, source = _original(function, record)
     except PolicyError as error:
         return Decision(act(Kind.ERROR, str(error)), None, None)
+    recreated = bool(record and record.uid and function.uid and record.uid != function.uid)
+    # Parked before the table held it (or by kube-downscaler): take the count over into the table.
+    adopt = record is None and original is not None
+    forget = record is not None
 
     down = policy.in_downtime(now)
-    if function.scale_zero == "false" or policy.excluded(now):
-        why = ("labelled com.openfaas.scale.zero=false" if function.scale_zero == "false"
+    if (function.scale_zero or "").strip().lower() == "false" or policy.excluded(now):
+        why = ("labelled com.openfaas.scale.zero=false" if (function.scale_zero or "").strip().lower() == "false"
                else f"excluded by {policy.exclude_source}")
         if original is not None and function.replicas <= original:
             # We scaled it down before it was excluded: give back what we took (as at uptime, a wake-up to fewer
             # replicas than the original does not count), then leave it alone.
-            return Decision(act(Kind.RESTORE, f"{why}; restoring what costguard scaled down", original, original),
-                            policy, down)
+            return Decision(act(Kind.RESTORE, f"{why}; restoring what costguard scaled down", original, original,
+                                forget=forget), policy, down)
         if original is not None:
-            return Decision(act(Kind.RELEASE, f"{why}; scaled by someone meanwhile, keeping {function.replicas}"),
-                            policy, down)
+            return Decision(act(Kind.RELEASE, f"{why}; scaled by someone meanwhile, keeping {function.replicas}",
+                                forget=forget), policy, down)
         return Decision(act(Kind.SKIP, why), policy, down)
 
     if down:
+        floor, why_floor = rules.capabilities.floor(function.scale_zero, function.scale_min)
+        target = max(policy.downtime_replicas, floor)
+        at = f"downtime ({policy.schedule_source})"
         if original is not None:
-            if function.replicas == policy.downtime_replicas:
-                return Decision(act(Kind.KEEP, f"downtime ({policy.schedule_source}); restores to {original}",
-                                    original=original), policy, down)
+            keep_record = ParkedFunction(original, function.uid, record.parked_at if record else now.isoformat())
+            bookkeeping = dict(original=original, record=keep_record if (adopt or recreated) else None,
+                               record_is_new=adopt)
+            note = f"; restores to {original} ({source})"
+            if function.replicas <= target:
+                if recreated or function.mirror != str(original) or legacy:
+                    what = ("recreated under the same name, parked again" if recreated else
+                            "kube-downscaler's count taken over" if legacy else
+                            "annotation mirror lost (a redeploy replaces annotations) and written again"
+                            if function.mirror is None else "annotation mirror corrected from the stage table")
+                    return Decision(act(Kind.REPARK, f"{at}; {what}{note}", **bookkeeping), policy, down)
+                # KEEP; with `record` when the count is only on the annotation: the run takes it into the table
+                return Decision(act(Kind.KEEP, f"{at}{note}", **bookkeeping), policy, down)
+            if function.mirror is None or recreated:
+                what = ("deleted and recreated under the same name" if recreated
+                        else "redeployed during downtime (annotations replaced, replicas reset)")
+                return Decision(act(Kind.REPARK, f"{at}; {what}: parked again{note}", target, **bookkeeping),
+                                policy, down)
+            awake_at_most = max(function.scale_min or 1, 1, target + 1)
+            if rules.capabilities.scales_from_zero and function.replicas <= awake_at_most:
+                return Decision(_woken(act, function, target, original, rules, activity, now, note), policy, down)
             return Decision(act(Kind.SKIP, f"scaled to {function.replicas} by someone during downtime; left alone "
-                                           f"until uptime"), policy, down)
+                                           f"until uptime{note}", original=original), policy, down)
         if function.created is not None and now - function.created < grace:
             until = (function.created + grace).isoformat()
             return Decision(act(Kind.SKIP, f"new function: grace period until {until}"), policy, down)
-        if function.replicas <= policy.downtime_replicas:
-            return Decision(act(Kind.KEEP, f"downtime ({policy.schedule_source}); already at {function.replicas}"),
-                            policy, down)
-        return Decision(act(Kind.SCALE_DOWN, f"downtime ({policy.schedule_source})", policy.downtime_replicas,
-                            function.replicas), policy, down)
+        if function.replicas <= target:
+            if why_floor and policy.downtime_replicas < floor:
+                return Decision(act(Kind.HOLD, f"{at}; stays at {function.replicas}: {why_floor}"), policy, down)
+            return Decision(act(Kind.KEEP, f"{at}; already at {function.replicas}"), policy, down)
+        record_new = ParkedFunction(function.replicas, function.uid, now.isoformat())
+        reason = at if not (why_floor and policy.downtime_replicas < floor) else f"{at}; to {target}, not 0: {why_floor}"
+        return Decision(act(Kind.SCALE_DOWN, reason, target, function.replicas, record=record_new,
+                            record_is_new=True), policy, down)
 
     if original is None:
         return Decision(act(Kind.KEEP, f"uptime ({policy.schedule_source})"), policy, down)
     if function.replicas > original:
         # A human's higher count wins: keep it, forget the original.
         return Decision(act(Kind.RELEASE, f"uptime; scaled to {function.replicas} by someone during downtime, "
-                                          f"above the original {original}, keeping it"), policy, down)
+                                          f"above the original {original}, keeping it", forget=forget), policy, down)
     # Anything at or below the original is brought back to it: a scale-from-zero wake-up (OpenFaaS Standard
     # starts 1 replica on a request) or a downtime-replicas changed overnight must not cost the function its count.
-    return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source})", original, original), policy, down)
+    return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source}); from the {source}", original, original,
+                        forget=forget), policy, down)
+
+
+def _woken(act, function: FunctionDeployment, target: int, original: int, rules: NightRules,
+           activity: Activity | None, now: datetime, note: str) -> FunctionAction:
+    """A parked function a call woke: parked again once quiet for the idle time (the fixed hold without metrics)."""
+    if activity is None:
+        return act(Kind.AWAKE, f"woken by a call during downtime; parked again after {_minutes(rules.idle)} "
+                               f"without invocations{note}", original=original)
+    wait = rules.idle if activity.from_metrics else rules.hold
+    judged = "no invocations" if activity.from_metrics else "gateway metrics unreadable: fixed hold"
+    quiet = now - activity.quiet_since
+    if quiet >= wait:
+        return act(Kind.REPARK, f"woken during downtime; {judged} for {_minutes(quiet)}: parked again{note}",
+                   target, original=original)
+    return act(Kind.AWAKE, f"woken during downtime; {judged} since {activity.quiet_since.isoformat()}, parked again "
+                           f"at {(activity.quiet_since + wait).isoformat()} if still quiet{note}", original=original)
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)} min"
 
 
 # Restores first: when the cap bites, bringing functions back matters more than saving a little more.
-_CAP_ORDER = {Kind.RESTORE: 0, Kind.RELEASE: 1, Kind.SCALE_DOWN: 2}
+_CAP_ORDER = {Kind.RESTORE: 0, Kind.RELEASE: 1, Kind.REPARK: 2, Kind.SCALE_DOWN: 3}
 
 
 def plan_functions(functions: list[FunctionDeployment], namespaces: dict[str, dict[str, str]], now: datetime,
-                   defaults: Defaults, grace: timedelta, max_changes: int) -> FunctionPlan:
+                   defaults: Defaults, grace: timedelta, max_changes: int,
+                   records: dict[tuple[str, str], ParkedFunction] | None = None, rules: NightRules = NightRules(),
+                   activity: dict[tuple[str, str], Activity] | None = None) -> FunctionPlan:
     """Decide every function, then hold back changes beyond `max_changes` (restores first) as DEFERRED."""
-    actions = [decide(function, namespaces.get(function.namespace), now, defaults, grace).action
+    records, activity = records or {}, activity or {}
+    actions = [decide(function, namespaces.get(function.namespace), now, defaults, grace, records.get(function.key),
+                      rules, activity.get(function.key)).action
                for function in sorted(functions, key=lambda item: item.key)]
     writes = sorted((index for index, action in enumerate(actions) if action.kind.writes),
                     key=lambda index: _CAP_ORDER[actions[index].kind])

@@ -19,13 +19,20 @@ def _section(title: str, lines: list[str]) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters (api.slack.com/reference/surfaces/formatting#escaping): names and reasons
+    come from the cluster and must not become links or mentions."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _name(action: FunctionAction) -> str:
-    return f"`{action.namespace}/{action.name}`"
+    return f"`{escape(action.namespace)}/{escape(action.name)}`"
 
 
 def summary_message(report: RunReport) -> SlackMessage | None:
     """What the run changed, skipped and failed; None when it changed nothing and no write or list failed."""
     down, restored = report.applied(Kind.SCALE_DOWN), report.applied(Kind.RESTORE)
+    reparked = report.applied(Kind.REPARK)
     released = report.applied(Kind.RELEASE)
     # Human-scaled first: those are the ones someone may want to look at.
     skipped = sorted(report.plan.of(Kind.SKIP), key=lambda action: "by someone" not in action.reason)
@@ -44,11 +51,19 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     sections = [
         ("Scaled down", [f"{_name(a)} {a.current} → {a.desired}" for a in down]),
         ("Restored", [f"{_name(a)} {a.current} → {a.desired}" for a in restored]),
+        ("Parked again", [f"{_name(a)} {a.current} → {a.desired}: {escape(a.reason)}" for a in reparked]),
+        ("Woken at night, up until idle", [f"{_name(a)}: {escape(a.reason)}" for a in report.plan.of(Kind.AWAKE)]),
+        ("Managed by GitOps: make it ignore replicas and limits (README, GitOps)",
+         sorted({f"{_name(a)}: {escape(a.gitops)}" for a in down + restored + reparked if a.gitops})),
+        ("Notes", [escape(note) for note in report.notes]),
+        ("Nodes parked pools still run", [escape(stay.line()) for stay in report.nodes]),
         ("Kept a human's count", [f"{_name(a)} at {a.current}" for a in released]),
-        ("Skipped", [f"{_name(a)}: {a.reason}" for a in skipped]),
+        ("Skipped", [f"{_name(a)}: {escape(a.reason)}" for a in skipped]),
         ("Held back by the per-run cap", [_name(a) for a in deferred]),
-        ("NodePools", [f"`{a.name}` {a.kind}: limits {a.limits} → {a.desired}" for a, _ in pools]),
-        ("Errors", [f"`{where}`: {message}" for where, message in errors]),
+        ("NodePools", [f"`{escape(a.name)}` {a.kind}: " + escape(a.reason if a.static else
+                                                               f"limits {a.limits} → {a.desired}")
+                       + (f" (managed by {escape(a.gitops)})" if a.gitops else "") for a, _ in pools]),
+        ("Errors", [f"`{escape(where)}`: {escape(message)}" for where, message in errors]),
     ]
     blocks += [_section(title_, lines) for title_, lines in sections if lines]
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"run at {report.now.isoformat()}"}]})
@@ -64,3 +79,32 @@ def cap_alert(report: RunReport) -> SlackMessage | None:
             f"{len(report.plan.of(Kind.DEFERRED))} held back to the next run (restores go first). "
             f"Raise COSTGUARD_OFFHOURS_MAX_CHANGES if this is expected.")
     return SlackMessage(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+
+def held_note(report: RunReport) -> SlackMessage | None:
+    """Once a day: the functions this OpenFaaS cannot hold at zero, why, and the fix."""
+    held = report.plan.of(Kind.HOLD)
+    if not held:
+        return None
+    reasons = sorted({action.reason.split(": ", 1)[-1] for action in held})
+    text = (f"costguard off-hours: {len(held)} function(s) stay up at night because this OpenFaaS cannot hold them "
+            f"at zero ({escape(report.capabilities.edition)}; {escape(report.capabilities.source)}); costguard does "
+            f"not patch them again.")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}},
+              _section("Why, and the fix", [escape(reason) for reason in reasons]),
+              _section("Functions", [_name(action) for action in held])]
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def nodes_note(report: RunReport) -> SlackMessage | None:
+    """Once a night: nodes that parked NodePools still have, why each stays, and what they cost per hour."""
+    if not report.nodes:
+        return None
+    known = [stay.cost_per_hour for stay in report.nodes if stay.cost_per_hour is not None]
+    cost = f"${sum(known):.2f}/h" + ("" if len(known) == len(report.nodes) else " (some prices unknown)")
+    text = (f"costguard off-hours: {len(report.nodes)} node(s) of parked NodePools are still running ({cost}); "
+            f"Karpenter does not remove them, for the reasons below.")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
+              _section("Nodes that stay", [f"`{escape(stay.node)}` {escape(stay.line().split(': ', 1)[0])}: "
+                                           f"{escape('; '.join(stay.reasons))}" for stay in report.nodes])]
+    return SlackMessage(text=text, blocks=blocks)

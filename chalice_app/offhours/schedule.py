@@ -4,6 +4,7 @@ A spec is `always`, `never`, or a comma list of windows:
 - recurring `<Day>-<Day> HH:MM-HH:MM <Olson TZ>`: the day range wraps round the week (`Fri-Mon` is Fri, Sat, Sun,
   Mon); the time range is half-open [start, end). When end <= start the window crosses midnight: it starts on a
   day of the range and ends the next morning (`Mon-Fri 20:00-07:00` covers Tue 02:00 and Sat 02:00, not Mon 02:00).
+  Start equal to end (`Mon-Mon 00:00-00:00 CET`) is an empty window that never matches, as in kube-downscaler.
   Times are wall-clock times in the zone, so windows keep their local hours across DST changes.
 - absolute `<ISO 8601 from>-<ISO 8601 to>` (both with a UTC offset or `Z`), half-open.
 Public holidays (country with an optional subdivision, observed days included) are outside every recurring window
@@ -180,10 +181,14 @@ def _recurring(part: str, default_zone: str | None) -> RecurringWindow:
         raise ScheduleError(f"missing time zone in {part!r}: add an Olson name like Europe/London")
     start = _clock(match["start"], part, allow_24=False)
     end = _clock(match["end"], part, allow_24=True)
+    days = _day_range(_day(match["first"], part), _day(match["last"], part))
+    zone = _zone(zone_name, part)
     if start == end and match["end"] != "24:00":
-        raise ScheduleError(f"empty time range in {part!r}: start and end are both {match['start']}")
-    return RecurringWindow(_day_range(_day(match["first"], part), _day(match["last"], part)), start, end,
-                           _zone(zone_name, part))
+        # An empty range is valid and never matches, as in kube-downscaler (its tests:
+        # `assert not matches_time_spec(now, "Mon-Mon 00:00-00:00 CET")`, caas-team/py-kube-downscaler
+        # tests/test_time_spec.py): people use it as "never" with a zone.
+        return RecurringWindow(frozenset(), start, end, zone)
+    return RecurringWindow(days, start, end, zone)
 
 
 def _instant(text: str, part: str) -> datetime:

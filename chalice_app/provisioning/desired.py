@@ -23,6 +23,8 @@ TARGET_ID = "interruption-queue"
 SSM_STANDARD_LIMIT = 4096
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
 WEBHOOK_PATTERN = re.compile(r"^https?://\S+$")
+SIGNING_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9]{16,128}$")  # Slack's are 32 hex characters
+EMPTY_ALLOW_LIST = json.dumps({"users": [], "usergroups": [], "namespaces": {}})
 
 DEFAULT_BUDGET_DOCUMENT = json.dumps({
     "currency": "USD", "period": "monthly", "amount": 3000, "mode": "advise", "thresholds": [50, 80, 100],
@@ -159,3 +161,9 @@ def validate_request(stage: str, cluster_name: str, slack_webhook_url: str | Non
         raise CostguardError("cluster name is empty: pass the EKS cluster costguard manages")
     if slack_webhook_url is not None and not WEBHOOK_PATTERN.match(slack_webhook_url):
         raise CostguardError("Slack webhook URL must start with https:// (and contain no spaces)")
+
+
+def validate_signing_secret(secret: str | None) -> None:
+    if secret is not None and not SIGNING_SECRET_PATTERN.match(secret):
+        raise CostguardError("Slack signing secret: expected the app's signing secret (letters and digits, as shown "
+                             "under Basic Information → App Credentials); value not shown")

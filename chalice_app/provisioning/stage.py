@@ -13,8 +13,9 @@ from chalice_app.interruptions.rules import EVENT_RULES
 from chalice_app.provisioning.alarms import subscription_protocol
 from chalice_app.provisioning.watch import remove_watch, watch_steps
 from chalice_app.provisioning.desired import (
-    DEFAULT_BUDGET_DOCUMENT, Place, ProvisionReport, ResourceOutcome, Step, TARGET_ID, attributes_to_change,
-    decide, dlq_attributes, queue_attributes, rule_names, validate_budget_template, validate_request,
+    DEFAULT_BUDGET_DOCUMENT, EMPTY_ALLOW_LIST, Place, ProvisionReport, ResourceOutcome, Step, TARGET_ID,
+    attributes_to_change, decide, dlq_attributes, queue_attributes, rule_names, validate_budget_template,
+    validate_request, validate_signing_secret,
 )
 
 
@@ -161,14 +162,27 @@ def plan_budget_parameter(ssm, name: str, template: str, dry_run: bool) -> Step:
 
 
 def plan_webhook_parameter(ssm, name: str, url: str, dry_run: bool) -> Step:
+    return plan_secure_parameter(ssm, name, url, "costguard Slack webhook URL", dry_run)
+
+
+def plan_secure_parameter(ssm, name: str, secret: str, description: str, dry_run: bool) -> Step:
     current = _parameter(ssm, name, decrypt=True)
-    differs = current is not None and (current["Value"] != url or current["Type"] != "SecureString")
+    differs = current is not None and (current["Value"] != secret or current["Type"] != "SecureString")
     action = decide(current is not None, differs, dry_run)
-    write = (lambda: ssm.put_parameter(Name=name, Type="SecureString", Value=url, Overwrite=current is not None,
-                                       Description="costguard Slack webhook URL"))
-    # The URL is a secret: the report never shows it.
+    write = (lambda: ssm.put_parameter(Name=name, Type="SecureString", Value=secret, Overwrite=current is not None,
+                                       Description=description))
+    # The value is a secret: the report never shows it.
     return Step(ResourceOutcome("ssm-parameter", name, action, "SecureString" if action != "kept" else ""),
                 write if action != "kept" else None)
+
+
+def plan_allow_list_parameter(ssm, name: str, dry_run: bool) -> Step:
+    """Who may act from Slack: created empty (nobody) unless present, never overwritten."""
+    if _parameter(ssm, name) is not None:
+        return Step(ResourceOutcome("ssm-parameter", name, "kept", "never overwritten; edit it to allow users"))
+    return Step(ResourceOutcome("ssm-parameter", name, decide(False, False, dry_run), "Slack allow-list (empty)"),
+                lambda: ssm.put_parameter(Name=name, Type="String", Value=EMPTY_ALLOW_LIST, Overwrite=False,
+                                          Description="costguard: Slack users and user groups allowed to act"))
 
 
 def check_cluster(eks, cluster_name: str, region: str) -> Step:
@@ -199,10 +213,12 @@ def apply_steps(steps: list[Step], region: str) -> None:
 
 def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: str | None = None,
                  budget_template: str | None = None, dry_run: bool = False,
-                 alarm_subscriptions: tuple[str, ...] = ()) -> ProvisionReport:
+                 alarm_subscriptions: tuple[str, ...] = (),
+                 slack_signing_secret: str | None = None) -> ProvisionReport:
     """Make the stage's AWS resources exist as costguard needs them; report what was created, kept or updated.
     `alarm_subscriptions`: e-mail addresses or https URLs subscribed to the alarms' SNS topic."""
     validate_request(stage, cluster_name, slack_webhook_url)
+    validate_signing_secret(slack_signing_secret)
     for endpoint in alarm_subscriptions:
         subscription_protocol(endpoint)  # a bad one is refused before anything is written
     template = validate_budget_template(budget_template if budget_template is not None else DEFAULT_BUDGET_DOCUMENT)
@@ -217,10 +233,14 @@ def ensure_stage(session, stage: str, *, cluster_name: str, slack_webhook_url: s
             *(plan_rule(events, place, rule, dry_run) for rule in EVENT_RULES),
             plan_table(dynamodb, naming.table(stage), dry_run),
             plan_budget_parameter(ssm, naming.budget_parameter(stage), template, dry_run),
+            plan_allow_list_parameter(ssm, naming.slack_allow_list_parameter(stage), dry_run),
         ]
         if slack_webhook_url is not None:
             steps.append(plan_webhook_parameter(ssm, naming.slack_webhook_parameter(stage), slack_webhook_url,
                                                 dry_run))
+        if slack_signing_secret is not None:
+            steps.append(plan_secure_parameter(ssm, naming.slack_signing_secret_parameter(stage),
+                                               slack_signing_secret, "costguard Slack signing secret", dry_run))
         steps.extend(watch_steps(session, place, alarm_subscriptions, dry_run))
         if not dry_run:
             apply_steps(steps, place.region)
@@ -248,6 +268,8 @@ def teardown_stage(session, stage: str, *, include_data: bool = False, dry_run: 
             outcomes.append(_remove("sqs-queue", name, url is not None, True, dry_run,
                                     lambda url=url: sqs.delete_queue(QueueUrl=url)))
         for name, allowed in ((naming.slack_webhook_parameter(stage), True),
+                              (naming.slack_signing_secret_parameter(stage), True),
+                              (naming.slack_allow_list_parameter(stage), include_data),
                               (naming.budget_parameter(stage), include_data)):
             outcomes.append(_remove("ssm-parameter", name, _parameter(ssm, name) is not None, allowed, dry_run,
                                     lambda name=name: ssm.delete_parameter(Name=name)))

@@ -51,15 +51,18 @@ def conflict(plural: str, group: str, name: str) -> ApiError:
     return ApiError(409, "Conflict", message, details(name, group, plural))
 
 
-def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> ApiError:
-    """422 naming each offending field: `NodePool.karpenter.sh "x" is invalid: spec.limits.cpu: ...`."""
+def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]] | list[tuple[str, str, str]]
+            ) -> ApiError:
+    """422 naming each offending field: `NodePool.karpenter.sh "x" is invalid: spec.limits.cpu: ...`. A cause is
+    (field, message) or (field, message, reason); the reason defaults to FieldValueInvalid."""
     qualified_kind = f"{kind}.{group}" if group else kind
-    text = "; ".join(f"{field}: {message}" for field, message in causes)
-    if len(causes) > 1:
-        text = "[" + ", ".join(f"{field}: {message}" for field, message in causes) + "]"
+    triples = [(cause[0], cause[1], cause[2] if len(cause) > 2 else "FieldValueInvalid") for cause in causes]
+    text = "; ".join(f"{field}: {message}" for field, message, _ in triples)
+    if len(triples) > 1:
+        text = "[" + ", ".join(f"{field}: {message}" for field, message, _ in triples) + "]"
     return ApiError(422, "Invalid", f'{qualified_kind} "{name}" is invalid: {text}',
-                    details(name, group, kind, [{"reason": "FieldValueInvalid", "message": message,
-                                                  "field": field} for field, message in causes]))
+                    details(name, group, kind, [{"reason": reason, "message": message, "field": field}
+                                                for field, message, reason in triples]))
 
 
 def bad_request(message: str) -> ApiError:

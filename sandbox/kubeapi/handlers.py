@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.kubeapi import errors, objects, patches
+from sandbox.kubeapi import custom_scale, errors, objects, patches
 from sandbox.kubeapi.eviction import check_eviction, pdb_status
 from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
 from sandbox.kubeapi.routing import Route
@@ -112,9 +112,9 @@ class Handlers:
         return observed
 
     # ---- writes -------------------------------------------------------------------------------------------------
-    def _admit(self, resource: ResourceType, obj: dict, strict: bool) -> dict:
+    def _admit(self, resource: ResourceType, obj: dict, strict: bool, old: dict | None = None) -> dict:
         if resource.custom:
-            return self.schemas.admit(resource, obj, strict)
+            return self.schemas.admit(resource, obj, strict, old)
         objects.validate_builtin(resource, obj)
         return obj
 
@@ -154,7 +154,7 @@ class Handlers:
                 objects.check_identity(resource, new, route.namespace, route.name)
             objects.check_resource_version(resource, entry.obj, sent_version)
             merged = objects.merge_update(resource, entry.obj, new, route.subresource)
-            merged = self._admit(resource, merged, request.strict)
+            merged = self._admit(resource, merged, request.strict, entry.obj)
             if merged == entry.obj or request.dry_run:
                 return 200, dumps(merged) if request.dry_run else entry.raw
             if merged["metadata"].get("deletionTimestamp") and not merged["metadata"].get("finalizers"):
@@ -162,13 +162,29 @@ class Handlers:
                 return 200, dumps(merged)
             return 200, self.store.replace(resource, merged).raw
 
+    def _scale_view(self, resource: ResourceType):
+        """(object -> Scale, (object, Scale) -> object) for a Deployment, or for a custom resource from its CRD's
+        `subresources.scale` (custom_scale.py)."""
+        if not resource.custom:
+            return objects.scale_of, objects.apply_scale
+        crd = self.schemas.schemas.get((resource.group, resource.version, resource.kind))
+        if crd is None or crd.scale is None:
+            raise errors.path_not_found(f"{resource.plural}/scale")
+        return (lambda obj: custom_scale.scale_of(obj, crd.scale),
+                lambda obj, new: custom_scale.apply_scale(obj, new, crd.scale))
+
     def scale(self, request: Request) -> Response:
         route = request.route
+        view, apply_scale = self._scale_view(route.resource)
+        custom_view = None
+        if route.resource.custom:  # ScaleREST.Update reads the old Scale even without replicas (etcd.go)
+            crd_scale = self.schemas.schemas[(route.resource.group, route.resource.version, route.resource.kind)].scale
+            custom_view = lambda obj: custom_scale.scale_of(obj, crd_scale, for_update=True)  # noqa: E731
         with self.store.lock:
             entry = self._existing(route)
             if request.method == "GET":
-                return 200, dumps(objects.scale_of(entry.obj))
-            current = objects.scale_of(entry.obj)
+                return 200, dumps(view(entry.obj))
+            current = custom_view(entry.obj) if custom_view else view(entry.obj)
             if request.method == "PUT":
                 new_scale = request.body
                 if not isinstance(new_scale, dict):
@@ -178,12 +194,14 @@ class Handlers:
             objects.check_resource_version(route.resource, entry.obj,
                                            ((new_scale.get("metadata") or {}).get("resourceVersion")
                                             if isinstance(new_scale, dict) else None))
-            updated = objects.apply_scale(entry.obj, new_scale)
+            updated = apply_scale(entry.obj, new_scale)
             merged = objects.merge_update(route.resource, entry.obj, updated, None)
+            if route.resource.custom:  # the whole custom object is validated, CEL rules included
+                merged = self._admit(route.resource, merged, False, entry.obj)
             if merged != entry.obj and not request.dry_run:
                 entry = self.store.replace(route.resource, merged)
-                return 200, dumps(objects.scale_of(entry.obj))
-            return 200, dumps(objects.scale_of(merged))
+                return 200, dumps(view(entry.obj))
+            return 200, dumps(view(merged))
 
     def delete(self, request: Request) -> Response:
         route = request.route

@@ -34,7 +34,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", namespaced=True,
                  subresources=("status",)),
     ResourceType("karpenter.sh", "v1", "nodepools", "NodePool", namespaced=False, custom=True,
-                 subresources=("status",)),
+                 subresources=("status", "scale")),  # the CRD's scale subresource (static NodePools)
     ResourceType("karpenter.sh", "v1", "nodeclaims", "NodeClaim", namespaced=False, custom=True,
                  subresources=("status",)),
     ResourceType("karpenter.k8s.aws", "v1", "ec2nodeclasses", "EC2NodeClass", namespaced=False, custom=True,

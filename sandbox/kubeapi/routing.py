@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sandbox.kubeapi import proxy
 from sandbox.kubeapi.resources import ResourceType, by_path
 from sandbox.kubeapi.rbac import Attributes
 
@@ -29,6 +30,16 @@ class Route:
             namespace = self.name  # the API server authorizes a namespace's own object within it
         return Attributes(self.verb(method, query), self.resource.group, self.resource.plural,
                           self.subresource or "", self.name or "", namespace)
+
+
+def request_attributes(method: str, path: str, query: dict[str, str]) -> Attributes | None:
+    """What the authorizer checks for any request the server serves (resources, subresources, the service proxy);
+    None for paths it does not serve. The one mapping the server and the least-privilege test share."""
+    proxied = proxy.parse(path)
+    if proxied is not None:
+        return proxied.attributes(method)
+    route = parse(path)
+    return route.attributes(method, query) if route is not None else None
 
 
 def parse(path: str) -> Route | None:

@@ -1,6 +1,8 @@
 """Validation of custom objects against the openAPIV3Schema of their CRD's served version, as the API server does:
-prune unknown fields (422 instead with fieldValidation=Strict), apply `default`s, then validate structurally.
-CEL rules (`x-kubernetes-validations`) are not evaluated.
+prune unknown fields (422 instead with fieldValidation=Strict), apply `default`s, validate structurally, then
+evaluate the CEL rules (`x-kubernetes-validations`, see cel.py) on create, update and patch. Seeding through the
+store (`validate_in_place`: the sandbox's own fixtures and controllers) skips CEL to keep 10,000-object seeds fast;
+tests/kubeapi prove the seeded objects pass every rule.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from sandbox.kubeapi import errors
+from sandbox.kubeapi import cel, errors
 from sandbox.kubeapi.resources import ResourceType
 
 _ROOT_FIELDS = {"apiVersion", "kind", "metadata"}
@@ -27,6 +29,8 @@ class CrdSchema:
     kind: str
     schema: dict                       # as written in the CRD (with x-kubernetes-* hints)
     validator: jsonschema.Draft4Validator
+    rules: tuple[cel.Site, ...] = ()   # compiled x-kubernetes-validations
+    scale: dict | None = None          # the version's `subresources.scale` (specReplicasPath, ...), if any
 
 
 def _to_json_schema(node: Any) -> Any:
@@ -74,7 +78,8 @@ def _load_files(files: tuple[tuple[str, int], ...]) -> dict[tuple[str, str, str]
                     continue
                 validator = jsonschema.Draft4Validator(_to_json_schema(raw))
                 key = (spec["group"], version["name"], spec["names"]["kind"])
-                schemas[key] = CrdSchema(*key, raw, validator)
+                schemas[key] = CrdSchema(*key, raw, validator, cel.compile_rules(raw),
+                                         (version.get("subresources") or {}).get("scale"))
     return schemas
 
 
@@ -146,8 +151,10 @@ class SchemaRegistry:
     def __init__(self, crd_dir: Path | None):
         self.schemas = load_crds(crd_dir)
 
-    def admit(self, resource: ResourceType, obj: dict, strict: bool = False) -> dict:
-        """Pruned, defaulted copy of `obj`; raises 422 naming each invalid (or, if strict, unknown) field."""
+    def admit(self, resource: ResourceType, obj: dict, strict: bool = False, old: dict | None = None,
+              rules: bool = True) -> dict:
+        """Pruned, defaulted copy of `obj`; raises 422 naming each invalid (or, if strict, unknown) field, or each
+        CEL rule it breaks (`old`: the stored object, for transition rules and ratcheting on update)."""
         crd = self.schemas.get((resource.group, resource.version, resource.kind))
         if crd is None:
             return obj
@@ -161,11 +168,15 @@ class SchemaRegistry:
         problems = sorted(crd.validator.iter_errors(admitted), key=lambda e: list(map(str, e.absolute_path)))
         if problems:
             raise errors.invalid(resource.kind, resource.group, name, [_describe(e) for e in problems[:10]])
+        if rules and crd.rules:
+            broken = cel.violations(crd.rules, admitted, old)
+            if broken:
+                raise errors.invalid(resource.kind, resource.group, name, broken)
         return admitted
 
     def validate_in_place(self, resource: ResourceType, obj: dict) -> None:
         """Store hook for seeding: replaces `obj`'s content with its admitted form."""
-        admitted = self.admit(resource, obj)
+        admitted = self.admit(resource, obj, rules=False)
         if admitted is not obj:
             obj.clear()
             obj.update(admitted)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.kubeapi import discovery, errors, routing, tables, tls
+from sandbox.kubeapi import discovery, errors, proxy, routing, tables, tls
 from sandbox.kubeapi.auth import AccessKey, Authenticator, Identity, default_access_keys
 from sandbox.kubeapi.faults import Fault, FaultInjector
 from sandbox.kubeapi.handlers import Handlers, Request
@@ -50,6 +50,8 @@ class FakeKubeApi:
         self.authenticator = Authenticator(cluster_name, access_keys or default_access_keys())
         self.bindings = load_policy_file(Path(rbac_file) if rbac_file else None)
         self.handlers = Handlers(self.store, self.schemas)
+        # (namespace, service, port) -> handler behind the service proxy (sandbox/kubeapi/proxy.py)
+        self.services: dict[tuple[str, str, str], proxy.ServiceHandler] = {}
         self.discovery = discovery.Discovery(Path(crd_dir) if crd_dir else None)
         self.https = https
         self.tls: tls.TlsFiles | None = None
@@ -139,8 +141,13 @@ class FakeKubeApi:
             if identity is None:
                 raise errors.unauthorized()
             self._apply_fault(method, parts.path)
-            status, payload = self._serve(identity, method, parts.path, query, content_type, body,
-                                          headers.get("accept", ""))
+            proxied = proxy.parse(parts.path)
+            if proxied is not None:
+                status, proxied_type, payload = self._proxy(identity, method, proxied, query)
+                extra_headers = {"Content-Type": proxied_type}
+            else:
+                status, payload = self._serve(identity, method, parts.path, query, content_type, body,
+                                              headers.get("accept", ""))
         except errors.ApiError as error:
             status, payload, extra_headers = error.code, dumps(error.status()), error.headers
         except Exception as error:  # a sandbox bug must still answer (a dropped connection would be retried)
@@ -161,6 +168,25 @@ class FakeKubeApi:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             details = {"retryAfterSeconds": fault.retry_after} if fault.retry_after is not None else None
             raise errors.ApiError(fault.status, fault.reason, fault.text, details, headers)
+
+    def register_service(self, namespace: str, service: str, port: str, handler: proxy.ServiceHandler) -> None:
+        """Serve a ClusterIP service's port behind `/api/v1/namespaces/<ns>/services/<service>:<port>/proxy/`."""
+        self.services[(namespace, service, str(port))] = handler
+
+    def _proxy(self, identity: Identity, method: str, route: proxy.ProxyRoute, query: dict[str, str]
+               ) -> tuple[int, str, bytes]:
+        attributes = route.attributes(method)
+        if not is_allowed(self.bindings, identity, attributes):
+            raise forbidden(identity, attributes)
+        ports = {port for (namespace, service, port) in self.services
+                 if (namespace, service) == (route.namespace, route.service)}
+        if not ports:
+            raise errors.not_found("services", "", route.service)
+        port = route.port or (next(iter(ports)) if len(ports) == 1 else "")
+        if port not in ports:
+            raise errors.ApiError(503, "ServiceUnavailable",
+                                  f'no endpoints available for service "{route.name}"')
+        return self.services[(route.namespace, route.service, port)](method, route.path, query)
 
     def _serve(self, identity: Identity, method: str, path: str, query: dict[str, str], content_type: str,
                body: bytes, accept: str = "") -> tuple[int, bytes]:

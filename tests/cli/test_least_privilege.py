@@ -8,9 +8,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from chalice_app.cli import app as cli_app
-from sandbox import Sandbox, demo_budget, demo_interruptions, demo_offhours
+from sandbox import Sandbox, demo_budget, demo_interruptions, demo_offhours, demo_slack_actions
+from sandbox.slack_user import serve_slack_actions
 from sandbox.kubeapi import Fault
-from sandbox.kubeapi.routing import parse
+from sandbox.kubeapi.routing import request_attributes
 
 RBAC = Path(__file__).resolve().parents[2] / "policies" / "kubernetes-rbac.yaml"
 APP_USER = "costguard"
@@ -26,10 +27,9 @@ def granted() -> set[tuple[str, str, str]]:
 def used(requests) -> set[tuple[str, str, str]]:
     seen = set()
     for request in requests:
-        route = parse(request.path)
-        if request.user != APP_USER or route is None:
+        attributes = request_attributes(request.method, request.path, request.query)
+        if request.user != APP_USER or attributes is None:
             continue
-        attributes = route.attributes(request.method, request.query)
         resource = attributes.resource + (f"/{attributes.subresource}" if attributes.subresource else "")
         seen.add((attributes.verb, attributes.group, resource))
     return seen
@@ -48,11 +48,16 @@ def everything_as_the_app(tmp_path_factory):
         sb.kube.faults.inject(Fault(status=409, times=1, method="PATCH", path_contains="/api/v1/nodes/"))
         demo_interruptions.run(sb, console)
         demo_budget.run(sb, console, output)
+        demo_slack_actions.prepare(sb)
         demo_offhours.evening(sb, console)
+        demo_slack_actions.run(sb, console)  # the Slack route as the app: read and annotate a function
         demo_offhours.morning(sb, console)
+        with serve_slack_actions(sb) as slack:  # and annotate a namespace
+            heads_up = next(m for m in reversed(sb.slack.messages) if "park at" in m.text)
+            assert slack.click(heads_up, "Keep openfaas-fn up tonight")[0] == 200
         runner = CliRunner()
         for command in (["status"], ["explain", "function", "sleep"], ["offhours", "plan"],
-                        ["budget", "plan", "--from-ssm"]):
+                        ["budget", "plan", "--from-ssm"], ["savings", "--period", "week"]):
             result = runner.invoke(cli_app, command, env=environment)
             assert result.exit_code == 0, (command, result.output)
         yield list(sb.kube.requests)

@@ -8,16 +8,19 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from chalice_app.provisioning import ensure_stage, teardown_stage
+from sandbox.moto_fixes import import_apis_as_aws_does
 from tests.deploy.project_copy import DUMMY_AWS, run_chalice
 from tests.deploy.scripts import iam_template
 
 pytestmark = pytest.mark.slow
-FUNCTIONS = ["costguard-dev-budget", "costguard-dev-interruptions", "costguard-dev-offhours"]
+# "costguard-dev" is Chalice's API handler: the Slack actions route behind API Gateway
+FUNCTIONS = ["costguard-dev", "costguard-dev-budget", "costguard-dev-interruptions", "costguard-dev-offhours"]
 
 
 @pytest.fixture(scope="module")
 def aws(monkeypatch_module):
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    import_apis_as_aws_does()  # Swagger 2.0 as AWS imports it (sandbox/moto_fixes.py)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -8,7 +8,7 @@ from sandbox import Sandbox
 from tests.deploy.project_copy import run_chalice
 
 pytestmark = pytest.mark.slow
-FUNCTIONS = {"costguard-dev-budget", "costguard-dev-interruptions", "costguard-dev-offhours"}
+FUNCTIONS = {"costguard-dev", "costguard-dev-budget", "costguard-dev-interruptions", "costguard-dev-offhours"}
 
 
 @pytest.fixture(scope="module")

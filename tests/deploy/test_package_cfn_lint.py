@@ -29,7 +29,7 @@ def test_sam_template_is_clean(packaged):
 def test_sam_template_declares_the_layer_functions_and_events(packaged):
     template = json.loads((packaged[0] / "sam.json").read_text())["Resources"]
     functions = {name: r["Properties"] for name, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert sorted(functions) == ["Budget", "Interruptions", "Offhours"]
+    assert sorted(functions) == ["APIHandler", "Budget", "Interruptions", "Offhours"]
     assert all(props["Layers"] == [{"Ref": "ManagedLayer"}] for props in functions.values())
     assert all(props["Tracing"] == "Active" for props in functions.values())  # Powertools Tracer needs it
     sqs = functions["Interruptions"]["Events"]["InterruptionsSqsEventSource"]["Properties"]
@@ -37,6 +37,8 @@ def test_sam_template_declares_the_layer_functions_and_events(packaged):
     assert sqs["ScalingConfig"] == {"MaximumConcurrency": 2}  # Slack pacing is per container
     assert functions["Offhours"]["Events"]["OffhoursEvent"]["Properties"]["Schedule"] == "rate(5 minutes)"
     assert functions["Budget"]["Events"]["BudgetEvent"]["Properties"]["Schedule"] == "rate(15 minutes)"
+    paths = template["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert set(paths) == {"/slack/actions"} and set(paths["/slack/actions"]) == {"post"}  # the Slack route only
 
 
 def test_cfn_lint_would_catch_a_broken_template(packaged, tmp_path):

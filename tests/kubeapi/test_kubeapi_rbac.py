@@ -99,3 +99,15 @@ def test_forbidden_message_for_subresources():
                       Attributes("create", "", "pods", "eviction", "p1", "openfaas-fn"))
     assert error.message == ('pods/eviction "p1" is forbidden: User "costguard" cannot create resource '
                              '"pods/eviction" in API group "" in the namespace "openfaas-fn"')
+
+
+def test_request_attributes_cover_resources_subresources_and_the_service_proxy():
+    from sandbox.kubeapi.routing import request_attributes
+    proxied = request_attributes("GET", "/api/v1/namespaces/openfaas/services/prometheus:9090/proxy/api/v1/query", {})
+    assert (proxied.verb, proxied.group, proxied.resource, proxied.subresource, proxied.name, proxied.namespace) == (
+        "get", "", "services", "proxy", "prometheus:9090", "openfaas")
+    scale = request_attributes("PATCH", "/apis/karpenter.sh/v1/nodepools/static/scale", {})
+    assert (scale.verb, scale.group, scale.resource, scale.subresource) == ("patch", "karpenter.sh", "nodepools", "scale")
+    assert request_attributes("GET", "/healthz", {}) is None
+    escaped = request_attributes("GET", "/api/v1/namespaces/openfaas/services/prometheus%3A9090/proxy/api/v1/query", {})
+    assert escaped.name == "prometheus:9090"  # decoded as Go's net/http decodes URL.Path

@@ -18,6 +18,11 @@ class MemoryCluster:
         self.patches: list[tuple[str, dict]] = []
         self.fail: set[str] = set()  # names whose patches answer 500
         self._lock = threading.Lock()
+        self.gateway: dict | None = None  # the OpenFaaS gateway / autoscaler Deployments (edition detection)
+        self.autoscaler: dict | None = None
+        self.metrics: bytes | None = None  # the Prometheus query answer; None: the service proxy fails
+        self.nodes: list[dict] = []  # Karpenter nodes
+        self.pods: list[dict] = []  # every pod (node placement in spec.nodeName; Pending ones have none)
 
     def functions(self, namespace):
         return [function_from_object(d) for (ns, _), d in sorted(self.deployments.items()) if ns == namespace]
@@ -34,7 +39,8 @@ class MemoryCluster:
             if label in self.fail:
                 raise ApiException(status=500, reason="Internal Server Error")
             current = store[key]
-            if patch["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            expected = patch.get("metadata", {}).get("resourceVersion")  # absent: unconditional, as in the API
+            if expected is not None and expected != current["metadata"]["resourceVersion"]:
                 raise ApiException(status=409, reason="Conflict")
             updated = merge_patch(current, patch)
             updated["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
@@ -48,6 +54,37 @@ class MemoryCluster:
 
     def patch_nodepool(self, name, patch):
         self._write(self.pools, name, patch, name)
+
+    def openfaas_deployments(self, namespace):
+        return self.gateway, self.autoscaler
+
+    def service_proxy(self, namespace, service, path, query=None):
+        if self.metrics is None:
+            raise ApiException(status=503, reason="Service Unavailable")
+        return self.metrics
+
+    def scale_nodepool(self, name, patch):
+        with self._lock:
+            self.patches.append((name + "/scale", patch))
+            current = self.pools[name]
+            self.pools[name] = merge_patch(current, patch)
+
+    def karpenter_nodes(self):
+        return [node for node in self.nodes if "karpenter.sh/nodepool" in node["metadata"].get("labels", {})]
+
+    def pods_on(self, node):
+        return [pod for pod in self.pods if pod["spec"].get("nodeName") == node]
+
+    def all_pods(self):
+        return list(self.pods)
+
+    def function_pods(self, namespace, name):
+        return [pod for pod in self.pods if pod["metadata"]["namespace"] == namespace
+                and pod["metadata"].get("labels", {}).get("faas_function") == name]
+
+    def pending_function_pods(self, namespace):
+        return [pod for pod in self.pods if pod["metadata"]["namespace"] == namespace
+                and "faas_function" in pod["metadata"].get("labels", {}) and pod["status"]["phase"] == "Pending"]
 
     def human_scale(self, namespace, name, replicas):
         with self._lock:

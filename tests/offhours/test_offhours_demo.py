@@ -16,12 +16,16 @@ def test_demo_evening_then_morning_restores_everything():
         parked = demo_offhours.snapshot(sb)
         morning = demo_offhours.morning(sb, console)
     assert evening["scaled_down"] == sum(1 for count in before.replicas.values() if count)
-    assert set(parked.replicas.values()) == {0}
+    assert set(parked.replicas.values()) == {0}  # `sleep`, woken at 23:10, parked again
+    assert evening["woken_served"] and evening["reparked"] == 1
     assert all(parked.limits[name] == {"cpu": "0"} for name in demo_offhours.OPTED_IN_POOLS)
-    assert parked.nodes == 0  # consolidation removed the emptied Karpenter nodes
+    assert parked.static_replicas == 0  # the static pool, parked through its replicas (back to 2: limits_restored)
+    # consolidation removed the emptied Karpenter nodes but the one the do-not-disrupt backup pod keeps
+    assert parked.nodes == 1 and evening["kept_node"]
+    assert [line for line in evening["nodes_staying"] if line.startswith(evening["kept_node"])]
     assert morning["replicas_restored"] and morning["limits_restored"]
     output = console.file.getvalue()
-    assert "everything back as it was" in output and "scaled down" in output
+    assert "everything back as it was" in output and "scaled down" in output and "parked again" in output
 
 
 def test_demo_evening_is_a_workday_followed_by_a_workday():

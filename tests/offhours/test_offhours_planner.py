@@ -38,7 +38,8 @@ def test_missing_replicas_mean_one_as_in_kubernetes():
 
 
 def test_already_down_or_at_zero_is_kept():
-    assert action(function("a", 0, annotations={ORIGINAL_REPLICAS: "2"})).kind is Kind.KEEP
+    kept = action(function("a", 0, annotations={ORIGINAL_REPLICAS: "2"}))
+    assert kept.kind is Kind.KEEP and kept.record.replicas == 2 and kept.record_is_new  # taken into the table
     assert action(function("a", 0)).kind is Kind.KEEP
     assert action(function("a", 2), MORNING).kind is Kind.KEEP
 
@@ -59,7 +60,7 @@ def test_a_human_scale_during_downtime_is_left_alone_then_released_not_fought():
 
 def test_uptime_restores_the_original_after_a_scale_from_zero_wake_up():
     woken = function("a", 1, annotations={ORIGINAL_REPLICAS: "3"})  # OpenFaaS Standard woke it on a request
-    assert action(woken).kind is Kind.SKIP  # during downtime: not fought
+    assert action(woken).kind is Kind.AWAKE  # during downtime: not fought until it has been idle
     morning = action(woken, MORNING)
     assert (morning.kind, morning.desired) == (Kind.RESTORE, 3)
     assert morning.patch()["spec"] == {"replicas": 3}

@@ -84,7 +84,7 @@ def test_default_timezone_fills_a_window_without_one():
     ("Mon-Fri 25:00-26:00 UTC", "invalid time '25:00'"),
     ("Mon-Fri 07:60-19:00 UTC", "invalid time '07:60'"),
     ("Mon-Fri 07:00-19:00 Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
-    ("Mon-Fri 07:00-07:00 UTC", "empty time range"),
+    ("Mon-Thur 09:00-20:00 Europe/London", "Thur"),  # kube-downscaler rejects it too (test_time_spec_error_message)
     ("Mon-Fri 07:00-19:00", "missing time zone"),
     ("Mon-Fri 07:00-19:00 UTC,", "empty window"),
     ("weekdays", "malformed window 'weekdays'"),
@@ -113,3 +113,38 @@ def test_a_downtime_spec_can_count_holidays_as_inside_all_day():
     assert spec.contains(christmas_noon) is False  # as an uptime spec would read it: outside
     assert spec.contains(christmas_noon, holidays_inside=True) is True
     assert spec.contains(at("2026-12-24T12:00:00+00:00"), holidays_inside=True) is False  # not a holiday
+
+
+# Every spec py-kube-downscaler's own tests accept means the same here (caas-team/py-kube-downscaler
+# tests/test_time_spec.py: test_time_spec, test_week_starts_sunday), so its users can switch.
+SUNDAY = "2017-11-26T15:33:00+00:00"
+AUCKLAND = "2018-11-04T20:30:00+00:00"
+MONDAY = "2017-11-27T15:33:00+00:00"
+
+
+@pytest.mark.parametrize("moment, spec, inside", [
+    (SUNDAY, "never", False), (SUNDAY, "always", True),
+    (SUNDAY, "Mon-Mon 00:00-00:00 CET", False), (MONDAY, "Mon-Mon 00:00-00:00 CET", False),
+    ("2017-11-27T00:00:00+01:00", "Mon-Mon 00:00-00:00 CET", False),
+    (SUNDAY, "Mon-Sun 00:00-24:00 CET", True),
+    (SUNDAY, "Sat-Sun 15:30-16:00 UTC", True), (SUNDAY, "Sat-Sun 15:34-16:00 UTC", False),
+    (SUNDAY, "Mon-Fri 08:00-18:00 UTC", False), (SUNDAY, "Mon-Fri 08:00-18:00 UTC, Sun-Sun 15:30-16:00 UTC", True),
+    (SUNDAY, "2017-11-26T14:04:48+00:00-2017-11-26T16:04:48+00:00", True),
+    (SUNDAY, "2017-11-26T14:04:48+00:00-2017-11-26T15:04:48+00:00", False),
+    (AUCKLAND, "Mon-Fri 09:00-10:00 Pacific/Auckland", True), (AUCKLAND, "Sat-Sun 09:00-10:00 Pacific/Auckland", False),
+    (AUCKLAND, "2017-01-01T00:01:02+00:00-2018-12-31T23:59:00+00:00", True),
+    (AUCKLAND, "2017-01-01T00:01:02+00:00-2017-01-02T19:00:50+00:00, "
+               "2018-11-01T00:00:00+00:00-2018-12-31T23:59:00+00:00", True),
+    (AUCKLAND, "2019-01-01T00:01:02+00:00-2019-12-31T23:59:00+00:00", False),
+    (AUCKLAND, "2018-11-04T16:00:00-04:00-2018-11-04T16:40:00-04:00", True),
+    (AUCKLAND, "2018-11-04T20:00:00-04:00-2018-11-04T20:40:00-04:00", False),
+    (MONDAY, "Sun-Fri 15:30-16:00 UTC", True), (MONDAY, "Sun-Mon 00:00-16:00 UTC", True),
+    (MONDAY, "Sun-Mon 00:00-15:00 UTC", False), (SUNDAY, "Sun-Fri 15:30-16:00 UTC", True),
+    (SUNDAY, "Sun-Mon 00:00-16:00 UTC", True), (SUNDAY, "Sun-Mon 00:00-15:00 UTC", False),
+])
+def test_kube_downscaler_specs_mean_the_same(moment, spec, inside):
+    assert parse_schedule(spec).contains(at(moment)) is inside
+
+
+def test_an_empty_window_never_changes():
+    assert parse_schedule("Mon-Mon 00:00-00:00 CET").next_change(at(SUNDAY)) is None

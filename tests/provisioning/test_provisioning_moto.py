@@ -47,7 +47,8 @@ def test_first_run_creates_everything_the_stage_needs(session):
     assert report.names("created") == [
         "costguard-dev-interruptions-dlq", "costguard-dev-interruptions",
         *[f"costguard-dev-{rule.suffix}" for rule in EVENT_RULES],
-        "costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-webhook", *WATCH]
+        "costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-allow-list",
+        "/costguard/dev/slack-webhook", *WATCH]
     assert report.names("kept") == [CLUSTER]
 
     sqs = session.client("sqs")
@@ -139,22 +140,43 @@ def test_unrelated_event_does_not_reach_the_queue(session):
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
 
 
+def test_the_slack_signing_secret_is_a_secure_string_and_the_allow_list_is_never_overwritten(session):
+    secret = "0123456789abcdef0123456789abcdef"
+    report = ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_signing_secret=secret)
+    assert "/costguard/dev/slack-signing-secret" in report.names("created")
+    assert all(secret not in f"{outcome}" for outcome in report.outcomes)
+    ssm = session.client("ssm")
+    stored = ssm.get_parameter(Name="/costguard/dev/slack-signing-secret", WithDecryption=True)["Parameter"]
+    assert (stored["Type"], stored["Value"]) == ("SecureString", secret)
+    assert json.loads(ssm.get_parameter(Name="/costguard/dev/slack-allow-list")["Parameter"]["Value"]) == \
+        {"users": [], "usergroups": [], "namespaces": {}}
+    ssm.put_parameter(Name="/costguard/dev/slack-allow-list", Value='{"users": ["U0ALEX0001"]}', Type="String",
+                      Overwrite=True)
+    again = ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_signing_secret=secret)
+    assert not again.changed
+    assert "U0ALEX0001" in ssm.get_parameter(Name="/costguard/dev/slack-allow-list")["Parameter"]["Value"]
+    with pytest.raises(CostguardError, match="signing secret") as error:
+        ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_signing_secret="short secret!")
+    assert "short secret" not in str(error.value)
+
+
 def test_dry_run_creates_nothing_and_says_what_it_would(session):
     report = ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_webhook_url=WEBHOOK, dry_run=True)
-    assert len(report.names("would-create")) == 2 + len(EVENT_RULES) + 3 + len(WATCH)
+    assert len(report.names("would-create")) == 2 + len(EVENT_RULES) + 4 + len(WATCH)
     assert stage_resources(session) == {"queues": [], "rules": [], "tables": [], "parameters": []}
 
 
 def test_teardown_keeps_data_unless_asked_then_leaves_nothing(session):
     ensure_stage(session, STAGE, cluster_name=CLUSTER, slack_webhook_url=WEBHOOK)
     first = teardown_stage(session, STAGE)
-    assert first.names("kept") == ["/costguard/dev/budget", "costguard-dev"]
+    data = ["/costguard/dev/slack-allow-list", "/costguard/dev/budget", "costguard-dev"]
+    assert first.names("kept") == data
     assert stage_resources(session) == {"queues": [], "rules": [], "tables": ["costguard-dev"],
-                                        "parameters": ["/costguard/dev/budget"]}
+                                        "parameters": ["/costguard/dev/budget", "/costguard/dev/slack-allow-list"]}
     dry = teardown_stage(session, STAGE, include_data=True, dry_run=True)
-    assert dry.names("would-delete") == ["/costguard/dev/budget", "costguard-dev"]
+    assert dry.names("would-delete") == data
     second = teardown_stage(session, STAGE, include_data=True)
-    assert second.names("deleted") == ["/costguard/dev/budget", "costguard-dev"]
+    assert second.names("deleted") == data
     assert stage_resources(session) == {"queues": [], "rules": [], "tables": [], "parameters": []}
     assert {outcome.action for outcome in teardown_stage(session, STAGE, include_data=True).outcomes} == {"absent"}
 
@@ -227,4 +249,5 @@ def test_a_failed_write_says_what_is_done_and_a_rerun_finishes(session):
                               "costguard-dev-interruptions-dlq, created costguard-dev-interruptions")
     assert "run bootstrap again" in message
     rerun = ensure_stage(session, STAGE, cluster_name=CLUSTER)
-    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget", *WATCH]
+    assert rerun.names("created") == ["costguard-dev", "/costguard/dev/budget", "/costguard/dev/slack-allow-list",
+                                      *WATCH]

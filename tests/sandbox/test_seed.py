@@ -91,9 +91,15 @@ def test_pods_run_where_their_profile_says_and_fit_their_nodes(cluster):
 def test_function_deployments_look_like_faas_netes_made_them(cluster):
     sleep = next(d for d in of_kind(cluster, "Deployment") if d["metadata"]["name"] == "sleep")
     assert sleep["metadata"]["namespace"] == "openfaas-fn"
-    assert sleep["metadata"]["labels"]["faas_function"] == "sleep"
-    assert {"com.openfaas.scale.min", "com.openfaas.scale.max"} <= set(sleep["metadata"]["labels"])
+    # faas-netes pkg/handlers/deploy.go makeDeploymentSpec: only faas_function on the Deployment's own labels; the
+    # function's labels on the pod template; its annotations on both. (This test pinned the function labels on the
+    # Deployment's metadata before issue 9, the opposite of what faas-netes writes.)
+    assert sleep["metadata"]["labels"] == {"faas_function": "sleep"}
+    template = sleep["spec"]["template"]["metadata"]
+    assert template["labels"]["faas_function"] == "sleep"
+    assert {"com.openfaas.scale.min", "com.openfaas.scale.max"} <= set(template["labels"])
     assert sleep["metadata"]["annotations"]["com.openfaas.profile"] == "spot"
+    assert template["annotations"] == sleep["metadata"]["annotations"]
     assert sleep["spec"]["selector"]["matchLabels"] == {"faas_function": "sleep"}
     pods = [p for p in of_kind(cluster, "Pod") if p["metadata"]["labels"].get("faas_function") == "sleep"]
     assert sleep["status"]["readyReplicas"] == sleep["spec"]["replicas"] == len(pods)

@@ -1,0 +1,19 @@
+"""Escaping for Slack mrkdwn: the one place untrusted text (cluster names, Slack input) is made inert.
+
+Slack reads `&`, `<` and `>` as control characters (links, mentions, `<!channel>`), and asks apps to escape exactly
+these three as HTML entities (https://api.slack.com/reference/surfaces/formatting#escaping). Backticks are removed
+from code spans so a value cannot close the span it is shown in.
+"""
+from __future__ import annotations
+
+MAX_SHOWN = 200  # a value longer than this is cut: a name in a message, not a payload
+
+
+def escape(value: object) -> str:
+    text = str(value)[:MAX_SHOWN]
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(value: object) -> str:
+    """`value` as an inline code span, escaped."""
+    return f"`{escape(value).replace('`', chr(39))}`"

@@ -1,0 +1,81 @@
+"""The Slack route's bookkeeping in the stage table: replay cache, per-user rate limit, audit trail.
+
+- `slack-replay#<sha256 of the signature>`: one conditional put per request; a second request with the same
+  signature (a replay within the 5 minutes the timestamp allows) fails the condition. TTL after 10 minutes.
+- `slack-rate#<user>#<10-minute window>`: a counter, incremented only while below the limit (conditional update).
+- `audit#slack#<UTC day>`: who did what, when, from which channel, appended to the day's list (kept 90 days).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+import boto3
+from botocore.exceptions import ClientError
+
+REPLAY_TTL = timedelta(minutes=10)  # longer than the 5 minutes a timestamp stays valid
+RATE_WINDOW_SECONDS = 600
+KEEP_AUDIT = timedelta(days=90)
+
+
+def replay_id(signature: str) -> str:
+    return "slack-replay#" + hashlib.sha256(signature.encode()).hexdigest()
+
+
+def rate_id(user_id: str, now: datetime) -> str:
+    return f"slack-rate#{user_id}#{int(now.timestamp()) // RATE_WINDOW_SECONDS}"
+
+
+def audit_id(day: str) -> str:
+    return f"audit#slack#{day}"
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class SlackStore:
+    def __init__(self, table_name: str, session: boto3.session.Session | None = None):
+        self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
+
+    def first_use(self, signature: str, now: datetime) -> bool:
+        """True the first time this signature is seen; False for a replay."""
+        return self.claim(replay_id(signature), now, REPLAY_TTL)
+
+    def within_rate(self, user_id: str, now: datetime, limit: int) -> bool:
+        """Count one action for the user in this 10-minute window; False once `limit` is reached."""
+        try:
+            self._table.update_item(
+                Key={"id": rate_id(user_id, now)}, UpdateExpression="ADD hits :one SET expiration = :expiration",
+                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+                ExpressionAttributeValues={":one": 1, ":limit": limit,
+                                           ":expiration": int(now.timestamp()) + 2 * RATE_WINDOW_SECONDS})
+            return True
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+    def claim(self, key: str, now: datetime, keep: timedelta = timedelta(days=2)) -> bool:
+        """True for the one caller that gets `key` (e.g. one heads-up per downtime start)."""
+        try:
+            self._table.put_item(Item={"id": key, "expiration": int((now + keep).timestamp())},
+                                 ConditionExpression="attribute_not_exists(id)")
+            return True
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+    def audit(self, entry: dict, now: datetime) -> None:
+        self._table.update_item(
+            Key={"id": audit_id(f"{now:%Y-%m-%d}")},
+            UpdateExpression="SET entries = list_append(if_not_exists(entries, :empty), :entry), "
+                             "expiration = :expiration",
+            ExpressionAttributeValues={":empty": [], ":entry": [json.dumps(entry, sort_keys=True)],
+                                       ":expiration": int((now + KEEP_AUDIT).timestamp())})
+
+    def audit_entries(self, day: str) -> list[dict]:
+        item = self._table.get_item(Key={"id": audit_id(day)}, ConsistentRead=True).get("Item")
+        return [json.loads(entry) for entry in (item or {}).get("entries", [])]
