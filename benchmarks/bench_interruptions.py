@@ -12,6 +12,10 @@ claims go to an in-memory table with the same semantics, and the DynamoDB reques
 are counted (100 claims per TransactWriteItems, 25 writes per BatchWriteItem); `--ledger moto` runs the real
 ledger against moto (use it with small sizes).
 
+The stage table's hit#/spot#/disrupted# records go, like the claims, to an in-memory stand-in by default that counts
+the DynamoDB requests the real adapter would send (100 keys per BatchGetItem, 25 items per BatchWriteItem, one
+UpdateItem per 50 counters); `--ledger moto` uses the real adapter too.
+
 The extra nodes are written straight into the fake API's store (no moto EC2 instance behind them): correlation
 only reads Nodes, NodeClaims and pods, and launching 15,000 moto instances would take minutes.
 
@@ -34,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalice_app import config  # noqa: E402
 from chalice_app.interruptions import handler  # noqa: E402
+from chalice_app.interruptions import records as interruption_records  # noqa: E402
 from chalice_app.interruptions.ledger import TRANSACTION_ITEMS, WRITE_BATCH_ITEMS, Claim  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
 
@@ -102,6 +107,27 @@ class MemoryLedger:
             self.status.pop(notice.event_id, None)
 
 
+class MemoryRecords:
+    """InterruptionRecords' recall / remember / add_counts on dicts, counting the requests the real one sends."""
+
+    def __init__(self, ledger: MemoryLedger):
+        self.ledger = ledger  # one request counter for the whole table
+        self.hits: dict[str, tuple] = {}
+
+    def recall(self, instance_ids):
+        self.ledger.requests += math.ceil(len(instance_ids) / interruption_records.GET_BATCH)
+        return {i: interruption_records.remembered_facts(self.hits[i]) for i in instance_ids if i in self.hits}
+
+    def remember(self, impacts):
+        self.ledger.requests += math.ceil(len(impacts) / interruption_records.WRITE_BATCH)
+        now = datetime.now(timezone.utc)
+        for impact in impacts:  # items as the real adapter writes them; read back (parsed) only when recalled
+            self.hits[impact.node.instance_id] = interruption_records.hit_item(impact, now)
+
+    def add_counts(self, key, counts, lifetime):
+        self.ledger.requests += math.ceil(len(counts) / interruption_records.COUNTERS_PER_UPDATE)
+
+
 def lambda_batches(records: list[dict], max_records: int, max_bytes: int = LAMBDA_PAYLOAD_BYTES):
     """Cut records the way Lambda's SQS poller does: at most `max_records`, and the invoke payload under 6 MB."""
     batch: list[dict] = []
@@ -117,6 +143,17 @@ def lambda_batches(records: list[dict], max_records: int, max_bytes: int = LAMBD
         yield batch
 
 
+def warm_up() -> float:
+    """Seconds spent on a Lambda container's one-off imports (the kubernetes client's API classes, boto3 models):
+    a cold start, paid once per container, not per message, so it is printed apart and kept out of msg/s."""
+    started = time.perf_counter()
+    import boto3
+    from kubernetes import client as k8s
+    k8s.CoreV1Api, k8s.CustomObjectsApi  # noqa: B018 - the client imports these lazily, on first attribute access
+    boto3.session.Session(region_name="us-east-1").resource("dynamodb", endpoint_url="http://127.0.0.1:9")
+    return time.perf_counter() - started
+
+
 def run(size: int, batch: int, ledger_kind: str = "memory") -> dict:
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with Sandbox(functions=20, nodes=6) as sb, sb.activate():
@@ -126,6 +163,7 @@ def run(size: int, batch: int, ledger_kind: str = "memory") -> dict:
         records = [spot_record(n) for n in range(size)]
         settings = config.settings()
         memory = MemoryLedger()
+        table = MemoryRecords(memory)
         before = len(sb.kube.requests)
         started = time.perf_counter()
         batches = 0
@@ -135,6 +173,7 @@ def run(size: int, batch: int, ledger_kind: str = "memory") -> dict:
             if ledger_kind == "memory":
                 ports.claim_all, ports.done_all, ports.release_all = (memory.claim_all, memory.done_all,
                                                                       memory.release_all)
+                ports.recall, ports.remember, ports.add_counts = table.recall, table.remember, table.add_counts
             handler.run({"Records": records_of_batch}, None, settings, ports)
         elapsed = time.perf_counter() - started
         kube = [r for r in sb.kube.requests[before:] if r.user == "costguard"]
@@ -155,6 +194,7 @@ def main() -> None:
     import logging
     logging.getLogger("costguard").setLevel(logging.WARNING)
     print(f"ledger: {args.ledger}, batches of at most {args.batch} messages / 6 MB, {os.cpu_count()} CPUs")
+    print(f"cold-start imports (once per container, not in msg/s): {warm_up():.1f} s")
     print(f"{'messages':>9} {'batches':>7} {'seconds':>8} {'msg/s':>8} {'kube req':>9} {'req/msg':>8} {'ddb req':>8} {'slack':>6} "
           f"{'429s':>5} {'peak RSS MB':>12}")
     for size in (int(value) for value in args.sizes.split(",")):

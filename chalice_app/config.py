@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Interruptions: action per NodePool name; pools not listed get `default_interruption_action`.
     default_interruption_action: InterruptionAction = "alert"
     interruption_actions: dict[str, InterruptionAction] = Field(default_factory=dict)
+    # NodePools (or "(node group)") whose action also applies to rebalance recommendations; none by default.
+    interruption_rebalance_pools: list[str] = Field(default_factory=list)
 
     # Off-hours defaults, used when neither the function nor its namespace says otherwise.
     default_uptime: str = "always"
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     offhours_keep_hours: int = Field(3, ge=1, le=12, description="'Keep up' button: end of the working day + N h")
     savings_estimator: Literal["cheapest", "median", "mix"] = "median"
 
-    @field_validator("function_namespaces", "offhours_nodepools", mode="before")
+    @field_validator("function_namespaces", "offhours_nodepools", "interruption_rebalance_pools", mode="before")
     @classmethod
     def _comma_list(cls, value):
         # Accept "a,b" as well as a JSON list, since Chalice stage variables are plain strings.

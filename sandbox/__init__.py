@@ -123,8 +123,9 @@ class Sandbox(Service):
         self.cluster.objects = chart_objects(self.cluster.objects, self.edition, self.maintain_minimum_replicas,
                                              plan.now - timedelta(days=30))
         self.kube.store.put_many(self.cluster.objects)
+        events = self.aws.client("events", ADMIN_ACCESS_KEY) if self.ec2_instances else None
         self.openfaas = OpenFaaS(self.kube.store, self.edition, self.maintain_minimum_replicas)
-        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed, openfaas=self.openfaas)
+        self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed, events=events, openfaas=self.openfaas)
         # The chart's Prometheus (service prometheus:9090 in openfaas), reached through the API server's proxy.
         self.kube.register_service("openfaas", "prometheus", "9090",
                                    prometheus.http_api(self.openfaas.invocations, self.sim.now))

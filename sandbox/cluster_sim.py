@@ -4,11 +4,13 @@
 - Scheduler: a pod goes to the Ready, schedulable Karpenter node it fits (taints tolerated, required node
   affinity met, CPU and pod slots free) with the most free CPU; otherwise it stays Pending.
 - Karpenter: Pending pods get a new node from the first NodePool that can host them, sized for them and kept
-  within the pool's `limits.cpu`; the instance is launched in moto. `consolidate()` removes empty nodes.
+  within the pool's `limits.cpu`; the instance is launched in moto. Disruption (consolidation, drift, expiry) and
+  instances taken away (reclaims, human terminations) are `sandbox.karpenter`'s, reached through `disrupt(now)`.
 Only Deployments in the function namespace are reconciled; OpenFaaS' core stays where it was seeded.
 """
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,6 +20,8 @@ from kubernetes.utils.quantity import parse_quantity
 
 from sandbox import karpenter_sim, objects
 from sandbox.aws import launch_instances, tag_instance
+from sandbox.ec2_events import EventPublisher
+from sandbox.karpenter import DisruptionReport, Karpenter
 from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
 from sandbox.karpenter_static import is_static
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
@@ -185,14 +189,16 @@ class ClusterSim:
     """The controllers over the fake API's store; `ec2` is moto's client, or None to make up new instances."""
 
     def __init__(self, store, ec2=None, cluster_name: str = "openfaas", seed: int = DEFAULT_SEED,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), openfaas=None):
-        """`openfaas`: the OpenFaaS twin (sandbox/openfaas.py) whose controllers run first in every `settle`."""
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), events=None, openfaas=None):
+        """`events` is moto's EventBridge client: EC2's state changes are put on its default bus. `openfaas`: the
+        OpenFaaS twin (sandbox/openfaas.py) whose controllers run first in every `settle`."""
         self.store = store
         self.openfaas = openfaas
         self._last_settle: datetime | None = None
         self.last_consolidation: ConsolidationPlan | None = None  # why the nodes kept by the latest pass stay
         self._pod_events: set[str] = set()  # nodes whose pods changed since their NodeClaim was stamped
         self.ec2 = ec2
+        self.karpenter = Karpenter(self, EventPublisher(events))
         self.cluster_name = cluster_name
         self._rng = random.Random(seed + 1)
         self._clock = clock
@@ -260,6 +266,42 @@ class ClusterSim:
         `karpenter.sh/do-not-disrupt: "true"`: what keeps a parked pool's node alive."""
         return karpenter_sim.place_pod(self, node_name, name, namespace, do_not_disrupt, cpu_m)
 
+    def consolidate_in_order(self) -> list[str]:
+        """Karpenter v1's empty-node consolidation run to its end through the whole disruption sequence (taint,
+        DisruptionReason, deletion, termination, EC2 events), budgets permitting; the names removed."""
+        return self.karpenter.consolidate_empty(self._clock())
+
+    @contextlib.contextmanager
+    def clock_at(self, now: datetime):
+        """Read the clock as `now` meanwhile (the controllers acting at a simulated moment)."""
+        saved = self._clock
+        self._clock = lambda: now
+        try:
+            yield
+        finally:
+            self._clock = saved
+
+    def disrupt(self, now: datetime | None = None) -> DisruptionReport:
+        """What Karpenter's disruption and termination controllers (and EC2) have done by `now`; see
+        sandbox.karpenter. Evicted pods come back on the next `settle()`."""
+        return self.karpenter.disrupt(now or self._clock())
+
+    def drift(self, node_name: str, now: datetime | None = None) -> None:
+        self.karpenter.drift(node_name, now or self._clock())
+
+    def reclaim(self, node_name: str, now: datetime | None = None, **options) -> str:
+        """AWS reclaims the node's spot instance (warning now, gone 2 min later); its instance id."""
+        return self.karpenter.reclaim(node_name, now or self._clock(), **options)
+
+    def terminate_by_hand(self, node_name: str, now: datetime | None = None) -> str:
+        """A person terminates the node's instance in EC2; its instance id."""
+        return self.karpenter.terminate_by_hand(node_name, now or self._clock())
+
+    @property
+    def published_events(self) -> list[dict]:
+        """Every EventBridge entry the simulator put (PutEvents entries, in order)."""
+        return self.karpenter.publisher.published
+
     def terminate_node(self, name: str) -> list[str]:
         """The instance goes away (e.g. a spot reclaim): its pods, Node, NodeClaim and instance; pods' names."""
         node = self.store.get("v1", "Node", None, name)
@@ -281,6 +323,8 @@ class ClusterSim:
             current = by_function.get(work.name, [])
             for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
                 name = doomed["metadata"]["name"]
+                if doomed["spec"].get("nodeName"):
+                    self.karpenter.pod_event(doomed["spec"]["nodeName"], self._clock())
                 self._pod_events.add(doomed["spec"].get("nodeName", ""))
                 self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, name)
                 del pods[name]
@@ -308,6 +352,7 @@ class ClusterSim:
             pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self.now())
             self._pod_events.add(room.name)
             self.store.put(pods[name])
+            self.karpenter.pod_event(room.name, self._clock())
         return unplaced
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:
@@ -350,6 +395,7 @@ class ClusterSim:
             return fake_machine(OFFLINE_INDEX_BASE + self._offline_launches)
         instance = launch_instances(self.ec2, shape_name, zone, 1, instance_tags(self.cluster_name, pool))[0]
         machine = Machine(instance["InstanceId"], instance["PrivateIpAddress"], instance["PrivateDnsName"])
+        self.karpenter.launched(machine.instance_id, self._clock())
         tag_instance(self.ec2, machine.instance_id, {"Name": machine.private_dns, "karpenter.sh/nodeclaim": claim})
         return machine
 

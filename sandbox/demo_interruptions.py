@@ -1,4 +1,5 @@
-"""Demo step: AWS reclaims a spot node running `sleep` replicas; the alert reaches Slack; then the follow-up.
+"""Demo step: Karpenter consolidates an empty node (quiet: it lands in the digest), then AWS reclaims a spot node
+running `sleep` replicas: the alert reaches Slack, then the follow-up names the same node once.
 
 `run(sb, console)` is called inside `Sandbox(...)` and `sb.activate()`. Events take the real path: EventBridge
 (`put_events`) → the stage's rules → the interruption queue → the Lambda handler → the Slack receiver.
@@ -6,13 +7,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from rich.console import Console
 from rich.panel import Panel
 
 from chalice_app import naming
 from chalice_app.interruptions import handler
+from chalice_app.interruptions.digest import karpenter_digest
+from chalice_app.interruptions.records import InterruptionRecords, disrupted_key
 from chalice_app.provisioning import ensure_stage
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
@@ -69,24 +72,57 @@ def receive_batch(sb, stage: str) -> list[dict]:
 def deliver(sb, console: Console, stage: str, title: str) -> None:
     seen = len(sb.slack.messages)
     records = receive_batch(sb, stage)
-    result = handler.handle({"Records": records}, DemoContext())
+    result = handler.handle({"Records": records}, DemoContext()) if records else {"alerts_sent": 0}
     console.print(f"[dim]{len(records)} SQS message(s) → handler → {result['alerts_sent']} Slack message(s)[/dim]")
     for received in sb.slack.messages[seen:]:
         message = SlackMessage(text=received.text, blocks=received.payload.get("blocks", []))
         console.print(Panel(to_text(message), title=title, expand=False))
 
 
+def leave_an_empty_node(sb, function: str = FUNCTION) -> str | None:
+    """A burst of `function` makes Karpenter launch a node; when the burst ends the node is empty."""
+    original = sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", function)["spec"]["replicas"]
+    sb.sim.scale_function(function, original + 12)
+    added = sb.sim.settle().nodes_added
+    sb.sim.scale_function(function, original)
+    sb.sim.settle()
+    return added[0] if added else None
+
+
+def consolidation(sb, console: Console, stage: str) -> None:
+    node = leave_an_empty_node(sb)
+    if node is None:
+        console.print("[dim]no node to consolidate in this cluster[/dim]")
+        return
+    at = sb.sim.now() + timedelta(minutes=2)
+    report = sb.sim.disrupt(at)
+    console.print(f"Karpenter consolidates node [bold]{node}[/bold] ({report.disrupted.get(node, '?')}): taint, "
+                  f"DisruptionReason, drain, then EC2 `shutting-down`")
+    deliver(sb, console, stage, "Slack")
+    sb.sim.disrupt(at + timedelta(seconds=40))
+    console.print("… and `terminated` after Kubernetes let the node go: still Karpenter's, still no alert")
+    deliver(sb, console, stage, "Slack")
+    table = InterruptionRecords(naming.table(stage), sb.session().client("dynamodb"))
+    key = disrupted_key(at.date())
+    counts = table.counts([key]).get(key)
+    message = karpenter_digest(counts, at.date(), CLUSTER_NAME) if counts else None
+    if message is not None:
+        console.print(Panel(to_text(message), title="the day's digest (costguard interruptions digest --send)",
+                            expand=False))
+
+
 def run(sb, console: Console) -> None:
     stage = sb.stage
     ensure_stage(sb.session(), stage, cluster_name=CLUSTER_NAME)
-    node, instance = spot_node_running(sb)
-    console.print(f"AWS sends a two-minute warning for spot instance [bold]{instance}[/bold] (node {node})")
-    put_event(sb, "EC2 Spot Instance Interruption Warning", {"instance-id": instance, "instance-action": "terminate"})
+    consolidation(sb, console, stage)
+    node, _ = spot_node_running(sb)
+    at = sb.sim.now()
+    instance = sb.sim.reclaim(node, at)
+    console.print(f"Meanwhile AWS reclaims spot instance [bold]{instance}[/bold] (node {node}): a two-minute warning")
     deliver(sb, console, stage, "Slack: spot interruption warning")
 
-    console.print(f"Two minutes later the instance shuts down; the follow-up names {instance} again")
-    put_event(sb, "EC2 Instance State-change Notification", {"instance-id": instance, "state": "shutting-down"})
+    for later in (timedelta(minutes=2), timedelta(minutes=2, seconds=30), timedelta(minutes=4, seconds=30)):
+        sb.sim.disrupt(at + later)  # shutting-down, terminated, then Karpenter's garbage collection of the node
+    console.print(f"EC2 reports `shutting-down` and `terminated` for {instance}, and by the time they are read "
+                  f"Karpenter has garbage-collected {node}: costguard remembers it, one follow-up, one node")
     deliver(sb, console, stage, "Slack: follow-up")
-    rescheduled = sb.sim.terminate_node(node)
-    sb.sim.settle()
-    console.print(f"Node {node} is gone; {len(rescheduled)} pods were rescheduled onto the remaining nodes")

@@ -279,6 +279,7 @@ def build_objects(plan: ClusterPlan, machines: list[Machine]) -> SeededCluster:
         raise ValueError(f"{len(machines)} machines for {len(plan.nodes)} planned nodes")
     created = plan.now - timedelta(days=30)
     result: list[dict] = [
+        objects.namespace("default", created),  # every cluster has it; events about Nodes live there
         objects.namespace("kube-system", created), objects.namespace(CORE_NAMESPACE, created, {"openfaas": "1"}),
         objects.namespace(FUNCTION_NAMESPACE, created, {"openfaas": "1"}),
         objects.ec2_node_class(plan.cluster_name, created),

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import typer
 
-from chalice_app.cli import budget, events, offhours, operations, savings
+from chalice_app.cli import budget, events, interruptions, offhours, operations, savings
 from chalice_app.cli import sandbox as sandbox_commands
 
 app = typer.Typer(help="costguard: spot alerts, off-hours scale-to-zero and budgeted NodePool limits.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(events.app, name="events")
+app.add_typer(interruptions.app, name="interruptions")
 app.add_typer(offhours.schedule_app, name="schedule")
 app.add_typer(offhours.offhours_app, name="offhours")
 app.add_typer(budget.app, name="budget")

@@ -1,19 +1,26 @@
 """What to do to each affected node, per NodePool: alert only, cordon, or cordon and drain. Pure planning.
 
 Default is `alert` because Karpenter cordons and drains its own nodes when its interruption queue is set; the
-other actions are for clusters without that (or static node groups). Nodes that are already stopping or gone,
-and mere rebalance recommendations, are never acted on.
+other actions are for clusters without that (or static node groups). Nodes that are already stopping or gone are
+never acted on; rebalance recommendations only for the NodePools listed in `rebalance_pools` (none by default).
+
+A drain follows Karpenter's termination order (kubernetes-sigs/karpenter
+pkg/controllers/node/termination/terminator/terminator.go, `Evict`): pods that are not system-cluster-critical /
+system-node-critical first, the critical ones after; DaemonSet pods are never evicted (they would come straight
+back), and pods annotated `karpenter.sh/do-not-disrupt: "true"` are left alone and reported.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
 from chalice_app.interruptions.correlation import FINISHED_PHASES, NodeImpact
 from chalice_app.interruptions.notice import NoticeKind
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+DO_NOT_DISRUPT_ANNOTATION = "karpenter.sh/do-not-disrupt"
+CRITICAL_PRIORITY_CLASSES = frozenset({"system-cluster-critical", "system-node-critical"})
 ACTIONABLE_KINDS = frozenset({NoticeKind.SPOT_INTERRUPTION, NoticeKind.CAPACITY_RESERVATION_INTERRUPTION,
                               NoticeKind.SCHEDULED_CHANGE})
 STATIC_POOL = "(node group)"  # how settings name nodes without a NodePool
@@ -44,18 +51,23 @@ class ActionOutcome:
     evicted: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()  # refused by a PodDisruptionBudget after retries
     failed: tuple[str, ...] = field(default_factory=tuple)  # "what: why"
+    skipped: tuple[str, ...] = ()  # pods marked karpenter.sh/do-not-disrupt, left alone
 
 
 def action_for(nodepool: str | None, per_pool: Mapping[str, str], default: str) -> Action:
     return Action(per_pool.get(nodepool or STATIC_POOL, default))
 
 
-def plan_actions(impacts: Iterable[NodeImpact], per_pool: Mapping[str, str], default: str) -> tuple[NodeAction, ...]:
-    """One action per affected node (first actionable notice wins); `alert` nodes are left out."""
+def plan_actions(impacts: Iterable[NodeImpact], per_pool: Mapping[str, str], default: str,
+                 rebalance_pools: Collection[str] = ()) -> tuple[NodeAction, ...]:
+    """One action per affected node (first actionable notice wins); `alert` nodes and remembered ones (Kubernetes
+    no longer has them) are left out."""
     planned: dict[str, NodeAction] = {}
     for impact in impacts:
         node = impact.node
-        if impact.notice.kind not in ACTIONABLE_KINDS or node.name in planned:
+        actionable = impact.notice.kind in ACTIONABLE_KINDS or (
+            impact.notice.kind is NoticeKind.REBALANCE_RECOMMENDATION and (node.nodepool or STATIC_POOL) in rebalance_pools)
+        if not actionable or node.remembered or node.name in planned:
             continue
         action = action_for(node.nodepool, per_pool, default)
         if action is Action.ALERT:
@@ -75,13 +87,48 @@ def evictable(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") not in FINISHED_PHASES
 
 
+def do_not_disrupt(pod: dict) -> bool:
+    return ((pod.get("metadata") or {}).get("annotations") or {}).get(DO_NOT_DISRUPT_ANNOTATION) == "true"
+
+
+def _key(pod: dict) -> tuple[str, str]:
+    return pod["metadata"]["namespace"], pod["metadata"]["name"]
+
+
+@dataclass(frozen=True)
+class DrainPlan:
+    waves: tuple[tuple[tuple[str, str], ...], ...]  # (namespace, name) per wave, evicted one wave after the other
+    skipped: tuple[tuple[str, str], ...]  # do-not-disrupt
+
+    @property
+    def pods(self) -> tuple[tuple[str, str], ...]:
+        return tuple(pod for wave in self.waves for pod in wave)
+
+
+def plan_drain(pods: Iterable[dict]) -> DrainPlan:
+    """Non-critical pods first, then system-*-critical ones (Karpenter's order); do-not-disrupt pods skipped."""
+    regular, critical, skipped = [], [], []
+    for pod in pods:
+        if not evictable(pod):
+            continue
+        if do_not_disrupt(pod):
+            skipped.append(_key(pod))
+        elif (pod.get("spec") or {}).get("priorityClassName") in CRITICAL_PRIORITY_CLASSES:
+            critical.append(_key(pod))
+        else:
+            regular.append(_key(pod))
+    waves = tuple(tuple(sorted(wave)) for wave in (regular, critical) if wave)
+    return DrainPlan(waves, tuple(sorted(skipped)))
+
+
 def pods_to_evict(pods: Iterable[dict]) -> tuple[tuple[str, str], ...]:
-    """(namespace, name) of the node's pods a drain evicts, in a stable order."""
-    return tuple(sorted((p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods if evictable(p)))
+    """(namespace, name) of the node's pods a drain evicts, in eviction order."""
+    return plan_drain(pods).pods
 
 
 def dry_run_outcome(action: NodeAction, pods: Iterable[dict] = ()) -> ActionOutcome:
     """What the action would do, for logs and Slack, without touching the cluster."""
-    evict = pods_to_evict(pods) if action.action is Action.CORDON_AND_DRAIN else ()
+    plan = plan_drain(pods) if action.action is Action.CORDON_AND_DRAIN else DrainPlan((), ())
     return ActionOutcome(action.node, action.action, dry_run=True, cordoned=not action.already_cordoned,
-                         evicted=tuple(f"{ns}/{name}" for ns, name in evict))
+                         evicted=tuple(f"{ns}/{name}" for ns, name in plan.pods),
+                         skipped=tuple(f"{ns}/{name}" for ns, name in plan.skipped))

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.correlation import Correlation, FunctionRisk, NodeImpact, node_age
 from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
-from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
+from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, escape_mrkdwn as esc
 
 DETAILED_NODES_PER_MESSAGE = 12  # nodes shown in full per batch; the rest are counted
 DETAILED_FUNCTIONS_PER_NODE = 6
@@ -90,7 +90,9 @@ def _age(delta: timedelta | None) -> str:
     return f"{hours} h" if hours < 48 else f"{hours // 24} d"
 
 
-def _risk_text(risk: FunctionRisk) -> str:
+def _risk_text(risk: FunctionRisk | None) -> str:
+    if risk is None:  # a remembered node: its pods are gone, the function has none on this batch's nodes
+        return "its pods have moved on since"
     line = f"{risk.on_affected} on affected nodes, {risk.ready_total} ready in total"
     if risk.unavailable_until_rescheduled:
         line += " — :warning: *unavailable until rescheduled*"
@@ -101,7 +103,7 @@ def group_impacts(impacts: Iterable[NodeImpact]) -> list[tuple[NoticeKind, str, 
     """(kind, NodePool, impacts) groups, most urgent kind first, then the largest pools."""
     groups: dict[tuple[NoticeKind, str], list[NodeImpact]] = defaultdict(list)
     for impact in impacts:
-        groups[(impact.notice.kind, impact.node.nodepool or NO_POOL)].append(impact)
+        groups[(impact.notice.kind, esc(impact.node.nodepool or NO_POOL))].append(impact)
     order = {kind: index for index, kind in enumerate(KIND_ORDER)}
     return [(kind, pool, members) for (kind, pool), members in
             sorted(groups.items(), key=lambda item: (order[item[0][0]], -len(item[1]), item[0][1]))]
@@ -124,16 +126,21 @@ def detail_budget(group_sizes: Sequence[int], budget: int = DETAILED_NODES_PER_M
 def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock:
     node = impact.node
     deadline = impact.notice.deadline
-    lines = [f"*{node.instance_id}* · `{node.name}`"]
+    lines = [f"*{node.instance_id}* · `{esc(node.name)}`"]
+    if impact.notice.hibernates:
+        lines.append(":zzz: *hibernating now*: AWS gives no two-minute warning before a hibernation")
+    if node.remembered:
+        lines.append("_node already gone from Kubernetes: as recorded at this instance's first notice_")
     for function, count in impact.replicas[:DETAILED_FUNCTIONS_PER_NODE]:
-        lines.append(f"• `{function}`: {count} here; {_risk_text(risks[function])}")
+        where = "there when first hit" if node.remembered else "here"
+        lines.append(f"• `{esc(function)}`: {count} {where}; {_risk_text(risks.get(function))}")
     if len(impact.replicas) > DETAILED_FUNCTIONS_PER_NODE:
         lines.append(f"• …and {len(impact.replicas) - DETAILED_FUNCTIONS_PER_NODE} more functions")
     if not impact.replicas:
         lines.append("• no OpenFaaS function pods on this node")
     fields = [
-        f"*Type*\n{node.instance_type}", f"*Zone*\n{node.zone}", f"*Capacity*\n{node.capacity_type}",
-        f"*NodePool*\n{node.nodepool or NO_POOL}" + (f" / {node.nodeclaim}" if node.nodeclaim else ""),
+        f"*Type*\n{esc(node.instance_type)}", f"*Zone*\n{esc(node.zone)}", f"*Capacity*\n{esc(node.capacity_type)}",
+        f"*NodePool*\n{esc(node.nodepool or NO_POOL)}" + (f" / {esc(node.nodeclaim)}" if node.nodeclaim else ""),
         f"*Deadline*\n{date_token(deadline) if deadline else 'not given'}", f"*Node age*\n{_age(node_age(node, now))}",
     ]
     return SectionBlock(text=MarkdownTextObject(text=fit_lines(lines)),
@@ -141,8 +148,8 @@ def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock
 
 
 def tail_section(rest: Sequence[NodeImpact]) -> SectionBlock:
-    types = Counter(impact.node.instance_type for impact in rest)
-    zones = Counter(impact.node.zone for impact in rest)
+    types = Counter(esc(impact.node.instance_type) for impact in rest)
+    zones = Counter(esc(impact.node.zone) for impact in rest)
     head = (f"*+{len(rest)} more nodes* · types: "
             + ", ".join(f"{name} ×{count}" for name, count in types.most_common(8))
             + (f", +{len(types) - 8} types" if len(types) > 8 else "")
@@ -156,7 +163,7 @@ def functions_section(risks: dict) -> SectionBlock | None:
         return None
     ordered = sorted(risks.values(), key=lambda r: (not r.unavailable_until_rescheduled, -r.on_affected,
                                                     str(r.function)))
-    lines = [f"• `{risk.function}`: {_risk_text(risk)}" for risk in ordered]
+    lines = [f"• `{esc(risk.function)}`: {_risk_text(risk)}" for risk in ordered]
     unavailable = sum(risk.unavailable_until_rescheduled for risk in ordered)
     title = f"*Functions with pods on these nodes: {len(ordered)}* ({unavailable} unavailable until rescheduled)"
     return SectionBlock(text=MarkdownTextObject(text=fit_lines([title, *lines], noun="more functions")))
@@ -173,10 +180,13 @@ def actions_section(outcomes: Sequence[ActionOutcome]) -> SectionBlock | None:
             parts.append(f"{len(outcome.evicted)} pods evicted" if not outcome.dry_run
                          else f"{len(outcome.evicted)} pods to evict")
         if outcome.blocked:
-            parts.append(f"{len(outcome.blocked)} blocked by PodDisruptionBudget: {', '.join(outcome.blocked[:5])}")
+            parts.append(f"{len(outcome.blocked)} blocked by PodDisruptionBudget: "
+                         f"{esc(', '.join(outcome.blocked[:5]))}")
+        if outcome.skipped:
+            parts.append(f"{len(outcome.skipped)} left alone (karpenter.sh/do-not-disrupt)")
         if outcome.failed:
-            parts.append(f"failed: {'; '.join(outcome.failed[:3])}")
-        lines.append(f"• `{outcome.node}` ({verb}): " + ", ".join(parts))
+            parts.append(f"failed: {esc('; '.join(outcome.failed[:3]))}")
+        lines.append(f"• `{esc(outcome.node)}` ({verb}): " + ", ".join(parts))
     prefix = "*Actions (dry run)*" if all(o.dry_run for o in outcomes) else "*Actions*"
     return SectionBlock(text=MarkdownTextObject(text=fit_lines([prefix, *lines], noun="more nodes")))
 
@@ -198,7 +208,7 @@ def header_text(correlation: Correlation) -> str:
 def summary_context(correlation: Correlation, counts: BatchCounts, cluster: str) -> ContextBlock:
     by_kind = kind_counts(correlation.impacts)
     parts = [f"{KIND_TITLES[kind]} ×{by_kind[kind]}" for kind in KIND_ORDER if by_kind[kind]]
-    parts.append(f"cluster {cluster}")
+    parts.append(f"cluster {esc(cluster)}")
     if correlation.not_in_cluster:
         parts.append(f"{len(correlation.not_in_cluster)} instances not in this cluster")
     for label, value in (("ignored", counts.ignored), ("malformed", counts.malformed),
@@ -223,9 +233,12 @@ def batch_blocks(correlation: Correlation, now: datetime, cluster: str, counts: 
     groups = group_impacts(correlation.impacts)
     shares = detail_budget([len(members) for _, _, members in groups])
     for (kind, pool, members), shown in zip(groups, shares):
-        ids = frozenset(impact.notice.event_id for impact in members)
+        ids = frozenset().union(*(impact.ids for impact in members))
         deadlines = [impact.notice.deadline for impact in members if impact.notice.deadline]
         title = f"*{KIND_TITLES[kind]}* · NodePool *{pool}* · {len(members)} node{'s' if len(members) != 1 else ''}"
+        hibernating = sum(impact.notice.hibernates for impact in members)
+        if hibernating:
+            title += f" · {hibernating} hibernating now (no two-minute warning)"
         if deadlines:
             title += f" · first deadline {date_token(min(deadlines))}"
         blocks += [(DividerBlock(), ids), (SectionBlock(text=MarkdownTextObject(text=title)), ids)]

@@ -1,23 +1,31 @@
-"""One SQS batch, start to finish: decode → claim → read cluster once → correlate → act → alert → settle.
+"""One SQS batch, start to finish: decode → claim → read cluster once and recall what was hit before → correlate →
+alert → settle → remember, count, record Events → act (concurrently, bounded) → report the actions.
 
-The I/O steps come in through `BatchPorts` (plain callables), so the whole flow runs in tests with fakes and in
-the Lambda with the real adapters. What a message's fate is:
-  malformed / ignored / other account or region / already alerted / instance not in cluster → succeeded;
+The alert leaves before any node action starts: a drain can take its time, the warning gives two minutes. The I/O
+steps come in through `BatchPorts` (plain callables), so the whole flow runs in tests with fakes and in the Lambda
+with the real adapters. What a message's fate is:
+  malformed / ignored / other account or region / already alerted / instance not in cluster / Karpenter's own
+  disruption (digest) → succeeded;
   claimed by another invocation, or its Slack message not accepted → failed (SQS redelivers it, DLQ after 5).
 A failure to read the cluster or the idempotency table fails the whole batch (raised), after releasing claims.
+What follows the alert (remembering, counting, Events, actions) is best effort: a failure there is reported in the
+batch's errors and log, never a reason to alert twice.
 """
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
+from chalice_app.interruptions import records
 from chalice_app.interruptions.actions import ActionOutcome, NodeAction
 from chalice_app.interruptions.alert import BatchCounts
-from chalice_app.interruptions.chunking import plan_messages
+from chalice_app.interruptions.chunking import actions_message, closed_messages, plan_messages, thread_keys
 from chalice_app.interruptions.cluster import ClusterSnapshot
-from chalice_app.interruptions.correlation import correlate
+from chalice_app.interruptions.correlation import Correlation, NodeImpact, correlate
+from chalice_app.interruptions.node_events import plan_events
 from chalice_app.interruptions.ledger import Claim
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice
 from chalice_app.interruptions.parsing import load_body, parse_event
@@ -80,6 +88,12 @@ class BatchPorts:
     send: Callable[[SlackMessage], object]  # raises when Slack does not accept the message
     clock: Callable[[], datetime]
     cluster_name: str
+    # instance ids → {id: (remembered NodeFacts, functions then)}; the stage table's hit# records
+    recall: Callable[[list[str]], dict] = lambda ids: {}
+    remember: Callable[[list[NodeImpact]], None] = lambda impacts: None
+    add_counts: Callable[[str, Counter, timedelta], None] = lambda key, counts, lifetime: None
+    record_events: Callable[[list[dict]], list[str]] = lambda bodies: []  # Event bodies → failures
+    action_workers: int = 4  # nodes acted on at once
 
 
 @dataclass
@@ -92,6 +106,14 @@ class BatchResult:
     outcomes: tuple[ActionOutcome, ...] = ()
     kube_requests: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def _best_effort(result: "BatchResult", what: str, step: Callable[[], object]):
+    try:
+        return step()
+    except Exception as error:  # noqa: BLE001 - after the alert: reported, never a reason to alert again
+        result.errors.append(f"{what}: {type(error).__name__}: {error}")
+        return None
 
 
 def _act_or_report(act: Callable[[NodeAction], ActionOutcome], action: NodeAction) -> ActionOutcome:
@@ -139,13 +161,17 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
         try:
             snapshot = ports.read_cluster()
             result.kube_requests = snapshot.requests
-            correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods)
+            recalled = ports.recall(sorted({i for notice in new for i in notice.instance_ids}))
+            correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods,
+                                    remembered={i: facts for i, (facts, _) in recalled.items()},
+                                    remembered_replicas={i: replicas for i, (_, replicas) in recalled.items()})
             counts["not_in_cluster"] = len(correlation.not_in_cluster)
-            result.outcomes = tuple(_act_or_report(ports.act, action)
-                                    for action in ports.plan_actions(correlation.impacts))
+            counts["karpenter_disruptions"] = len(correlation.disrupted)
+            counts["maintenance_closed"] = len(correlation.closed)
             batch_counts = BatchCounts(ignored=len(decoded.ignored), malformed=len(decoded.malformed),
                                        foreign=len(decoded.foreign))
-            planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts, result.outcomes)
+            planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts)
+            planned += closed_messages(correlation.closed, ports.cluster_name)
         except Exception as error:
             ports.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
             raise
@@ -157,9 +183,51 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
         if unsent:
             ports.release_all(unsent, RuntimeError(result.errors[-1]))
         failed_events |= undelivered
+        _best_effort(result, "after the alert",
+                     lambda: _after_alert(correlation, set(recalled), {n.event_id for n in settled}, ports, result))
 
     for event_id, message_ids in messages_of.items():
         (result.failed if event_id in failed_events else result.succeeded).extend(message_ids)
     result.succeeded += [mid for mid, _ in decoded.ignored + decoded.malformed]
     result.succeeded += [mid for mid, _ in decoded.foreign]
     return result
+
+
+def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str], ports: BatchPorts,
+                 result: BatchResult) -> None:
+    """Remember, count, record Events, act and report the actions, for the notices whose alert was accepted."""
+    now = ports.clock()
+    impacts = [impact for impact in correlation.impacts if impact.ids & settled]
+    disrupted = [impact for impact in correlation.disrupted if impact.ids & settled]
+    first_seen = [impact for impact in impacts + disrupted
+                  if impact.node.instance_id not in recalled and not impact.node.remembered]
+    if first_seen:
+        _best_effort(result, "remembering hit instances", lambda: ports.remember(first_seen))
+    # Karpenter's disruptions count once per instance: at its first notice, not its paired follow-up.
+    newly_disrupted = [impact for impact in disrupted if impact.node.instance_id not in recalled]
+    if newly_disrupted:
+        _best_effort(result, "counting Karpenter disruptions", lambda: ports.add_counts(
+            records.disrupted_key(now.date()), records.disruption_counts(newly_disrupted), records.DISRUPTED_LIFETIME))
+    spot = records.spot_counts(impacts)
+    if spot:
+        _best_effort(result, "counting spot warnings",
+                     lambda: ports.add_counts(records.spot_key(now), spot, records.SPOT_LIFETIME))
+    bodies, left_out = plan_events(impacts, now)
+    result.counts["node_events"] = len(bodies)
+    result.counts["node_events_left_out"] = left_out
+    problems = _best_effort(result, "recording node Events", lambda: ports.record_events(bodies)) or []
+    result.errors.extend(problems)
+    result.kube_requests += len(bodies)
+
+    actions = ports.plan_actions(tuple(impacts))
+    if not actions:
+        return
+    with ThreadPoolExecutor(max(1, min(ports.action_workers, len(actions)))) as pool:
+        result.outcomes = tuple(pool.map(lambda action: _act_or_report(ports.act, action), actions))
+    follow_up = actions_message(result.outcomes, thread_keys(correlation))
+    if follow_up is not None:
+        try:
+            ports.send(follow_up)
+            result.messages.append(follow_up)
+        except Exception as error:  # noqa: BLE001 - the alert is out; the action report is logged instead
+            result.errors.append(f"Slack (actions report): {error}")

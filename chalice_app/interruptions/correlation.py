@@ -1,16 +1,21 @@
 """Instance ids → Nodes → NodePool / NodeClaim → OpenFaaS functions with pods there. Pure: objects in, facts out.
 
 Inputs are the plain dicts the Kubernetes API returns for one batch: every Node, every NodeClaim and the function
-pods of the configured namespaces, listed once. Instances that are not nodes of this cluster are returned apart.
+pods of the configured namespaces, listed once, plus what was remembered of instances hit before (their node may be
+gone by now). Every instance is one impact, whatever number of notices it has in the batch. A node Karpenter is
+disrupting on purpose (its NodeClaim's `DisruptionReason` condition names a voluntary reason) that stops or
+terminates is returned apart, for the digest: it is no interruption. Instances no one knows are returned apart.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, Mapping
 
-from chalice_app.interruptions.notice import Notice
+from kubernetes.utils.duration import parse_duration
+
+from chalice_app.interruptions.notice import KIND_ORDER, Notice, NoticeKind
 
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
 CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
@@ -19,6 +24,15 @@ INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 FUNCTION_LABEL = "faas_function"
 FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
+# Karpenter v1 (kubernetes-sigs/karpenter pkg/apis/v1): the taint put on a node it disrupts, and the NodeClaim
+# condition recording why; its voluntary reasons are the DisruptionReason constants (Empty, Underutilized,
+# Drifted) plus expiry. Any other reason (e.g. the interruption controller's) is not Karpenter's choice.
+DISRUPTED_TAINT = "karpenter.sh/disrupted"
+DISRUPTION_CONDITION = "DisruptionReason"
+VOLUNTARY_REASONS = frozenset({"Empty", "Underutilized", "Drifted", "Expired"})
+EXPIRED = "Expired"
+STATE_CHANGE_KINDS = frozenset({NoticeKind.INSTANCE_TERMINATED, NoticeKind.INSTANCE_STOPPED})
+STATE_KIND_VALUES = frozenset(kind.value for kind in STATE_CHANGE_KINDS) | {None}
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,22 @@ class NodeFacts:
     created: datetime | None
     unschedulable: bool
     resource_version: str | None
+    tainted_disrupted: bool = False
+    deleting: bool = False  # Node or NodeClaim has a deletionTimestamp
+    disruption_reason: str | None = None  # the NodeClaim's DisruptionReason condition, when True
+    uid: str | None = None
+    remembered: bool = False  # facts recalled from the stage table: Kubernetes no longer has the node
+    first_kind: str | None = None  # remembered facts: the kind of the instance's first notice
+
+    @property
+    def going(self) -> bool:
+        """Already on its way out: cordoned, tainted by Karpenter's disruption, or being deleted."""
+        return self.unschedulable or self.tainted_disrupted or self.deleting
+
+    @property
+    def karpenter_reason(self) -> str | None:
+        """The voluntary reason Karpenter is disrupting this node for, else None."""
+        return self.disruption_reason if self.disruption_reason in VOLUNTARY_REASONS else None
 
 
 @dataclass(frozen=True)
@@ -46,9 +76,14 @@ class FunctionKey:
 
 @dataclass(frozen=True)
 class NodeImpact:
-    notice: Notice
+    notice: Notice  # the most urgent of the instance's notices in the batch
     node: NodeFacts
     replicas: tuple[tuple[FunctionKey, int], ...]  # function pods on this node, by function, most first
+    event_ids: frozenset = frozenset()  # every notice of this instance in the batch
+
+    @property
+    def ids(self) -> frozenset:
+        return self.event_ids or frozenset({self.notice.event_id})
 
 
 @dataclass(frozen=True)
@@ -56,11 +91,11 @@ class FunctionRisk:
     function: FunctionKey
     on_affected: int  # pods on the batch's affected nodes
     ready_total: int  # ready pods anywhere
-    ready_on_affected: int
+    ready_on_affected: int  # ready pods on affected nodes or on nodes already going (cordoned, disrupted, deleted)
 
     @property
     def unavailable_until_rescheduled(self) -> bool:
-        # Every ready replica is on a node that is going: the function has nothing left to serve from.
+        # Every ready replica is on a node that is hit or already going: nothing is left to serve from.
         return self.ready_total == self.ready_on_affected and self.on_affected > 0
 
 
@@ -69,6 +104,8 @@ class Correlation:
     impacts: tuple[NodeImpact, ...]
     not_in_cluster: tuple[tuple[Notice, str], ...]  # (notice, instance id) with no Node in this cluster
     risks: dict[FunctionKey, FunctionRisk]
+    disrupted: tuple[NodeImpact, ...] = ()  # Karpenter's own disruptions: digest, never an alert
+    closed: tuple[NodeImpact, ...] = ()  # AWS Health maintenance closed for a known instance
 
 
 def instance_id_of(provider_id: str | None) -> str | None:
@@ -90,7 +127,38 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-def node_facts(node: dict, claim_by_node: dict[str, str]) -> NodeFacts | None:
+def _expired(claim: dict) -> bool:
+    """Deleted at or after creation + its own `spec.expireAfter`: Karpenter v1's expiration deletes the NodeClaim
+    without a DisruptionReason (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/expiration/controller.go).
+    A NodeClaim deleted for an interruption or by hand before that time is not expiry."""
+    meta = claim.get("metadata") or {}
+    try:
+        lifetime = parse_duration(str((claim.get("spec") or {}).get("expireAfter") or ""))
+        created, deleted = parse_time(meta.get("creationTimestamp")), parse_time(meta.get("deletionTimestamp"))
+    except (TypeError, ValueError, OverflowError):  # "Never", or an unreadable value: not expiry
+        return False
+    if not (lifetime and created and deleted):
+        return False
+    try:
+        return deleted >= created + lifetime
+    except OverflowError:
+        return False
+
+
+def _disruption_reason(claim: dict | None) -> str | None:
+    for condition in ((claim or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == DISRUPTION_CONDITION and condition.get("status") == "True":
+            return str(condition.get("reason") or "")[:63] or None
+    if claim and _expired(claim):
+        return EXPIRED
+    return None
+
+
+def _tainted_disrupted(node: dict) -> bool:
+    return any(taint.get("key") == DISRUPTED_TAINT for taint in (node.get("spec") or {}).get("taints") or [])
+
+
+def node_facts(node: dict, claim_by_node: Mapping[str, dict]) -> NodeFacts | None:
     meta = node.get("metadata", {})
     labels = meta.get("labels") or {}
     provider_id = (node.get("spec") or {}).get("providerID")
@@ -98,17 +166,22 @@ def node_facts(node: dict, claim_by_node: dict[str, str]) -> NodeFacts | None:
     if instance_id is None:
         return None
     capacity = labels.get(CAPACITY_TYPE_LABEL) or labels.get(EKS_CAPACITY_TYPE_LABEL, "on-demand")
+    claim = claim_by_node.get(meta["name"])
     return NodeFacts(
         name=meta["name"],
         instance_id=instance_id,
         nodepool=labels.get(NODEPOOL_LABEL),
-        nodeclaim=claim_by_node.get(meta["name"]) or _owner_claim(meta),
+        nodeclaim=(claim or {}).get("metadata", {}).get("name") or _owner_claim(meta),
         capacity_type=capacity.lower().replace("_", "-"),
         instance_type=labels.get(INSTANCE_TYPE_LABEL, "unknown"),
         zone=labels.get(ZONE_LABEL) or _zone_of(provider_id),
         created=parse_time(meta.get("creationTimestamp")),
         unschedulable=bool((node.get("spec") or {}).get("unschedulable")),
         resource_version=meta.get("resourceVersion"),
+        tainted_disrupted=_tainted_disrupted(node),
+        deleting=bool(meta.get("deletionTimestamp") or (claim or {}).get("metadata", {}).get("deletionTimestamp")),
+        disruption_reason=_disruption_reason(claim),
+        uid=meta.get("uid"),
     )
 
 
@@ -119,13 +192,13 @@ def _owner_claim(meta: dict) -> str | None:
     return None
 
 
-def claims_by_node(claims: Iterable[dict]) -> dict[str, str]:
-    """Node name → NodeClaim name, from each NodeClaim's status.nodeName."""
+def claims_by_node(claims: Iterable[dict]) -> dict[str, dict]:
+    """Node name → NodeClaim, from each NodeClaim's status.nodeName."""
     found = {}
     for claim in claims:
         node_name = (claim.get("status") or {}).get("nodeName")
         if node_name:
-            found[node_name] = claim["metadata"]["name"]
+            found[node_name] = claim
     return found
 
 
@@ -156,23 +229,49 @@ def function_of(pod: dict) -> FunctionKey | None:
     return FunctionKey(meta.get("namespace", ""), name) if name else None
 
 
-def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable[dict],
-              pods: Iterable[dict]) -> Correlation:
+def _most_urgent(notices: list[Notice]) -> Notice:
+    order = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    return min(notices, key=lambda notice: order.get(notice.kind, len(order)))
+
+
+def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable[dict], pods: Iterable[dict],
+              remembered: Mapping[str, "NodeFacts"] | None = None,
+              remembered_replicas: Mapping[str, tuple] | None = None) -> Correlation:
+    """`remembered`: instance id → facts recalled for instances Kubernetes may have forgotten (live facts win)."""
+    nodes = list(nodes)
     index = index_nodes(nodes, claims)
-    impacts_by_pair: list[tuple[Notice, NodeFacts]] = []
+    remembered = remembered or {}
+    by_instance: dict[str, list[Notice]] = defaultdict(list)
+    closed_by_instance: dict[str, list[Notice]] = defaultdict(list)
     missing: list[tuple[Notice, str]] = []
     for notice in notices:
-        for instance_id in notice.instance_ids:
-            facts = index.get(instance_id)
-            if facts is None:
+        for instance_id in dict.fromkeys(notice.instance_ids):
+            if instance_id not in index and instance_id not in remembered:
                 missing.append((notice, instance_id))
+            elif notice.kind is NoticeKind.SCHEDULED_CHANGE_CLOSED:
+                closed_by_instance[instance_id].append(notice)
             else:
-                impacts_by_pair.append((notice, facts))
+                by_instance[instance_id].append(notice)
 
-    affected = {facts.name for _, facts in impacts_by_pair}
+    chosen: list[tuple[Notice, NodeFacts, frozenset]] = []
+    disrupted_pairs: list[tuple[Notice, NodeFacts, frozenset]] = []
+    for instance_id, its_notices in by_instance.items():
+        facts = index.get(instance_id) or remembered[instance_id]
+        ids = frozenset(notice.event_id for notice in its_notices)
+        notice = _most_urgent(its_notices)
+        # A reclaim that was warned about stays a reclaim, whatever Karpenter does with the node meanwhile.
+        warned = instance_id in remembered and remembered[instance_id].first_kind not in STATE_KIND_VALUES
+        if facts.karpenter_reason and not warned and all(n.kind in STATE_CHANGE_KINDS for n in its_notices):
+            disrupted_pairs.append((notice, facts, ids))
+        else:
+            chosen.append((notice, facts, ids))
+
+    affected = {facts.name for _, facts, _ in chosen if not facts.remembered}
+    going = {facts.name for facts in index.values() if facts.going} | {
+        facts.name for _, facts, _ in disrupted_pairs}
     per_node: dict[str, Counter] = defaultdict(Counter)
     ready_total: Counter = Counter()
-    ready_affected: Counter = Counter()
+    ready_at_risk: Counter = Counter()
     on_affected: Counter = Counter()
     for pod in pods:
         function = function_of(pod)
@@ -184,15 +283,25 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
         if node_name in affected:
             per_node[node_name][function] += 1
             on_affected[function] += 1
-            ready_affected[function] += ready
+        if node_name in affected or node_name in going:
+            ready_at_risk[function] += ready
 
-    impacts = tuple(
-        NodeImpact(notice, facts, tuple(sorted(per_node[facts.name].items(), key=lambda item: (-item[1], str(item[0])))))
-        for notice, facts in impacts_by_pair
-    )
-    risks = {function: FunctionRisk(function, on_affected[function], ready_total[function], ready_affected[function])
+    remembered_replicas = remembered_replicas or {}
+
+    def impact(notice: Notice, facts: NodeFacts, ids: frozenset) -> NodeImpact:
+        if facts.remembered:
+            replicas = tuple(remembered_replicas.get(facts.instance_id, ()))
+        else:
+            replicas = tuple(sorted(per_node[facts.name].items(), key=lambda item: (-item[1], str(item[0]))))
+        return NodeImpact(notice, facts, replicas, ids)
+
+    impacts = tuple(impact(*chosen_one) for chosen_one in chosen)
+    risks = {function: FunctionRisk(function, on_affected[function], ready_total[function], ready_at_risk[function])
              for function in on_affected}
-    return Correlation(impacts=impacts, not_in_cluster=tuple(missing), risks=risks)
+    closed = tuple(impact(_most_urgent(its), index.get(iid) or remembered[iid],
+                          frozenset(n.event_id for n in its)) for iid, its in closed_by_instance.items())
+    return Correlation(impacts=impacts, not_in_cluster=tuple(missing), risks=risks,
+                       disrupted=tuple(impact(*pair) for pair in disrupted_pairs), closed=closed)
 
 
 def node_age(facts: NodeFacts, now: datetime) -> timedelta | None:

@@ -13,6 +13,8 @@ from chalice_app.interruptions.batch import BatchPorts, BatchResult, process_bat
 from chalice_app.interruptions.cluster import pods_on_node, read_snapshot
 from chalice_app.interruptions.kube_actions import apply_action
 from chalice_app.interruptions.ledger import NoticeLedger
+from chalice_app.interruptions.node_events import record_events
+from chalice_app.interruptions.records import InterruptionRecords
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
@@ -59,8 +61,9 @@ def _actor(settings: config.Settings, api: _Lazy):
 
 def build_ports(settings: config.Settings, context=None) -> BatchPorts:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    ledger = NoticeLedger(settings.table_name, client=boto3.client("dynamodb", region_name=settings.region),
-                          remaining_ms=remaining)
+    dynamodb = boto3.client("dynamodb", region_name=settings.region)
+    ledger = NoticeLedger(settings.table_name, client=dynamodb, remaining_ms=remaining)
+    table = InterruptionRecords(settings.table_name, dynamodb)
     api = _Lazy(lambda: api_client(settings))
     notifier = _Lazy(lambda: notifier_from_settings(settings))
     return BatchPorts(
@@ -68,8 +71,11 @@ def build_ports(settings: config.Settings, context=None) -> BatchPorts:
         read_cluster=lambda: read_snapshot(api(), settings.function_namespaces),
         act=_actor(settings, api),
         plan_actions=partial(action_plan.plan_actions, per_pool=settings.interruption_actions,
-                             default=settings.default_interruption_action),
-        send=_sender(notifier), clock=lambda: datetime.now(timezone.utc), cluster_name=settings.cluster_name)
+                             default=settings.default_interruption_action,
+                             rebalance_pools=frozenset(settings.interruption_rebalance_pools)),
+        send=_sender(notifier), clock=lambda: datetime.now(timezone.utc), cluster_name=settings.cluster_name,
+        recall=table.recall, remember=table.remember, add_counts=table.add_counts,
+        record_events=lambda bodies: record_events(api(), bodies) if bodies and not settings.dry_run else [])
 
 
 def report(result: BatchResult) -> None:

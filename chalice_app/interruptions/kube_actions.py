@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from chalice_app.interruptions.actions import Action, ActionOutcome, NodeAction, pods_to_evict
+from chalice_app.interruptions.actions import Action, ActionOutcome, NodeAction, plan_drain
 from chalice_app.interruptions.cluster import pods_on_node
 from chalice_app.observability import logger
 
@@ -64,10 +64,14 @@ def apply_action(api: k8s.ApiClient, action: NodeAction) -> ActionOutcome:
         return ActionOutcome(action.node, action.action, dry_run=False, cordoned=problem is None,
                              failed=(f"{action.node}: {problem}",) if problem else ())
     evicted, blocked, failed = [], [], []
-    targets = pods_to_evict(pods_on_node(api, action.node))
-    # In parallel: a PDB-blocked pod spends seconds in the client's retries, and the warning gives two minutes.
+    plan = plan_drain(pods_on_node(api, action.node))
+    targets, results = [], []
+    # Wave after wave (non-critical pods, then critical ones); in parallel within a wave: a PDB-blocked pod spends
+    # seconds in the client's retries, and the warning gives two minutes.
     with ThreadPoolExecutor(EVICTION_WORKERS) as pool:
-        results = list(pool.map(lambda target: evict(core, *target), targets))
+        for wave in plan.waves:
+            targets += wave
+            results += pool.map(lambda target: evict(core, *target), wave)
     for (namespace, name), result in zip(targets, results):
         pod = f"{namespace}/{name}"
         if result == "evicted":
@@ -79,4 +83,5 @@ def apply_action(api: k8s.ApiClient, action: NodeAction) -> ActionOutcome:
     logger.info("node drained", extra={"node": action.node, "evicted": len(evicted), "blocked": blocked,
                                        "failed": failed})
     return ActionOutcome(action.node, action.action, dry_run=False, cordoned=True, evicted=tuple(evicted),
-                         blocked=tuple(blocked), failed=tuple(failed))
+                         blocked=tuple(blocked), failed=tuple(failed),
+                         skipped=tuple(f"{ns}/{name}" for ns, name in plan.skipped))

@@ -54,6 +54,22 @@ def _chunks(items: Sequence, size: int):
         yield items[start:start + size]
 
 
+def batch_write(client, table: str, requests: list[dict], what: str) -> int:
+    """BatchWriteItem 25 at a time, retrying what DynamoDB leaves unprocessed (with backoff); returns the calls."""
+    calls = 0
+    for chunk in _chunks(requests, WRITE_BATCH_ITEMS):
+        items = {table: chunk}
+        for attempt in range(UNPROCESSED_RETRIES):
+            calls += 1
+            items = client.batch_write_item(RequestItems=items).get("UnprocessedItems") or {}
+            if not items:
+                break
+            time.sleep(0.05 * 2 ** attempt)
+        if items:
+            raise RuntimeError(f"DynamoDB left {len(items[table])} {what} unprocessed")
+    return calls
+
+
 class BatchedPersistenceLayer(DynamoDBPersistenceLayer):
     """Powertools' DynamoDB layer plus many-at-once versions of its put (claim), update (done) and delete."""
 
@@ -114,15 +130,7 @@ class BatchedPersistenceLayer(DynamoDBPersistenceLayer):
         return found
 
     def _write_many(self, requests: list[dict]) -> None:
-        for chunk in _chunks(requests, WRITE_BATCH_ITEMS):
-            items = {self.table_name: chunk}
-            for attempt in range(UNPROCESSED_RETRIES):
-                items = self.client.batch_write_item(RequestItems=items).get("UnprocessedItems") or {}
-                if not items:
-                    break
-                time.sleep(0.05 * 2 ** attempt)
-            if items:
-                raise RuntimeError(f"DynamoDB left {len(items[self.table_name])} idempotency writes unprocessed")
+        batch_write(self.client, self.table_name, requests, "idempotency writes")
 
     def put_completed_many(self, keys: Sequence[str]) -> None:
         expiry = str(self._get_expiry_timestamp())

@@ -15,6 +15,8 @@ class NoticeKind(str, Enum):
     INSTANCE_TERMINATED = "instance_terminated"  # shutting-down / terminated
     SCHEDULED_CHANGE = "scheduled_change"  # AWS Health, EC2, scheduledChange
     CAPACITY_RESERVATION_INTERRUPTION = "capacity_reservation_interruption"
+    # AWS Health `closed` / entity `RESOLVED`: ends a maintenance thread, never alerts as a node hit.
+    SCHEDULED_CHANGE_CLOSED = "scheduled_change_closed"
 
 
 # Most urgent first: the order of groups in a Slack message.
@@ -37,6 +39,8 @@ class Notice:
     region: str
     time: datetime
     deadline: datetime | None = None  # when the instance goes, where the event says
+    # Spot warnings: `terminate`, `stop` or `hibernate` (hibernation begins at once: no two-minute grace).
+    instance_action: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -47,7 +51,12 @@ class Notice:
             "region": self.region,
             "time": self.time.isoformat(),
             "deadline": self.deadline.isoformat() if self.deadline else None,
+            "instance_action": self.instance_action,
         }
+
+    @property
+    def hibernates(self) -> bool:
+        return self.instance_action == "hibernate"
 
 
 @dataclass(frozen=True)

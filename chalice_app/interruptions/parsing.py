@@ -17,17 +17,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice, NoticeKind
 
-# AWS gives two minutes between a spot interruption warning and the instance's reclaim.
+# AWS gives two minutes between a spot interruption warning and the instance's reclaim, except for hibernation:
+# "you receive an interruption notice, but you do not receive a two-minute warning because the hibernation process
+# begins immediately" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html).
 SPOT_WARNING_LEAD = timedelta(minutes=2)
+SPOT_ACTIONS = frozenset({"terminate", "stop", "hibernate"})
 INSTANCE_ID_PATTERN = r"^i-[0-9a-f]{8,17}$"
 INSTANCE_ID = re.compile(INSTANCE_ID_PATTERN)
+# Health names an instance by id or by ARN: arn:aws:ec2:us-east-1:123456789012:instance/i-0abc... (any partition).
+INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:ec2:[a-z0-9-]*:[0-9]*:instance/(i-[0-9a-f]{8,17})$")
+# AWS Health: event statusCode `open` / `upcoming` / `closed`; entity statusCode … `RESOLVED` (API_AffectedEntity).
+HEALTH_CLOSED = "closed"
+ENTITY_RESOLVED = "RESOLVED"
 STOPPED_STATES = frozenset({"stopping", "stopped"})
 TERMINATED_STATES = frozenset({"shutting-down", "terminated"})
+
+
+class _Envelope(EventBridgeModel):
+    # AWS Health's schema marks `resources` as not required; EventBridgeModel insists on it.
+    resources: list[str] = Field(default_factory=list)
 
 
 class _InstanceDetail(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
     instance_id: str = Field(alias="instance-id", pattern=INSTANCE_ID_PATTERN)
+
+
+class _SpotWarningDetail(_InstanceDetail):
+    instance_action: str | None = Field(None, alias="instance-action")
 
 
 class _StateChangeDetail(_InstanceDetail):
@@ -40,7 +57,8 @@ class _CapacityReservationDetail(_InstanceDetail):
 
 class _AffectedEntity(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    entityValue: str = ""
+    entityValue: str = Field("", max_length=1224)  # API_AffectedEntity's bound
+    statusCode: str | None = None
 
 
 class _HealthDetail(BaseModel):
@@ -49,10 +67,12 @@ class _HealthDetail(BaseModel):
     eventTypeCategory: str
     eventTypeCode: str = ""
     eventRegion: str | None = None
+    statusCode: str | None = None
     startTime: datetime | None = None
+    endTime: datetime | None = None
     affectedEntities: list[_AffectedEntity] = Field(default_factory=list)
 
-    @field_validator("startTime", mode="before")
+    @field_validator("startTime", "endTime", mode="before")
     @classmethod
     def _rfc1123_or_iso(cls, value):
         # Health writes "Sat, 05 Jun 2021 15:10:09 GMT"; tests and replays often use ISO 8601.
@@ -84,10 +104,10 @@ def _detail(model: type[BaseModel], envelope: EventBridgeModel) -> BaseModel:
 
 
 def _notice(envelope: EventBridgeModel, kind: NoticeKind, instance_ids: tuple[str, ...],
-            deadline: datetime | None = None, region: str | None = None) -> Notice:
+            deadline: datetime | None = None, region: str | None = None, action: str | None = None) -> Notice:
     return Notice(kind=kind, instance_ids=instance_ids, event_id=envelope.id, account=envelope.account,
                   region=region or envelope.region, time=_utc(envelope.time),
-                  deadline=_utc(deadline) if deadline else None)
+                  deadline=_utc(deadline) if deadline else None, instance_action=action)
 
 
 def _warning_deadline(envelope: EventBridgeModel) -> datetime:
@@ -100,9 +120,10 @@ def _warning_deadline(envelope: EventBridgeModel) -> datetime:
 
 
 def parse_spot_warning(envelope: EventBridgeModel) -> Notice:
-    detail = _detail(_InstanceDetail, envelope)
-    return _notice(envelope, NoticeKind.SPOT_INTERRUPTION, (detail.instance_id,),
-                   deadline=_warning_deadline(envelope))
+    detail = _detail(_SpotWarningDetail, envelope)
+    action = detail.instance_action if detail.instance_action in SPOT_ACTIONS else None
+    deadline = envelope.time if action == "hibernate" else _warning_deadline(envelope)
+    return _notice(envelope, NoticeKind.SPOT_INTERRUPTION, (detail.instance_id,), deadline=deadline, action=action)
 
 
 def parse_rebalance(envelope: EventBridgeModel) -> Notice:
@@ -123,14 +144,28 @@ def parse_health(envelope: EventBridgeModel) -> Notice | Ignored:
     detail = _detail(_HealthDetail, envelope)
     if detail.service != "EC2" or detail.eventTypeCategory != "scheduledChange":
         return Ignored(f"AWS Health {detail.service} {detail.eventTypeCategory}")
-    candidates = [entity.entityValue for entity in detail.affectedEntities]
-    candidates += [arn.rsplit("/", 1)[-1] for arn in envelope.resources]
-    instance_ids = tuple(dict.fromkeys(value for value in candidates if _is_instance_id(value)))
-    if not instance_ids:
-        raise MalformedEvent(f"AWS Health Event {envelope.id}: no instance id in detail.affectedEntities "
-                             f"or resources")
-    return _notice(envelope, NoticeKind.SCHEDULED_CHANGE, instance_ids, deadline=detail.startTime,
-                   region=detail.eventRegion)
+    if not detail.affectedEntities and not envelope.resources:
+        raise MalformedEvent(f"AWS Health Event {envelope.id}: neither detail.affectedEntities nor resources")
+    closed = (detail.statusCode or "").lower() == HEALTH_CLOSED
+    pending: dict[str, None] = {}
+    resolved: dict[str, None] = {}
+    for entity in detail.affectedEntities:
+        instance_id = instance_id_in(entity.entityValue)
+        if instance_id is not None:
+            (resolved if closed or entity.statusCode == ENTITY_RESOLVED else pending)[instance_id] = None
+    if not detail.affectedEntities:  # entities absent: the resources ARNs are all there is
+        for arn in envelope.resources:
+            instance_id = instance_id_in(arn)
+            if instance_id is not None:
+                (resolved if closed else pending)[instance_id] = None
+    region = detail.eventRegion
+    if pending:
+        return _notice(envelope, NoticeKind.SCHEDULED_CHANGE, tuple(pending), deadline=detail.startTime, region=region)
+    if resolved:
+        return _notice(envelope, NoticeKind.SCHEDULED_CHANGE_CLOSED, tuple(resolved), deadline=detail.endTime,
+                       region=region)
+    # A Dedicated Host (h-…), a volume, an account-wide notice: nothing costguard's nodes can be hit by.
+    return Ignored(f"AWS Health {detail.eventTypeCode or detail.service}: no EC2 instance among the affected entities")
 
 
 def parse_capacity_reservation(envelope: EventBridgeModel) -> Notice:
@@ -139,8 +174,12 @@ def parse_capacity_reservation(envelope: EventBridgeModel) -> Notice:
     return _notice(envelope, NoticeKind.CAPACITY_RESERVATION_INTERRUPTION, (detail.instance_id,), deadline=deadline)
 
 
-def _is_instance_id(value: str) -> bool:
-    return INSTANCE_ID.match(value) is not None
+def instance_id_in(value: str) -> str | None:
+    """An instance id given as is or as its ARN → the id; anything else (h-…, vol-…, other ARNs) → None."""
+    if INSTANCE_ID.match(value):
+        return value
+    match = INSTANCE_ARN.match(value)
+    return match.group(1) if match else None
 
 
 Parser = Callable[[EventBridgeModel], "Notice | Ignored"]
@@ -168,7 +207,7 @@ def parse_event(event: dict) -> Notice | Ignored:
     if parser is None:
         return Ignored(f"unhandled event {source!r} / {detail_type!r}")
     try:
-        envelope = EventBridgeModel.model_validate(event)
+        envelope = _Envelope.model_validate(event)
     except ValidationError as error:
         raise MalformedEvent(f"{detail_type} {event.get('id', '(no id)')}: "
                              f"{_describe(error, '')}") from None

@@ -13,7 +13,7 @@ from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, RESOU
 from sandbox.kubeapi.routing import Route
 from sandbox.kubeapi.schemas import SchemaRegistry
 from sandbox.kubeapi.selectors import combine, field_selector, label_selector
-from sandbox.kubeapi.store import Store, dumps
+from sandbox.kubeapi.store import Store, dumps, now_timestamp
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,9 @@ class Handlers:
             merged = self._admit(resource, merged, request.strict, entry.obj)
             if merged == entry.obj or request.dry_run:
                 return 200, dumps(merged) if request.dry_run else entry.raw
+            if merged["metadata"].get("deletionTimestamp") and not merged["metadata"].get("finalizers"):
+                self.store.remove(resource, route.namespace, route.name)  # the last finalizer is gone
+                return 200, dumps(merged)
             return 200, self.store.replace(resource, merged).raw
 
     def _scale_view(self, resource: ResourceType):
@@ -206,6 +209,10 @@ class Handlers:
             entry = self._existing(route)
             options = request.body if isinstance(request.body, dict) else {}
             self._check_preconditions(route, entry.obj, options.get("preconditions") or {})
+            if entry.obj["metadata"].get("finalizers"):
+                # Finalizers pending: the object stays, marked deleting, until its controllers remove them
+                # (kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).
+                return 200, entry.raw if request.dry_run else self._mark_deleting(route.resource, entry)
             if not request.dry_run:
                 self.store.remove(route.resource, route.namespace, route.name)
                 if route.resource is NAMESPACES:
@@ -213,6 +220,14 @@ class Handlers:
         if route.resource.returns_deleted_object:
             return 200, entry.raw
         return 200, dumps(objects.success_status(route.resource, entry.obj))
+
+    def _mark_deleting(self, resource: ResourceType, entry) -> bytes:
+        if entry.obj["metadata"].get("deletionTimestamp"):
+            return entry.raw
+        marked = entry.copy()
+        marked["metadata"]["deletionTimestamp"] = now_timestamp()
+        marked["metadata"]["deletionGracePeriodSeconds"] = 0
+        return self.store.replace(resource, marked).raw
 
     @staticmethod
     def _check_preconditions(route: Route, stored: dict, preconditions: dict) -> None:

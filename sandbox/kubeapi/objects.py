@@ -72,8 +72,27 @@ def validate_builtin(resource: ResourceType, obj: dict) -> None:
     if resource.kind == "PodDisruptionBudget" and spec.get("minAvailable") is not None \
             and spec.get("maxUnavailable") is not None:
         causes.append(("spec", "Invalid value: minAvailable and maxUnavailable cannot be both set"))
+    if resource.kind == "Event":
+        causes.extend(event_problems(obj))
     if causes:
         raise errors.invalid(resource.kind, resource.group, name, causes)
+
+
+def event_problems(event: dict) -> list[tuple[str, str]]:
+    """core/v1 Event namespace rule of kubernetes/kubernetes pkg/apis/core/validation/events.go (legacyValidateEvent):
+    an event about a namespaced object lives in that object's namespace; one about a cluster-scoped object (a
+    Node) in `default`."""
+    involved = event.get("involvedObject") or {}
+    if not isinstance(involved, dict):
+        return [("involvedObject", "Invalid value: must be an object reference")]
+    namespace = event["metadata"].get("namespace") or ""
+    if involved.get("namespace"):
+        if involved["namespace"] != namespace:
+            return [("involvedObject.namespace", f'Invalid value: "{involved["namespace"]}": does not match '
+                                                 f"event.namespace")]
+    elif namespace not in ("", "default"):
+        return [("involvedObject.namespace", 'Invalid value: "": does not match event.namespace')]
+    return []
 
 
 def prepare_create(obj: dict) -> dict:

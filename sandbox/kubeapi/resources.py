@@ -43,6 +43,8 @@ RESOURCES: tuple[ResourceType, ...] = (
                  subresources=("status",)),
     ResourceType("openfaas.com", "v1", "profiles", "Profile", namespaced=True, custom=True,
                  status_subresource=False),
+    # core/v1 Events (kubernetes/kubernetes pkg/apis/core/types.go Event): no status, what `kubectl describe` lists.
+    ResourceType("", "v1", "events", "Event", namespaced=True, status_subresource=False),
 )
 
 NAMESPACES = RESOURCES[0]

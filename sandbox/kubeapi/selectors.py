@@ -85,10 +85,22 @@ _NODE_FIELDS: dict[str, Callable[[dict], str]] = {
 }
 
 
+# kubernetes/kubernetes pkg/registry/core/event/strategy.go ToSelectableFields: what `kubectl describe` filters on.
+_EVENT_FIELDS: dict[str, Callable[[dict], str]] = {
+    **_COMMON_FIELDS,
+    **{f"involvedObject.{key}": (lambda obj, k=key: str((obj.get("involvedObject") or {}).get(k) or ""))
+       for key in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")},
+    "reason": lambda obj: obj.get("reason") or "",
+    "reportingComponent": lambda obj: obj.get("reportingComponent") or "",
+    "source": lambda obj: (obj.get("source") or {}).get("component") or "",
+    "type": lambda obj: obj.get("type") or "",
+}
+
+
 def field_selector(selector: str | None, kind: str) -> Predicate | None:
     if not selector or not selector.strip():
         return None
-    supported = {"Pod": _POD_FIELDS, "Node": _NODE_FIELDS}.get(kind, _COMMON_FIELDS)
+    supported = {"Pod": _POD_FIELDS, "Node": _NODE_FIELDS, "Event": _EVENT_FIELDS}.get(kind, _COMMON_FIELDS)
     terms = []
     for term in _split_terms(selector):
         match = _EQ_TERM.match(term)

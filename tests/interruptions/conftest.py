@@ -17,3 +17,13 @@ def dynamodb():
                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                             BillingMode="PAY_PER_REQUEST")
         yield client
+
+
+@pytest.fixture(scope="module")
+def sb():
+    """A loopback sandbox with the stage's queue and rules, one per test module (the end-to-end tests)."""
+    from chalice_app.provisioning import ensure_stage
+    from sandbox import CLUSTER_NAME, Sandbox
+    with Sandbox(functions=20, nodes=6) as sandbox:
+        ensure_stage(sandbox.session(), sandbox.stage, cluster_name=CLUSTER_NAME)
+        yield sandbox

@@ -144,7 +144,10 @@ def test_actions_follow_the_nodepool_policy_and_show_in_the_alert(ledger):
     result = process_batch([f.record(f.spot_warning(1))], f.REGION,
                            ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"}))
     assert [(o.node, o.action.value, o.dry_run) for o in result.outcomes] == [(f.node_name(1), "cordon", True)]
-    assert "Actions (dry run)" in json.dumps(slack.sent[0].blocks)
+    # Alert first, then act: the alert carries no action; the follow-up reports them in the instance's thread.
+    assert "Actions" not in json.dumps(slack.sent[0].blocks)
+    assert "Actions (dry run)" in json.dumps(slack.sent[1].blocks)
+    assert slack.sent[1].thread_keys == (f.instance_id(1),) and not slack.sent[1].opens_thread
 
 
 def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, monkeypatch):
@@ -177,7 +180,7 @@ def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
 
     batch_ports.act = broken
     result = process_batch([f.record(f.spot_warning(1))], f.REGION, batch_ports)
-    assert result.failed == [] and "API server went away" in json.dumps(slack.sent[0].blocks)
+    assert result.failed == [] and "API server went away" in json.dumps(slack.sent[1].blocks)
 
 
 def test_a_failure_while_planning_releases_the_claims(ledger):

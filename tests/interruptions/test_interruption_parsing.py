@@ -57,8 +57,8 @@ def test_health_events_of_other_services_or_categories_are_ignored(service, cate
     assert isinstance(parse_event(f.health([1], service=service, category=category)), Ignored)
 
 
-def test_health_without_instances_is_malformed():
-    with pytest.raises(MalformedEvent, match="no instance id"):
+def test_health_without_any_entity_or_resource_is_malformed():
+    with pytest.raises(MalformedEvent, match="neither detail.affectedEntities nor resources"):
         parse_event(f.health([]))
 
 
@@ -122,7 +122,8 @@ def test_cli_prints_one_json_line_per_notice_and_nothing_for_ignored(tmp_path):
     assert len(lines) == 1
     assert json.loads(lines[0]) == {"kind": "spot_interruption", "instance_ids": [f.instance_id(9)],
                                     "event_id": "e-9", "account": f.ACCOUNT, "region": f.REGION,
-                                    "time": "2026-11-24T18:00:00+00:00", "deadline": "2026-11-24T18:02:00+00:00"}
+                                    "time": "2026-11-24T18:00:00+00:00", "deadline": "2026-11-24T18:02:00+00:00",
+                                    "instance_action": "terminate"}
 
 
 @pytest.mark.parametrize("content, problem", [("{oops", "not JSON"),

@@ -7,13 +7,9 @@ import pytest
 from chalice_app import naming
 from chalice_app.interruptions import handler
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
-from chalice_app.provisioning import ensure_stage
-from sandbox import CLUSTER_NAME, Sandbox
-from sandbox import demo_interruptions
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
 from chalice_app import config
 from chalice_app.slack.notifier import BotNotifier
-from rich.console import Console
 from sandbox.kubeapi.faults import Fault
 
 ACCOUNT = "123456789012"
@@ -28,13 +24,6 @@ class LambdaContext:
     @staticmethod
     def get_remaining_time_in_millis():
         return 60_000
-
-
-@pytest.fixture(scope="module")
-def sb():
-    with Sandbox(functions=20, nodes=6) as sandbox:
-        ensure_stage(sandbox.session(), sandbox.stage, cluster_name=CLUSTER_NAME)
-        yield sandbox
 
 
 @pytest.fixture(autouse=True)
@@ -159,18 +148,6 @@ def test_with_a_bot_token_later_events_for_an_instance_thread_under_the_first(sb
             handler.run({"Records": _drain_queue(sb)}, LambdaContext(), settings, ports)
     first, warning, terminated = sb.slack.messages_for("#alerts")
     assert first.thread_ts is None and warning.thread_ts == first.ts and terminated.thread_ts == first.ts
-
-
-def test_the_demo_step_shows_the_warning_and_the_follow_up(sb):
-    console = Console(record=True, width=120)
-    sb.sim.scale_function("sleep", 5)  # as the demo's load step does: a spot node now runs `sleep` replicas
-    sb.sim.settle()
-    with sb.activate():
-        demo_interruptions.run(sb, console)
-    shown = console.export_text()
-    assert shown.count("Slack:") == 2
-    assert "Spot interruption warning ×1" in shown and "Instance terminated ×1" in shown
-    assert "`openfaas-fn/sleep`:" in shown and "pods were rescheduled" in shown
 
 
 def _warn_and_handle(sb, instance, **overrides):

@@ -1,0 +1,415 @@
+"""Karpenter v1's disruption and termination, and EC2 taking instances away, over the fake API's store and moto.
+
+Run only when called, with an explicit clock (`now`), never in threads. One `disrupt(now)` is what Karpenter's
+controllers do by `now`:
+
+1. nodeclaim.expiration: NodeClaims past `spec.expireAfter` are deleted (forceful: no budgets, no do-not-disrupt).
+2. disruption controller, methods in order — drift, emptiness, consolidation — each command within the NodePool's
+   budgets for its reason; for every candidate the orchestration queue taints the Node `karpenter.sh/disrupted:
+   NoSchedule` and sets the NodeClaim condition `DisruptionReason` (reason = Drifted | Empty | Underutilized),
+   pre-spins replacements, then deletes the NodeClaim (kubernetes-sigs/karpenter pkg/controllers/disruption/
+   controller.go, queue.go).
+3. nodeclaim lifecycle: a deleting NodeClaim deletes its Node; both keep the finalizer `karpenter.sh/termination`
+   (pkg/controllers/nodeclaim/lifecycle/termination.go).
+4. node termination: taint, drain through the eviction rules (PDBs; do-not-disrupt pods stay), then the instance is
+   terminated in EC2 (`InstanceTerminating` condition) and EC2 reports `shutting-down`; Karpenter keeps the Node
+   until the instance is `terminated` (aws/karpenter-provider-aws pkg/providers/instance/instance.go lists
+   shutting-down instances as existing), then removes the finalizers (pkg/controllers/node/termination/controller.go).
+
+Reclaims and human terminations are the other ways a node goes: EC2's own events, no Karpenter markings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sandbox import disruption_rules as rules
+from sandbox import ec2_events
+from sandbox.kubeapi.errors import ApiError
+from sandbox.karpenter_scheduling import fits_elsewhere, forget_node, launch_for
+from sandbox.kubeapi.eviction import check_eviction
+from sandbox.k8s_events import record_event
+from sandbox.objects import stamp
+
+if TYPE_CHECKING:
+    from sandbox.cluster_sim import ClusterSim
+
+# EC2 moves an instance from shutting-down to terminated once its OS has stopped; the sandbox takes this long.
+INSTANCE_SHUTDOWN = timedelta(seconds=30)
+# A spot instance is reclaimed two minutes after its interruption warning (AWS docs: Spot Instance interruptions).
+SPOT_NOTICE = timedelta(minutes=2)
+# NodeClaim garbage collection notices instances gone behind Karpenter's back on this period
+# (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/garbagecollection/controller.go: RequeueAfter 2 min).
+GC_PERIOD = timedelta(minutes=2)
+
+
+@dataclass
+class DisruptionReport:
+    expired: list[str] = field(default_factory=list)        # node names, per reason, in the order acted on
+    disrupted: dict[str, str] = field(default_factory=dict)  # node -> DisruptionReason
+    shutting_down: list[str] = field(default_factory=list)   # instances terminated in EC2 this pass
+    terminated: list[str] = field(default_factory=list)      # instances gone, their Node and NodeClaim removed
+    blocked: dict[str, str] = field(default_factory=dict)    # node -> why it is not disrupted / not drained yet
+    collected: list[str] = field(default_factory=list)       # nodes garbage-collected after their instance vanished
+    stopped: list[str] = field(default_factory=list)         # instances EC2 stopped or hibernated
+
+
+def instance_of(obj: dict) -> str:
+    provider = (obj.get("spec") or {}).get("providerID") or (obj.get("status") or {}).get("providerID") or ""
+    return provider.rsplit("/", 1)[-1]
+
+
+class Karpenter:
+    def __init__(self, sim: "ClusterSim", publisher: ec2_events.EventPublisher):
+        self.sim = sim
+        self.store = sim.store
+        self.publisher = publisher
+        self._pod_events: dict[str, datetime] = {}      # node -> last pod bound to / removed from it
+        self._terminating: dict[str, datetime] = {}     # instance -> when TerminateInstances was called
+        self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, instance-action)
+        self._gone: set[str] = set()                    # instances already terminated
+        self._vanishing: dict[str, datetime] = {}       # instance -> when EC2 took it (not Karpenter's doing)
+        self.last_now: datetime | None = None           # the latest `now` a pass ran at
+
+    # --- hooks from the simulator ----------------------------------------------------------------------------------
+    def pod_event(self, node_name: str, at: datetime) -> None:
+        # Never backwards: a command at the wall clock after a pass at a simulated later moment keeps the later one.
+        self._pod_events[node_name] = max(at, self._pod_events.get(node_name, at))
+
+    def launched(self, instance_id: str, at: datetime) -> None:
+        """EC2 reports a new instance pending, then running."""
+        self.publisher.publish(ec2_events.state_change(instance_id, "pending", at),
+                               ec2_events.state_change(instance_id, "running", at))
+
+    # --- commands ----------------------------------------------------------------------------------------------------
+    def drift(self, node_name: str, at: datetime) -> None:
+        """Mark the node's NodeClaim `Drifted` (what the drift check sets after a NodePool/EC2NodeClass change)."""
+        claim = self._claim_of(node_name)
+        _set_condition(claim, rules.CONDITION_DRIFTED, "NodePoolDrifted", "NodePoolDrifted", at)
+        self.store.put(claim)
+
+    def reclaim(self, node_name: str, at: datetime, rebalance_first: bool = False,
+                karpenter_handles_interruption: bool = False, action: str = "terminate") -> str:
+        """AWS reclaims the node's spot instance: the two-minute warning now, the instance taken at `at + 2 min` (on
+        a later `disrupt()`); `action` stop or hibernate stops it instead — hibernation at once, with no two minutes
+        (AWS docs, Spot Instance interruption notices: "hibernation begins immediately"). With Karpenter's own
+        interruption queue, Karpenter deletes the NodeClaim on the warning (no DisruptionReason;
+        aws/karpenter-provider-aws pkg/controllers/interruption/controller.go deleteNodeClaim). The instance id."""
+        if action not in ("terminate", "stop", "hibernate"):
+            raise ValueError(f"instance-action {action!r}: expected terminate, stop or hibernate")
+        node = self._node(node_name)
+        instance = instance_of(node)
+        if rebalance_first:
+            self.publisher.publish(ec2_events.rebalance(instance, at))
+        self.publisher.publish(ec2_events.spot_warning(instance, at, action))
+        self._reclaims[instance] = (at if action == "hibernate" else at + SPOT_NOTICE, action)
+        if karpenter_handles_interruption:
+            claim = self._claim_of(node_name)
+            record_event(self.store, node, "SpotInterrupted", "Spot interruption warning was triggered", at)
+            record_event(self.store, node, "TerminatingOnInterruption",
+                         "Interruption triggered termination for the Node", at)
+            self._delete_claim(claim, at)
+        return instance
+
+    def terminate_by_hand(self, node_name: str, at: datetime) -> str:
+        """Someone calls TerminateInstances on the node's instance (console, CLI): EC2's state changes only."""
+        instance = instance_of(self._node(node_name))
+        self._reclaims[instance] = (at, "terminate")
+        return instance
+
+    # --- one pass --------------------------------------------------------------------------------------------------
+    def disrupt(self, now: datetime, methods: tuple[str, ...] = (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED),
+                ) -> DisruptionReport:
+        report = DisruptionReport()
+        self.last_now = max(self.last_now or now, now)
+        with self.sim.clock_at(now):  # what the controllers write (launches, pod events) is stamped `now`
+            self._finish_terminations(now, report)
+            self._take_reclaimed(now, report)
+            self._record_pod_events()
+            self._expire(now, report)
+            while self._disrupt_once(now, methods, report):
+                pass
+            self._run_terminations(now, report)
+            # The ReplicaSet controller and the scheduler do not wait: evicted pods come back right away.
+            self.sim.settle()
+        return report
+
+    def consolidate_empty(self, clock_now: datetime) -> list[str]:
+        """Empty-node consolidation run to its end, from `consolidateAfter` past the latest moment seen (the clock, a
+        pass, a pod event): pass after pass (budgets permitting) until nothing is left to do; the nodes removed."""
+        after = max((_consolidate_after(p) for p in self.store.list("karpenter.sh/v1", "NodePool")),
+                    default=timedelta(0))
+        latest = max([clock_now, self.last_now or clock_now, *self._pod_events.values()])
+        now = max(clock_now + after, latest + after)
+        removed: list[str] = []
+        for _ in range(200):
+            report = self.disrupt(now, methods=(rules.EMPTY,))
+            now += INSTANCE_SHUTDOWN
+            removed.extend(node for node, reason in report.disrupted.items() if reason == rules.EMPTY)
+            if not report.disrupted and not report.shutting_down and not self.busy:
+                break
+        return removed
+
+    @property
+    def busy(self) -> bool:
+        """Instances still shutting down or due to be reclaimed."""
+        return bool(self._terminating or self._reclaims or self._vanishing)
+
+    # --- controllers -----------------------------------------------------------------------------------------------
+    def _record_pod_events(self) -> None:
+        """nodeclaim.podevents: `status.lastPodEventTime` follows pods bound to or removed from the node."""
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            at = self._pod_events.get((claim.get("status") or {}).get("nodeName", ""))
+            if at is not None and claim["status"].get("lastPodEventTime") != stamp(at):
+                claim["status"]["lastPodEventTime"] = stamp(at)
+                self.store.put(claim)
+
+    def _expire(self, now: datetime, report: DisruptionReport) -> None:
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            expiry = rules.expires_at(claim)
+            if not rules.is_deleting(claim) and expiry is not None and now >= expiry:
+                self._delete_claim(claim, now)
+                report.expired.append(claim["status"].get("nodeName", ""))
+
+    def _disrupt_once(self, now: datetime, methods: tuple[str, ...], report: DisruptionReport) -> bool:
+        """One disruption command (the first method with candidates acts); False when nothing was done."""
+        nodes = self.store.list("v1", "Node")
+        pods = [p for p in self.store.list("v1", "Pod") if p["spec"].get("nodeName")]
+        pools = {p["metadata"]["name"]: p for p in self.store.list("karpenter.sh/v1", "NodePool")}
+        claims = {c["status"].get("nodeName"): c for c in self.store.list("karpenter.sh/v1", "NodeClaim")}
+        by_node: dict[str, list[dict]] = {}
+        for pod in pods:
+            by_node.setdefault(pod["spec"]["nodeName"], []).append(pod)
+        found: dict[str, list[rules.Candidate]] = {}
+        for node in nodes:
+            name = node["metadata"]["name"]
+            pool = pools.get(node["metadata"].get("labels", {}).get("karpenter.sh/nodepool", ""))
+            claim = claims.get(name)
+            if pool is None or claim is None or rules.is_deleting(node) or rules.has_disrupted_taint(node):
+                continue
+            on_node = [p for p in by_node.get(name, []) if rules.drainable(p)]
+            reason = rules.graceful_reason(claim, pool, on_node, now)
+            if reason is None or reason not in methods:
+                continue
+            why = rules.blocked_by(node, on_node, now)
+            if why is not None:
+                report.blocked[name] = why
+                continue
+            if reason in (rules.EMPTY, rules.UNDERUTILIZED):
+                self._mark_consolidatable(claim, now)
+            if reason == rules.UNDERUTILIZED and not fits_elsewhere(self.sim, on_node, exclude={name}):
+                report.blocked[name] = "its pods fit on no other node"
+                continue
+            found.setdefault(reason, []).append(rules.Candidate(name, claim["metadata"]["name"],
+                                                                pool["metadata"]["name"], reason, len(on_node)))
+        counts = rules.pool_counts(nodes)
+        for reason in (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED):
+            ordered = sorted(found.get(reason, []), key=lambda c: (c.pods, c.node))
+            allowed = rules.within_budgets(ordered, pools, counts, now)
+            if not allowed:
+                for candidate in ordered:
+                    report.blocked.setdefault(candidate.node, f"NodePool {candidate.pool} budget for {reason}")
+                continue
+            # Emptiness deletes every allowed empty node at once; drift and single-node consolidation one a command.
+            command = allowed if reason == rules.EMPTY else allowed[:1]
+            for candidate in command:
+                self._start_disruption(candidate, by_node.get(candidate.node, []), now)
+                report.disrupted[candidate.node] = reason
+            return True
+        return False
+
+    def _mark_consolidatable(self, claim: dict, now: datetime) -> None:
+        if not rules.condition_true(claim, rules.CONDITION_CONSOLIDATABLE):
+            _set_condition(claim, rules.CONDITION_CONSOLIDATABLE, rules.CONDITION_CONSOLIDATABLE, "", now)
+            self.store.put(claim)
+
+    def _start_disruption(self, candidate: rules.Candidate, pods: list[dict], now: datetime) -> None:
+        """Orchestration queue: taint, DisruptionReason, replacements first, then delete the NodeClaim."""
+        node = self._node(candidate.node)
+        self._taint(node)
+        claim = self.store.get("karpenter.sh/v1", "NodeClaim", None, candidate.claim)
+        _set_condition(claim, rules.CONDITION_DISRUPTION_REASON, candidate.reason, candidate.reason, now)
+        self.store.put(claim)
+        # pkg/controllers/disruption/events/events.go Terminating
+        record_event(self.store, node, "DisruptionTerminating", f"Disrupting Node: {candidate.reason}", now)
+        record_event(self.store, claim, "DisruptionTerminating", f"Disrupting NodeClaim: {candidate.reason}", now)
+        drainable = [p for p in pods if rules.drainable(p)]
+        if drainable and not fits_elsewhere(self.sim, drainable, exclude={candidate.node}):
+            launch_for(self.sim, drainable)
+        self._delete_claim(claim, now)
+
+    def _delete_claim(self, claim: dict, now: datetime) -> None:
+        """DELETE of an object with finalizers: deletionTimestamp set, object kept; the lifecycle controller then
+        deletes the Node the same way."""
+        claim = self.store.get("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
+        claim["metadata"]["deletionTimestamp"] = stamp(now)
+        self.store.put(claim)
+        node = self.store.get("v1", "Node", None, claim["status"].get("nodeName", ""))
+        if node is not None and not rules.is_deleting(node):
+            node["metadata"]["deletionTimestamp"] = stamp(now)
+            self.store.put(node)
+
+    def _run_terminations(self, now: datetime, report: DisruptionReport) -> None:
+        """Node termination controller for every deleting Karpenter Node whose instance is still running."""
+        for node in self.store.list("v1", "Node"):
+            instance = instance_of(node)
+            if not rules.is_deleting(node) or rules.TERMINATION_FINALIZER not in node["metadata"].get("finalizers", []) \
+                    or instance in self._terminating:
+                continue
+            self._taint(node)
+            left = self._drain(node, now)
+            if left:
+                report.blocked[node["metadata"]["name"]] = left
+                continue
+            claim = self._claim_of(node["metadata"]["name"], missing_ok=True)
+            if claim is not None and not rules.is_deleting(claim):
+                # A Node deleted by hand (`kubectl delete node`): termination deletes its NodeClaim as well
+                # (pkg/controllers/node/termination/controller.go; docs: Manual Methods, Node Deletion).
+                claim["metadata"]["deletionTimestamp"] = stamp(now)
+            if claim is not None:
+                _set_condition(claim, rules.CONDITION_INSTANCE_TERMINATING, "InstanceTerminating",
+                               "Instance is terminating", now)
+                self.store.put(claim)
+            self._terminate_instance(instance, now)
+            report.shutting_down.append(instance)
+
+    def _drain(self, node: dict, now: datetime) -> str | None:
+        """Evict in terminator.go's waves; None once drained, else what is left and why."""
+        name = node["metadata"]["name"]
+        pods = [p for p in self.store.list("v1", "Pod") if p["spec"].get("nodeName") == name and rules.drainable(p)]
+        for wave in rules.drain_groups(pods):
+            stuck = []
+            for pod in wave:
+                why = self._evict(pod, now)
+                if why:
+                    stuck.append(why)
+            if stuck:
+                return "; ".join(stuck)
+        return None
+
+    def _evict(self, pod: dict, now: datetime) -> str | None:
+        meta = pod["metadata"]
+        if rules.pod_do_not_disrupt(pod, now):
+            return f"pod {meta['namespace']}/{meta['name']} has {rules.DO_NOT_DISRUPT}"
+        pdbs = self.store.list("policy/v1", "PodDisruptionBudget", meta["namespace"])
+        try:
+            if pdbs:  # the eviction API's own check (sandbox.kubeapi.eviction), as `POST .../eviction` runs it
+                check_eviction(pod, pdbs, self.store.list("v1", "Pod", meta["namespace"]),
+                               self.store.list("apps/v1", "Deployment", meta["namespace"]))
+        except ApiError as refused:
+            return f"pod {meta['namespace']}/{meta['name']}: {refused}"
+        self.store.delete("v1", "Pod", meta["namespace"], meta["name"])
+        self.pod_event(pod["spec"]["nodeName"], now)
+        return None
+
+    def _terminate_instance(self, instance: str, now: datetime) -> None:
+        if self.sim.ec2 is not None:
+            self.sim.ec2.terminate_instances(InstanceIds=[instance])
+        self._terminating[instance] = now
+        self.publisher.publish(ec2_events.state_change(instance, "shutting-down", now))
+
+    def _finish_terminations(self, now: datetime, report: DisruptionReport) -> None:
+        """Instances past shutting-down are terminated; Karpenter then lets the Node and NodeClaim go."""
+        for instance, since in sorted(self._terminating.items()):
+            if now < since + INSTANCE_SHUTDOWN:
+                continue
+            del self._terminating[instance]
+            self._gone.add(instance)
+            self.publisher.publish(ec2_events.state_change(instance, "terminated", since + INSTANCE_SHUTDOWN))
+            report.terminated.append(instance)
+            for node in self.store.list("v1", "Node"):
+                if instance_of(node) == instance and rules.is_deleting(node):
+                    self.store.delete("v1", "Node", None, node["metadata"]["name"])
+            for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+                if instance_of(claim) == instance and rules.is_deleting(claim):
+                    self.store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
+
+    def _take_reclaimed(self, now: datetime, report: DisruptionReport) -> None:
+        """Reclaims and human terminations that are due: EC2 stops the instance by itself, no drain; EC2 reports
+        shutting-down, then terminated; the kubelet is gone, so the node controller marks the Node's Ready
+        `Unknown`; Karpenter's NodeClaim garbage collection removes NodeClaim and Node (and the pods go with the
+        Node) on its next period after the instance is gone."""
+        for instance, (due, action) in sorted(self._reclaims.items()):
+            if now < due:
+                continue
+            del self._reclaims[instance]
+            if instance in self._terminating or instance in self._gone:
+                continue  # Karpenter terminated it first (its own interruption handling): EC2 has nothing left
+            if action != "terminate":
+                self._stop(instance, due, report)
+                continue
+            if self.sim.ec2 is not None:
+                self.sim.ec2.terminate_instances(InstanceIds=[instance])
+            self.publisher.publish(ec2_events.state_change(instance, "shutting-down", due))
+            self._vanishing[instance] = due
+            report.shutting_down.append(instance)
+        for instance, since in sorted(self._vanishing.items()):
+            if instance not in self._gone and now >= since + INSTANCE_SHUTDOWN:
+                self._gone.add(instance)
+                self.publisher.publish(ec2_events.state_change(instance, "terminated", since + INSTANCE_SHUTDOWN))
+                report.terminated.append(instance)
+                self._kubelet_gone(instance, since + INSTANCE_SHUTDOWN)
+            if now >= since + INSTANCE_SHUTDOWN + GC_PERIOD:
+                del self._vanishing[instance]
+                node = next((n for n in self.store.list("v1", "Node") if instance_of(n) == instance), None)
+                if node is not None:
+                    forget_node(self.store, node)
+                    report.collected.append(node["metadata"]["name"])
+
+    def _stop(self, instance: str, at: datetime, report: DisruptionReport) -> None:
+        """A stopped or hibernated spot instance: stopping, then stopped; the kubelet is gone. Its NodeClaim stays:
+        Karpenter still lists stopped instances (aws/karpenter-provider-aws pkg/providers/instance/instance.go)."""
+        if self.sim.ec2 is not None:
+            self.sim.ec2.stop_instances(InstanceIds=[instance])
+        self.publisher.publish(ec2_events.state_change(instance, "stopping", at),
+                               ec2_events.state_change(instance, "stopped", at + INSTANCE_SHUTDOWN))
+        self._kubelet_gone(instance, at + INSTANCE_SHUTDOWN)
+        report.stopped.append(instance)
+
+    def _kubelet_gone(self, instance: str, at: datetime) -> None:
+        """kubernetes/kubernetes pkg/controller/nodelifecycle: Ready → Unknown once the kubelet stops posting."""
+        for node in self.store.list("v1", "Node"):
+            if instance_of(node) == instance:
+                node["status"]["conditions"] = [
+                    c for c in node["status"].get("conditions", []) if c.get("type") != "Ready"] + [
+                    {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
+                     "message": "Kubelet stopped posting node status.", "lastHeartbeatTime": stamp(at),
+                     "lastTransitionTime": stamp(at)}]
+                self.store.put(node)
+
+    # --- helpers ---------------------------------------------------------------------------------------------------
+    def _node(self, name: str) -> dict:
+        node = self.store.get("v1", "Node", None, name)
+        if node is None:
+            raise KeyError(f"no Node {name}")
+        return node
+
+    def _claim_of(self, node_name: str, missing_ok: bool = False) -> dict | None:
+        claim = next((c for c in self.store.list("karpenter.sh/v1", "NodeClaim")
+                      if (c.get("status") or {}).get("nodeName") == node_name), None)
+        if claim is None and not missing_ok:
+            raise KeyError(f"no NodeClaim for Node {node_name}")
+        return claim
+
+    def _taint(self, node: dict) -> None:
+        node = self.store.get("v1", "Node", None, node["metadata"]["name"])
+        if not rules.has_disrupted_taint(node):
+            node["spec"].setdefault("taints", []).append(dict(rules.DISRUPTED_TAINT))
+            self.store.put(node)
+
+
+def _consolidate_after(pool: dict) -> timedelta:
+    try:
+        return rules.parse_duration((pool["spec"].get("disruption") or {}).get("consolidateAfter", "0s")) \
+            or timedelta(0)
+    except ValueError:
+        return timedelta(0)
+
+
+def _set_condition(obj: dict, kind: str, reason: str, message: str, at: datetime) -> None:
+    """Set a status condition True (operatorpkg status.ConditionSet.SetTrueWithReason), keeping the others."""
+    conditions = [c for c in obj.setdefault("status", {}).get("conditions", []) if c.get("type") != kind]
+    conditions.append({"type": kind, "status": "True", "reason": reason, "message": message,
+                       "lastTransitionTime": stamp(at), "observedGeneration": obj["metadata"].get("generation", 1)})
+    obj["status"]["conditions"] = conditions
