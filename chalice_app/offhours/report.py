@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice_app.offhours.planner import FunctionAction, Kind
 from chalice_app.offhours.reconcile import RunReport
-from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
+from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage, escape_mrkdwn
 
 SHOWN_PER_SECTION = 25  # names listed per section before "and N more"
 
@@ -19,10 +19,8 @@ def _section(title: str, lines: list[str]) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters (api.slack.com/reference/surfaces/formatting#escaping): names and reasons
-    come from the cluster and must not become links or mentions."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# Names and reasons come from the cluster and must not become links or mentions: the one mrkdwn escaper.
+escape = escape_mrkdwn
 
 
 def _name(action: FunctionAction) -> str:

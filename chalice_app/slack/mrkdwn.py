@@ -6,12 +6,13 @@ from code spans so a value cannot close the span it is shown in.
 """
 from __future__ import annotations
 
+from chalice_app.slack.message import escape_mrkdwn
+
 MAX_SHOWN = 200  # a value longer than this is cut: a name in a message, not a payload
 
 
 def escape(value: object) -> str:
-    text = str(value)[:MAX_SHOWN]
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape_mrkdwn(str(value)[:MAX_SHOWN])
 
 
 def code(value: object) -> str:
