@@ -6,10 +6,7 @@ from dataclasses import dataclass
 
 from kubernetes import client as k8s
 
-ANNOTATION_PREFIX = "costguard.openfaas.com/"
-ORIGINAL_REPLICAS = ANNOTATION_PREFIX + "original-replicas"
-BUDGET_STATUS = ANNOTATION_PREFIX + "budget-status"
-STORED_LIMITS = ANNOTATION_PREFIX + "original-limits"
+from chalice_app.kube.names import BUDGET_STATUS, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ def summarize_budget(annotation: str | None) -> str:
 
 def nodepool_status(nodepool: dict) -> NodePoolStatus:
     annotations = nodepool.get("metadata", {}).get("annotations") or {}
-    stored = annotations.get(STORED_LIMITS)
+    stored = annotations.get(ORIGINAL_LIMITS)
     return NodePoolStatus(
         name=nodepool["metadata"]["name"],
         limits=nodepool.get("spec", {}).get("limits") or {},

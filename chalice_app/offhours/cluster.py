@@ -21,8 +21,8 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from chalice_app.errors import KubeAccessError
+from chalice_app.kube.names import FUNCTION_LABEL
 from chalice_app.offhours.model import (
-    FUNCTION_LABEL,
     FunctionDeployment,
     NodePoolLimits,
     function_from_object,

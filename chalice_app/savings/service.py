@@ -24,7 +24,8 @@ from chalice_app.budget.prices import PriceBook
 from chalice_app.budget.service import priced_types
 from chalice_app.config import Settings
 from chalice_app.offhours.cluster import DEPLOYMENTS, OffhoursCluster, _pages
-from chalice_app.offhours.model import FUNCTION_LABEL, FunctionDeployment, function_from_object
+from chalice_app.offhours.model import FunctionDeployment, function_from_object
+from chalice_app.kube.names import FUNCTION_LABEL
 from chalice_app.savings.ledger import Booking, book
 from chalice_app.savings.observe import FunctionResources, observe, parked_pools, pools_of, resources_from_object
 from chalice_app.savings.pricing import PoolRates, split_rates

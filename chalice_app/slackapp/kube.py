@@ -11,7 +11,8 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from chalice_app.offhours.cluster import DEPLOYMENTS, MERGE_PATCH, OffhoursCluster, _body
-from chalice_app.offhours.model import FUNCTION_LABEL, FunctionDeployment, function_from_object
+from chalice_app.offhours.model import FunctionDeployment, function_from_object
+from chalice_app.kube.names import FUNCTION_LABEL
 
 
 class NotAFunction(LookupError):
