@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalice_app.kube.names import ANNOTATION_PREFIX
-from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, LEGACY_PREFIX, ORIGINAL_REPLICAS, SCALE_MIN_LABEL, SCALE_ZERO_LABEL
+from chalice_app.kube.names import (ANNOTATION_PREFIX, LEGACY_ORIGINAL_REPLICAS, LEGACY_PREFIX, ORIGINAL_REPLICAS,
+                                    SCALE_MIN_LABEL, SCALE_ZERO_LABEL)
 
 MAX_REPLICAS = 10_000  # a bound on numbers read from annotations and labels (untrusted input)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chalice_app.kube.names import (CAPACITY_TYPE_LABEL, DO_NOT_DISRUPT, FUNCTION_LABEL, INSTANCE_TYPE_LABEL, MIRROR_POD,
-                                    NODEPOOL_LABEL, ZONE_LABEL)
+from chalice_app.kube.names import (CAPACITY_TYPE_LABEL, DO_NOT_DISRUPT, FUNCTION_LABEL, INSTANCE_TYPE_LABEL,
+                                    MIRROR_POD, NODEPOOL_LABEL, ZONE_LABEL)
 from chalice_app.offhours.placement import cpu_millis
 
 SHOWN_PODS = 3
