@@ -23,7 +23,8 @@ from kubernetes.client.exceptions import ApiException
 from chalice_app.offhours import editions, parked
 from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtime, plan_nodepools
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
-from chalice_app.offhours.placement import NODEPOOL_LABEL, PoolTemplate, allowance, pools_needed
+from chalice_app.kube.names import NODEPOOL_LABEL
+from chalice_app.offhours.placement import PoolTemplate, allowance, pools_needed
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.planner import (
     Activity,
