@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+
+from chalice_app.conditional import condition_held
+from chalice_app.errors import StageTableError
 
 RECENT_ALERTS_KEY = "alerts#recent"
 MAX_RECENT_ALERTS = 20
@@ -41,18 +43,13 @@ class RunLog:
             item = self._table.get_item(Key={"id": RECENT_ALERTS_KEY}, ConsistentRead=True).get("Item")
             version = int(item["version"]) if item else 0
             alerts = json.loads(item["alerts"]) if item else []
-            try:
-                self._table.put_item(
+            if condition_held(self._table.meta.client, lambda: self._table.put_item(
                     Item={"id": RECENT_ALERTS_KEY, "version": version + 1,
                           "alerts": json.dumps(appended_alerts(alerts, alert))},
                     ConditionExpression="attribute_not_exists(id) OR version = :version",
-                    ExpressionAttributeValues={":version": version},
-                )
+                    ExpressionAttributeValues={":version": version})):
                 return
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-        raise RuntimeError("could not record the alert: the recent-alerts item kept changing")
+        raise StageTableError("could not record the alert: the recent-alerts item kept changing")
 
     def last_runs(self) -> dict[str, dict]:
         runs = {}

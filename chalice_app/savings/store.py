@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import boto3
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import ClientError
 
+from chalice_app.conditional import transaction_held
 from chalice_app.savings.ledger import Booking, Cursor, DayBook, ParkedFunction, ParkedPool, State, Totals
 
 CURSOR_ID = "savings#cursor"
@@ -106,13 +106,7 @@ class SavingsStore:
                                         "pools": merged.pools})},
                 "ConditionExpression": "attribute_not_exists(id) OR version = :version",
                 "ExpressionAttributeValues": {":version": version}}})
-        try:
-            self._transact(writes)
-            return True
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                return False
-            raise
+        return transaction_held(self._client, lambda: self._transact(writes))
 
     def _transact(self, writes: list[dict]) -> None:
         serializer = TypeSerializer()

@@ -12,7 +12,8 @@ import json
 from datetime import datetime, timedelta
 
 import boto3
-from botocore.exceptions import ClientError
+
+from chalice_app.conditional import condition_held, put_if_absent
 
 REPLAY_TTL = timedelta(minutes=10)  # longer than the 5 minutes a timestamp stays valid
 RATE_WINDOW_SECONDS = 600
@@ -31,10 +32,6 @@ def audit_id(day: str) -> str:
     return f"audit#slack#{day}"
 
 
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 class SlackStore:
     def __init__(self, table_name: str, session: boto3.session.Session | None = None):
         self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
@@ -45,28 +42,15 @@ class SlackStore:
 
     def within_rate(self, user_id: str, now: datetime, limit: int) -> bool:
         """Count one action for the user in this 10-minute window; False once `limit` is reached."""
-        try:
-            self._table.update_item(
-                Key={"id": rate_id(user_id, now)}, UpdateExpression="ADD hits :one SET expiration = :expiration",
-                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
-                ExpressionAttributeValues={":one": 1, ":limit": limit,
-                                           ":expiration": int(now.timestamp()) + 2 * RATE_WINDOW_SECONDS})
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return condition_held(self._table.meta.client, lambda: self._table.update_item(
+            Key={"id": rate_id(user_id, now)}, UpdateExpression="ADD hits :one SET expiration = :expiration",
+            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+            ExpressionAttributeValues={":one": 1, ":limit": limit,
+                                       ":expiration": int(now.timestamp()) + 2 * RATE_WINDOW_SECONDS}))
 
     def claim(self, key: str, now: datetime, keep: timedelta = timedelta(days=2)) -> bool:
         """True for the one caller that gets `key` (e.g. one heads-up per downtime start)."""
-        try:
-            self._table.put_item(Item={"id": key, "expiration": int((now + keep).timestamp())},
-                                 ConditionExpression="attribute_not_exists(id)")
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return put_if_absent(self._table, {"id": key, "expiration": int((now + keep).timestamp())})
 
     def audit(self, entry: dict, now: datetime) -> None:
         self._table.update_item(
