@@ -14,8 +14,8 @@ import boto3
 
 from chalice_app.conditional import condition_held
 from chalice_app.errors import StageTableError
+from chalice_app.table_keys import RECENT_ALERTS_KEY, run_id
 
-RECENT_ALERTS_KEY = "alerts#recent"
 MAX_RECENT_ALERTS = 20
 FEATURES = ("interruptions", "offhours", "budget")
 
@@ -34,7 +34,7 @@ class RunLog:
         self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
 
     def record_run(self, feature: str, summary: dict[str, Any], ok: bool = True, at: str | None = None) -> None:
-        self._table.put_item(Item={"id": f"run#{feature}", "feature": feature, "at": at or _now(), "ok": ok,
+        self._table.put_item(Item={"id": run_id(feature), "feature": feature, "at": at or _now(), "ok": ok,
                                    "summary": json.dumps(summary, default=str, sort_keys=True)})
 
     def record_alert(self, feature: str, text: str, at: str | None = None, attempts: int = 3) -> None:
@@ -54,7 +54,7 @@ class RunLog:
     def last_runs(self) -> dict[str, dict]:
         runs = {}
         for feature in FEATURES:
-            item = self._table.get_item(Key={"id": f"run#{feature}"}).get("Item")
+            item = self._table.get_item(Key={"id": run_id(feature)}).get("Item")
             if item:
                 runs[feature] = {"at": item["at"], "ok": bool(item["ok"]), "summary": json.loads(item["summary"])}
         return runs

@@ -15,20 +15,9 @@ import boto3
 
 from chalice_app.budget.metering import LedgerEntry
 from chalice_app.conditional import condition_held, put_if_absent
+from chalice_app.table_keys import alert_id, ledger_id, price_id
 
 KEEP_LEDGER = timedelta(days=100)  # long enough to compare a period with the previous ones
-
-
-def ledger_id(period: str, pool: str) -> str:
-    return f"ledger#{period}#{pool}"
-
-
-def alert_id(period: str, pool: str, key: str) -> str:
-    return f"alert#{period}#{pool}#{key}"
-
-
-def price_id(kind: str, region: str) -> str:
-    return f"price#{kind}#{region}"
 
 
 def _epoch(moment: datetime) -> int:

@@ -32,8 +32,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import S
 
 from chalice_app.errors import StageTableError
 from chalice_app.interruptions.notice import Notice
+from chalice_app.table_keys import NOTICE_KEY_PREFIX as KEY_PREFIX
 
-KEY_PREFIX = "interruptions.notice"
 RECORD_LIFETIME_SECONDS = 7 * 24 * 3600  # longer than SQS keeps a message (4 days by default) plus DLQ redrives
 DEFAULT_REMAINING_MS = 15 * 60 * 1000  # outside Lambda: the longest a Lambda invocation can run
 TRANSACTION_ITEMS = 100  # TransactWriteItems limit

@@ -15,7 +15,6 @@ The TTL is a safety net only (a record of a function deleted for good); live rec
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
@@ -25,33 +24,12 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalice_app.conditional import condition_held
 from chalice_app.errors import StageTableError
+from chalice_app.table_keys import FUNCTION_PREFIX, note_id, shard_id
 
 KEEP = timedelta(days=30)  # longer than any holiday week a schedule may park a function for
-SHARDS = 16  # function records per namespace are spread over this many items (see DynamoParkedStore)
 SHARD_ATTEMPTS = 5
-FUNCTION_PREFIX = "offhours#function#"
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
 BATCH_WRITE_ITEMS = 25  # BatchWriteItem's limit
-
-
-def function_id(namespace: str, name: str) -> str:
-    return f"{FUNCTION_PREFIX}{namespace}#{name}"
-
-
-def shard_id(namespace: str, name: str) -> str:
-    return f"offhours#functions#{namespace}#{zlib.crc32(name.encode()) % SHARDS:02d}"
-
-
-def nodepool_id(name: str) -> str:
-    return f"offhours#nodepool#{name}"
-
-
-def wake_id(namespace: str, name: str) -> str:
-    return f"offhours#wake#{namespace}#{name}"
-
-
-def note_id(day: str, key: str) -> str:
-    return f"offhours#note#{day}#{key}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,9 @@ from boto3.dynamodb.types import TypeSerializer
 
 from chalice_app.conditional import transaction_held
 from chalice_app.savings.ledger import Booking, Cursor, DayBook, ParkedFunction, ParkedPool, State, Totals
+from chalice_app.table_keys import CURSOR_ID, day_id
 
-CURSOR_ID = "savings#cursor"
 KEEP_DAYS = timedelta(days=400)  # a year of history for `costguard savings` and the charts
-
-
-def day_id(day: str) -> str:
-    return f"savings#day#{day}"
 
 
 def _pack(value) -> bytes:

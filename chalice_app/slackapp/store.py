@@ -7,29 +7,16 @@
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timedelta
 
 import boto3
 
 from chalice_app.conditional import condition_held, put_if_absent
+from chalice_app.table_keys import RATE_WINDOW_SECONDS, audit_id, rate_id, replay_id
 
 REPLAY_TTL = timedelta(minutes=10)  # longer than the 5 minutes a timestamp stays valid
-RATE_WINDOW_SECONDS = 600
 KEEP_AUDIT = timedelta(days=90)
-
-
-def replay_id(signature: str) -> str:
-    return "slack-replay#" + hashlib.sha256(signature.encode()).hexdigest()
-
-
-def rate_id(user_id: str, now: datetime) -> str:
-    return f"slack-rate#{user_id}#{int(now.timestamp()) // RATE_WINDOW_SECONDS}"
-
-
-def audit_id(day: str) -> str:
-    return f"audit#slack#{day}"
 
 
 class SlackStore:

@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 
-from chalice_app.offhours.parked import SHARDS, DynamoParkedStore, ParkedFunction, function_id, shard_id
+from chalice_app.offhours.parked import DynamoParkedStore, ParkedFunction
+from chalice_app.table_keys import SHARDS, function_id, shard_id
 from tests.moto_helpers import create_stage_table, moto_server
 
 NOW = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)

@@ -1,0 +1,130 @@
+"""Every key of the stage table (partition key `id`, TTL on `expiration`), in one place.
+
+The layout is part of a deployed stage: a key built here must stay byte-for-byte the same from release to release
+(tests/core/test_table_keys.py pins one example of each builder).
+
+| prefix                          | owner                      | item                                              |
+|---------------------------------|----------------------------|---------------------------------------------------|
+| `ledger#<period>#<pool>`        | budget/ledger.py           | the period's metered spend of a NodePool          |
+| `alert#<period>#<pool>#<key>`   | budget/ledger.py           | one budget alert claimed per period               |
+| `price#<kind>#<region>`         | budget/ledger.py           | cached prices; Cost Explorer's are `price#ce#<period>` |
+| `run#<feature>`, `alerts#recent`| runlog.py                  | last run of each feature, newest alerts           |
+| `thread#<key>`                  | slack/notifier.py          | the Slack thread of an alert key                  |
+| `interruptions.notice#<hash>`   | interruptions/ledger.py    | Powertools idempotency records of notices         |
+| `hit#`, `spot#`, `disrupted#`   | interruptions/records.py   | hit records, spot history per ISO week, per-day disruption counts |
+| `offhours#…`                    | offhours/parked.py         | parked functions (sharded), NodePools, wake state, notes |
+| `savings#cursor`, `savings#day#`| savings/store.py           | the savings ledger                                |
+| `slack-replay#`, `slack-rate#`, `audit#slack#`, `offhours-heads-up#` | slackapp/store.py, savings/hook.py | replay cache, rate limit, audit |
+"""
+from __future__ import annotations
+
+import hashlib
+import zlib
+from datetime import date, datetime
+
+# ---- budget ------------------------------------------------------------------------------------------------------
+
+
+def ledger_id(period: str, pool: str) -> str:
+    return f"ledger#{period}#{pool}"
+
+
+def alert_id(period: str, pool: str, key: str) -> str:
+    return f"alert#{period}#{pool}#{key}"
+
+
+def price_id(kind: str, region: str) -> str:
+    """Cached prices of `kind` ("on-demand", "storage", …) in a region; Cost Explorer results use kind "ce" and the
+    period in place of the region (`price#ce#2026-11`)."""
+    return f"price#{kind}#{region}"
+
+
+# ---- the run log and Slack threads ---------------------------------------------------------------------------------
+RECENT_ALERTS_KEY = "alerts#recent"
+THREAD_ID_PREFIX = "thread#"
+
+
+def run_id(feature: str) -> str:
+    return f"run#{feature}"
+
+
+def thread_id(key: str) -> str:
+    return THREAD_ID_PREFIX + key
+
+
+# ---- interruptions -------------------------------------------------------------------------------------------------
+NOTICE_KEY_PREFIX = "interruptions.notice"  # Powertools idempotency keys: `<prefix>#<hash of the notice>`
+HIT_PREFIX = "hit#"
+SPOT_PREFIX = "spot#"
+DISRUPTED_PREFIX = "disrupted#"
+
+
+def hit_key(instance_id: str) -> str:
+    return HIT_PREFIX + instance_id
+
+
+def week_of(moment: datetime | date) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def spot_key(moment: datetime) -> str:
+    return SPOT_PREFIX + week_of(moment)
+
+
+def disrupted_key(day: date) -> str:
+    return DISRUPTED_PREFIX + day.isoformat()
+
+
+# ---- off-hours -----------------------------------------------------------------------------------------------------
+FUNCTION_PREFIX = "offhours#function#"
+SHARDS = 16  # function records per namespace are spread over this many items (see offhours.parked.DynamoParkedStore)
+
+
+def function_id(namespace: str, name: str) -> str:
+    return f"{FUNCTION_PREFIX}{namespace}#{name}"
+
+
+def shard_id(namespace: str, name: str) -> str:
+    return f"offhours#functions#{namespace}#{zlib.crc32(name.encode()) % SHARDS:02d}"
+
+
+def nodepool_id(name: str) -> str:
+    return f"offhours#nodepool#{name}"
+
+
+def wake_id(namespace: str, name: str) -> str:
+    return f"offhours#wake#{namespace}#{name}"
+
+
+def note_id(day: str, key: str) -> str:
+    return f"offhours#note#{day}#{key}"
+
+
+# ---- savings -------------------------------------------------------------------------------------------------------
+CURSOR_ID = "savings#cursor"
+
+
+def day_id(day: str) -> str:
+    return f"savings#day#{day}"
+
+
+def heads_up_id(start: datetime) -> str:
+    """One off-hours heads-up per downtime start."""
+    return f"offhours-heads-up#{start.isoformat()}"
+
+
+# ---- the Slack route -----------------------------------------------------------------------------------------------
+RATE_WINDOW_SECONDS = 600
+
+
+def replay_id(signature: str) -> str:
+    return "slack-replay#" + hashlib.sha256(signature.encode()).hexdigest()
+
+
+def rate_id(user_id: str, now: datetime) -> str:
+    return f"slack-rate#{user_id}#{int(now.timestamp()) // RATE_WINDOW_SECONDS}"
+
+
+def audit_id(day: str) -> str:
+    return f"audit#slack#{day}"
