@@ -3,18 +3,15 @@
 The layout is part of a deployed stage: a key built here must stay byte-for-byte the same from release to release
 (tests/core/test_table_keys.py pins one example of each builder).
 
-| prefix                          | owner                      | item                                              |
-|---------------------------------|----------------------------|---------------------------------------------------|
-| `ledger#<period>#<pool>`        | budget/ledger.py           | the period's metered spend of a NodePool          |
-| `alert#<period>#<pool>#<key>`   | budget/ledger.py           | one budget alert claimed per period               |
-| `price#<kind>#<region>`         | budget/ledger.py           | cached prices; Cost Explorer's are `price#ce#<period>` |
-| `run#<feature>`, `alerts#recent`| runlog.py                  | last run of each feature, newest alerts           |
-| `thread#<key>`                  | slack/notifier.py          | the Slack thread of an alert key                  |
-| `interruptions.notice#<hash>`   | interruptions/ledger.py    | Powertools idempotency records of notices         |
-| `hit#`, `spot#`, `disrupted#`   | interruptions/records.py   | hit records, spot history per ISO week, per-day disruption counts |
-| `offhours#…`                    | offhours/parked.py         | parked functions (sharded), NodePools, wake state, notes |
-| `savings#cursor`, `savings#day#`| savings/store.py           | the savings ledger                                |
-| `slack-replay#`, `slack-rate#`, `audit#slack#`, `offhours-heads-up#` | slackapp/store.py, savings/hook.py | replay cache, rate limit, audit |
+- `ledger#<period>#<pool>`, `alert#<period>#<pool>#<key>`, `price#<kind>#<region>` (Cost Explorer's:
+  `price#ce#<period>`): budget/ledger.py — metered spend, alerts claimed once per period, cached prices.
+- `run#<feature>`, `alerts#recent`: runlog.py. `thread#<key>`: slack/notifier.py (the Slack thread of an alert key).
+- `interruptions.notice#<hash>`: Powertools idempotency records (interruptions/ledger.py);
+  `hit#<instance>`, `spot#<ISO week>`, `disrupted#<day>`: interruptions/records.py.
+- `offhours#function#…`, `offhours#functions#<ns>#<shard>`, `offhours#nodepool#…`, `offhours#wake#…`,
+  `offhours#note#…`: offhours/parked.py.
+- `savings#cursor`, `savings#day#<day>`: savings/store.py; `offhours-heads-up#<start>`: savings/hook.py.
+- `slack-replay#<sha256>`, `slack-rate#<user>#<window>`, `audit#slack#<day>`: slackapp/store.py.
 """
 from __future__ import annotations
 

@@ -208,7 +208,8 @@ def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str]
     newly_disrupted = [impact for impact in disrupted if impact.node.instance_id not in recalled]
     if newly_disrupted:
         _best_effort(result, "counting Karpenter disruptions", lambda: ports.add_counts(
-            table_keys.disrupted_key(now.date()), records.disruption_counts(newly_disrupted), records.DISRUPTED_LIFETIME))
+            table_keys.disrupted_key(now.date()), records.disruption_counts(newly_disrupted),
+            records.DISRUPTED_LIFETIME))
     spot = records.spot_counts(impacts)
     if spot:
         _best_effort(result, "counting spot warnings",

@@ -124,7 +124,8 @@ class DynamoParkedStore:
     def _put_one(self, key: str, item: dict, now: datetime, conditional: bool, expires: timedelta = KEEP) -> bool:
         extra = {"ConditionExpression": "attribute_not_exists(id)"} if conditional else {}
         return condition_held(self._client, lambda: self._client.put_item(
-            TableName=self._table, Item=self._encode({"id": key, **item, "expiration": _epoch(now + expires)}), **extra))
+            TableName=self._table, Item=self._encode({"id": key, **item, "expiration": _epoch(now + expires)}),
+            **extra))
 
     # ---- function records, sharded --------------------------------------------------------------------------------
     def _load_shards(self, shard_ids: set[str]) -> None:

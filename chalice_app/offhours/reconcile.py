@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from kubernetes.client.exceptions import ApiException
 
-from chalice_app.offhours import editions, parked
 from chalice_app import table_keys
+from chalice_app.offhours import editions
 from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtime, plan_nodepools
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.offhours.placement import NODEPOOL_LABEL, PoolTemplate, allowance, pools_needed

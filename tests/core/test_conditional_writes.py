@@ -1,4 +1,4 @@
-"""The one conditional-write helper (chalice_app/conditional.py) against moto's DynamoDB: botocore's typed exceptions."""
+"""The one conditional-write helper (chalice_app/conditional.py) on moto's DynamoDB: botocore's typed exceptions."""
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -24,7 +24,8 @@ def test_put_if_absent_claims_once(table):
 
 def test_failed_condition_is_false_and_other_errors_raise(table):
     client = table.meta.client
-    assert condition_held(client, lambda: table.put_item(Item={"id": "a"}, ConditionExpression="attribute_exists(id)")) is False
+    missing = lambda: table.put_item(Item={"id": "a"}, ConditionExpression="attribute_exists(id)")  # noqa: E731
+    assert condition_held(client, missing) is False
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         condition_held(client, lambda: client.put_item(TableName="no-such-table", Item={"id": {"S": "a"}}))
 

@@ -28,7 +28,8 @@ def test_reads_strings_and_secure_strings(ssm):
 
 
 def test_missing_and_empty_parameters_say_which_and_why(ssm):
-    with pytest.raises(ParameterError, match=r"^SSM parameter /costguard/test/none cannot be read \(ParameterNotFound\)$"):
+    with pytest.raises(ParameterError,
+                       match=r"^SSM parameter /costguard/test/none cannot be read \(ParameterNotFound\)$"):
         read_parameter("/costguard/test/none", SETTINGS)
     ssm.put_parameter(Name="/costguard/test/blank", Type="SecureString", Value="   ")
     with pytest.raises(ParameterError, match=r"^SSM parameter /costguard/test/blank: empty$"):
