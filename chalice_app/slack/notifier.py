@@ -24,8 +24,6 @@ from typing import Callable, Protocol
 from urllib.error import URLError
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
@@ -40,6 +38,7 @@ from chalice_app.config import Settings
 from chalice_app.errors import ConfigError, CostguardError
 from chalice_app.observability import logger
 from chalice_app.slack.message import SlackMessage
+from chalice_app.ssm import read_secret
 
 PACE_SECONDS = 1.0
 THREAD_TTL_SECONDS = 14 * 24 * 3600
@@ -292,13 +291,7 @@ class BotNotifier:
 
 
 def _secret(name: str, settings: Settings) -> str:
-    try:
-        value = parameters.get_parameter(name, decrypt=True, max_age=settings.parameter_cache_seconds)
-    except GetParameterError as error:
-        raise ConfigError(f"SSM parameter {name}: cannot be read ({type(error.__cause__ or error).__name__})") from None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"SSM parameter {name}: empty")
-    return value.strip()
+    return read_secret(name, settings)  # i15-aws: the one SSM reader is chalice_app/ssm.py
 
 
 def notifier_from_settings(settings: Settings, api_base_url: str | None = None,
