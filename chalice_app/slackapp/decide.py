@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from chalice_app.offhours.model import PREFIX, FunctionDeployment
 from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
-from chalice_app.slack.mrkdwn import code
+from chalice_app.slack.text import code
 from chalice_app.slackapp.commands import MAX_DURATION, ActionRequest, InvalidRequest
 
 EXCLUDE_UNTIL = PREFIX + "exclude-until"

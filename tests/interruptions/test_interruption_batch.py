@@ -12,7 +12,7 @@ from chalice_app.interruptions.parsing import parse_event
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from chalice_app.interruptions import handler
 from chalice_app.config import load_settings
-from chalice_app.slack.notifier import SlackDeliveryError
+from chalice_app.slack.port import SlackDeliveryError
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
 

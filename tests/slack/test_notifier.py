@@ -5,17 +5,13 @@ from aws_lambda_powertools.utilities import parameters
 
 from chalice_app.config import load_settings
 from chalice_app.errors import ConfigError
+from chalice_app.slack.bot import BotNotifier
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.notifier import (
-    BotNotifier,
-    DynamoThreadStore,
-    Pacer,
-    SlackDeliveryError,
-    WebhookNotifier,
-    notifier_from_settings,
-    pause_before_next,
-    thread_for,
-)
+from chalice_app.slack.notifier import notifier_from_settings
+from chalice_app.slack.pacing import Pacer, pause_before_next
+from chalice_app.slack.port import SlackDeliveryError
+from chalice_app.slack.threads import DynamoThreadStore, thread_for
+from chalice_app.slack.webhook import WebhookNotifier
 from sandbox.aws import FakeAws, create_stage_table
 from sandbox.slack_receiver import SlackReceiver
 
