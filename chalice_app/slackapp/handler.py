@@ -111,7 +111,7 @@ class SlackActions:
         started = time.monotonic()
         now = now or self._clock()
         try:
-            secret = self.read_secret()
+            secret = self._secret()
         except ConfigError as error:
             logger.error("slack route not configured", extra={"problem": str(error)})
             return _answer(503, "costguard's Slack actions are not configured")
