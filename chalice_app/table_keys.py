@@ -5,7 +5,7 @@ The layout is part of a deployed stage: a key built here must stay byte-for-byte
 
 - `ledger#<period>#<pool>`, `alert#<period>#<pool>#<key>`, `price#<kind>#<region>` (Cost Explorer's:
   `price#ce#<period>`): budget/ledger.py — metered spend, alerts claimed once per period, cached prices.
-- `run#<feature>`, `alerts#recent`: runlog.py. `thread#<key>`: slack/notifier.py (the Slack thread of an alert key).
+- `run#<feature>`, `alerts#recent`: runlog.py. `thread#<key>`: slack/threads.py (the Slack thread of an alert key).
 - `interruptions.notice#<hash>`: Powertools idempotency records (interruptions/ledger.py);
   `hit#<instance>`, `spot#<ISO week>`, `disrupted#<day>`: interruptions/records.py.
 - `offhours#function#…`, `offhours#functions#<ns>#<shard>`, `offhours#nodepool#…`, `offhours#wake#…`,

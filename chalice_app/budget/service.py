@@ -197,8 +197,6 @@ def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: Budget
 
 def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, claimed: list[Alert]) -> None:
     logger.info("budget alert", extra={"slack_text": message.text})
-    if notifier is None:
-        return
     try:
         notifier.send(message)
     except Exception:
@@ -216,12 +214,11 @@ def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier)
     if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2)):
         return None
     message = problem_message(problem, now.isoformat(timespec="minutes"))
-    if notifier is not None:
-        try:
-            notifier.send(message)
-        except Exception:
-            if ledger:
-                ledger.release_alert(PROBLEM_PERIOD, "-", key)
-            raise
+    try:
+        notifier.send(message)
+    except Exception:
+        if ledger:
+            ledger.release_alert(PROBLEM_PERIOD, "-", key)
+        raise
     return message
 

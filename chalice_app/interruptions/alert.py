@@ -24,7 +24,8 @@ from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.correlation import Correlation, FunctionRisk, NodeImpact, node_age
 from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
 from chalice_app.kube.names import STATIC_POOL
-from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, escape_mrkdwn as esc
+from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
+from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
 
 DETAILED_NODES_PER_MESSAGE = 12  # nodes shown in full per batch; the rest are counted
 DETAILED_FUNCTIONS_PER_NODE = 6
@@ -51,33 +52,6 @@ def date_token(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M:%S UTC")
     """A Slack date token: every reader sees the time in their own zone, plus how far away it is."""
     epoch = int(moment.timestamp())
     return f"<!date^{epoch}^{{date_short_pretty}} {{time_secs}} ({{ago}})|{moment.strftime(fallback_format)}>"
-
-
-def fit_joined(items: Sequence[str], limit: int, separator: str, tail_noun: str) -> str:
-    """Join as many items as fit in `limit` chars, then say how many were left out (never silently cut)."""
-    whole = separator.join(items)
-    if len(whole) <= limit:
-        return whole
-    kept: list[str] = []
-    size = -len(separator)  # no separator before the first item
-    for index, item in enumerate(items):
-        left_after = len(items) - index - 1
-        tail = len(f"{separator}…and {left_after} {tail_noun}") if left_after else 0
-        if size + len(separator) + len(item) + tail > limit:
-            kept.append(f"…and {len(items) - index} {tail_noun}")
-            break
-        kept.append(item)
-        size += len(separator) + len(item)
-    return separator.join(kept)
-
-
-def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
-    return fit_joined(lines, limit, "\n", noun)
-
-
-def fit_words(words: Sequence[str], limit: int, noun: str) -> str:
-    """Comma-separated, ending with "…and N more <noun>" when cut."""
-    return fit_joined(words, limit, ", ", f"more {noun}")
 
 
 def _age(delta: timedelta | None) -> str:

@@ -13,6 +13,7 @@ from chalice_app.offhours.policy import Defaults
 from chalice_app.savings.ledger import Booking
 from chalice_app.savings.report import night_block
 from chalice_app.slack.message import SlackMessage
+from chalice_app.slack.text import fit_text
 from chalice_app.slackapp.buttons import keep_buttons, still_parked, wake_buttons, with_buttons
 from chalice_app.slackapp.headsup import going_down, heads_up_message
 from chalice_app.slackapp.store import SlackStore
@@ -28,7 +29,7 @@ def decorate(message: SlackMessage | None, report, view, booking: Booking | None
     if booking is not None and booking.night is not None:
         extra = [night_block(booking.night, booking.night_since, now)]
         if weekly is not None:
-            extra.append({"type": "section", "text": {"type": "mrkdwn", "text": weekly[:3000]}})
+            extra.append({"type": "section", "text": {"type": "mrkdwn", "text": fit_text(weekly)}})
         blocks = list(message.blocks)
         at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "context" else len(blocks)
         message = SlackMessage(message.text, blocks[:at] + extra + blocks[at:], message.thread_keys,

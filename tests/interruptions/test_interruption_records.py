@@ -12,6 +12,7 @@ from chalice_app.interruptions.parsing import parse_event
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
 from tests.interruptions.test_interruption_classify import disrupted_claim, tainted_node
+from tests.slackfakes import RecordingNotifier
 
 
 def test_keys_weeks_and_counter_names_are_bounded():
@@ -63,14 +64,6 @@ class _Memory:
             self.counts[(key, name)] += value
 
 
-class _Slack:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, message):
-        self.sent.append(message)
-
-
 def _ports(memory, slack, nodes, claims=(), pods=()):
     return BatchPorts(claim_all=lambda notices: [Claim.NEW] * len(notices), done_all=lambda notices: None,
                       release_all=lambda notices, error: None,
@@ -82,7 +75,7 @@ def _ports(memory, slack, nodes, claims=(), pods=()):
 
 
 def test_the_terminated_follow_up_after_the_node_is_gone_is_alerted_and_threaded():
-    memory, slack = _Memory(), _Slack()
+    memory, slack = _Memory(), RecordingNotifier()
     process_batch([f.record(f.spot_warning(1))], f.REGION,
                   _ports(memory, slack, [f.node(1)], [f.nodeclaim(1)], [f.pod("sleep", 1)]))
     assert f.instance_id(1) in memory.hits
@@ -95,7 +88,7 @@ def test_the_terminated_follow_up_after_the_node_is_gone_is_alerted_and_threaded
 
 
 def test_karpenter_disruptions_go_to_the_digest_counted_once_and_never_alert():
-    memory, slack = _Memory(), _Slack()
+    memory, slack = _Memory(), RecordingNotifier()
     ports = _ports(memory, slack, [tainted_node(1)], [disrupted_claim(1)])
     first = process_batch([f.record(f.state_change(1, "shutting-down")), f.record(f.state_change(1, "terminated"))],
                           f.REGION, ports)
@@ -106,7 +99,7 @@ def test_karpenter_disruptions_go_to_the_digest_counted_once_and_never_alert():
 
 
 def test_a_failing_record_store_never_holds_the_alert_back():
-    memory, slack = _Memory(), _Slack()
+    memory, slack = _Memory(), RecordingNotifier()
     ports = _ports(memory, slack, [f.node(1)])
 
     def broken(*args):
