@@ -12,7 +12,8 @@ from rich.table import Table
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.digest import history_rows, karpenter_digest, spot_digest
-from chalice_app.interruptions.records import InterruptionRecords, disrupted_key, last_weeks, SPOT_PREFIX
+from chalice_app.interruptions.records import InterruptionRecords, last_weeks
+from chalice_app.table_keys import SPOT_PREFIX, disrupted_key
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.notifier import notifier_from_settings, slack_configured
 from chalice_app.slack.render import to_text

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.correlation import Correlation, FunctionRisk, NodeImpact, node_age
 from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
+from chalice_app.kube.names import STATIC_POOL
 from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
 
@@ -38,7 +39,6 @@ KIND_TITLES = {
     NoticeKind.REBALANCE_RECOMMENDATION: "Rebalance recommendation",
     NoticeKind.SCHEDULED_CHANGE: "Scheduled maintenance (AWS Health)",
 }
-NO_POOL = "(node group)"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def group_impacts(impacts: Iterable[NodeImpact]) -> list[tuple[NoticeKind, str, 
     """(kind, NodePool, impacts) groups, most urgent kind first, then the largest pools."""
     groups: dict[tuple[NoticeKind, str], list[NodeImpact]] = defaultdict(list)
     for impact in impacts:
-        groups[(impact.notice.kind, esc(impact.node.nodepool or NO_POOL))].append(impact)
+        groups[(impact.notice.kind, esc(impact.node.nodepool or STATIC_POOL))].append(impact)
     order = {kind: index for index, kind in enumerate(KIND_ORDER)}
     return [(kind, pool, members) for (kind, pool), members in
             sorted(groups.items(), key=lambda item: (order[item[0][0]], -len(item[1]), item[0][1]))]
@@ -114,7 +114,7 @@ def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock
         lines.append("• no OpenFaaS function pods on this node")
     fields = [
         f"*Type*\n{esc(node.instance_type)}", f"*Zone*\n{esc(node.zone)}", f"*Capacity*\n{esc(node.capacity_type)}",
-        f"*NodePool*\n{esc(node.nodepool or NO_POOL)}" + (f" / {esc(node.nodeclaim)}" if node.nodeclaim else ""),
+        f"*NodePool*\n{esc(node.nodepool or STATIC_POOL)}" + (f" / {esc(node.nodeclaim)}" if node.nodeclaim else ""),
         f"*Deadline*\n{date_token(deadline) if deadline else 'not given'}", f"*Node age*\n{_age(node_age(node, now))}",
     ]
     return SectionBlock(text=MarkdownTextObject(text=fit_lines(lines)),

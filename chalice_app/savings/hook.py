@@ -17,6 +17,7 @@ from chalice_app.slack.text import fit_text
 from chalice_app.slackapp.buttons import keep_buttons, still_parked, wake_buttons, with_buttons
 from chalice_app.slackapp.headsup import going_down, heads_up_message
 from chalice_app.slackapp.store import SlackStore
+from chalice_app.table_keys import heads_up_id
 
 
 def decorate(message: SlackMessage | None, report, view, booking: Booking | None, settings: Settings,
@@ -57,7 +58,7 @@ def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMess
     from chalice_app.savings.service import session_and_store
 
     session = session_and_store(settings, session)[0]
-    if not SlackStore(settings.table_name, session).claim(f"offhours-heads-up#{start.isoformat()}", now):
+    if not SlackStore(settings.table_name, session).claim(heads_up_id(start), now):
         return None
     return heads_up_message(start, functions, view.namespaces, now, defaults, settings.offhours_keep_hours,
                             ZoneInfo(settings.default_timezone))

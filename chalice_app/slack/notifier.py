@@ -10,7 +10,7 @@ from chalice_app.config import Settings
 from chalice_app.errors import ConfigError
 from chalice_app.slack.bot import BotNotifier
 from chalice_app.slack.port import LoggingNotifier, Notifier
-from chalice_app.slack.secrets import read_secret
+from chalice_app.ssm import read_secret
 from chalice_app.slack.threads import DynamoThreadStore
 from chalice_app.slack.webhook import WebhookNotifier
 

@@ -7,15 +7,11 @@ import time
 from typing import Callable, Protocol
 
 import boto3
-from botocore.exceptions import ClientError
+
+from chalice_app.conditional import condition_held
+from chalice_app.table_keys import thread_id
 
 THREAD_TTL_SECONDS = 14 * 24 * 3600
-THREAD_ID_PREFIX = "thread#"
-
-
-def thread_item_id(key: str) -> str:
-    """The table item id of a thread key's root: the one place this key is built."""
-    return THREAD_ID_PREFIX + key
 
 
 class ThreadStore(Protocol):
@@ -35,7 +31,7 @@ class DynamoThreadStore:
         self._clock = clock
 
     def get(self, key: str, channel: str) -> str | None:
-        item = self._client.get_item(TableName=self._table, Key={"id": {"S": thread_item_id(key)}},
+        item = self._client.get_item(TableName=self._table, Key={"id": {"S": thread_id(key)}},
                                      ConsistentRead=True).get("Item")
         if not item or item.get("channel", {}).get("S") != channel:
             return None
@@ -45,20 +41,17 @@ class DynamoThreadStore:
 
     def put(self, key: str, channel: str, ts: str) -> None:
         item = {
-            "id": {"S": thread_item_id(key)},
+            "id": {"S": thread_id(key)},
             "channel": {"S": channel},
             "ts": {"S": ts},
             "expiration": {"N": str(int(self._clock()) + self._ttl)},
         }
-        try:
-            # First writer wins, so concurrent containers agree on one thread per key.
-            self._client.put_item(TableName=self._table, Item=item,
-                                  ConditionExpression="attribute_not_exists(id) OR #expiration < :now",
-                                  ExpressionAttributeNames={"#expiration": "expiration"},
-                                  ExpressionAttributeValues={":now": {"N": str(int(self._clock()))}})
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        # First writer wins, so concurrent containers agree on one thread per key.
+        condition_held(self._client, lambda: self._client.put_item(
+            TableName=self._table, Item=item,
+            ConditionExpression="attribute_not_exists(id) OR #expiration < :now",
+            ExpressionAttributeNames={"#expiration": "expiration"},
+            ExpressionAttributeValues={":now": {"N": str(int(self._clock()))}}))
 
 
 def thread_for(keys: tuple[str, ...], known: Callable[[str], str | None]) -> str | None:

@@ -35,7 +35,7 @@ from chalice_app.observability import logger
 from chalice_app.offhours.policy import Defaults
 from chalice_app.slack.text import code, escape
 from chalice_app.slack.retry import SDK_LOGGER
-from chalice_app.slack.secrets import read_secret
+from chalice_app.ssm import read_secret
 from chalice_app.slackapp.access import AllowList, AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.commands import USAGE, ActionRequest, InvalidRequest, parse_request
 from chalice_app.slackapp.decide import Change, plan_function_change, plan_namespace_change

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS, FunctionDeployment
+from chalice_app.offhours.model import FunctionDeployment
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.policy import Defaults, PolicyError
 from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
 from chalice_app.slack.text import clip, code, fit_text

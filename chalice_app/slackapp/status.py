@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.slack.message import MAX_MESSAGE_TEXT
 from chalice_app.slack.text import code, titled_list
 from chalice_app.slackapp.decide import EXCLUDE_UNTIL, current_until

@@ -2,6 +2,7 @@
 from collections import Counter
 from datetime import datetime, timezone
 
+from chalice_app import table_keys
 from chalice_app.interruptions import actions, records
 from chalice_app.interruptions.batch import BatchPorts, process_batch
 from chalice_app.interruptions.cluster import ClusterSnapshot
@@ -15,8 +16,8 @@ from tests.slackfakes import RecordingNotifier
 
 
 def test_keys_weeks_and_counter_names_are_bounded():
-    assert records.spot_key(datetime(2026, 12, 31, tzinfo=timezone.utc)) == "spot#2026-W53"
-    assert records.disrupted_key(datetime(2026, 11, 24).date()) == "disrupted#2026-11-24"
+    assert table_keys.spot_key(datetime(2026, 12, 31, tzinfo=timezone.utc)) == "spot#2026-W53"
+    assert table_keys.disrupted_key(datetime(2026, 11, 24).date()) == "disrupted#2026-11-24"
     name = records.counter_name("x" * 500, "a|b")
     assert name == "n:" + "x" * 64 + "|a/b"
     assert records.counts_of({"n:m5.large|us-east-1a": {"N": "3"}, "id": {"S": "spot#x"}}) == Counter(
@@ -40,10 +41,10 @@ def test_adapter_remembers_recalls_and_adds_counts_atomically(dynamodb):
     assert list(recalled) == [f.instance_id(1)]
     facts, replicas = recalled[f.instance_id(1)]
     assert facts.remembered and facts.nodeclaim == "spot-00001" and str(replicas[0][0]) == "openfaas-fn/sleep"
-    key = records.spot_key(f.NOW)
+    key = table_keys.spot_key(f.NOW)
     table.add_counts(key, Counter({"n:m5.large|us-east-1a": 2}), records.SPOT_LIFETIME)
     table.add_counts(key, Counter({"n:m5.large|us-east-1a": 1, "n:c5.large|us-east-1b": 1}), records.SPOT_LIFETIME)
-    assert table.counts([key, records.spot_key(datetime(2020, 1, 1))]) == {key: Counter(
+    assert table.counts([key, table_keys.spot_key(datetime(2020, 1, 1))]) == {key: Counter(
         {("m5.large", "us-east-1a"): 3, ("c5.large", "us-east-1b"): 1})}
 
 
@@ -78,7 +79,7 @@ def test_the_terminated_follow_up_after_the_node_is_gone_is_alerted_and_threaded
     process_batch([f.record(f.spot_warning(1))], f.REGION,
                   _ports(memory, slack, [f.node(1)], [f.nodeclaim(1)], [f.pod("sleep", 1)]))
     assert f.instance_id(1) in memory.hits
-    assert memory.counts[(records.spot_key(f.NOW), "n:m5.large|us-east-1a")] == 1
+    assert memory.counts[(table_keys.spot_key(f.NOW), "n:m5.large|us-east-1a")] == 1
     result = process_batch([f.record(f.state_change(1, "terminated"))], f.REGION, _ports(memory, slack, []))
     assert result.counts["not_in_cluster"] == 0 and len(slack.sent) == 2
     follow_up = slack.sent[1]
@@ -94,7 +95,7 @@ def test_karpenter_disruptions_go_to_the_digest_counted_once_and_never_alert():
     second = process_batch([f.record(f.state_change(1, "terminated"))], f.REGION, _ports(memory, slack, []))
     assert slack.sent == [] and first.failed == [] and second.failed == []
     assert first.counts["karpenter_disruptions"] == 1 and second.counts["karpenter_disruptions"] == 1
-    assert memory.counts[(records.disrupted_key(f.NOW.date()), "n:spot|Underutilized")] == 1
+    assert memory.counts[(table_keys.disrupted_key(f.NOW.date()), "n:spot|Underutilized")] == 1
 
 
 def test_a_failing_record_store_never_holds_the_alert_back():
