@@ -11,7 +11,7 @@ from chalice_app.budget import handler
 from chalice_app.budget.aws_prices import PriceSource
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import LedgerEntry
-from chalice_app.budget.status import budget_statuses, status_from_annotation
+from sandbox.budget_status import budget_statuses, status_from_annotation
 from chalice_app.config import load_settings
 from tests.budget.conftest import STAGE
 from tests.budget.factories import BUDGET, ON_DEMAND, nodeclaim, nodepool, price_item
