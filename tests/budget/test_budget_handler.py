@@ -15,7 +15,8 @@ from sandbox.budget_status import budget_statuses, status_from_annotation
 from chalice_app.config import load_settings
 from tests.budget.conftest import STAGE
 from tests.budget.factories import BUDGET, ON_DEMAND, nodeclaim, nodepool, price_item
-from tests.budget.fakes import CapturingNotifier, FakeCluster
+from tests.budget.fakes import CapturingNotifier
+from tests.memory_cluster import budget_cluster
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)  # 100 h before the end of November
 END = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -55,7 +56,7 @@ def seed_ledger(session, spent, at=NOW - timedelta(minutes=15)):
 
 
 def cluster():
-    return FakeCluster([nodepool("default"), nodepool("spot", cpu="1000", requirements=[
+    return budget_cluster([nodepool("default"), nodepool("spot", cpu="1000", requirements=[
         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
         {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.xlarge"]}])],
         nodeclaims=CLAIMS, pods=PODS)

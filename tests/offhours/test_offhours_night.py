@@ -13,7 +13,7 @@ from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.policy import Defaults
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from tests.offhours.factories import deployment, nodepool_object
-from tests.offhours.fake_cluster import MemoryCluster
+from tests.memory_cluster import MemoryCluster
 
 NS = "openfaas-fn"
 EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
