@@ -1,5 +1,6 @@
 """Chalice entry point: wires Lambda events to costguard's handlers and nothing else."""
 import os
+from typing import cast
 
 from chalice import Chalice, Rate, Response
 
@@ -49,5 +50,7 @@ def on_budget_tick(event):
 def on_slack_request():
     from chalice_app.slackapp import route as slack_actions
 
-    answer = slack_actions.handle(app.current_request.raw_body, app.current_request.headers)
+    request = app.current_request
+    assert request is not None  # Chalice sets it before calling a route
+    answer = slack_actions.handle(cast(bytes, request.raw_body), request.headers)  # raw_body is bytes at run time
     return Response(body=answer.body, status_code=answer.status, headers={"Content-Type": "application/json"})
