@@ -19,7 +19,7 @@ from chalice_app import naming
 from chalice_app.budget.alerts import Alert, newest_first
 from chalice_app.budget.aws_prices import PriceSource, instance_catalog
 from chalice_app.budget.catalog import allowed_instance_types, capacity_types, requirements_of
-from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.ports import BudgetClusterPort
 from chalice_app.budget.costexplorer import CE_REGION, CostExplorerSource
 from chalice_app.budget.document import (BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key,
                                          previous_period_bounds)
@@ -75,7 +75,7 @@ def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[
     return on_demand, spot
 
 
-def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, cluster: BudgetCluster,
+def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, cluster: BudgetClusterPort,
                 session: boto3.session.Session, ledger: Ledger | None, prices: PriceSource | None = None,
                 ce_client=None) -> BudgetPlan:
     """Everything read, nothing written (except the price cache). Raises PriceUnavailable when prices are lacking."""
@@ -144,7 +144,7 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
 
 
-def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, ledger: Ledger, notifier) -> Outcome:
+def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort, ledger: Ledger, notifier) -> Outcome:
     outcome = Outcome()
     enforce = plan.mode == "enforce" and not settings.dry_run
     due: list[Alert] = []
@@ -176,7 +176,7 @@ def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, led
     return outcome
 
 
-def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetCluster, ledger: Ledger,
+def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetClusterPort, ledger: Ledger,
                 outcome: Outcome, due: list[Alert]) -> None:
     """Ledger, patch, alert claims for one pool; claimed alerts go into `due` at once, so a later error loses none."""
     # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
