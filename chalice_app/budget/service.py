@@ -136,7 +136,7 @@ def reconcile_report(settings: Settings, document: BudgetDocument, now: datetime
 
 
 @dataclass
-class Outcome:
+class ApplyOutcome:
     patched: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # another run metered first, or the NodePool changed under us
     alerts: list[Alert] = field(default_factory=list)
@@ -144,8 +144,9 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
 
 
-def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort, ledger: Ledger, notifier) -> Outcome:
-    outcome = Outcome()
+def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort, ledger: Ledger,
+               notifier) -> ApplyOutcome:
+    outcome = ApplyOutcome()
     enforce = plan.mode == "enforce" and not settings.dry_run
     due: list[Alert] = []
     for pool in plan.pools:
@@ -177,7 +178,7 @@ def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort,
 
 
 def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetClusterPort, ledger: Ledger,
-                outcome: Outcome, due: list[Alert]) -> None:
+                outcome: ApplyOutcome, due: list[Alert]) -> None:
     """Ledger, patch, alert claims for one pool; claimed alerts go into `due` at once, so a later error loses none."""
     # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
     closing = pool.closing
