@@ -20,7 +20,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalice_app.offhours.model import NodePoolLimits
+from chalice_app.counts import CountError, parse_count
+from chalice_app.offhours.model import MAX_REPLICAS, NodePoolLimits
 from chalice_app.kube.names import NIGHT_ALLOWANCE, NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.offhours.parked import ParkedPool
 from chalice_app.offhours.policy import Defaults, PolicyError, layers_for, resolve_policy
@@ -92,10 +93,10 @@ def _stored_replicas(pool: NodePoolLimits, record: ParkedPool | None) -> int | N
     text = pool.annotations.get(ORIGINAL_REPLICAS)
     if text is None:
         return None
-    if not text.strip().isdigit() or int(text) > 10_000:
-        raise PolicyError(f"NodePool {pool.name}: annotation {ORIGINAL_REPLICAS}={text!r} is not a whole number; "
-                          f"fix or remove it by hand")
-    return int(text)
+    try:
+        return parse_count(text, MAX_REPLICAS, f"NodePool {pool.name}: annotation {ORIGINAL_REPLICAS}")
+    except CountError as error:
+        raise PolicyError(f"{error}; fix or remove it by hand") from None
 
 
 def _allowance_is_ours(pool: NodePoolLimits) -> bool:

@@ -18,8 +18,9 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from chalice_app.counts import shown
 from chalice_app.errors import CostguardError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -148,11 +149,20 @@ class Schedule:
                     yield datetime.combine(day, clock, tzinfo=window.zone)
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _zone(name: str, part: str) -> ZoneInfo:
+    # Checked as a zone first: a tzdata folder (`America`) makes ZoneInfo raise IsADirectoryError, and other
+    # file-system errors are possible for odd names; neither is a schedule error a reader would understand.
     try:
+        if name not in _known_zones():
+            raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"unknown time zone {name!r} in {part!r}: use an Olson name like Europe/London") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ScheduleError(f"unknown time zone {shown(name)} in {shown(part, 120)}: use an Olson name like Europe/London") from None
 
 
 def _day(name: str, part: str) -> int:
