@@ -26,6 +26,7 @@ from chalice_app.offhours.editions import Capabilities
 from chalice_app.offhours.model import MAX_REPLICAS, FunctionDeployment
 from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS, SCALE_MAX_LABEL
 from chalice_app.offhours.parked import ParkedFunction
+from chalice_app.slack.text import clip
 from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
 
 DEFAULT_IDLE = timedelta(minutes=30)
@@ -33,6 +34,7 @@ DEFAULT_HOLD = timedelta(minutes=60)
 # No restore goes above this (COSTGUARD_OFFHOURS_RESTORE_CAP) nor above the function's com.openfaas.scale.max:
 # the count to restore is bookkeeping an owner may have touched, and costguard scales with its own rights.
 DEFAULT_RESTORE_CAP = 1000
+MAX_REASON = 400  # characters of an error reason (it quotes untrusted values)
 
 
 class Kind(str, Enum):
@@ -195,8 +197,8 @@ def _decide(function: FunctionDeployment, namespace_annotations: dict[str, str] 
         layers = layers_for("function", function.annotations, function.namespace, namespace_annotations)
         policy = resolve_policy(layers, defaults)
         original, source = _original(function, record)
-    except PolicyError as error:
-        return Decision(act(Kind.ERROR, str(error)), None, None)
+    except PolicyError as error:  # the message quotes the owner's value: bounded, so a huge one cannot flood reports
+        return Decision(act(Kind.ERROR, clip(str(error), MAX_REASON)), None, None)
     cap, cap_source = restore_cap(function, rules)
     capped: dict = {}
     if original is not None and original > cap:
