@@ -27,17 +27,18 @@ HOSTILE = ("²", "٣", "9" * 5000, "-1", "1e3", " 7 ", "2147483648", "Mon-Fri 07
 values = st.one_of(st.text(max_size=40), st.sampled_from(HOSTILE))
 
 
-@st.composite
-def hostile_function(draw):
-    fields = {}
-    for key in draw(st.lists(st.sampled_from(KEYS), unique=True)):
-        prefix = draw(st.sampled_from((ANNOTATION_PREFIX, LEGACY_PREFIX)))
-        fields[prefix + key] = draw(values)
-    on_template = draw(st.booleans())
-    labels = {label: draw(values) for label in draw(st.lists(st.sampled_from(LABELS), unique=True))}
-    replicas = draw(st.integers(0, 50))
+# Every costguard annotation under both prefixes, and OpenFaaS's scaling labels: each present or not, any text.
+annotation_fields = st.fixed_dictionaries({}, optional={prefix + key: values for key in KEYS
+                                                       for prefix in (ANNOTATION_PREFIX, LEGACY_PREFIX)})
+label_fields = st.fixed_dictionaries({}, optional={label: values for label in LABELS})
+
+
+def _hostile(fields: dict, labels: dict, replicas: int, on_template: bool):
     kwargs = {"template_annotations": fields} if on_template else {"annotations": fields}
     return function("hostile", replicas, template_labels=labels, **kwargs)
+
+
+hostile_function = st.builds(_hostile, annotation_fields, label_fields, st.integers(0, 50), st.booleans())
 
 
 def _good(replicas: dict[str, int], parked: bool = False):
@@ -47,7 +48,7 @@ def _good(replicas: dict[str, int], parked: bool = False):
 
 @settings(max_examples=2000, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(hostile_function(), st.sampled_from([NIGHT, NIGHT + timedelta(hours=5)]))
+@given(hostile_function, st.sampled_from([NIGHT, NIGHT + timedelta(hours=5)]))
 def test_one_functions_annotations_never_stop_the_others_from_parking_and_restoring(hostile, night):
     evening = plan_functions(_good(GOOD) + [hostile], {}, night, OFFICE, GRACE, max_changes=100)
     by_name = {action.name: action for action in evening.actions}
