@@ -27,14 +27,13 @@ from chalice_app.offhours.model import MAX_REPLICAS, FunctionDeployment
 from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS, SCALE_MAX_LABEL
 from chalice_app.offhours.parked import ParkedFunction
 from chalice_app.slack.text import clip
-from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
+from chalice_app.offhours.policy import MAX_REASON, Defaults, Policy, PolicyError, layers_for, resolve_policy
 
 DEFAULT_IDLE = timedelta(minutes=30)
 DEFAULT_HOLD = timedelta(minutes=60)
 # No restore goes above this (COSTGUARD_OFFHOURS_RESTORE_CAP) nor above the function's com.openfaas.scale.max:
 # the count to restore is bookkeeping an owner may have touched, and costguard scales with its own rights.
 DEFAULT_RESTORE_CAP = 1000
-MAX_REASON = 400  # characters of an error reason (it quotes untrusted values)
 
 
 class Kind(str, Enum):

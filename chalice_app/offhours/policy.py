@@ -17,6 +17,7 @@ from chalice_app.offhours.model import MAX_REPLICAS
 from chalice_app.offhours.schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULTS_SOURCE = "stage defaults"
+MAX_REASON = 400  # characters of an error reason shown in plans and reports (it quotes untrusted values)
 MAX_STEPS = 64  # boundaries walked by next_change before giving up
 
 

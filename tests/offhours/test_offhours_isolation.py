@@ -105,3 +105,15 @@ def test_a_restore_within_the_cap_is_not_reported_as_capped():
     fn = function("api", 0, annotations={ORIGINAL_REPLICAS: "4"}, template_labels={SCALE_MAX_LABEL: "8"})
     [restore] = plan_functions([fn], {}, MORNING, OFFICE, GRACE, max_changes=10).actions
     assert (restore.kind, restore.desired, restore.capped_from) == (Kind.RESTORE, 4, None)
+
+
+def test_a_nodepool_that_cannot_be_decided_is_its_own_error_and_the_others_are_parked():
+    from chalice_app.offhours.nodepools import plan_nodepools
+    from tests.offhours.factories import nodepool
+    good = nodepool("good", limits={"cpu": "100"})
+    broken = nodepool("broken", limits={"cpu": "100"}, annotations={ORIGINAL_REPLICAS: "²"}, replicas=2)
+    weird = nodepool("weird", limits={"cpu": "100"}, annotations={ANNOTATION_PREFIX + "uptime": "9" * 5000})
+    actions = {a.name: a for a in plan_nodepools([good, broken, weird], NIGHT, OFFICE, ["good", "broken", "weird"])}
+    assert actions["good"].kind == "limit"
+    assert actions["broken"].kind == "error" and ORIGINAL_REPLICAS in actions["broken"].reason
+    assert actions["weird"].kind == "error" and len(actions["weird"].reason) <= 400
