@@ -163,7 +163,8 @@ def _zone(name: str, part: str) -> ZoneInfo:
             raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ScheduleError(f"unknown time zone {shown(name)} in {shown(part, 120)}: use an Olson name like Europe/London") from None
+        raise ScheduleError(f"unknown time zone {shown(name)} in {shown(part, 120)}: "
+                            f"use an Olson name like Europe/London") from None
 
 
 def _day(name: str, part: str) -> int:

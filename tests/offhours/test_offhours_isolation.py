@@ -10,7 +10,6 @@ from chalice_app.kube.names import (ANNOTATION_PREFIX, LEGACY_PREFIX, ORIGINAL_R
 from chalice_app.offhours.parked import ParkedFunction
 from chalice_app.offhours.planner import Kind, NightRules, plan_functions
 from chalice_app.offhours.policy import Defaults
-from chalice_app.offhours.report import summary_message
 from tests.offhours.factories import function
 
 OFFICE = Defaults(uptime="Mon-Fri 07:00-19:00 Europe/London")
