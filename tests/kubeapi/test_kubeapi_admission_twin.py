@@ -13,6 +13,7 @@ from sandbox.kubeapi.admission import AUTHENTICATED, Attributes
 from sandbox.kubeapi.auth import Identity
 from sandbox.kubeapi.resources import DEPLOYMENTS
 from tests.kubeapi.conftest import deployment, namespace
+from tests.kubeapi.test_kubeapi_tables import get_table
 
 
 def policy(name: str, validations: list[dict], resources=("deployments",), operations=("CREATE", "UPDATE"),
@@ -180,3 +181,13 @@ def test_the_request_variable_carries_what_admission_request_does():
     assert request["resource"] == {"group": "apps", "version": "v1", "resource": "deployments"}
     assert (request["subResource"], request["namespace"], request["operation"]) == ("scale", "openfaas-fn", "UPDATE")
     assert request["options"]["kind"] == "UpdateOptions"
+
+
+def test_kubectl_get_prints_the_policy_columns(seeded, admin_client):
+    install(seeded, policy("p", REPLICAS_AT_MOST_5), binding("b", "p"))
+    policies = get_table(seeded, admin_client, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies")
+    assert [c["name"] for c in policies["columnDefinitions"]] == ["Name", "Validations", "ParamKind", "Age"]
+    assert policies["rows"][0]["cells"][:3] == ["p", 1, "<unset>"]
+    bindings = get_table(seeded, admin_client,
+                         "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings")
+    assert bindings["rows"][0]["cells"][:3] == ["b", "p", "<unset>"]
