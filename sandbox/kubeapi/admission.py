@@ -327,9 +327,10 @@ def _denial(attributes: Attributes, policy: dict, binding: dict | None, decision
                    f"denied request: {decision.message}")
     else:
         message = f"ValidatingAdmissionPolicy '{policy_name}' denied request: {decision.message}"
-    obj = attributes.obj if attributes.obj is not None else attributes.old or {}
-    metadata = obj.get("metadata") or {}
-    name = metadata.get("name") or metadata.get("generateName") or "Unknown"
+    # extractResourceName (staging/src/k8s.io/apiserver/pkg/admission/errors.go): the request's name, else the
+    # object's name or generateName, else "Unknown".
+    metadata = (attributes.obj or {}).get("metadata") or {}
+    name = attributes.name or metadata.get("name") or metadata.get("generateName") or "Unknown"
     resource = attributes.resource
     details = errors.details(name, resource.group, resource.plural, [{"message": message}])
     return errors.ApiError(_CODES.get(decision.reason, 422), decision.reason,
@@ -338,19 +339,40 @@ def _denial(attributes: Attributes, policy: dict, binding: dict | None, decision
 
 
 def compile_problems(obj: dict) -> list[tuple[str, str]]:
-    """(field, message) for each expression of a policy being created or updated that does not compile: kube-apiserver
-    refuses those with 422 (pkg/apis/admissionregistration/validation/validation.go)."""
+    """(field, message) for what kube-apiserver refuses in a policy being created or updated (422; kubernetes/
+    kubernetes pkg/apis/admissionregistration/validation/validation.go): a missing matchConstraints.resourceRules,
+    no validations, an item without its expression (or a condition / variable without its name), and every
+    expression that does not compile."""
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    return [(path, f'Invalid value: "{text}": compilation failed: {error}')
-            for path, text, error in _compile_errors(spec)]
+    problems: list[tuple[str, str]] = []
+    if not ((spec.get("matchConstraints") or {}).get("resourceRules")):
+        problems.append(("spec.matchConstraints.resourceRules", "Required value"))
+    if not spec.get("validations") and not spec.get("auditAnnotations"):
+        problems.append(("spec.validations", "Required value: validations or auditAnnotations must contain at "
+                                             "least one item"))
+    for section, named in (("matchConditions", True), ("variables", True), ("validations", False)):
+        for index, item in enumerate(spec.get(section) or []):
+            item = item if isinstance(item, dict) else {}
+            if not item.get("expression"):
+                problems.append((f"spec.{section}[{index}].expression", "Required value"))
+            if named and not item.get("name"):
+                problems.append((f"spec.{section}[{index}].name", "Required value"))
+    return problems + [(path, f'Invalid value: "{text}": compilation failed: {error}')
+                       for path, text, error in _compile_errors(spec)]
 
 
 def validate_policy(resource: ResourceType, obj: dict) -> None:
-    """422 for a ValidatingAdmissionPolicy whose expressions do not compile; other objects pass."""
+    """422 for a ValidatingAdmissionPolicy kube-apiserver would refuse (compile_problems), or a binding without its
+    policyName or validationActions; other objects pass."""
+    problems: list[tuple[str, str]] = []
     if resource is POLICIES:
         problems = compile_problems(obj)
-        if problems:
-            raise errors.invalid(resource.kind, resource.group, (obj.get("metadata") or {}).get("name", ""),
+    elif resource is BINDINGS:
+        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        problems = [(f"spec.{key}", "Required value") for key in ("policyName", "validationActions")
+                    if not spec.get(key)]
+    if problems:
+        raise errors.invalid(resource.kind, resource.group, (obj.get("metadata") or {}).get("name", ""),
                                  problems)
 
 
