@@ -5,31 +5,17 @@ from types import SimpleNamespace
 
 from chalice_app.budget.alerts import threshold_alerts
 from chalice_app.budget.report import budget_message, problem_message
+from tests.slackfakes import assert_inert
 
 HOSTILE = "<!channel><https://evil.example|click here>"
 NOW = datetime(2026, 11, 26, 20, tzinfo=timezone.utc)
 
 
-def _texts(payload) -> list[str]:
-    if isinstance(payload, dict):
-        return [text for value in payload.values() for text in _texts(value)]
-    if isinstance(payload, list):
-        return [text for value in payload for text in _texts(value)]
-    return [payload] if isinstance(payload, str) else []
-
-
-def _assert_inert(message) -> None:
-    texts = _texts({"text": message.text, "blocks": message.blocks})
-    assert any("&lt;!channel&gt;" in text for text in texts)
-    for text in texts:
-        assert "<!" not in text and "<http" not in text, text
-
-
 def test_pool_and_function_names_are_inert_in_the_budget_message():
     plan = SimpleNamespace(period="monthly", pools=[], mode="advise", now=NOW)
     alerts = threshold_alerts(HOSTILE, 100.0, 90.0, (50, 80))
-    _assert_inert(budget_message(plan, alerts, {HOSTILE: [(f"openfaas-fn/{HOSTILE}", 2.0)]}))
+    assert_inert(budget_message(plan, alerts, {HOSTILE: [(f"openfaas-fn/{HOSTILE}", 2.0)]}))
 
 
 def test_the_problem_text_is_inert():
-    _assert_inert(problem_message(f"budget document is invalid: nodepools.{HOSTILE}: bad", NOW.isoformat()))
+    assert_inert(problem_message(f"budget document is invalid: nodepools.{HOSTILE}: bad", NOW.isoformat()))

@@ -11,27 +11,13 @@ from chalice_app.offhours.policy import Defaults
 from chalice_app.offhours.report import summary_message
 from chalice_app.offhours.runreport import RunReport
 from tests.offhours.factories import function, nodepool
+from tests.slackfakes import assert_inert, message_texts
 
 OFFICE = Defaults(uptime="Mon-Fri 07:00-19:00 Europe/London")
 NIGHT = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
 MORNING = datetime(2026, 11, 25, 7, 5, tzinfo=timezone.utc)
 MENTION, LINK = "<!channel>", "<https://evil.example|click here>"
 HOSTILE = f"{MENTION}{LINK}"
-
-
-def _texts(payload) -> list[str]:
-    if isinstance(payload, dict):
-        return [text for value in payload.values() for text in _texts(value)]
-    if isinstance(payload, list):
-        return [text for value in payload for text in _texts(value)]
-    return [payload] if isinstance(payload, str) else []
-
-
-def _assert_inert(message) -> None:
-    texts = _texts({"text": message.text, "blocks": message.blocks})
-    assert any("&lt;!channel&gt;" in text for text in texts)  # the values did reach the message...
-    for text in texts:  # ...and none stayed live
-        assert "<!" not in text and "<http" not in text, text
 
 
 def _report(now, functions, pools=()):
@@ -47,12 +33,12 @@ def test_names_and_annotation_values_are_inert_in_the_evening_summary():
                  function("bad-zone", 2, annotations={ANNOTATION_PREFIX + "uptime": f"Mon-Fri 07:00-19:00 {HOSTILE}"})]
     pools = [nodepool(HOSTILE, limits={"cpu": "10"}),
              nodepool("bad-pool", limits={"cpu": "10"}, annotations={ANNOTATION_PREFIX + "exclude": HOSTILE})]
-    _assert_inert(summary_message(_report(NIGHT, functions, pools)))
+    assert_inert(summary_message(_report(NIGHT, functions, pools)))
 
 
 def test_a_capped_restore_and_its_label_are_inert_in_the_morning_summary():
     functions = [function(HOSTILE, 0, annotations={ORIGINAL_REPLICAS: "5000"}),
                  function("restored", 0, annotations={ORIGINAL_REPLICAS: json.dumps(HOSTILE)})]
     message = summary_message(_report(MORNING, functions))
-    _assert_inert(message)
-    assert any("capped: 5000 stored" in text for text in _texts(message.blocks))
+    assert_inert(message)
+    assert any("capped: 5000 stored" in text for text in message_texts(message.blocks))
