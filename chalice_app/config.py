@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     default_holidays: str | None = None
     offhours_max_changes: int = Field(500, ge=1)
     offhours_grace_minutes: int = Field(15, ge=0)
+    # No restore above this (nor above a function's com.openfaas.scale.max): the stored count is not trusted blindly
+    offhours_restore_cap: int = Field(1000, ge=1, le=10_000)
     offhours_nodepools: list[str] = Field(default_factory=list)
     # What the cluster's OpenFaaS can hold at zero (chalice_app/offhours/editions.py); unset: detected.
     openfaas_namespace: str = "openfaas"

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObjec
 from chalice_app.budget.alerts import Alert
 from chalice_app.budget.planner import BudgetPlan, PoolPlan
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
-from chalice_app.slack.text import clip, fit_joined, fit_lines, fit_text
+from chalice_app.slack.text import clip, code, escape, escape_mrkdwn, fit_joined, fit_lines, fit_text
 
 
 def _figures(plan: PoolPlan) -> str:
@@ -26,12 +26,12 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
     for alert in alerts:
         by_pool.setdefault(alert.pool, []).append(alert)
     pools = {p.pool: p for p in plan.pools}
-    title = f"Budget {plan.period}: " + ", ".join(sorted(by_pool))
+    title = f"Budget {plan.period}: " + ", ".join(escape(pool) for pool in sorted(by_pool))
     blocks = [HeaderBlock(text=clip(title, MAX_HEADER_TEXT))]
     for name in sorted(by_pool):
         lines = [a.text for a in by_pool[name]]
         if drivers.get(name):
-            named = ", ".join(f"`{fn}` ({cpu:g} vCPU requested)" for fn, cpu in drivers[name])
+            named = ", ".join(f"{code(fn)} ({cpu:g} vCPU requested)" for fn, cpu in drivers[name])
             lines.append(f"Functions driving the spend: {named}")
         if name in pools:
             lines.append(f"_{_figures(pools[name])}_")
@@ -53,7 +53,8 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
 def problem_message(problem: str, at: str) -> SlackMessage:
     """The budget could not be applied at all (document missing or invalid, cluster unreadable)."""
     blocks = [HeaderBlock(text="Budget not applied"),
-              SectionBlock(text=MarkdownTextObject(text=fit_text(problem))),
+              SectionBlock(text=MarkdownTextObject(text=fit_text(escape_mrkdwn(problem)))),
               ContextBlock(elements=[MarkdownTextObject(text=f"No NodePool was touched · {at}")])]
-    return SlackMessage(text=clip(f"Budget not applied: {problem}. No NodePool was touched.", MAX_SECTION_TEXT),
+    return SlackMessage(text=clip(f"Budget not applied: {escape_mrkdwn(problem)}. No NodePool was touched.",
+                                  MAX_SECTION_TEXT),
                         blocks=[b.to_dict() for b in blocks], thread_keys=("budget-problem",))

@@ -27,6 +27,12 @@ def _name(action: FunctionAction) -> str:
     return f"`{escape(action.namespace)}/{escape(action.name)}`"
 
 
+def _capped(action: FunctionAction) -> str:
+    if action.capped_from is None:
+        return ""
+    return f" (capped: {action.capped_from} stored, at most {action.desired} by the {escape(action.cap_source)})"
+
+
 def summary_message(report: RunReport) -> SlackMessage | None:
     """What the run changed, skipped and failed; None when it changed nothing and no write or list failed."""
     down, restored = report.applied(Kind.SCALE_DOWN), report.applied(Kind.RESTORE)
@@ -48,7 +54,7 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     blocks: list[Block] = [HeaderBlock(text=title)]
     sections = [
         ("Scaled down", [f"{_name(a)} {a.current} → {a.desired}" for a in down]),
-        ("Restored", [f"{_name(a)} {a.current} → {a.desired}" for a in restored]),
+        ("Restored", [f"{_name(a)} {a.current} → {a.desired}" + _capped(a) for a in restored]),
         ("Parked again", [f"{_name(a)} {a.current} → {a.desired}: {escape(a.reason)}" for a in reparked]),
         ("Woken at night, up until idle", [f"{_name(a)}: {escape(a.reason)}" for a in report.plan.of(Kind.AWAKE)]),
         ("Managed by GitOps: make it ignore replicas and limits (README, GitOps)",
