@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chalice_app.errors import ConfigError
@@ -94,7 +95,7 @@ class Settings(BaseSettings):
         return value
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     field = str(error["loc"][0]) if error["loc"] else "?"
     variable = ENV_PREFIX + field.upper()
     shown = error.get("input")

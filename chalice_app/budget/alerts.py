@@ -52,4 +52,5 @@ def newest_first(alerts: list[Alert]) -> list[Alert]:
 
 
 def _percent(alert: Alert) -> int:
+    assert alert.key is not None  # threshold alerts carry `threshold-<percent>`
     return int(alert.key.split("-")[1])

@@ -13,6 +13,7 @@ from typing import Literal
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from chalice_app.errors import CostguardError
 
@@ -98,13 +99,16 @@ class BudgetDocument(BaseModel):
 
     def pool_amount(self, name: str) -> float:
         pool = self.nodepools[name]
-        return pool.amount if pool.amount is not None else pool.share * self.amount
+        if pool.amount is not None:
+            return pool.amount
+        assert pool.share is not None  # the model holds exactly one of share or amount
+        return pool.share * self.amount
 
     def pool_estimator(self, name: str) -> Estimator:
         return self.nodepools[name].estimator or self.estimator
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "document"
     return f"{where}: {error['msg']}"
 

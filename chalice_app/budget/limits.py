@@ -50,10 +50,11 @@ def _quantity(value: float | None) -> str:
 def current_limits(nodepool: dict) -> Limits:
     limits = nodepool.get("spec", {}).get("limits", {}) or {}
 
-    def read(key: str, scale: float = 1.0) -> float | None:
-        return float(parse_quantity(limits[key])) / scale if key in limits else None
+    def read(key: str, scale: float = 1.0) -> float:
+        return float(parse_quantity(limits[key])) / scale
 
-    return Limits(cpu=read("cpu"), memory_gib=read("memory", 2**30),
+    return Limits(cpu=read("cpu") if "cpu" in limits else None,
+                  memory_gib=read("memory", 2**30) if "memory" in limits else None,
                   accelerators={r: read(r) for r in ACCELERATOR_RESOURCES if r in limits})
 
 

@@ -18,6 +18,7 @@ During downtime, a parked function found above its downtime replicas is, in this
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -230,8 +231,8 @@ def _decide(function: FunctionDeployment, namespace_annotations: dict[str, str] 
         at = f"downtime ({policy.schedule_source})"
         if original is not None:
             keep_record = ParkedFunction(original, function.uid, record.parked_at if record else now.isoformat())
-            bookkeeping = dict(original=original, record=keep_record if (adopt or recreated) else None,
-                               record_is_new=adopt)
+            bookkeeping: dict[str, Any] = dict(original=original, record=keep_record if (adopt or recreated) else None,
+                                               record_is_new=adopt)
             note = f"; restores to {original} ({source})"
             if function.replicas <= target:
                 if recreated or function.mirror != str(original) or legacy:

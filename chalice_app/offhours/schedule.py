@@ -141,13 +141,13 @@ class Schedule:
         for window in self.absolute:
             yield window.start
             yield window.end
-        for window in self.recurring:
-            local_today = moment.astimezone(window.zone).date()
+        for weekly in self.recurring:
+            local_today = moment.astimezone(weekly.zone).date()
             for offset in range(-1, SEARCH_DAYS):
                 day = local_today + timedelta(days=offset)
-                for clock in (window.start, window.end, time(0, 0)):
+                for clock in (weekly.start, weekly.end, time(0, 0)):
                     # fold=0: a wall time skipped by DST maps to the instant just after the gap
-                    yield datetime.combine(day, clock, tzinfo=window.zone)
+                    yield datetime.combine(day, clock, tzinfo=weekly.zone)
 
 
 @lru_cache(maxsize=1)
@@ -188,6 +188,7 @@ def _day_range(first: int, last: int) -> frozenset[int]:
 
 def _recurring(part: str, default_zone: str | None) -> RecurringWindow:
     match = _RECURRING.match(part)
+    assert match is not None  # parse() sends only parts that match
     zone_name = match["zone"] or default_zone
     if zone_name is None:
         raise ScheduleError(f"missing time zone in {part!r}: add an Olson name like Europe/London")
@@ -212,6 +213,7 @@ def _instant(text: str, part: str) -> datetime:
 
 def _absolute(part: str) -> AbsoluteWindow:
     match = _ABSOLUTE.match(part)
+    assert match is not None  # parse() sends only parts that match
     start, end = _instant(match["start"], part), _instant(match["end"], part)
     if end <= start:
         raise ScheduleError(f"absolute range {part!r} ends before it starts")
