@@ -48,14 +48,15 @@ def summarize(report: RunReport) -> dict:
 
 
 def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
-        config: OffhoursConfig | None = None, store=None, prices=None) -> dict:
+        config: OffhoursConfig | None = None, store=None, prices=None, catalog=None) -> dict:
     """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
     settings (the store: the stage's DynamoDB table)."""
     from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     store = store or DynamoParkedStore(settings.table_name, region=settings.region)
-    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store).run(now)
+    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store,
+                        catalog=catalog if catalog is not None else lambda: _catalog(settings)).run(now)
     if report.nodes:
         report.nodes = _priced(report.nodes, settings, now, prices)
     summary = summarize(report)
@@ -103,6 +104,13 @@ def _priced(stays, settings: Settings, now: datetime, prices=None):
     except Exception:  # noqa: BLE001 - a price is a nicety: the nodes are reported without it
         logger.exception("could not price the nodes parked pools still run")
         return stays
+
+
+def _catalog(settings: Settings) -> list:
+    """The region's instance types (ec2:DescribeInstanceTypes, cached per container), for night allowances."""
+    from chalice_app.budget.aws_prices import instance_catalog  # only when a pool needs an allowance
+
+    return instance_catalog(boto3.session.Session(), settings.region)
 
 
 def _claim(store, key: str, now: datetime) -> bool:
