@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from collections import Counter
@@ -65,7 +66,9 @@ print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_b
 """
 
 
-# The floor, in a child too: the same PATCH requests through urllib3 alone, `workers` in flight.
+# The floor, in a child too: the same PATCH requests through urllib3 alone, `workers` in flight. First (not timed)
+# it undoes costguard's change, so that the timed patches make the same change costguard made (a patch that changes
+# nothing would cost the API server less); each timed patch is conditional on the resourceVersion its undo returned.
 FLOOR = """
 import json, sys, time, urllib3
 from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +77,15 @@ workers = spec["workers"]
 pool = urllib3.PoolManager(maxsize=workers, ca_certs=spec["ca_file"])  # the sandbox API's own CA
 headers = {"Authorization": "Bearer " + spec["token"], "Content-Type": "application/merge-patch+json",
            "Accept": "application/json"}
-bodies = [(url, json.dumps(body).encode()) for url, body in spec["patches"]]
+def undo(item):
+    response = pool.request("PATCH", item[0], body=json.dumps(item[1]).encode(), headers=headers)
+    return json.loads(response.data)["metadata"]["resourceVersion"]
+with ThreadPoolExecutor(max_workers=workers) as executor:
+    versions = list(executor.map(undo, spec["patches"]))
+bodies = []
+for (url, _, redo), version in zip(spec["patches"], versions):
+    redo["metadata"]["resourceVersion"] = version
+    bodies.append((url, json.dumps(redo).encode()))
 def send(item):
     response = pool.request("PATCH", item[0], body=item[1], headers=headers)
     return response.status
@@ -86,21 +97,27 @@ print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": time.
 """
 
 
-def floor_patches(sb, patched_paths: list[str], label: str) -> list[tuple[str, dict]]:
-    """The patches costguard just sent, rebuilt from the objects as they are now (same shape, same size)."""
+def floor_patches(sb, patched_paths: list[str]) -> list[tuple[str, dict, dict]]:
+    """For each Deployment costguard just patched: (url, the patch undoing it, the patch redoing it) with the same
+    shape and size as costguard's (fieldManager, annotation, replicas; the redo carries the resourceVersion)."""
     patches = []
     for path in patched_paths:
         name = path.rsplit("/", 1)[-1]
         obj = sb.kube.store.get("apps/v1", "Deployment", FUNCTION_NAMESPACE, name)
-        annotation = (obj["metadata"].get("annotations") or {}).get(ORIGINAL_REPLICAS) if label == "evening" else None
+        now_annotation = (obj["metadata"].get("annotations") or {}).get(ORIGINAL_REPLICAS)
+        now_replicas = obj["spec"].get("replicas", 1)
+        if now_annotation is not None:  # parked by costguard: undo restores, redo parks again
+            before = ({ORIGINAL_REPLICAS: None}, int(now_annotation))
+        else:  # restored by costguard: undo parks, redo restores
+            before = ({ORIGINAL_REPLICAS: str(now_replicas)}, 0)
         patches.append((f"{sb.kube.url}{path}?fieldManager=costguard",
-                        {"metadata": {"resourceVersion": obj["metadata"]["resourceVersion"],
-                                      "annotations": {ORIGINAL_REPLICAS: annotation}},
-                         "spec": {"replicas": obj["spec"].get("replicas", 1)}}))
+                        {"metadata": {"annotations": before[0]}, "spec": {"replicas": before[1]}},
+                        {"metadata": {"resourceVersion": "", "annotations": {ORIGINAL_REPLICAS: now_annotation}},
+                         "spec": {"replicas": now_replicas}}))
     return patches
 
 
-def floor_in_child(sb, patches: list[tuple[str, dict]], workers: int) -> dict:
+def floor_in_child(sb, patches: list[tuple[str, dict, dict]], workers: int) -> dict:
     token = make_token(CLUSTER_NAME, sb.aws.session(APP_ACCESS_KEY), REGION)
     with tempfile.NamedTemporaryFile("w", suffix=".json") as spec:
         json.dump({"workers": workers, "token": token, "patches": patches, "ca_file": sb.kube.ca_file}, spec)
@@ -116,7 +133,7 @@ def reconcile_in_child(environment: dict[str, str], at: datetime, workers: int) 
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(size: int, workers: int) -> list[dict]:
+def measure(size: int, workers: int, rounds: int = 1) -> list[dict]:
     rows = []
     nodes = max(6, size // 12)  # enough room for the seeded pods (about 1.5 per function)
     # Without the admission policies: their CEL runs in cel-python at ~0.1 s per patch (benchmarks/bench_admission.py),
@@ -126,7 +143,10 @@ def measure(size: int, workers: int) -> list[dict]:
                        "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
         # The child's Kubernetes requests only: each run starts from a clean request log.
         # evening: every function down; idle: the next tick, nothing to change (the usual case); morning: restore.
-        for label, at in (("evening", EVENING), ("idle", EVENING + timedelta(minutes=5)), ("morning", MORNING)):
+        # Rounds alternate costguard and the floor on the same sandbox, a week apart (same weekday, same rules).
+        runs = [(label, at + timedelta(days=7 * week), week) for week in range(rounds)
+                for label, at in (("evening", EVENING), ("idle", EVENING + timedelta(minutes=5)), ("morning", MORNING))]
+        for label, at, week in runs:
             sb.kube.reset_requests()
             figures = reconcile_in_child(environment, at, workers)
             requests = list(sb.kube.requests)
@@ -139,8 +159,8 @@ def measure(size: int, workers: int) -> list[dict]:
             patched = [r.path for r in requests if r.method == "PATCH" and "/deployments/" in r.path]
             floor = {"seconds": 0.0, "cpu_seconds": 0.0}
             if label != "idle" and patched:
-                floor = floor_in_child(sb, floor_patches(sb, patched, label), workers)
-            rows.append({"functions": size, "run": label, "seconds": round(figures["seconds"], 2),
+                floor = floor_in_child(sb, floor_patches(sb, patched), workers)
+            rows.append({"functions": size, "run": label, "round": week + 1, "floor_failed": floor.get("failed", 0), "seconds": round(figures["seconds"], 2),
                          "floor_seconds": round(floor["seconds"], 2),
                          "vs_floor": round(figures["seconds"] / floor["seconds"], 2) if floor["seconds"] else "-",
                          "cpu_ms_per_patch": round(1000 * figures["cpu_seconds"] / len(patched), 3) if patched else "-",
@@ -159,15 +179,23 @@ def measure(size: int, workers: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--rounds", type=int, default=1, help="evening/idle/morning cycles; medians printed after")
     parser.add_argument("--workers", type=int, default=WORKERS, help="patches in flight (default: the app's)")
     options = parser.parse_args()
-    header = ("functions", "run", "seconds", "floor_seconds", "vs_floor", "cpu_ms_per_patch", "floor_cpu_ms_per_patch",
+    header = ("functions", "run", "round", "seconds", "floor_seconds", "vs_floor", "cpu_ms_per_patch", "floor_cpu_ms_per_patch",
               "requests", "deployment_pages", "patches", "changes", "other_gets", "client_cpu_seconds",
-              "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors")
+              "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors", "floor_failed")
     print(" | ".join(header))
     for size in options.sizes:
-        for row in measure(size, options.workers):
+        rows = measure(size, options.workers, options.rounds)
+        for row in rows:
             print(" | ".join(str(row[key]) for key in header), flush=True)
+        for label in ("evening", "morning"):
+            ratios = [row["vs_floor"] for row in rows if row["run"] == label and row["vs_floor"] != "-"]
+            cpu = [row["cpu_ms_per_patch"] for row in rows if row["run"] == label and row["cpu_ms_per_patch"] != "-"]
+            if ratios:
+                print(f"median of {len(ratios)} round(s), {size} functions, {label}: vs_floor "
+                      f"{statistics.median(ratios)}, client CPU/patch {statistics.median(cpu)} ms", flush=True)
 
 
 if __name__ == "__main__":

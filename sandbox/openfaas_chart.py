@@ -11,7 +11,10 @@ a client can tell the editions apart by).
   autoscaler.enabled). `autoscaler.maintainMinimumReplicas` is rendered as the autoscaler's env
   `maintain_minimum_replicas` — the template version that renders this value was not in the sources available
   either; the name follows the chart's convention for autoscaler settings (env `default_target` for
-  `autoscaler.defaultTarget`).
+  `autoscaler.defaultTarget`). Re-checked 2026-12-02 (issue 9): the newest autoscaler-dep.yaml in the sources
+  (faas-netes commit 0140752) renders only gateway_url, prometheus_host/port, secret_mount_path, basic_auth,
+  default_target and `-horizontal-scaling=false`; neither it nor values.yaml mention maintainMinimumReplicas, so the
+  rendering stays an assumption (COSTGUARD_OPENFAAS_MAINTAIN_MINIMUM_REPLICAS overrides what is detected).
 Pure: objects in, objects out.
 """
 from __future__ import annotations

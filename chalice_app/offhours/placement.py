@@ -8,18 +8,16 @@ preferring the highest `spec.weight`; and only while the pool's resources stay u
 Profile pins it there: such a pool gets a night allowance, the capacity of the nodes it still has plus the
 configured CPU, and is parked again when nothing needs it.
 
-The match is deliberately generous: `In` expressions must overlap what the pool offers; `NotIn`, `Exists` and
-`DoesNotExist` pass, as do well-known Karpenter labels the pool does not constrain. A pod that also fits an
-unparked pool needs no allowance: Karpenter launches there.
+The match is Karpenter's requirement algebra (offhours.matching: In, NotIn, Exists, DoesNotExist, Gt, Lt). A pod
+that also fits an unparked pool needs no allowance: Karpenter launches there.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from chalice_app.kube.names import KARPENTER_AWS_GROUP, KARPENTER_GROUP, NODEPOOL_LABEL
+from chalice_app.offhours.matching import ValueSet, compatible, pod_requirement_options, pool_requirements
 
-WELL_KNOWN_PREFIXES = (KARPENTER_GROUP + "/", KARPENTER_AWS_GROUP + "/", "topology.kubernetes.io/",
-                       "node.kubernetes.io/", "kubernetes.io/")
 CPU_MEMORY_RATIO_GI = 8  # memory allowance per allowed CPU, when a pool also limits memory (m6i: 4 GiB/vCPU, ×2)
 
 
@@ -40,23 +38,9 @@ class PoolTemplate:
                    tuple(t for t in spec.get("taints") or [] if isinstance(t, dict)),
                    int((obj.get("spec") or {}).get("weight") or 0))
 
-    def offers(self, key: str, values: list[str]) -> bool:
-        """Could a node of this pool carry `key` with one of `values`?"""
-        wanted = {str(v) for v in values}
-        if key == NODEPOOL_LABEL:
-            return self.name in wanted
-        if key in self.labels:
-            return str(self.labels[key]) in wanted
-        constrained = [r for r in self.requirements if r.get("key") == key]
-        for requirement in constrained:
-            operator, offered = requirement.get("operator"), {str(v) for v in requirement.get("values") or []}
-            if operator == "In" and not offered & wanted:
-                return False
-            if operator == "NotIn" and wanted <= offered:
-                return False
-            if operator == "DoesNotExist":
-                return False
-        return bool(constrained) or key.startswith(WELL_KNOWN_PREFIXES)
+    @property
+    def offered(self) -> dict[str, ValueSet]:
+        return pool_requirements(self.name, self.labels, self.requirements)
 
 
 def _tolerates(tolerations: list[dict], taint: dict) -> bool:
@@ -77,29 +61,48 @@ def fits(pod_spec: dict, pool: PoolTemplate) -> bool:
     for taint in pool.taints:
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint):
             return False
-    for key, value in (pod_spec.get("nodeSelector") or {}).items():
-        if not pool.offers(key, [value]):
-            return False
-    required = (((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
-    terms = [t for t in required.get("nodeSelectorTerms") or [] if isinstance(t, dict)]
-    if not terms:
-        return True
-    return any(all(pool.offers(e.get("key", ""), e.get("values") or []) for e in term.get("matchExpressions") or []
-                   if e.get("operator") == "In") for term in terms)
+    offered = pool.offered
+    return any(compatible(offered, wanted) for wanted in pod_requirement_options(pod_spec))
 
 
-def pools_needed(pending_pod_specs: list[dict], parked: list[PoolTemplate], open_pools: list[PoolTemplate]) -> set[str]:
-    """The parked pools Pending pods need: for each pod that fits no open pool, the parked pool Karpenter would
-    pick (highest weight, then name)."""
-    needed: set[str] = set()
+def pods_needing(pending_pod_specs: list[dict], parked: list[PoolTemplate],
+                 open_pools: list[PoolTemplate]) -> dict[str, list[dict]]:
+    """The parked pools Pending pods need, with those pods' specs: for each pod that fits no open pool, the parked
+    pool Karpenter would pick (highest weight, then name)."""
+    needed: dict[str, list[dict]] = {}
     for spec in pending_pod_specs:
         if any(fits(spec, pool) for pool in open_pools):
             continue
         candidates = sorted((pool for pool in parked if fits(spec, pool)), key=lambda p: (-p.weight, p.name))
         if candidates:
-            needed.add(candidates[0].name)
+            needed.setdefault(candidates[0].name, []).append(spec)
     return needed
+
+
+def pools_needed(pending_pod_specs: list[dict], parked: list[PoolTemplate], open_pools: list[PoolTemplate]) -> set[str]:
+    return set(pods_needing(pending_pod_specs, parked, open_pools))
+
+
+def pod_requests(pod_spec: dict) -> tuple[int, float]:
+    """(CPU millicores, memory GiB) the scheduler reserves for a pod: the containers' requests summed, or the
+    largest init container's when larger (kubernetes.io docs concepts/workloads/pods/init-containers, "Resource
+    sharing within containers"); unreadable quantities count as 0."""
+    from kubernetes.utils.quantity import parse_quantity  # only when a pool needs an allowance
+
+    def of(containers) -> list[tuple[int, float]]:
+        found = []
+        for container in containers or []:
+            requests = ((container or {}).get("resources") or {}).get("requests") or {}
+            try:
+                memory = float(parse_quantity(requests.get("memory", 0))) / 2**30
+            except (ValueError, TypeError, ArithmeticError):
+                memory = 0.0
+            found.append((cpu_millis(requests.get("cpu", 0)), memory))
+        return found
+
+    main, init = of(pod_spec.get("containers")), of(pod_spec.get("initContainers"))
+    cpu, memory = sum(c for c, _ in main), sum(m for _, m in main)
+    return max([cpu, *(c for c, _ in init)]), max([memory, *(m for _, m in init)])
 
 
 def cpu_millis(quantity) -> int:
@@ -119,4 +122,28 @@ def allowance(original: dict, nodes_cpu_millis: int, allowance_cpu: str) -> dict
     limits["cpu"] = f"{cpu}m"
     if "memory" in original:
         limits["memory"] = f"{-(-cpu * CPU_MEMORY_RATIO_GI // 1000)}Gi"
+    return limits
+
+
+def sized_allowance(original: dict, nodes_cpu_millis: int, pod_specs: list[dict], instance_types: list,
+                    allowance_cpu: str) -> dict:
+    """Limits for the pods that need a parked pool: their requests rounded up to whole nodes of the smallest
+    instance type the pool can launch that holds the largest of them (`instance_types`: budget.catalog's
+    allowed_instance_types of the pool), beside the pool's remaining nodes. Without pods, or without a type
+    that holds them (no catalog), the configured `allowance_cpu` as before."""
+    requests = [pod_requests(spec) for spec in pod_specs]
+    biggest_cpu, biggest_memory = max((c for c, _ in requests), default=0), max((m for _, m in requests), default=0.0)
+    holding = sorted((t for t in instance_types if t.vcpus * 1000 >= biggest_cpu and t.memory_gib >= biggest_memory),
+                     key=lambda t: (t.vcpus, t.memory_gib, t.name))
+    if not requests or not holding:
+        return allowance(original, nodes_cpu_millis, allowance_cpu)
+    node = holding[0]
+    total_cpu, total_memory = sum(c for c, _ in requests), sum(m for _, m in requests)
+    count = max(1, -(-total_cpu // (node.vcpus * 1000)), math.ceil(total_memory / node.memory_gib - 1e-9))
+    limits = {key: value for key, value in original.items() if key not in ("cpu", "memory")}
+    limits["cpu"] = f"{nodes_cpu_millis + count * node.vcpus * 1000}m"
+    if "memory" in original:
+        # The remaining nodes' memory is not in the node list we keep; their CPU at the type's ratio stands in.
+        memory_gib = (nodes_cpu_millis / 1000 + count * node.vcpus) * node.gib_per_vcpu
+        limits["memory"] = f"{math.ceil(memory_gib)}Gi"
     return limits

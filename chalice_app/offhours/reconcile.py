@@ -15,6 +15,7 @@ of the run (reported): without the records a restore could use a stale mirror.
 from __future__ import annotations
 
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from chalice_app.offhours import editions
 from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtime, plan_nodepools
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.kube.names import NODEPOOL_LABEL
-from chalice_app.offhours.placement import PoolTemplate, allowance, pools_needed
+from chalice_app.offhours.placement import PoolTemplate, pods_needing, sized_allowance
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.ports import OffhoursClusterPort, ParkedStorePort
 from chalice_app.offhours.planner import (
@@ -42,7 +43,7 @@ from chalice_app.offhours.wakeups import QUERY, MetricsError, counter_for, next_
 
 CONFLICT_ATTEMPTS = 3
 CONFLICT_BACKOFF_SECONDS = 0.2
-BATCH = 256
+WINDOW_PER_WORKER = 4  # patches queued per worker: never 10,000 pending futures, never an idle worker
 # Nodes of a parked pool are reported once it has been parked this long: consolidation needs a few minutes.
 NODE_REPORT_AFTER = timedelta(minutes=30)
 PER_NODE_LISTS_UP_TO = 20
@@ -56,14 +57,30 @@ def _since(text: str, now: datetime) -> datetime:
         return now - timedelta(days=1)
 
 
+def _in_window(apply, actions: list, workers: int) -> list:
+    """`apply` over `actions` on `workers` threads, results in order. A sliding window of queued calls rather than
+    fixed batches: a batch waits for its slowest patch while the other workers idle."""
+    results: list = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for action in actions:
+            pending.append(pool.submit(apply, action))
+            if len(pending) >= workers * WINDOW_PER_WORKER:
+                results.append(pending.popleft().result())
+        results.extend(future.result() for future in pending)
+    return results
+
+
 def _fid(action) -> str:
     return table_keys.function_id(action.namespace, action.name)
 
 
 class Reconciler:
     def __init__(self, cluster: OffhoursClusterPort, config: OffhoursConfig, sleep=time.sleep,
-                 store: ParkedStorePort | None = None):
-        self._cluster, self._config, self._sleep = cluster, config, sleep
+                 store: ParkedStorePort | None = None, catalog=None):
+        """`catalog`: a callable giving the region's instance types (budget.catalog.InstanceType), used to size
+        night allowances; None: the configured CPU allowance."""
+        self._cluster, self._config, self._sleep, self._catalog = cluster, config, sleep, catalog
         # Without a table (tests, `offhours plan` from a laptop) the records live as long as this reconciler.
         self._store = store if store is not None else MemoryParkedStore()
         self._namespaces: dict[str, dict[str, str]] = {}
@@ -187,20 +204,32 @@ class Reconciler:
         pending = [pod.get("spec") or {} for namespace in self._config.namespaces
                    for pod in self._cluster.pending_function_pods(namespace)]
         open_pools = [PoolTemplate.from_object(p.source) for p in pools if p.name not in parked_pools and p.source]
-        needed = pools_needed(pending, [PoolTemplate.from_object(p.source) for p in dynamic.values()], open_pools)
+        needing = pods_needing(pending, [PoolTemplate.from_object(p.source) for p in dynamic.values()], open_pools)
         # An awake function whose pods run on a parked pool keeps its allowance (it may scale or be rescheduled).
         pool_of = {n["metadata"]["name"]: n["metadata"]["labels"][NODEPOOL_LABEL] for n in nodes}
         for action in self._last_plan.of(Kind.AWAKE) if self._last_plan else []:
             for pod in self._cluster.function_pods(action.namespace, action.name):
                 pool = pool_of.get((pod.get("spec") or {}).get("nodeName"))
                 if pool:
-                    needed.add(pool)
+                    needing.setdefault(pool, [])
         found = {}
-        for name in needed & set(dynamic):
+        for name in set(needing) & set(dynamic):
             original = records[name].limits if name in records and records[name].limits is not None else {}
             cpu = sum(node_cpu_millis(n) for n in nodes if n["metadata"]["labels"].get(NODEPOOL_LABEL) == name)
-            found[name] = allowance(original, cpu, self._config.night_allowance_cpu)
+            found[name] = sized_allowance(original, cpu, needing[name], self._launchable(dynamic[name].source),
+                                          self._config.night_allowance_cpu)
         return found
+
+    def _launchable(self, nodepool: dict) -> list:
+        """Instance types the pool can launch (budget.catalog), [] without a catalog or when it cannot be read."""
+        if self._catalog is None or not nodepool:
+            return []
+        try:
+            from chalice_app.budget.catalog import allowed_instance_types  # only when a pool needs an allowance
+
+            return allowed_instance_types(nodepool, self._catalog())
+        except Exception:  # noqa: BLE001 - without the catalog the configured allowance applies
+            return []
 
     # ---- the run ----------------------------------------------------------------------------------------------
     def run(self, now: datetime) -> RunReport:
@@ -247,10 +276,7 @@ class Reconciler:
                 outcomes.append(Outcome(action, "a restore count was recorded meanwhile; re-planned next run"))
             else:
                 ready.append(action)
-        with ThreadPoolExecutor(max_workers=self._config.workers) as pool:
-            # In batches, so 10,000 changes never hold 10,000 pending futures at once.
-            for start in range(0, len(ready), BATCH):
-                outcomes.extend(pool.map(lambda action: self._apply(action, now), ready[start:start + BATCH]))
+        outcomes.extend(_in_window(lambda action: self._apply(action, now), ready, self._config.workers))
         forget = [_fid(o.action) for o in outcomes if o.applied and o.action.forget]
         woke = [table_keys.wake_id(o.action.namespace, o.action.name) for o in outcomes
                 if o.applied and (o.action.namespace, o.action.name) in self._activity]
