@@ -217,7 +217,7 @@ def going_names(nodes: Iterable[dict], claim_by_node: Mapping[str, dict]) -> set
     names = set()
     for node in nodes:
         meta, spec = node.get("metadata") or {}, node.get("spec") or {}
-        claim_meta = (claim_by_node.get(meta.get("name")) or {}).get("metadata") or {}
+        claim_meta = (claim_by_node.get(meta.get("name") or "") or {}).get("metadata") or {}
         if instance_id_of(spec.get("providerID")) is not None and (
                 spec.get("unschedulable") or _tainted_disrupted(node) or meta.get("deletionTimestamp")
                 or claim_meta.get("deletionTimestamp")):
