@@ -2,7 +2,7 @@
 import os
 from typing import cast
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalice_app import naming
 
@@ -43,6 +43,15 @@ def on_budget_tick(event):
     from chalice_app.budget import handler as budget
 
     return budget.handle(event.to_dict(), event.context)
+
+
+# Hourly, not daily: a UTC Cron cannot follow the stage zone's daylight saving time, so the handler checks the hour
+# (chalice_app/digests/schedule.py) and sends each digest once per period.
+@app.schedule(Cron(0, "*", "*", "*", "?", "*"), name="digests")
+def on_digests_tick(event):
+    from chalice_app.digests import handler as digests
+
+    return digests.handle(event.to_dict(), event.context)
 
 
 # Slack interactivity (button clicks) and the /costguard slash command: both are form-encoded POSTs.

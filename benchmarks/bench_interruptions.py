@@ -193,16 +193,17 @@ def main() -> None:
     args = parser.parse_args()
     import logging
     logging.getLogger("costguard").setLevel(logging.WARNING)
-    print(f"ledger: {args.ledger}, batches of at most {args.batch} messages / 6 MB, {os.cpu_count()} CPUs")
+    print(f"ledger: {args.ledger}, batches of at most {args.batch} messages / 6 MB, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} (other processes share these cores)")
     print(f"cold-start imports (once per container, not in msg/s): {warm_up():.1f} s")
     print(f"{'messages':>9} {'batches':>7} {'seconds':>8} {'msg/s':>8} {'kube req':>9} {'req/msg':>8} {'ddb req':>8} {'slack':>6} "
-          f"{'429s':>5} {'peak RSS MB':>12}")
+          f"{'429s':>5} {'peak RSS MB':>12} {'load':>6}")
     for size in (int(value) for value in args.sizes.split(",")):
         figures = run(size, args.batch, args.ledger)
         ddb = "-" if figures["dynamodb_requests"] is None else figures["dynamodb_requests"]
         print(f"{figures['messages']:>9} {figures['batches']:>7} {figures['seconds']:>8.2f} {figures['messages_per_s']:>8.0f} "
               f"{figures['kube_requests']:>9} {figures['kube_per_message']:>8.4f} {ddb:>8} {figures['slack_messages']:>6} "
-              f"{figures['slack_rejections']:>5} {figures['peak_rss_mb']:>12.0f}", flush=True)
+              f"{figures['slack_rejections']:>5} {figures['peak_rss_mb']:>12.0f} {os.getloadavg()[0]:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import json
 import os
 from functools import lru_cache
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -44,6 +45,15 @@ class Settings(BaseSettings):
     interruption_actions: dict[str, InterruptionAction] = Field(default_factory=dict)
     # NodePools (or "(node group)") whose action also applies to rebalance recommendations; none by default.
     interruption_rebalance_pools: list[str] = Field(default_factory=list)
+    # Scheduled digests (chalice_app/digests), off by default: Karpenter's own disruptions of the last
+    # UTC day, daily; the most reclaimed spot types and zones, weekly; from `digest_hour` in `digest_timezone`
+    # (default: `default_timezone`).
+    karpenter_digest: bool = False
+    spot_digest: bool = False
+    digest_hour: int = Field(18, ge=0, le=23)
+    digest_timezone: str | None = None
+    spot_digest_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    spot_digest_weeks: int = Field(4, ge=1, le=17)  # spot# counters live 120 days
 
     # Off-hours defaults, used when neither the function nor its namespace says otherwise.
     default_uptime: str = "always"
@@ -85,6 +95,16 @@ class Settings(BaseSettings):
             if value.lstrip().startswith("["):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _zone(cls, value):
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ValueError, ZoneInfoNotFoundError):
+                raise ValueError(f"not an IANA time zone: {value!r}") from None
         return value
 
     @field_validator("interruption_actions", mode="before")

@@ -57,7 +57,7 @@ def slack_allow_list_parameter(stage: str) -> str:
 
 
 # ---- costguard watching itself (alarms, their topic, the dashboard) -------------------------------------------
-FUNCTIONS = ("interruptions", "offhours", "budget")  # app.py's handler names
+FUNCTIONS = ("interruptions", "offhours", "budget", "digests")  # app.py's handler names
 
 
 def function_name(stage: str, name: str) -> str:

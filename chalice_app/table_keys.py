@@ -7,7 +7,8 @@ The layout is part of a deployed stage: a key built here must stay byte-for-byte
   `price#ce#<period>`): budget/ledger.py — metered spend, alerts claimed once per period, cached prices.
 - `run#<feature>`, `alerts#recent`: runlog.py. `thread#<key>`: slack/threads.py (the Slack thread of an alert key).
 - `interruptions.notice#<hash>`: Powertools idempotency records (interruptions/ledger.py);
-  `hit#<instance>`, `spot#<ISO week>`, `disrupted#<day>`: interruptions/records.py.
+  `hit#<instance>`, `spot#<ISO week>`, `disrupted#<day>`: interruptions/records.py;
+  `digest#<kind>#<period>`: digests/handler.py (a scheduled digest claimed once per period).
 - `offhours#function#…`, `offhours#functions#<ns>#<shard>`, `offhours#nodepool#…`, `offhours#wake#…`,
   `offhours#note#…`: offhours/parked.py.
 - `savings#cursor`, `savings#day#<day>`: savings/store.py; `offhours-heads-up#<start>`: savings/hook.py.
@@ -71,6 +72,11 @@ def spot_key(moment: datetime) -> str:
 
 def disrupted_key(day: date) -> str:
     return DISRUPTED_PREFIX + day.isoformat()
+
+
+def digest_claim_key(kind: str, period: str) -> str:
+    """A scheduled digest (`karpenter`, `spot`) of one period (a day, an ISO week), claimed by the tick sending it."""
+    return f"digest#{kind}#{period}"
 
 
 # ---- off-hours -----------------------------------------------------------------------------------------------------

@@ -197,15 +197,32 @@ def claims_by_node(claims: Iterable[dict]) -> dict[str, dict]:
     return found
 
 
-def index_nodes(nodes: Iterable[dict], claims: Iterable[dict]) -> dict[str, NodeFacts]:
-    """Instance id → NodeFacts for every node with an AWS providerID."""
-    by_node = claims_by_node(claims)
+def index_nodes(nodes: Iterable[dict], claims: Iterable[dict] | Mapping[str, dict],
+                only: set[str] | None = None) -> dict[str, NodeFacts]:
+    """Instance id → NodeFacts for every node with an AWS providerID (only those instances, when given: a batch
+    names a few of a large cluster's nodes, and facts cost more than the id)."""
+    by_node = claims if isinstance(claims, Mapping) else claims_by_node(claims)
     index = {}
     for node in nodes:
+        if only is not None and instance_id_of((node.get("spec") or {}).get("providerID")) not in only:
+            continue
         facts = node_facts(node, by_node)
         if facts is not None:
             index[facts.instance_id] = facts
     return index
+
+
+def going_names(nodes: Iterable[dict], claim_by_node: Mapping[str, dict]) -> set[str]:
+    """Names of the AWS nodes already on their way out (NodeFacts.going, read straight from the objects)."""
+    names = set()
+    for node in nodes:
+        meta, spec = node.get("metadata") or {}, node.get("spec") or {}
+        claim_meta = (claim_by_node.get(meta.get("name") or "") or {}).get("metadata") or {}
+        if instance_id_of(spec.get("providerID")) is not None and (
+                spec.get("unschedulable") or _tainted_disrupted(node) or meta.get("deletionTimestamp")
+                or claim_meta.get("deletionTimestamp")):
+            names.add(meta["name"])
+    return names
 
 
 def is_ready(pod: dict) -> bool:
@@ -233,8 +250,9 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
               remembered: Mapping[str, "NodeFacts"] | None = None,
               remembered_replicas: Mapping[str, tuple] | None = None) -> Correlation:
     """`remembered`: instance id → facts recalled for instances Kubernetes may have forgotten (live facts win)."""
-    nodes = list(nodes)
-    index = index_nodes(nodes, claims)
+    nodes, notices = list(nodes), list(notices)
+    by_node = claims_by_node(claims)
+    index = index_nodes(nodes, by_node, only={i for notice in notices for i in notice.instance_ids})
     remembered = remembered or {}
     by_instance: dict[str, list[Notice]] = defaultdict(list)
     closed_by_instance: dict[str, list[Notice]] = defaultdict(list)
@@ -262,8 +280,7 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
             chosen.append((notice, facts, ids))
 
     affected = {facts.name for _, facts, _ in chosen if not facts.remembered}
-    going = {facts.name for facts in index.values() if facts.going} | {
-        facts.name for _, facts, _ in disrupted_pairs}
+    going = going_names(nodes, by_node) | {facts.name for _, facts, _ in disrupted_pairs}
     per_node: dict[str, Counter] = defaultdict(Counter)
     ready_total: Counter = Counter()
     ready_at_risk: Counter = Counter()

@@ -32,6 +32,10 @@ GRAPHS = {
     "chalice_app.budget.handler": (
         ("chalice_app.interruptions", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp"),
         ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
+    "chalice_app.digests.handler": (
+        ("chalice_app.budget", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp",
+         "chalice_app.interruptions.handler", "chalice_app.interruptions.batch"),
+        ("aws_xray_sdk", "holidays")),
     "chalice_app.slackapp.route": (
         ("chalice_app.interruptions", "chalice_app.budget", "chalice_app.savings.service"),
         ("aws_xray_sdk", "holidays")),
@@ -50,7 +54,7 @@ def under(modules: set[str], package: str) -> list[str]:
 
 def test_app_alone_loads_no_feature():
     modules = loaded_modules("app")
-    for package in ("chalice_app.interruptions", "chalice_app.offhours", "chalice_app.budget",
+    for package in ("chalice_app.interruptions", "chalice_app.offhours", "chalice_app.budget", "chalice_app.digests",
                     "chalice_app.savings", "chalice_app.slackapp", "chalice_app.slack", "aws_xray_sdk",
                     "slack_sdk"):
         assert not under(modules, package), package

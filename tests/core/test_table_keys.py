@@ -15,6 +15,7 @@ EXAMPLES = {
     "week_of": ((date(2026, 12, 31),), "2026-W53"),
     "spot_key": ((AT,), "spot#2026-W48"),
     "disrupted_key": ((date(2026, 11, 24),), "disrupted#2026-11-24"),
+    "digest_claim_key": (("spot", "2026-W48"), "digest#spot#2026-W48"),
     "function_id": (("openfaas-fn", "figlet"), "offhours#function#openfaas-fn#figlet"),
     "shard_id": (("openfaas-fn", "figlet"), "offhours#functions#openfaas-fn#01"),
     "nodepool_id": (("spot",), "offhours#nodepool#spot"),

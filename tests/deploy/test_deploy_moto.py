@@ -12,7 +12,8 @@ from tests.moto_helpers import moto_server, reset_moto
 
 pytestmark = pytest.mark.slow
 # "costguard-dev" is Chalice's API handler: the Slack actions route behind API Gateway
-FUNCTIONS = ["costguard-dev", "costguard-dev-budget", "costguard-dev-interruptions", "costguard-dev-offhours"]
+FUNCTIONS = ["costguard-dev", "costguard-dev-budget", "costguard-dev-digests", "costguard-dev-interruptions",
+             "costguard-dev-offhours"]
 
 
 @pytest.fixture(scope="module")
