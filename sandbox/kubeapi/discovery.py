@@ -30,6 +30,7 @@ BUILTIN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pods": (("po",), ("all",)),
     "deployments": (("deploy",), ("all",)),
     "poddisruptionbudgets": (("pdb",), ()),
+    "priorityclasses": (("pc",), ()),  # pkg/registry/scheduling/priorityclass/storage/storage.go
 }
 # What the subresources are, as kube-apiserver lists them: (group, version, kind, verbs); None = the parent's kind.
 SUBRESOURCES: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {

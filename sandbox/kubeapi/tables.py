@@ -176,6 +176,13 @@ def _pdb_row(pdb: dict, now: datetime) -> list:
             status.get("disruptionsAllowed", 0), human_age(pdb["metadata"].get("creationTimestamp"), now)]
 
 
+def _priority_class_row(priority_class: dict, now: datetime) -> list:
+    return [priority_class["metadata"]["name"], priority_class.get("value", 0),
+            bool(priority_class.get("globalDefault")),
+            human_age(priority_class["metadata"].get("creationTimestamp"), now),
+            priority_class.get("preemptionPolicy") or ""]
+
+
 BUILTIN: dict[str, tuple[list[dict], Row]] = {
     "nodes": ([NAME, _column("Status"), _column("Roles"), AGE, _column("Version"),
                _column("Internal-IP", priority=1), _column("External-IP", priority=1),
@@ -190,6 +197,8 @@ BUILTIN: dict[str, tuple[list[dict], Row]] = {
     "namespaces": ([NAME, _column("Status"), AGE], _namespace_row),
     "poddisruptionbudgets": ([NAME, _column("Min Available"), _column("Max Unavailable"),
                               _column("Allowed Disruptions", "integer"), AGE], _pdb_row),
+    "priorityclasses": ([NAME, _column("Value", "integer"), _column("Global-Default", "boolean"), AGE,
+                         _column("PreemptionPolicy")], _priority_class_row),
 }
 _DEFAULT = ([NAME, {"name": "Created At", "type": "date", "format": "", "description": ""}],
             lambda obj, now: [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp")])

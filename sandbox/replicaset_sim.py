@@ -1,0 +1,67 @@
+"""The simulator's ReplicaSet controller pieces that do not depend on time: which Deployments it reconciles, which pods
+are a Deployment's, and a new pod from the Deployment's pod template.
+
+- Every namespace but OpenFaaS' core (seeded where it stays) and kube-system is reconciled, so Deployments the app
+  makes (e.g. headroom placeholders) get pods like functions do.
+- A pod is its Deployment's when the Deployment's selector matches its labels; pods being deleted do not count
+  (kubernetes/kubernetes pkg/controller/controller_utils.go FilterActivePods), so a preempted pod's replacement is
+  made at once while it terminates.
+- A new pod copies the template's spec (priorityClassName, affinity, tolerations, terminationGracePeriodSeconds...)
+  and passes the API server's Priority admission (sandbox/kubeapi/priority.py), as a pod the ReplicaSet controller
+  POSTs would; a refused pod is not made (the controller's FailedCreate).
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from sandbox import objects
+from sandbox.kubeapi.errors import ApiError
+from sandbox.kubeapi.priority import admit_pod
+from sandbox.kubeapi.selectors import selector_from_label_selector
+from sandbox.objects import CORE_NAMESPACE, FUNCTION_NAMESPACE
+
+UNMANAGED_NAMESPACES = (CORE_NAMESPACE, "kube-system")
+
+
+def reconciled(objs: list[dict]) -> list[dict]:
+    return [o for o in objs if o["metadata"].get("namespace") not in UNMANAGED_NAMESPACES]
+
+
+def is_active(pod: dict) -> bool:
+    return not pod["metadata"].get("deletionTimestamp")
+
+
+def owned_pods(deployments: list[dict], pods: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """(namespace, Deployment name) -> its pods. Functions by their `faas_function` label (one look-up each), other
+    Deployments by their selector."""
+    owned: dict[tuple[str, str], list[dict]] = {}
+    by_function: dict[str, list[dict]] = {}
+    others = [d for d in deployments if d["metadata"]["namespace"] != FUNCTION_NAMESPACE]
+    for pod in pods:
+        namespace = pod["metadata"].get("namespace")
+        if namespace == FUNCTION_NAMESPACE:
+            by_function.setdefault((pod["metadata"].get("labels") or {}).get("faas_function", ""), []).append(pod)
+            continue
+        for deployment in others:
+            if deployment["metadata"]["namespace"] == namespace and selector_from_label_selector(
+                    deployment["spec"].get("selector"))(pod):
+                owned.setdefault((namespace, deployment["metadata"]["name"]), []).append(pod)
+                break
+    for deployment in deployments:
+        meta = deployment["metadata"]
+        if meta["namespace"] == FUNCTION_NAMESPACE:
+            owned[(meta["namespace"], meta["name"])] = by_function.get(meta["name"], [])
+    return owned
+
+
+def new_pod(deployment: dict, workload: objects.Workload, suffix: str, created: datetime,
+            priority_classes: list[dict]) -> dict | None:
+    """A Pending pod of the Deployment (None when admission refuses it)."""
+    pod = objects.pod(workload, suffix, created)
+    pod["spec"] = copy.deepcopy(deployment["spec"]["template"].get("spec") or {})
+    pod["spec"].pop("nodeName", None)
+    try:
+        return admit_pod(pod, priority_classes)
+    except ApiError:
+        return None
