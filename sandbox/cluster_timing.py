@@ -166,11 +166,12 @@ class Timeline:
 
     def run_until(self, until: datetime, step: timedelta = timedelta(seconds=30),
                   every_step: Callable[[datetime], None] | None = None) -> None:
-        """Advance to `until`: at every step and at every due event (node Ready, pod Ready, pod gone) apply what is
-        due, then settle the controllers there; `every_step(now)` runs after each settle (e.g. consolidation)."""
+        """Advance from the simulator's time to `until`: there and at every step and every due event (node Ready, pod
+        Ready, pod gone) apply what is due, then settle the controllers; `every_step(now)` runs after each settle (e.g. consolidation)."""
         if step <= timedelta(0):
             raise ValueError(f"step={step}: must be positive")
         now = self.sim.now()
+        self.settle(now)  # what changed since the last settle (a scale, the app's writes) is acted on now
         while now < until:
             due = self.next_due()
             later = min(now + step, until, due if due is not None and due > now else until)

@@ -97,14 +97,12 @@ class WorkingDay:
                 if (pod["metadata"].get("labels") or {}).get("faas_function") in watched:
                     made.setdefault((pod["metadata"]["namespace"], pod["metadata"]["name"]), now)
 
+        timeline.settle(self.start)
         after_step(self.start)
         initial = set(made)
-        timeline.settle(self.start)
         for when, act in events:
             timeline.run_until(when, self.step, after_step)
-            act(when)
-            timeline.settle(when)
-            after_step(when)
+            act(when)  # the next run_until settles at `when` first
         timeline.run_until(self.end, self.step, after_step)
         new = [pod for pod in timeline.ready[ready_before:]
                if pod.labels.get("faas_function") in watched and (pod.namespace, pod.name) not in initial]
