@@ -8,13 +8,14 @@ the simulator's hooks (cluster_sim `_launch_node`, `_bind`, `_provision`; schedu
 
 Modelled times (StartTimes):
 - A new node is Ready 45-50 s after launch on on-demand capacity and about 70 s on spot, as the OpenFaaS EKS +
-  Karpenter guide measured (quoted in issue 16; the guide itself was not found by the search tool). Until then its
-  NodeClaim exists (Launched) and its Node does not, as with a real instance that has not registered; the
-  scheduler sees only Ready nodes.
+  Karpenter guide measured (https://openfaas.com/blog/eks-openfaas-karpenter; figures as issue 16 quotes them, the
+  passage itself was not in the search tool's excerpt). Until then its NodeClaim exists (Launched) and its Node
+  does not, as with a real instance that has not registered; the scheduler sees only Ready nodes.
 - Karpenter counts NodeClaims still starting as capacity: pending pods that fit on them get no new node
-  (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling: in-flight NodeClaims are existing nodes of
-  the scheduling simulation), and their capacity counts against the pool's limits (the pool's resources are the
-  sum over its NodeClaims). Pods are packed largest CPU request first (byCPUAndMemoryDescending).
+  (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling/suite_test.go "In-Flight Nodes": "should not
+  launch a second node if there is an in-flight node that can support the pod"), and their capacity counts against
+  the pool's limits. Pods are packed largest CPU request first (scheduling/queue.go byCPUAndMemoryDescending).
+  Karpenter's batching window (1 s idle, 10 s at most) is not modelled: it launches at once.
 - A bound pod is Ready after the pod start (image pull + readiness probe, a few seconds; default 4 s).
 - A pod deleted gracefully keeps its room until its containers stop: a pause container exits on SIGTERM at once
   (kubernetes/kubernetes build/pause/linux/pause.c handles SIGINT/SIGTERM by exiting; 1 s here for the kubelet to
@@ -157,8 +158,9 @@ class Timeline:
     def starting_cpu_m(self, pool: str) -> int:
         from sandbox.cluster_sim import cpu_m
 
-        return sum(cpu_m(launch.node["status"]["capacity"]["cpu"]) for launch in self._launching.values()
-                   if launch.pool == pool)
+        live = {c["metadata"]["name"] for c in self.sim.store.list("karpenter.sh/v1", "NodeClaim")}
+        return sum(cpu_m(launch.node["status"]["capacity"]["cpu"]) for name, launch in self._launching.items()
+                   if launch.pool == pool and name in live)
 
     # ---- running --------------------------------------------------------------------------------------------------
     def next_due(self) -> datetime | None:
