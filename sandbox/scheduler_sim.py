@@ -38,6 +38,7 @@ def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool
     for pod in pending:  # nominated pods hold their room
         _hold(rooms, pod, pod_cpu_m(pod), -1)
     unplaced, preempted = [], False
+    pdbs: list[dict] | None = None  # read once, and only when some pod could preempt
     for pod in pending:
         name, request = pod["metadata"]["name"], pod_cpu_m(pod)
         _hold(rooms, pod, request, +1)
@@ -52,9 +53,12 @@ def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool
             pods[name] = sim._bind(pod, nodes[room.name])
             pods_by_node.setdefault(room.name, []).append(pods[name])
             continue
-        plan = kube_scheduler.plan_preemption(
-            pod, rooms, pods_by_node, lambda p, node: admits(p["spec"], rooms[node].labels, rooms[node].taints),
-            pod_cpu_m, _pdbs(sim))
+        plan = None
+        if any(pod_priority(other) < pod_priority(pod) for other in bound):
+            pdbs = _pdbs(sim) if pdbs is None else pdbs
+            plan = kube_scheduler.plan_preemption(
+                pod, rooms, pods_by_node, lambda p, node: admits(p["spec"], rooms[node].labels, rooms[node].taints),
+                pod_cpu_m, pdbs)
         if plan is not None:
             pods[name] = _preempt(sim, pod, plan, pods)
             preempted = True
@@ -67,8 +71,9 @@ def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool
 
 def _bound_pods(sim: "ClusterSim", pods: dict[str, dict]) -> list[dict]:
     """Every pod on a node (the simulator's namespaces from `pods`, which are current; the others from the store)."""
-    namespaces = {pod["metadata"].get("namespace") for pod in pods.values()}
-    others = [p for p in sim.store.list("v1", "Pod") if p["metadata"].get("namespace") not in namespaces]
+    covered = {pod["metadata"].get("namespace") for pod in pods.values()}
+    others = [pod for ns in sim.store.list("v1", "Namespace") if ns["metadata"]["name"] not in covered
+              for pod in sim.store.list("v1", "Pod", ns["metadata"]["name"])]
     return [p for p in [*pods.values(), *others] if p["spec"].get("nodeName")]
 
 
