@@ -3,6 +3,8 @@ and kube-scheduler's queue order and preemption (sandbox/kube_scheduler.py) as p
 upstream behaviour it pins (kubernetes/kubernetes; docs "Pod Priority and Preemption")."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -155,3 +157,18 @@ def test_pdb_violating_victims_are_counted_and_avoided():
     chosen = plan(pod("burst", 0, 1000), {"a": 0, "b": 0},
                   {"a": [protected], "b": [pod("b-1", -10, 500, "b"), pod("b-2", -10, 500, "b")]}, pdbs=[pdb])
     assert chosen.node == "b" and chosen.pdb_violations == 0
+
+
+def test_kubectl_get_pc_columns(admin):
+    """kube-apiserver's printer for PriorityClasses (pkg/printers/internalversion/printers.go): NAME, VALUE,
+    GLOBAL-DEFAULT, AGE, PREEMPTIONPOLICY."""
+    response = admin.call_api(*admin.param_serialize(
+        "GET", "/apis/scheduling.k8s.io/v1/priorityclasses", auth_settings=["BearerToken"],
+        header_params={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}))
+    response.read()
+    table = json.loads(response.data)
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Value", "Global-Default", "Age",
+                                                                "PreemptionPolicy"]
+    rows = {row["cells"][0]: row["cells"] for row in table["rows"]}
+    assert rows["system-node-critical"][1:3] == [2_000_001_000, False]
+    assert rows["system-node-critical"][4] == "PreemptLowerPriority"
