@@ -55,6 +55,8 @@ class StartTimes:
 
 @dataclass(frozen=True)
 class PodReady:
+    """A pod's creationTimestamp and its Ready condition's lastTransitionTime, as the API shows them (whole
+    seconds), and when it was bound."""
     namespace: str
     name: str
     labels: dict
@@ -234,8 +236,9 @@ class Timeline:
         status["conditions"][0]["lastTransitionTime"] = objects.stamp(bound)  # PodScheduled
         pod["status"] = status
         self.sim.store.put(pod)
+        ready = next(c["lastTransitionTime"] for c in status["conditions"] if c["type"] == "Ready")
         self.ready.append(PodReady(key[0], key[1], pod["metadata"].get("labels") or {},
-                                   parse_time(pod["metadata"]["creationTimestamp"]), bound, when))
+                                   parse_time(pod["metadata"]["creationTimestamp"]), bound, parse_time(ready)))
 
     def _bill(self, start: datetime, end: datetime) -> None:
         seconds = (end - start).total_seconds()
