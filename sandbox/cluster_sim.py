@@ -233,7 +233,7 @@ class ClusterSim:
         if self.openfaas is not None:
             report.openfaas = self.openfaas.reconcile(at or self.now())
         # One read per settle; the controllers keep `pods` current as they write.
-        deployments = replicaset_sim.reconciled(self.store.list("apps/v1", "Deployment"))
+        deployments = replicaset_sim.reconciled_deployments(self.store.list("apps/v1", "Deployment"))
         pods = {pod["metadata"]["name"]: pod for pod in replicaset_sim.reconciled(self.store.list("v1", "Pod"))}
         karpenter_sim.reconcile_static_pools(self, pods, report)
         for _ in range(MAX_ROUNDS):

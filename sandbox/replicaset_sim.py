@@ -28,6 +28,21 @@ def reconciled(objs: list[dict]) -> list[dict]:
     return [o for o in objs if o["metadata"].get("namespace") not in UNMANAGED_NAMESPACES]
 
 
+def reconciled_deployments(deployments: list[dict]) -> list[dict]:
+    """Deployments the controller can own pods for: functions (by `faas_function`), and others whose selector is
+    not empty and selects their own template's labels (apps/v1 validation rejects any other; the sandbox's API
+    does not check it, so the controller skips them rather than making pods without end)."""
+    def selects_its_template(deployment: dict) -> bool:
+        spec = deployment.get("spec") or {}
+        selector = spec.get("selector") or {}
+        template = {"metadata": {"labels": ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}}}
+        return bool(selector.get("matchLabels") or selector.get("matchExpressions")) and \
+            selector_from_label_selector(selector)(template)
+
+    return [d for d in reconciled(deployments)
+            if d["metadata"]["namespace"] == FUNCTION_NAMESPACE or selects_its_template(d)]
+
+
 def is_active(pod: dict) -> bool:
     return not pod["metadata"].get("deletionTimestamp")
 

@@ -160,3 +160,13 @@ def test_a_working_day_with_and_without_warm_headroom():
     price = {"spot": 0.03, "on-demand": 0.1}
     assert warm.node_hours() > cold.node_hours()
     assert warm.cost(lambda kind, capacity, zone: price[capacity]) > cold.cost(lambda k, c, z: price[c])
+
+
+def test_the_deployment_controller_skips_a_deployment_whose_selector_misses_its_template():
+    store, sim = cluster()
+    add_placeholders(store)
+    broken = store.get("apps/v1", "Deployment", HEADROOM_NS, "headroom-spot")
+    broken["spec"]["selector"] = {"matchLabels": {"app": "something-else"}}
+    store.put(broken)
+    sim.settle(T0)
+    assert placeholders(store) == []
