@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 import tempfile  # noqa: E402
 
 from chalice_app.kube.auth import make_token  # noqa: E402
-from chalice_app.offhours.model import ORIGINAL_REPLICAS  # noqa: E402
+from chalice_app.kube.names import ORIGINAL_REPLICAS  # noqa: E402
 from chalice_app.offhours.reconcile import WORKERS  # noqa: E402
 from sandbox import CLUSTER_NAME, Sandbox  # noqa: E402
 from sandbox.aws import APP_ACCESS_KEY, REGION  # noqa: E402

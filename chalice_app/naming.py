@@ -8,21 +8,26 @@ def prefix(stage: str) -> str:
     return f"{APP_NAME}-{stage}"
 
 
+def scoped(stage: str, name: str) -> str:
+    """A resource of the stage: `<app>-<stage>-<name>` (queues, rules, alarms, functions, the alarm topic)."""
+    return f"{prefix(stage)}-{name}"
+
+
 def interruption_queue(stage: str) -> str:
-    return f"{prefix(stage)}-interruptions"
+    return scoped(stage, "interruptions")
 
 
 def interruption_dlq(stage: str) -> str:
-    return f"{prefix(stage)}-interruptions-dlq"
+    return scoped(stage, "interruptions-dlq")
 
 
 def table(stage: str) -> str:
-    """One DynamoDB table (partition key `id`, TTL `expiration`): idempotency records and the budget ledger."""
+    """One DynamoDB table (partition key `id`, TTL `expiration`); its keys live in chalice_app/table_keys.py."""
     return prefix(stage)
 
 
 def rule_prefix(stage: str) -> str:
-    return f"{prefix(stage)}-"
+    return scoped(stage, "")
 
 
 def parameter_path(stage: str) -> str:
@@ -57,19 +62,19 @@ FUNCTIONS = ("interruptions", "offhours", "budget")  # app.py's handler names
 
 def function_name(stage: str, name: str) -> str:
     """The Lambda function Chalice deploys for handler `name`: `<app>-<stage>-<name>`."""
-    return f"{prefix(stage)}-{name}"
+    return scoped(stage, name)
 
 
 def alarm(stage: str, suffix: str) -> str:
-    return f"{prefix(stage)}-{suffix}"
+    return scoped(stage, suffix)
 
 
 def alarm_prefix(stage: str) -> str:
-    return f"{prefix(stage)}-"
+    return scoped(stage, "")
 
 
 def alarm_topic(stage: str) -> str:
-    return f"{prefix(stage)}-alarms"
+    return scoped(stage, "alarms")
 
 
 def dashboard(stage: str) -> str:

@@ -11,9 +11,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-RECENT_ALERTS_KEY = "alerts#recent"
+from chalice_app.conditional import condition_held
+from chalice_app.errors import StageTableError
+from chalice_app.table_keys import RECENT_ALERTS_KEY, run_id
+
 MAX_RECENT_ALERTS = 20
 FEATURES = ("interruptions", "offhours", "budget")
 
@@ -32,7 +34,7 @@ class RunLog:
         self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
 
     def record_run(self, feature: str, summary: dict[str, Any], ok: bool = True, at: str | None = None) -> None:
-        self._table.put_item(Item={"id": f"run#{feature}", "feature": feature, "at": at or _now(), "ok": ok,
+        self._table.put_item(Item={"id": run_id(feature), "feature": feature, "at": at or _now(), "ok": ok,
                                    "summary": json.dumps(summary, default=str, sort_keys=True)})
 
     def record_alert(self, feature: str, text: str, at: str | None = None, attempts: int = 3) -> None:
@@ -41,23 +43,18 @@ class RunLog:
             item = self._table.get_item(Key={"id": RECENT_ALERTS_KEY}, ConsistentRead=True).get("Item")
             version = int(item["version"]) if item else 0
             alerts = json.loads(item["alerts"]) if item else []
-            try:
-                self._table.put_item(
+            if condition_held(self._table.meta.client, lambda: self._table.put_item(
                     Item={"id": RECENT_ALERTS_KEY, "version": version + 1,
                           "alerts": json.dumps(appended_alerts(alerts, alert))},
                     ConditionExpression="attribute_not_exists(id) OR version = :version",
-                    ExpressionAttributeValues={":version": version},
-                )
+                    ExpressionAttributeValues={":version": version})):
                 return
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-        raise RuntimeError("could not record the alert: the recent-alerts item kept changing")
+        raise StageTableError("could not record the alert: the recent-alerts item kept changing")
 
     def last_runs(self) -> dict[str, dict]:
         runs = {}
         for feature in FEATURES:
-            item = self._table.get_item(Key={"id": f"run#{feature}"}).get("Item")
+            item = self._table.get_item(Key={"id": run_id(feature)}).get("Item")
             if item:
                 runs[feature] = {"at": item["at"], "ok": bool(item["ok"]), "summary": json.loads(item["summary"])}
         return runs

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from kubernetes import client as k8s
 
-ANNOTATION_PREFIX = "costguard.openfaas.com/"
-ORIGINAL_REPLICAS = ANNOTATION_PREFIX + "original-replicas"
-BUDGET_STATUS = ANNOTATION_PREFIX + "budget-status"
-STORED_LIMITS = ANNOTATION_PREFIX + "original-limits"
+from chalice_app.kube.lists import list_items
+from chalice_app.kube.names import (APPS, BUDGET_STATUS, KARPENTER_GROUP, KARPENTER_VERSION, NODEPOOLS, ORIGINAL_LIMITS,
+                                    ORIGINAL_REPLICAS)
+from chalice_app.kube.rest import resource_path
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def summarize_budget(annotation: str | None) -> str:
 
 def nodepool_status(nodepool: dict) -> NodePoolStatus:
     annotations = nodepool.get("metadata", {}).get("annotations") or {}
-    stored = annotations.get(STORED_LIMITS)
+    stored = annotations.get(ORIGINAL_LIMITS)
     return NodePoolStatus(
         name=nodepool["metadata"]["name"],
         limits=nodepool.get("spec", {}).get("limits") or {},
@@ -67,25 +67,17 @@ def nodepool_status(nodepool: dict) -> NodePoolStatus:
     )
 
 
-def function_down(deployment) -> FunctionDown | None:
-    annotations = deployment.metadata.annotations or {}
+def function_down(deployment: dict) -> FunctionDown | None:
+    metadata = deployment.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
     if not str(annotations.get(ORIGINAL_REPLICAS, "")).strip().isdigit():
         return None  # absent, or not ours to read (untrusted): off-hours reports bad annotations itself
-    return FunctionDown(deployment.metadata.name, deployment.metadata.namespace, deployment.spec.replicas or 0,
-                        int(annotations[ORIGINAL_REPLICAS]))
+    return FunctionDown(metadata.get("name", ""), metadata.get("namespace", ""),
+                        (deployment.get("spec") or {}).get("replicas") or 0, int(annotations[ORIGINAL_REPLICAS]))
 
 
-def cluster_status(api: k8s.ApiClient, namespaces: list[str], page: int = 500) -> ClusterStatus:
-    pools = k8s.CustomObjectsApi(api).list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
-    apps = k8s.AppsV1Api(api)
-    down: list[FunctionDown] = []
-    for namespace in namespaces:
-        token = None
-        while True:
-            kwargs = {"limit": page, **({"_continue": token} if token else {})}
-            result = apps.list_namespaced_deployment(namespace, **kwargs)
-            down.extend(entry for entry in map(function_down, result.items) if entry)
-            token = result.metadata._continue
-            if not token:
-                break
+def cluster_status(api: k8s.ApiClient, namespaces: list[str]) -> ClusterStatus:
+    pools = list_items(api, resource_path(NODEPOOLS, (KARPENTER_GROUP, KARPENTER_VERSION)))
+    down = [entry for namespace in namespaces
+            for entry in map(function_down, list_items(api, resource_path("deployments", APPS, namespace))) if entry]
     return ClusterStatus([nodepool_status(pool) for pool in pools], sorted(down, key=lambda f: (f.namespace, f.name)))

@@ -28,7 +28,7 @@ from chalice_app.budget.status import budget_statuses
 from chalice_app.config import load_settings
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
-from chalice_app.status import BUDGET_STATUS, STORED_LIMITS
+from chalice_app.kube.names import BUDGET_STATUS, ORIGINAL_LIMITS
 
 POOL = "default"
 # USD per vCPU-hour by instance category, near us-east-1's list prices; spot at about a third of on-demand.
@@ -91,7 +91,7 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     admin = sb.session()
     console.print(f"prices cached for {seed_prices(sb, t0)} instance types and EBS "
                   f"{', '.join(EBS_GB_MONTH)} (moto has no Pricing API)")
-    if STORED_LIMITS in (sb.kube.store.get("karpenter.sh/v1", "NodePool", None, POOL)["metadata"]
+    if ORIGINAL_LIMITS in (sb.kube.store.get("karpenter.sh/v1", "NodePool", None, POOL)["metadata"]
                          .get("annotations") or {}):
         console.print(f"[yellow]{POOL} is parked by off-hours: the budget will report but not change its limits")
 

@@ -15,7 +15,8 @@ from rich.panel import Panel
 from chalice_app import naming
 from chalice_app.interruptions import handler
 from chalice_app.interruptions.digest import karpenter_digest
-from chalice_app.interruptions.records import InterruptionRecords, disrupted_key
+from chalice_app.interruptions.records import InterruptionRecords
+from chalice_app.table_keys import disrupted_key
 from chalice_app.provisioning import ensure_stage
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
-from chalice_app.offhours.model import NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
+from chalice_app.kube.names import NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
 from sandbox.demo_budget import seed_prices

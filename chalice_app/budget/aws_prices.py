@@ -12,6 +12,7 @@ from chalice_app.budget.catalog import InstanceType, instance_type_from_ec2
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.prices import PriceBook, PriceUnavailable, on_demand_from_products, products_filters, \
     spot_from_history, storage_filters, storage_from_products
+from chalice_app.errors import explain_aws_error
 
 PRICING_REGION = "us-east-1"  # the Pricing API answers for every region from here
 ON_DEMAND_CACHE_HOURS = 12
@@ -46,7 +47,7 @@ class PriceSource:
             return PriceBook(self._on_demand(on_demand_types, now), self._spot(spot_types, now),
                              storage=self._storage(set(volume_types), now))
         except (ClientError, BotoCoreError) as exc:
-            raise PriceUnavailable(f"prices could not be fetched: {exc}") from None
+            raise PriceUnavailable(f"prices could not be fetched: {explain_aws_error(exc)}") from None
 
     def _storage(self, wanted: set[str], now: datetime) -> dict[str, float]:
         """EBS USD per GB-month per volume type (Pricing API, productFamily Storage), cached like on-demand."""

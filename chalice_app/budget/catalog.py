@@ -17,13 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-INSTANCE_TYPE = "node.kubernetes.io/instance-type"
-CAPACITY_TYPE = "karpenter.sh/capacity-type"
-ZONE = "topology.kubernetes.io/zone"
-ARCH = "kubernetes.io/arch"
-OS = "kubernetes.io/os"
-NODEPOOL = "karpenter.sh/nodepool"
-AWS = "karpenter.k8s.aws/"
+from chalice_app.kube.names import (ARCH_LABEL, CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, KARPENTER_AWS_GROUP,
+                                    KARPENTER_GROUP, OS_LABEL, ZONE_LABEL)
+
 GPU_RESOURCE = "nvidia.com/gpu"  # the NVIDIA resource; other vendors' are in GPU_RESOURCES
 # Accelerator resources as aws/karpenter-provider-aws pkg/apis/v1/labels.go names them (WellKnownExoticResources),
 # keyed by the lower-cased GpuInfo manufacturer of DescribeInstanceTypes.
@@ -78,17 +74,17 @@ def instance_type_from_ec2(item: dict) -> InstanceType:
     gpu_count = sum(int(gpu.get("Count", 0)) for gpu in gpus)
     manufacturer = gpus[0].get("Manufacturer", "").lower() if gpus else None
     neurons = sum(int(d.get("Count", 0)) for d in item.get("NeuronInfo", {}).get("NeuronDevices", []))
-    labels = {INSTANCE_TYPE: name, f"{AWS}instance-cpu": str(vcpus),
-              f"{AWS}instance-memory": str(item["MemoryInfo"]["SizeInMiB"])}
+    labels = {INSTANCE_TYPE_LABEL: name, f"{KARPENTER_AWS_GROUP}/instance-cpu": str(vcpus),
+              f"{KARPENTER_AWS_GROUP}/instance-memory": str(item["MemoryInfo"]["SizeInMiB"])}
     match = _NAME.match(name)
     if match:
-        labels[f"{AWS}instance-category"] = match["category"]
-        labels[f"{AWS}instance-generation"] = match["generation"]
-        labels[f"{AWS}instance-family"] = name.split(".")[0]
-        labels[f"{AWS}instance-size"] = match["size"]
+        labels[f"{KARPENTER_AWS_GROUP}/instance-category"] = match["category"]
+        labels[f"{KARPENTER_AWS_GROUP}/instance-generation"] = match["generation"]
+        labels[f"{KARPENTER_AWS_GROUP}/instance-family"] = name.split(".")[0]
+        labels[f"{KARPENTER_AWS_GROUP}/instance-size"] = match["size"]
     if gpu_count:
-        labels[f"{AWS}instance-gpu-count"] = str(gpu_count)
-        labels[f"{AWS}instance-gpu-manufacturer"] = manufacturer or ""
+        labels[f"{KARPENTER_AWS_GROUP}/instance-gpu-count"] = str(gpu_count)
+        labels[f"{KARPENTER_AWS_GROUP}/instance-gpu-manufacturer"] = manufacturer or ""
     return InstanceType(name=name, vcpus=vcpus, memory_gib=memory_gib, arches=arches or ("amd64",), gpus=gpu_count,
                         gpu_manufacturer=manufacturer, neuron_devices=neurons,
                         usage_classes=tuple(item.get("SupportedUsageClasses", ("on-demand", "spot"))), labels=labels)
@@ -137,11 +133,11 @@ def _allowed_values(requirements: list[Requirement], key: str, known: Iterable[s
 def capacity_types(requirements: list[Requirement]) -> tuple[str, ...]:
     """Capacity types the requirements allow, in Karpenter's order of preference (reserved, spot, on-demand).
     Whether reserved can actually be launched depends on the EC2NodeClass's capacity reservations (see offerings)."""
-    return _allowed_values(requirements, CAPACITY_TYPE, CAPACITY_PREFERENCE)
+    return _allowed_values(requirements, CAPACITY_TYPE_LABEL, CAPACITY_PREFERENCE)
 
 
 def arches(requirements: list[Requirement]) -> tuple[str, ...]:
-    return _allowed_values(requirements, ARCH, KNOWN_ARCHES)
+    return _allowed_values(requirements, ARCH_LABEL, KNOWN_ARCHES)
 
 
 def why_assumed(requirements: list[Requirement], key: str, allowed: tuple[str, ...]) -> str:
@@ -154,17 +150,18 @@ def why_assumed(requirements: list[Requirement], key: str, allowed: tuple[str, .
 
 
 def allowed_zones(requirements: list[Requirement], zones: Iterable[str]) -> tuple[str, ...]:
-    return _allowed_values(requirements, ZONE, tuple(zones))
+    return _allowed_values(requirements, ZONE_LABEL, tuple(zones))
 
 
 def allows_instance_type(requirements: list[Requirement], instance: InstanceType) -> bool:
     if not set(arches(requirements)) & set(instance.arches):
         return False
     for requirement in requirements:
-        if requirement.key in (ARCH, CAPACITY_TYPE, ZONE, OS) or requirement.key.startswith("karpenter.sh/"):
+        if (requirement.key in (ARCH_LABEL, CAPACITY_TYPE_LABEL, ZONE_LABEL, OS_LABEL)
+                or requirement.key.startswith(KARPENTER_GROUP + "/")):
             continue
         # Only keys that describe the instance type narrow the choice; other labels are the pool's own.
-        if requirement.key == INSTANCE_TYPE or requirement.key.startswith(AWS):
+        if requirement.key == INSTANCE_TYPE_LABEL or requirement.key.startswith(KARPENTER_AWS_GROUP + "/"):
             if not requirement.allows(instance.labels.get(requirement.key)):
                 return False
     return True

@@ -4,52 +4,34 @@ from __future__ import annotations
 
 from kubernetes import client as k8s
 
-KARPENTER_GROUP = "karpenter.sh"
-KARPENTER_VERSION = "v1"
-AWS_GROUP = "karpenter.k8s.aws"  # EC2NodeClass: volumes and capacity reservations
-PAGE = 500
+from chalice_app.kube.lists import list_items
+from chalice_app.kube.names import (KARPENTER_AWS_GROUP, KARPENTER_GROUP, KARPENTER_VERSION, NODECLAIMS, NODECLASSES,
+                                    NODEPOOLS)
+from chalice_app.kube.rest import MergePatcher, resource_path
+
+KARPENTER = (KARPENTER_GROUP, KARPENTER_VERSION)
 
 
 class BudgetCluster:
     def __init__(self, api: k8s.ApiClient):
         self._api = api
-        self._custom = k8s.CustomObjectsApi(api)
-        self._core = k8s.CoreV1Api(api)
-
-    def _custom_list(self, plural: str, group: str = KARPENTER_GROUP) -> list[dict]:
-        items, token = [], None
-        while True:
-            page = self._custom.list_cluster_custom_object(group, KARPENTER_VERSION, plural, limit=PAGE,
-                                                           **({"_continue": token} if token else {}))
-            items.extend(page.get("items", []))
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
-
-    def _core_list(self, call, *args) -> list[dict]:
-        items, token = [], None
-        while True:
-            page = call(*args, limit=PAGE, **({"_continue": token} if token else {}))
-            items.extend(self._api.sanitize_for_serialization(item) for item in page.items)
-            token = page.metadata._continue
-            if not token:
-                return items
+        self._patcher = MergePatcher(api)
 
     def nodepools(self) -> list[dict]:
-        return self._custom_list("nodepools")
+        return list_items(self._api, resource_path(NODEPOOLS, KARPENTER))
 
     def nodeclaims(self) -> list[dict]:
-        return self._custom_list("nodeclaims")
+        return list_items(self._api, resource_path(NODECLAIMS, KARPENTER))
 
     def nodeclasses(self) -> list[dict]:
-        return self._custom_list("ec2nodeclasses", AWS_GROUP)
+        return list_items(self._api, resource_path(NODECLASSES, (KARPENTER_AWS_GROUP, KARPENTER_VERSION)))
 
     def nodes(self) -> list[dict]:
-        return self._core_list(self._core.list_node)
+        return list_items(self._api, resource_path("nodes"))
 
     def pods(self, namespaces: list[str]) -> list[dict]:
-        return [pod for namespace in namespaces for pod in self._core_list(self._core.list_namespaced_pod, namespace)]
+        return [pod for namespace in namespaces
+                for pod in list_items(self._api, resource_path("pods", namespace=namespace))]
 
     def patch_nodepool(self, name: str, patch: dict) -> dict:
-        return self._custom.patch_cluster_custom_object(KARPENTER_GROUP, KARPENTER_VERSION, "nodepools", name, patch,
-                                                        _content_type="application/merge-patch+json")
+        return self._patcher.patch_json(resource_path(NODEPOOLS, KARPENTER, name=name), patch)

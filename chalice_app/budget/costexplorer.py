@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from chalice_app.budget.prices import PriceUnavailable
+from chalice_app.kube.names import NODEPOOL_LABEL
 
-TAG = "karpenter.sh/nodepool"
+TAG = NODEPOOL_LABEL  # Karpenter tags the instances it launches with their NodePool's name
 EC2_COMPUTE = "Amazon Elastic Compute Cloud - Compute"
 EC2_OTHER = "EC2 - Other"  # EBS volumes, among others
 METRIC = "NetAmortizedCost"

@@ -17,11 +17,12 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from chalice_app.budget.catalog import (ARCH, CAPACITY_TYPE, InstanceType, allowed_instance_types, arches,
-                                        capacity_types, requirements_of, why_assumed)
+from chalice_app.budget.catalog import (InstanceType, allowed_instance_types, arches, capacity_types, requirements_of,
+                                        why_assumed)
 from chalice_app.budget.metering import RunningNode
 from chalice_app.budget.nodeclass import NodeClassCosts
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
+from chalice_app.kube.names import ARCH_LABEL, CAPACITY_TYPE_LABEL
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def launch_offerings(nodepool: dict, catalog: list[InstanceType], book: PriceBoo
     requirements = requirements_of(nodepool)
     kinds = capacity_types(requirements)
     allowed = [t for t in allowed_instance_types(nodepool, catalog) if t.vcpus]
-    why = [f"capacity types: {why_assumed(requirements, CAPACITY_TYPE, kinds)}",
-           f"architectures: {why_assumed(requirements, ARCH, arches(requirements))}"]
+    why = [f"capacity types: {why_assumed(requirements, CAPACITY_TYPE_LABEL, kinds)}",
+           f"architectures: {why_assumed(requirements, ARCH_LABEL, arches(requirements))}"]
     reserved_types = {name for name, _ in nodeclass.reserved} if nodeclass else set()
     for kind in kinds:
         if kind == "reserved":

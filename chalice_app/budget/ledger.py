@@ -12,23 +12,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import boto3
-from botocore.exceptions import ClientError
 
 from chalice_app.budget.metering import LedgerEntry
+from chalice_app.conditional import condition_held, put_if_absent
+from chalice_app.table_keys import alert_id, ledger_id, price_id
 
 KEEP_LEDGER = timedelta(days=100)  # long enough to compare a period with the previous ones
-
-
-def ledger_id(period: str, pool: str) -> str:
-    return f"ledger#{period}#{pool}"
-
-
-def alert_id(period: str, pool: str, key: str) -> str:
-    return f"alert#{period}#{pool}#{key}"
-
-
-def price_id(kind: str, region: str) -> str:
-    return f"price#{kind}#{region}"
 
 
 def _epoch(moment: datetime) -> int:
@@ -42,10 +31,6 @@ def entry_from_item(item: dict | None) -> LedgerEntry:
                        metered_at=datetime.fromisoformat(item["metered_at"]) if item.get("metered_at") else None,
                        open_rates={k: float(v) for k, v in json.loads(item.get("open_rates", "{}")).items()},
                        daily={k: float(v) for k, v in json.loads(item.get("daily", "{}")).items()})
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class Ledger:
@@ -76,31 +61,19 @@ class Ledger:
             values[":previous"] = before.metered_at.isoformat()
         else:
             values[":null"] = "NULL"
-        try:
-            self._table.update_item(
-                Key={"id": ledger_id(period, pool)},
-                UpdateExpression="SET spent = :spent, metered_at = :metered_at, open_rates = :open_rates, "
-                                 "daily = :daily, expiration = :expiration" + (
-                                     ", #status = :status" if status is not None else ""),
-                ConditionExpression=condition,
-                **({"ExpressionAttributeNames": {"#status": "status"}} if status is not None else {}),
-                ExpressionAttributeValues=values)
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return condition_held(self._table.meta.client, lambda: self._table.update_item(
+            Key={"id": ledger_id(period, pool)},
+            UpdateExpression="SET spent = :spent, metered_at = :metered_at, open_rates = :open_rates, "
+                             "daily = :daily, expiration = :expiration" + (
+                                 ", #status = :status" if status is not None else ""),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeNames": {"#status": "status"}} if status is not None else {}),
+            ExpressionAttributeValues=values))
 
     def claim_alert(self, period: str, pool: str, key: str, period_end: datetime) -> bool:
         """True for the one run that may send this alert in this period."""
-        try:
-            self._table.put_item(Item={"id": alert_id(period, pool, key), "expiration": _epoch(period_end + KEEP_LEDGER)},
-                                 ConditionExpression="attribute_not_exists(id)")
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return put_if_absent(self._table, {"id": alert_id(period, pool, key),
+                                           "expiration": _epoch(period_end + KEEP_LEDGER)})
 
     def release_alert(self, period: str, pool: str, key: str) -> None:
         """The alert could not be delivered: let the next run try again."""

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 from dateutil.parser import isoparse
 from kubernetes.utils import parse_quantity
 
-from chalice_app.budget.catalog import ACCELERATOR_RESOURCES, CAPACITY_TYPE, INSTANCE_TYPE, NODEPOOL, ZONE, InstanceType
+from chalice_app.budget.catalog import ACCELERATOR_RESOURCES, InstanceType
+from chalice_app.kube.names import CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, NODEPOOL_LABEL, ZONE_LABEL
 from chalice_app.budget.document import hours_between
 from chalice_app.budget.nodeclass import nodeclass_of_node
 from chalice_app.budget.prices import PriceBook
@@ -95,8 +96,8 @@ def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, 
         for obj in source:
             meta = obj.get("metadata", {})
             labels = meta.get("labels", {}) or {}
-            pool = labels.get(NODEPOOL)
-            instance_type = labels.get(INSTANCE_TYPE)
+            pool = labels.get(NODEPOOL_LABEL)
+            instance_type = labels.get(INSTANCE_TYPE_LABEL)
             if not pool or not instance_type:
                 continue  # not launched by Karpenter, or not yet resolved to an instance
             status = obj.get("status", {}) or {}
@@ -119,7 +120,7 @@ def running_nodes(nodeclaims: list[dict], nodes: list[dict], catalog: dict[str, 
             known = catalog.get(instance_type)
             found.append(RunningNode(
                 key=key, pool=pool, instance_type=instance_type,
-                capacity_type=labels.get(CAPACITY_TYPE, "on-demand"), zone=labels.get(ZONE),
+                capacity_type=labels.get(CAPACITY_TYPE_LABEL, "on-demand"), zone=labels.get(ZONE_LABEL),
                 started=isoparse(meta["creationTimestamp"]),
                 cpu=_quantity(capacity.get("cpu"), known.vcpus if known else 0.0),
                 memory_gib=_quantity(capacity.get("memory"), known.memory_gib * 2**30 if known else 0.0) / 2**30,

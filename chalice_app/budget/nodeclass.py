@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from kubernetes.utils import parse_quantity
 
-NODECLASS_LABEL = "karpenter.k8s.aws/ec2nodeclass"
+from chalice_app.kube.names import NODECLASS_LABEL
 EC2_DEFAULT_VOLUME_TYPE = "gp2"  # EC2 EbsBlockDevice VolumeType when none is given
 _FAMILY_DEFAULTS = {
     "al2": (("gp3", 20.0),), "al2023": (("gp3", 20.0),), "ubuntu": (("gp3", 20.0),),

@@ -22,7 +22,7 @@ from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, car
 from chalice_app.budget.nodeclass import NodeClassCosts, nodeclass_of_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
 from chalice_app.budget.reconcile import day_error
-from chalice_app.status import BUDGET_STATUS, STORED_LIMITS
+from chalice_app.kube.names import BUDGET_STATUS, FUNCTION_LABEL, ORIGINAL_LIMITS
 
 # the annotation name is shared with `costguard status` (chalice_app.status)
 
@@ -124,7 +124,7 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
             decision = decide_limits(name, document, spent, now, end, pricing, nodepool, meter.usage_cpu)
         except PriceUnavailable as exc:
             problem = f"{exc}: limits kept"
-    held = STORED_LIMITS in (nodepool["metadata"].get("annotations") or {})
+    held = ORIGINAL_LIMITS in (nodepool["metadata"].get("annotations") or {})
     if decision and (nodepool.get("spec") or {}).get("replicas") is not None:
         # A static NodePool accepts only limits.nodes (the NodePool CRD's CEL rule "only 'limits.nodes' is supported
         # on static NodePools"): a cpu limit would be refused with a 422 every run.
@@ -214,7 +214,7 @@ def functions_driving(pods: list[dict], node_names: set[str], top: int = 3) -> l
         if pod.get("spec", {}).get("nodeName") not in node_names:
             continue
         labels = pod.get("metadata", {}).get("labels") or {}
-        name = labels.get("faas_function") or labels.get("app")
+        name = labels.get(FUNCTION_LABEL) or labels.get("app")
         if not name:
             continue
         cpu = sum(float(parse_quantity(c.get("resources", {}).get("requests", {}).get("cpu", "0")))

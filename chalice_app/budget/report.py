@@ -6,10 +6,7 @@ from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObjec
 from chalice_app.budget.alerts import Alert
 from chalice_app.budget.planner import BudgetPlan, PoolPlan
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+from chalice_app.slack.text import clip, fit_joined, fit_lines, fit_text
 
 
 def _figures(plan: PoolPlan) -> str:
@@ -30,7 +27,7 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
         by_pool.setdefault(alert.pool, []).append(alert)
     pools = {p.pool: p for p in plan.pools}
     title = f"Budget {plan.period}: " + ", ".join(sorted(by_pool))
-    blocks = [HeaderBlock(text=_cut(title, MAX_HEADER_TEXT))]
+    blocks = [HeaderBlock(text=clip(title, MAX_HEADER_TEXT))]
     for name in sorted(by_pool):
         lines = [a.text for a in by_pool[name]]
         if drivers.get(name):
@@ -38,20 +35,25 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
             lines.append(f"Functions driving the spend: {named}")
         if name in pools:
             lines.append(f"_{_figures(pools[name])}_")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_cut("\n".join(lines), MAX_SECTION_TEXT))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_lines(lines))))
     mode = "advise mode: nothing was changed" if plan.mode == "advise" else "enforce mode"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"costguard budget · {mode} · {plan.now.isoformat(timespec='minutes')}")]))
-    blocks = blocks[: MAX_BLOCKS - 1] + blocks[-1:] if len(blocks) > MAX_BLOCKS else blocks
-    text = f"{title} — " + " | ".join(a.text.replace("*", "") for a in alerts)
-    return SlackMessage(text=_cut(text, MAX_SECTION_TEXT), blocks=[b.to_dict() for b in blocks],
+    if len(blocks) > MAX_BLOCKS:  # header, pools, context: say how many pools did not fit
+        left_out = len(blocks) - MAX_BLOCKS + 1
+        blocks = blocks[: MAX_BLOCKS - 2] + [SectionBlock(text=MarkdownTextObject(
+            text=f"…and {left_out} more NodePools"))] + blocks[-1:]
+    head = f"{title} — "
+    text = head + fit_joined([a.text.replace("*", "") for a in alerts], max(0, MAX_SECTION_TEXT - len(head)), " | ",
+                             "more alerts")
+    return SlackMessage(text=clip(text, MAX_SECTION_TEXT), blocks=[b.to_dict() for b in blocks],
                         thread_keys=(f"budget-{plan.period}",))
 
 
 def problem_message(problem: str, at: str) -> SlackMessage:
     """The budget could not be applied at all (document missing or invalid, cluster unreadable)."""
     blocks = [HeaderBlock(text="Budget not applied"),
-              SectionBlock(text=MarkdownTextObject(text=_cut(problem, MAX_SECTION_TEXT))),
+              SectionBlock(text=MarkdownTextObject(text=fit_text(problem))),
               ContextBlock(elements=[MarkdownTextObject(text=f"No NodePool was touched · {at}")])]
-    return SlackMessage(text=_cut(f"Budget not applied: {problem}. No NodePool was touched.", MAX_SECTION_TEXT),
+    return SlackMessage(text=clip(f"Budget not applied: {problem}. No NodePool was touched.", MAX_SECTION_TEXT),
                         blocks=[b.to_dict() for b in blocks], thread_keys=("budget-problem",))

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 from kubernetes.client.exceptions import ApiException
 
@@ -33,6 +31,7 @@ from chalice_app.budget.report import budget_message, problem_message
 from chalice_app.config import Settings
 from chalice_app.observability import logger
 from chalice_app.slack.message import SlackMessage
+from chalice_app.ssm import ParameterError, read_parameter
 
 PROBLEM_PERIOD = "problems"  # ledger namespace for "budget not applied" alerts: once per day per distinct problem
 
@@ -47,15 +46,9 @@ def load_document(settings: Settings, session: boto3.session.Session | None = No
     Without a session, Powertools' default provider reads it and caches it for the Lambda container."""
     name = parameter_name(settings)
     try:
-        if session is None:
-            text = parameters.get_parameter(name, decrypt=True, max_age=settings.parameter_cache_seconds)
-        else:
-            provider = parameters.SSMProvider(boto3_client=session.client("ssm", region_name=settings.region))
-            text = provider.get(name, decrypt=True, max_age=settings.parameter_cache_seconds)
-    except GetParameterError as error:
-        cause = error.__cause__ or error.__context__ or error  # Powertools raises it inside its except
-        code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
-        raise BudgetDocumentError(f"SSM parameter {name} cannot be read ({code})") from None
+        text = read_parameter(name, settings, session)
+    except ParameterError as error:
+        raise BudgetDocumentError(str(error)) from None
     return parse_budget(text, source=f"SSM parameter {name}")
 
 
@@ -204,8 +197,6 @@ def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: Budget
 
 def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, claimed: list[Alert]) -> None:
     logger.info("budget alert", extra={"slack_text": message.text})
-    if notifier is None:
-        return
     try:
         notifier.send(message)
     except Exception:
@@ -223,12 +214,11 @@ def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier)
     if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2)):
         return None
     message = problem_message(problem, now.isoformat(timespec="minutes"))
-    if notifier is not None:
-        try:
-            notifier.send(message)
-        except Exception:
-            if ledger:
-                ledger.release_alert(PROBLEM_PERIOD, "-", key)
-            raise
+    try:
+        notifier.send(message)
+    except Exception:
+        if ledger:
+            ledger.release_alert(PROBLEM_PERIOD, "-", key)
+        raise
     return message
 

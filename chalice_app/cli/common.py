@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from chalice_app.config import Settings, load_settings
-from chalice_app.errors import CostguardError
+from chalice_app.errors import CostguardError, explain_aws_error
 
 CHALICE_CONFIG = Path(".chalice") / "config.json"
 StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
@@ -58,19 +57,9 @@ def describe_failure(error: BaseException) -> str | None:
     """One line for the failures an operator can fix; None for anything else (a bug: let it raise)."""
     if isinstance(error, CostguardError):
         return str(error)
-    if isinstance(error, NoCredentialsError):
-        return "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-    if isinstance(error, NoRegionError):
-        return "no AWS region: set AWS_REGION or pass a profile with a region"
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "Error")
-        message = error.response.get("Error", {}).get("Message", "")
-        operation = getattr(error, "operation_name", "AWS call")
-        if code == "ResourceNotFoundException" and operation == "DescribeCluster":
-            return f"unknown EKS cluster: {message}"
-        return f"{operation} failed with {code}: {message}"
-    if isinstance(error, BotoCoreError):
-        return f"AWS: {error}"
+    aws_line = explain_aws_error(error)
+    if aws_line is not None:
+        return aws_line
     if isinstance(error, ApiException):
         if error.status in (401, 403):
             return (f"Kubernetes refused costguard ({error.status} {error.reason}): check the EKS access entry and "

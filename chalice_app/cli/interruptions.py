@@ -12,9 +12,10 @@ from rich.table import Table
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.digest import history_rows, karpenter_digest, spot_digest
-from chalice_app.interruptions.records import InterruptionRecords, disrupted_key, last_weeks, SPOT_PREFIX
+from chalice_app.interruptions.records import InterruptionRecords, last_weeks
+from chalice_app.table_keys import SPOT_PREFIX, disrupted_key
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.notifier import notifier_from_settings
+from chalice_app.slack.notifier import notifier_from_settings, slack_configured
 from chalice_app.slack.render import to_text
 
 app = typer.Typer(help="Interruptions: spot history and Karpenter's own disruptions.", no_args_is_help=True)
@@ -29,10 +30,9 @@ def _send(settings, message: SlackMessage | None, console: Console) -> None:
     if message is None:
         console.print("nothing to send")
         return
-    notifier = notifier_from_settings(settings)
-    if notifier is None:
+    if not slack_configured(settings):
         raise CostguardError("Slack is not configured for this stage (no webhook or bot token parameter)")
-    notifier.send(message)
+    notifier_from_settings(settings).send(message)
     console.print("sent to Slack")
 
 

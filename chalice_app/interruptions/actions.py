@@ -17,13 +17,11 @@ from typing import Collection, Iterable, Mapping
 
 from chalice_app.interruptions.correlation import FINISHED_PHASES, NodeImpact
 from chalice_app.interruptions.notice import NoticeKind
+from chalice_app.kube.names import DO_NOT_DISRUPT, MIRROR_POD, STATIC_POOL
 
-MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
-DO_NOT_DISRUPT_ANNOTATION = "karpenter.sh/do-not-disrupt"
 CRITICAL_PRIORITY_CLASSES = frozenset({"system-cluster-critical", "system-node-critical"})
 ACTIONABLE_KINDS = frozenset({NoticeKind.SPOT_INTERRUPTION, NoticeKind.CAPACITY_RESERVATION_INTERRUPTION,
                               NoticeKind.SCHEDULED_CHANGE})
-STATIC_POOL = "(node group)"  # how settings name nodes without a NodePool
 
 
 class Action(str, Enum):
@@ -80,7 +78,7 @@ def plan_actions(impacts: Iterable[NodeImpact], per_pool: Mapping[str, str], def
 def evictable(pod: dict) -> bool:
     """Pods a drain evicts: not DaemonSet-owned (they'd come straight back), not mirror pods, not finished."""
     meta = pod.get("metadata", {})
-    if MIRROR_ANNOTATION in (meta.get("annotations") or {}):
+    if MIRROR_POD in (meta.get("annotations") or {}):
         return False
     if any(owner.get("kind") == "DaemonSet" for owner in meta.get("ownerReferences") or []):
         return False
@@ -88,7 +86,7 @@ def evictable(pod: dict) -> bool:
 
 
 def do_not_disrupt(pod: dict) -> bool:
-    return ((pod.get("metadata") or {}).get("annotations") or {}).get(DO_NOT_DISRUPT_ANNOTATION) == "true"
+    return ((pod.get("metadata") or {}).get("annotations") or {}).get(DO_NOT_DISRUPT) == "true"
 
 
 def _key(pod: dict) -> tuple[str, str]:

@@ -23,7 +23,9 @@ from slack_sdk.models.blocks import (
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.correlation import Correlation, FunctionRisk, NodeImpact, node_age
 from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
-from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, escape_mrkdwn as esc
+from chalice_app.kube.names import STATIC_POOL
+from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
+from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
 
 DETAILED_NODES_PER_MESSAGE = 12  # nodes shown in full per batch; the rest are counted
 DETAILED_FUNCTIONS_PER_NODE = 6
@@ -37,7 +39,6 @@ KIND_TITLES = {
     NoticeKind.REBALANCE_RECOMMENDATION: "Rebalance recommendation",
     NoticeKind.SCHEDULED_CHANGE: "Scheduled maintenance (AWS Health)",
 }
-NO_POOL = "(node group)"
 
 
 @dataclass(frozen=True)
@@ -51,33 +52,6 @@ def date_token(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M:%S UTC")
     """A Slack date token: every reader sees the time in their own zone, plus how far away it is."""
     epoch = int(moment.timestamp())
     return f"<!date^{epoch}^{{date_short_pretty}} {{time_secs}} ({{ago}})|{moment.strftime(fallback_format)}>"
-
-
-def fit_joined(items: Sequence[str], limit: int, separator: str, tail_noun: str) -> str:
-    """Join as many items as fit in `limit` chars, then say how many were left out (never silently cut)."""
-    whole = separator.join(items)
-    if len(whole) <= limit:
-        return whole
-    kept: list[str] = []
-    size = -len(separator)  # no separator before the first item
-    for index, item in enumerate(items):
-        left_after = len(items) - index - 1
-        tail = len(f"{separator}…and {left_after} {tail_noun}") if left_after else 0
-        if size + len(separator) + len(item) + tail > limit:
-            kept.append(f"…and {len(items) - index} {tail_noun}")
-            break
-        kept.append(item)
-        size += len(separator) + len(item)
-    return separator.join(kept)
-
-
-def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more") -> str:
-    return fit_joined(lines, limit, "\n", noun)
-
-
-def fit_words(words: Sequence[str], limit: int, noun: str) -> str:
-    """Comma-separated, ending with "…and N more <noun>" when cut."""
-    return fit_joined(words, limit, ", ", f"more {noun}")
 
 
 def _age(delta: timedelta | None) -> str:
@@ -103,7 +77,7 @@ def group_impacts(impacts: Iterable[NodeImpact]) -> list[tuple[NoticeKind, str, 
     """(kind, NodePool, impacts) groups, most urgent kind first, then the largest pools."""
     groups: dict[tuple[NoticeKind, str], list[NodeImpact]] = defaultdict(list)
     for impact in impacts:
-        groups[(impact.notice.kind, esc(impact.node.nodepool or NO_POOL))].append(impact)
+        groups[(impact.notice.kind, esc(impact.node.nodepool or STATIC_POOL))].append(impact)
     order = {kind: index for index, kind in enumerate(KIND_ORDER)}
     return [(kind, pool, members) for (kind, pool), members in
             sorted(groups.items(), key=lambda item: (order[item[0][0]], -len(item[1]), item[0][1]))]
@@ -140,7 +114,7 @@ def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock
         lines.append("• no OpenFaaS function pods on this node")
     fields = [
         f"*Type*\n{esc(node.instance_type)}", f"*Zone*\n{esc(node.zone)}", f"*Capacity*\n{esc(node.capacity_type)}",
-        f"*NodePool*\n{esc(node.nodepool or NO_POOL)}" + (f" / {esc(node.nodeclaim)}" if node.nodeclaim else ""),
+        f"*NodePool*\n{esc(node.nodepool or STATIC_POOL)}" + (f" / {esc(node.nodeclaim)}" if node.nodeclaim else ""),
         f"*Deadline*\n{date_token(deadline) if deadline else 'not given'}", f"*Node age*\n{_age(node_age(node, now))}",
     ]
     return SectionBlock(text=MarkdownTextObject(text=fit_lines(lines)),

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from chalice_app.interruptions import records
+from chalice_app import table_keys
 from chalice_app.interruptions.actions import ActionOutcome, NodeAction
 from chalice_app.interruptions.alert import BatchCounts
 from chalice_app.interruptions.chunking import actions_message, closed_messages, plan_messages, thread_keys
@@ -207,11 +208,12 @@ def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str]
     newly_disrupted = [impact for impact in disrupted if impact.node.instance_id not in recalled]
     if newly_disrupted:
         _best_effort(result, "counting Karpenter disruptions", lambda: ports.add_counts(
-            records.disrupted_key(now.date()), records.disruption_counts(newly_disrupted), records.DISRUPTED_LIFETIME))
+            table_keys.disrupted_key(now.date()), records.disruption_counts(newly_disrupted),
+            records.DISRUPTED_LIFETIME))
     spot = records.spot_counts(impacts)
     if spot:
         _best_effort(result, "counting spot warnings",
-                     lambda: ports.add_counts(records.spot_key(now), spot, records.SPOT_LIFETIME))
+                     lambda: ports.add_counts(table_keys.spot_key(now), spot, records.SPOT_LIFETIME))
     bodies, left_out = plan_events(impacts, now)
     result.counts["node_events"] = len(bodies)
     result.counts["node_events_left_out"] = left_out

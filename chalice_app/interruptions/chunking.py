@@ -16,7 +16,6 @@ from chalice_app.interruptions.alert import (
     batch_blocks,
     date_token,
     fallback_text,
-    fit_lines,
     header_text,
 )
 from chalice_app.interruptions.correlation import Correlation, NodeImpact
@@ -26,8 +25,8 @@ from chalice_app.slack.message import (
     MAX_MESSAGE_TEXT,
     SlackMessage,
     block_text_length,
-    escape_mrkdwn,
 )
+from chalice_app.slack.text import escape_mrkdwn, fit_lines
 
 MAX_THREAD_KEYS = 20  # a bot threads a message under the first of these instance ids that already has a thread
 

@@ -16,18 +16,13 @@ from typing import Iterable, Mapping
 from kubernetes.utils.duration import parse_duration
 
 from chalice_app.interruptions.notice import KIND_ORDER, Notice, NoticeKind
+from chalice_app.kube.names import (CAPACITY_TYPE_LABEL, DISRUPTED_TAINT, EKS_CAPACITY_TYPE_LABEL, FUNCTION_LABEL,
+                                    INSTANCE_TYPE_LABEL, NODEPOOL_LABEL, ZONE_LABEL)
 
-NODEPOOL_LABEL = "karpenter.sh/nodepool"
-CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
-EKS_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"  # managed node groups: ON_DEMAND / SPOT
-INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
-ZONE_LABEL = "topology.kubernetes.io/zone"
-FUNCTION_LABEL = "faas_function"
 FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
-# Karpenter v1 (kubernetes-sigs/karpenter pkg/apis/v1): the taint put on a node it disrupts, and the NodeClaim
-# condition recording why; its voluntary reasons are the DisruptionReason constants (Empty, Underutilized,
-# Drifted) plus expiry. Any other reason (e.g. the interruption controller's) is not Karpenter's choice.
-DISRUPTED_TAINT = "karpenter.sh/disrupted"
+# Karpenter v1 (kubernetes-sigs/karpenter pkg/apis/v1): the taint put on a node it disrupts (DISRUPTED_TAINT), and
+# the NodeClaim condition recording why; its voluntary reasons are the DisruptionReason constants (Empty,
+# Underutilized, Drifted) plus expiry. Any other reason (e.g. the interruption controller's) is not Karpenter's choice.
 DISRUPTION_CONDITION = "DisruptionReason"
 VOLUNTARY_REASONS = frozenset({"Empty", "Underutilized", "Drifted", "Expired"})
 EXPIRED = "Expired"

@@ -9,8 +9,8 @@ from typing import Mapping, Sequence
 
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
-from chalice_app.interruptions.alert import fit_lines, fit_words
-from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage, escape_mrkdwn as esc
+from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
+from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
 
 TOP = 5
 

@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from chalice_app.interruptions.actions import Action, ActionOutcome, NodeAction, plan_drain
 from chalice_app.interruptions.cluster import pods_on_node
+from chalice_app.kube.rest import FIELD_MANAGER
 from chalice_app.observability import logger
 
 EVICTION_WORKERS = 8  # the ApiClient's connection pool size
@@ -28,7 +29,7 @@ def cordon(core: k8s.CoreV1Api, action: NodeAction) -> str | None:
         if version:
             body["metadata"] = {"resourceVersion": version}
         try:
-            core.patch_node(action.node, body)
+            core.patch_node(action.node, body, field_manager=FIELD_MANAGER)
             return None
         except ApiException as error:
             if error.status == 404:
@@ -47,7 +48,7 @@ def evict(core: k8s.CoreV1Api, namespace: str, name: str) -> str:
     body = k8s.V1Eviction(api_version="policy/v1", kind="Eviction",
                           metadata=k8s.V1ObjectMeta(name=name, namespace=namespace))
     try:
-        core.create_namespaced_pod_eviction(name, namespace, body)
+        core.create_namespaced_pod_eviction(name, namespace, body, field_manager=FIELD_MANAGER)
         return "evicted"
     except ApiException as error:
         if error.status == 404:

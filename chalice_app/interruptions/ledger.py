@@ -29,11 +29,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemNotFoundError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS
-from botocore.exceptions import ClientError
 
+from chalice_app.errors import StageTableError
 from chalice_app.interruptions.notice import Notice
+from chalice_app.table_keys import NOTICE_KEY_PREFIX as KEY_PREFIX
 
-KEY_PREFIX = "interruptions.notice"
 RECORD_LIFETIME_SECONDS = 7 * 24 * 3600  # longer than SQS keeps a message (4 days by default) plus DLQ redrives
 DEFAULT_REMAINING_MS = 15 * 60 * 1000  # outside Lambda: the longest a Lambda invocation can run
 TRANSACTION_ITEMS = 100  # TransactWriteItems limit
@@ -66,7 +66,7 @@ def batch_write(client, table: str, requests: list[dict], what: str) -> int:
                 break
             time.sleep(0.05 * 2 ** attempt)
         if items:
-            raise RuntimeError(f"DynamoDB left {len(items[table])} {what} unprocessed")
+            raise StageTableError(f"DynamoDB left {len(items[table])} {what} unprocessed")
     return calls
 
 
@@ -102,9 +102,7 @@ class BatchedPersistenceLayer(DynamoDBPersistenceLayer):
             now = time.time()
             try:
                 self.client.transact_write_items(TransactItems=[self._claim_put(k, now, remaining_ms) for k in chunk])
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
+            except self.client.exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons") or []
                 if len(reasons) != len(chunk):
                     raise

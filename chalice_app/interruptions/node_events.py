@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from chalice_app.interruptions.correlation import NodeImpact
 from chalice_app.interruptions.notice import NoticeKind
+from chalice_app.kube.rest import FIELD_MANAGER
 
 EVENT_NAMESPACE = "default"
 COMPONENT = "costguard"
@@ -81,7 +82,7 @@ def record_events(api: k8s.ApiClient, bodies: Sequence[dict]) -> list[str]:
 
     def create(body: dict) -> str | None:
         try:
-            core.create_namespaced_event(EVENT_NAMESPACE, body)
+            core.create_namespaced_event(EVENT_NAMESPACE, body, field_manager=FIELD_MANAGER)
         except ApiException as error:
             if error.status != 409:
                 return f"event on {body['involvedObject']['name']}: HTTP {error.status} {error.reason}"

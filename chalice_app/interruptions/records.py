@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Mapping, Sequence
 
 from chalice_app.interruptions.correlation import FunctionKey, NodeFacts, NodeImpact, parse_time
 from chalice_app.interruptions.ledger import batch_write
 from chalice_app.interruptions.notice import NoticeKind
+from chalice_app.table_keys import HIT_PREFIX, hit_key, spot_key
 
-HIT_PREFIX = "hit#"
-SPOT_PREFIX = "spot#"
-DISRUPTED_PREFIX = "disrupted#"
 COUNT_PREFIX = "n:"
 HIT_LIFETIME = timedelta(days=14)
 SPOT_LIFETIME = timedelta(days=120)
@@ -32,23 +30,6 @@ GET_BATCH = 100  # BatchGetItem
 WRITE_BATCH = 25  # BatchWriteItem (ledger.batch_write)
 COUNTERS_PER_UPDATE = 50
 UNPROCESSED_RETRIES = 8
-
-
-def hit_key(instance_id: str) -> str:
-    return HIT_PREFIX + instance_id
-
-
-def week_of(moment: datetime | date) -> str:
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def spot_key(moment: datetime) -> str:
-    return SPOT_PREFIX + week_of(moment)
-
-
-def disrupted_key(day: date) -> str:
-    return DISRUPTED_PREFIX + day.isoformat()
 
 
 def _label(value: str | None) -> str:

@@ -75,6 +75,7 @@ def explain(name: str, namespace: str, now: datetime, settings=None, cluster=Non
     store default to the app's."""
     from chalice_app.config import settings as current_settings
     from chalice_app.kube.client import api_client
+    from chalice_app import table_keys
     from chalice_app.offhours import parked
     from chalice_app.offhours.cluster import OffhoursCluster
     from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
@@ -85,7 +86,7 @@ def explain(name: str, namespace: str, now: datetime, settings=None, cluster=Non
     config = OffhoursConfig.from_settings(settings)
     function = cluster.function(namespace, name)
     annotations = cluster.namespace_annotations([namespace]).get(namespace)
-    found = store.get_many([parked.function_id(namespace, name)]).get(parked.function_id(namespace, name))
+    found = store.get_many([table_keys.function_id(namespace, name)]).get(table_keys.function_id(namespace, name))
     rules = NightRules(Reconciler(cluster, config, store=store).capabilities(), config.idle, config.hold)
     return explain_function(function, annotations, now, config.defaults, config.grace,
                             parked.ParkedFunction.from_item(found) if found else None, rules)

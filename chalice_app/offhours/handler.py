@@ -70,9 +70,6 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
         (key, at, message) for key, at, message in (("held", now, held_note(report)), ("nodes", night, nodes_note(report)))
         if message and _claim(store, key, at)]
     for key, at, message in [(None, now, message) for message in messages] + daily:
-        if notifier is None:
-            logger.info("slack not configured", extra={"message": message.text})
-            continue
         try:
             notifier.send(message)
         except Exception:  # noqa: BLE001 - a Slack outage must not undo or fail the reconcile

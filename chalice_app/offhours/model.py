@@ -14,17 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-# The annotation names `costguard status` and the budget also read: defined once, in chalice_app.status.
-from chalice_app.status import ANNOTATION_PREFIX as PREFIX
-from chalice_app.status import ORIGINAL_REPLICAS  # noqa: F401 - re-exported for the off-hours modules
-from chalice_app.status import STORED_LIMITS as ORIGINAL_LIMITS  # noqa: F401
+from chalice_app.kube.names import (ANNOTATION_PREFIX, LEGACY_ORIGINAL_REPLICAS, LEGACY_PREFIX, ORIGINAL_REPLICAS,
+                                    SCALE_MIN_LABEL, SCALE_ZERO_LABEL)
 
-LEGACY_PREFIX = "downscaler/"  # py-kube-downscaler's annotations, read as a fallback
-LEGACY_ORIGINAL_REPLICAS = LEGACY_PREFIX + "original-replicas"  # kube-downscaler's restore count
-NODEPOOL_OPT_IN = PREFIX + "offhours"
-FUNCTION_LABEL = "faas_function"
-SCALE_ZERO_LABEL = "com.openfaas.scale.zero"
-SCALE_MIN_LABEL = "com.openfaas.scale.min"
 MAX_REPLICAS = 10_000  # a bound on numbers read from annotations and labels (untrusted input)
 
 # GitOps controllers that revert what costguard changes unless told to ignore it (README "GitOps"):
@@ -41,7 +33,7 @@ GITOPS_LABELS = {"kustomize.toolkit.fluxcd.io/name": "Flux (Kustomization {value
 def _relevant(annotations: dict | None) -> dict[str, str]:
     return {key: value for key, value in (annotations or {}).items()
             if isinstance(key, str) and isinstance(value, str)
-            and (key.startswith(PREFIX) or key.startswith(LEGACY_PREFIX))}
+            and (key.startswith(ANNOTATION_PREFIX) or key.startswith(LEGACY_PREFIX))}
 
 
 def _timestamp(text: str | None) -> datetime | None:

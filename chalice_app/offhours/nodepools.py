@@ -20,12 +20,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalice_app.offhours.model import PREFIX, NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS, NodePoolLimits
+from chalice_app.offhours.model import NodePoolLimits
+from chalice_app.kube.names import NIGHT_ALLOWANCE, NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.offhours.parked import ParkedPool
 from chalice_app.offhours.policy import Defaults, PolicyError, layers_for, resolve_policy
 
 ZERO = "0"
-ALLOWANCE = PREFIX + "night-allowance"  # the limits costguard set for a woken function, so it knows them as its own
 DEFAULT_ZEROED = ("cpu",)  # what to zero when a NodePool has no limits at all (cpu bounds every node)
 
 
@@ -99,7 +99,7 @@ def _stored_replicas(pool: NodePoolLimits, record: ParkedPool | None) -> int | N
 
 
 def _allowance_is_ours(pool: NodePoolLimits) -> bool:
-    text = pool.annotations.get(ALLOWANCE)
+    text = pool.annotations.get(NIGHT_ALLOWANCE)
     try:
         return text is not None and json.loads(text) == pool.limits
     except ValueError:
@@ -131,8 +131,8 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
     unmirror = {"metadata": {**version, "annotations": {mirror_key: None}}} if mirror_key in pool.annotations else None
     ours = not pool.static and _allowance_is_ours(pool)
     parked_now = pool.replicas == 0 if pool.static else (_is_zeroed(pool.limits) or ours)
-    if unmirror is not None and ALLOWANCE in pool.annotations:
-        unmirror["metadata"]["annotations"][ALLOWANCE] = None
+    if unmirror is not None and NIGHT_ALLOWANCE in pool.annotations:
+        unmirror["metadata"]["annotations"][NIGHT_ALLOWANCE] = None
     if not opted or policy.excluded(now) or not policy.in_downtime(now):
         why = ("no longer opted in" if not opted else f"excluded by {policy.exclude_source}" if policy.excluded(now)
                else f"uptime ({policy.schedule_source})")
@@ -146,7 +146,7 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
                        patch=unmirror, forget=forget, extra={"replicas": stored})
         # Merge patch: keys we added are removed with null, the rest set back to their stored values.
         limits_patch = {**{key: None for key in pool.limits if key not in stored}, **stored} or None
-        annotations = {mirror_key: None, **({ALLOWANCE: None} if ALLOWANCE in pool.annotations else {})}
+        annotations = {mirror_key: None, **({NIGHT_ALLOWANCE: None} if NIGHT_ALLOWANCE in pool.annotations else {})}
         return act("restore", why, stored, patch={"metadata": {**version, "annotations": annotations},
                                                    "spec": {"limits": limits_patch}}, forget=forget)
     at = f"downtime ({policy.schedule_source})"
@@ -154,14 +154,14 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
         if allowance is not None and pool.limits != allowance:
             limits = {**{key: None for key in pool.limits if key not in allowance}, **allowance}
             return act("allow", f"{at}; a woken function needs it: night allowance {allowance}", allowance,
-                       patch={"metadata": {**version, "annotations": {ALLOWANCE: json.dumps(allowance,
+                       patch={"metadata": {**version, "annotations": {NIGHT_ALLOWANCE: json.dumps(allowance,
                                                                                               sort_keys=True)}},
                               "spec": {"limits": limits}})
         if allowance is None and ours:
             zeroed = _zeroed(stored)
             limits = {**{key: None for key in pool.limits if key not in zeroed}, **zeroed}
             return act("limit", f"{at}; no woken function needs it any more: parked again", zeroed,
-                       patch={"metadata": {**version, "annotations": {ALLOWANCE: None}}, "spec": {"limits": limits}})
+                       patch={"metadata": {**version, "annotations": {NIGHT_ALLOWANCE: None}}, "spec": {"limits": limits}})
     if stored is not None:
         if parked_now:
             adopt = record is None  # parked before the table held it: take the count into the table

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chalice_app.offhours.placement import NODEPOOL_LABEL, cpu_millis
+from chalice_app.kube.names import (CAPACITY_TYPE_LABEL, DO_NOT_DISRUPT, FUNCTION_LABEL, INSTANCE_TYPE_LABEL,
+                                    MIRROR_POD, NODEPOOL_LABEL, ZONE_LABEL)
+from chalice_app.offhours.placement import cpu_millis
 
-DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
-MIRROR_POD = "kubernetes.io/config.mirror"
 SHOWN_PODS = 3
 
 
@@ -86,10 +86,10 @@ def why_node_stays(node: dict, pods: list[dict], pool: dict) -> tuple[str, ...]:
     if pinned:
         reasons.append(f"pod {_listed(pinned)} annotated {DO_NOT_DISRUPT}")
     reasons += pool_blockers(pool)
-    others = [pod for pod in live if "faas_function" not in _labels(pod) and pod not in pinned]
+    others = [pod for pod in live if FUNCTION_LABEL not in _labels(pod) and pod not in pinned]
     if others:
         reasons.append(f"non-function pods keep it busy: {_listed(others)}")
-    functions = [pod for pod in live if "faas_function" in _labels(pod) and pod not in pinned]
+    functions = [pod for pod in live if FUNCTION_LABEL in _labels(pod) and pod not in pinned]
     if functions:
         reasons.append(f"function pods still running (awake, held or excluded): {_listed(functions)}")
     if not reasons:
@@ -107,9 +107,9 @@ def nodes_staying(parked_pools: dict[str, dict], nodes: list[dict], pods_by_node
         if pool is None:
             continue
         name = node["metadata"]["name"]
-        stays.append(NodeStay(name, labels[NODEPOOL_LABEL], labels.get("node.kubernetes.io/instance-type", "?"),
-                              labels.get("karpenter.sh/capacity-type", "on-demand"),
-                              labels.get("topology.kubernetes.io/zone", ""),
+        stays.append(NodeStay(name, labels[NODEPOOL_LABEL], labels.get(INSTANCE_TYPE_LABEL, "?"),
+                              labels.get(CAPACITY_TYPE_LABEL, "on-demand"),
+                              labels.get(ZONE_LABEL, ""),
                               why_node_stays(node, pods_by_node.get(name, []), pool)))
     return stays
 

@@ -15,41 +15,21 @@ The TTL is a safety net only (a record of a function deleted for good); live rec
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+
+from chalice_app.conditional import condition_held
+from chalice_app.errors import StageTableError
+from chalice_app.table_keys import FUNCTION_PREFIX, note_id, shard_id
 
 KEEP = timedelta(days=30)  # longer than any holiday week a schedule may park a function for
-SHARDS = 16  # function records per namespace are spread over this many items (see DynamoParkedStore)
 SHARD_ATTEMPTS = 5
-FUNCTION_PREFIX = "offhours#function#"
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
 BATCH_WRITE_ITEMS = 25  # BatchWriteItem's limit
-
-
-def function_id(namespace: str, name: str) -> str:
-    return f"{FUNCTION_PREFIX}{namespace}#{name}"
-
-
-def shard_id(namespace: str, name: str) -> str:
-    return f"offhours#functions#{namespace}#{zlib.crc32(name.encode()) % SHARDS:02d}"
-
-
-def nodepool_id(name: str) -> str:
-    return f"offhours#nodepool#{name}"
-
-
-def wake_id(namespace: str, name: str) -> str:
-    return f"offhours#wake#{namespace}#{name}"
-
-
-def note_id(day: str, key: str) -> str:
-    return f"offhours#note#{day}#{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +123,9 @@ class DynamoParkedStore:
 
     def _put_one(self, key: str, item: dict, now: datetime, conditional: bool, expires: timedelta = KEEP) -> bool:
         extra = {"ConditionExpression": "attribute_not_exists(id)"} if conditional else {}
-        try:
-            self._client.put_item(TableName=self._table,
-                                  Item=self._encode({"id": key, **item, "expiration": _epoch(now + expires)}), **extra)
-            return True
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return condition_held(self._client, lambda: self._client.put_item(
+            TableName=self._table, Item=self._encode({"id": key, **item, "expiration": _epoch(now + expires)}),
+            **extra))
 
     # ---- function records, sharded --------------------------------------------------------------------------------
     def _load_shards(self, shard_ids: set[str]) -> None:
@@ -170,20 +145,16 @@ class DynamoParkedStore:
             changed = change(entries)
             if not changed:
                 return set()
-            try:
-                self._client.put_item(
+            if condition_held(self._client, lambda: self._client.put_item(
                     TableName=self._table,
                     Item=self._encode({"id": shard, "version": version + 1, "entries": json.dumps(entries),
                                        "expiration": _epoch(now + KEEP)}),
                     ConditionExpression="attribute_not_exists(id) OR version = :read",
-                    ExpressionAttributeValues={":read": {"N": str(version)}})
+                    ExpressionAttributeValues={":read": {"N": str(version)}})):
                 self._shards[shard] = (version + 1, entries)
                 return changed
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-                self._shards.pop(shard, None)  # another run wrote it: read again and merge
-        raise RuntimeError(f"stage table item {shard} kept changing: {SHARD_ATTEMPTS} conflicting writes")
+            self._shards.pop(shard, None)  # another run wrote it: read again and merge
+        raise StageTableError(f"stage table item {shard} kept changing: {SHARD_ATTEMPTS} conflicting writes")
 
     def _by_shard(self, ids) -> dict[str, dict[str, str]]:
         """{shard id: {function name: record id}} for function record ids."""

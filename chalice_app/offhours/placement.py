@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NODEPOOL_LABEL = "karpenter.sh/nodepool"
-WELL_KNOWN_PREFIXES = ("karpenter.sh/", "karpenter.k8s.aws/", "topology.kubernetes.io/", "node.kubernetes.io/",
-                       "kubernetes.io/")
+from chalice_app.kube.names import KARPENTER_AWS_GROUP, KARPENTER_GROUP, NODEPOOL_LABEL
+
+WELL_KNOWN_PREFIXES = (KARPENTER_GROUP + "/", KARPENTER_AWS_GROUP + "/", "topology.kubernetes.io/",
+                       "node.kubernetes.io/", "kubernetes.io/")
 CPU_MEMORY_RATIO_GI = 8  # memory allowance per allowed CPU, when a pool also limits memory (m6i: 4 GiB/vCPU, ×2)
 
 

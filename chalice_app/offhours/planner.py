@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from chalice_app.offhours.editions import Capabilities
-from chalice_app.offhours.model import LEGACY_ORIGINAL_REPLICAS, MAX_REPLICAS, ORIGINAL_REPLICAS, FunctionDeployment
+from chalice_app.offhours.model import MAX_REPLICAS, FunctionDeployment
+from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS
 from chalice_app.offhours.parked import ParkedFunction
 from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
 

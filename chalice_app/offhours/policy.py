@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalice_app.errors import CostguardError
-from chalice_app.offhours.model import LEGACY_PREFIX, PREFIX
+from chalice_app.kube.names import ANNOTATION_PREFIX, LEGACY_PREFIX
 from chalice_app.offhours.schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULTS_SOURCE = "stage defaults"
@@ -82,7 +82,7 @@ def layers_for(object_kind: str, annotations: dict[str, str], namespace: str | N
 
 def _find(layers: list[Layer], key: str) -> tuple[str, str] | None:
     for layer in layers:
-        for prefix in (PREFIX, LEGACY_PREFIX):
+        for prefix in (ANNOTATION_PREFIX, LEGACY_PREFIX):
             name = prefix + key
             if name in layer.annotations:
                 return layer.annotations[name], f"{layer.source} {name}"
@@ -113,7 +113,7 @@ def _replicas(value: str, source: str) -> int:
 
 def _schedules(layers: list[Layer], defaults: Defaults, holidays: str | None) -> tuple[Schedule, Schedule, str]:
     for layer in layers:
-        for prefix in (PREFIX, LEGACY_PREFIX):
+        for prefix in (ANNOTATION_PREFIX, LEGACY_PREFIX):
             uptime, downtime = layer.annotations.get(prefix + "uptime"), layer.annotations.get(prefix + "downtime")
             if uptime is not None or downtime is not None:
                 source = f"{layer.source} {prefix}{'uptime' if uptime is not None else 'downtime'}"

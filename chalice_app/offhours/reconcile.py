@@ -20,10 +20,12 @@ from datetime import datetime, timedelta
 
 from kubernetes.client.exceptions import ApiException
 
-from chalice_app.offhours import editions, parked
+from chalice_app import table_keys
+from chalice_app.offhours import editions
 from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtime, plan_nodepools
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
-from chalice_app.offhours.placement import NODEPOOL_LABEL, PoolTemplate, allowance, pools_needed
+from chalice_app.kube.names import NODEPOOL_LABEL
+from chalice_app.offhours.placement import PoolTemplate, allowance, pools_needed
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.planner import (
     Activity,
@@ -54,7 +56,7 @@ def _since(text: str, now: datetime) -> datetime:
 
 
 def _fid(action) -> str:
-    return parked.function_id(action.namespace, action.name)
+    return table_keys.function_id(action.namespace, action.name)
 
 
 class Reconciler:
@@ -97,9 +99,9 @@ class Reconciler:
             except Exception as error:  # noqa: BLE001 - one unreadable namespace must not stop the others
                 failures.append((namespace, error))
         self._rules = NightRules(self.capabilities(), self._config.idle, self._config.hold)
-        found = self._store.get_many(parked.function_id(*f.key) for f in functions)
-        self._records = {f.key: ParkedFunction.from_item(found[parked.function_id(*f.key)]) for f in functions
-                         if parked.function_id(*f.key) in found}
+        found = self._store.get_many(table_keys.function_id(*f.key) for f in functions)
+        self._records = {f.key: ParkedFunction.from_item(found[table_keys.function_id(*f.key)]) for f in functions
+                         if table_keys.function_id(*f.key) in found}
         self._activity = {}
         plan = self._plan(functions, now)
         awake = plan.of(Kind.AWAKE)
@@ -125,7 +127,7 @@ class Reconciler:
         except (MetricsError, Exception) as error:  # noqa: BLE001 - without metrics the fixed hold applies
             notes.append(f"gateway metrics unreadable ({_describe(error)}): woken functions are parked again "
                          f"after a fixed hold of {int(self._config.hold.total_seconds() // 60)} min")
-        ids = {(a.namespace, a.name): parked.wake_id(a.namespace, a.name) for a in awake}
+        ids = {(a.namespace, a.name): table_keys.wake_id(a.namespace, a.name) for a in awake}
         stored = self._store.get_many(ids.values())
         activity, self._wake_states = {}, {}
         for key, wake in ids.items():
@@ -140,9 +142,9 @@ class Reconciler:
         """The NodePool plan; during downtime also what woken functions need of parked pools (night allowances)
         and, into `report`, the nodes that parked pools still have and why."""
         pools = self._cluster.nodepools()
-        found = self._store.get_many(parked.nodepool_id(pool.name) for pool in pools)
-        records = {pool.name: ParkedPool.from_item(found[parked.nodepool_id(pool.name)]) for pool in pools
-                   if parked.nodepool_id(pool.name) in found}
+        found = self._store.get_many(table_keys.nodepool_id(pool.name) for pool in pools)
+        records = {pool.name: ParkedPool.from_item(found[table_keys.nodepool_id(pool.name)]) for pool in pools
+                   if table_keys.nodepool_id(pool.name) in found}
         plan = plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records)
         parked_pools = {a.name: pool for pool, a in zip(sorted(pools, key=lambda p: p.name), plan)
                         if parked_during_downtime(pool, a)}
@@ -247,7 +249,7 @@ class Reconciler:
             for start in range(0, len(ready), BATCH):
                 outcomes.extend(pool.map(lambda action: self._apply(action, now), ready[start:start + BATCH]))
         forget = [_fid(o.action) for o in outcomes if o.applied and o.action.forget]
-        woke = [parked.wake_id(o.action.namespace, o.action.name) for o in outcomes
+        woke = [table_keys.wake_id(o.action.namespace, o.action.name) for o in outcomes
                 if o.applied and (o.action.namespace, o.action.name) in self._activity]
         if forget or woke:
             self._store.delete_many(forget + woke)
@@ -293,7 +295,7 @@ class Reconciler:
     def _apply_nodepool(self, action: NodePoolAction, now: datetime) -> str | None:
         if not action.writes:
             return None
-        key = parked.nodepool_id(action.name)
+        key = table_keys.nodepool_id(action.name)
         try:
             if action.record is not None:
                 if action.record_is_new:

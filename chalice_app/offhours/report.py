@@ -1,26 +1,26 @@
 """Slack messages for an off-hours run (pure): a summary when something changed, an alert when the cap bit."""
 from __future__ import annotations
 
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
 from chalice_app.offhours.planner import FunctionAction, Kind
 from chalice_app.offhours.reconcile import RunReport
-from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage, escape_mrkdwn
+from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
+from chalice_app.slack.text import clip, escape_mrkdwn as escape, fit_text, titled_list
 
 SHOWN_PER_SECTION = 25  # names listed per section before "and N more"
 
 
-def _section(title: str, lines: list[str]) -> dict:
-    shown = lines[:SHOWN_PER_SECTION]
-    more = len(lines) - len(shown)
-    text = f"*{title}* ({len(lines)})\n" + "\n".join(f"• {line}" for line in shown)
-    if more:
-        text += f"\n…and {more} more"
-    if len(text) > MAX_SECTION_TEXT:
-        text = text[: MAX_SECTION_TEXT - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def _mrkdwn(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=fit_text(text)))
 
 
-# Names and reasons come from the cluster and must not become links or mentions: the one mrkdwn escaper.
-escape = escape_mrkdwn
+def _section(title: str, lines: list[str]) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=titled_list(title, lines, shown=SHOWN_PER_SECTION)))
+
+
+def _message(text: str, blocks: list[Block]) -> SlackMessage:
+    return SlackMessage(text=text, blocks=[block.to_dict() for block in blocks])
 
 
 def _name(action: FunctionAction) -> str:
@@ -43,9 +43,9 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     if not (report.changed or failed_writes or failed_reads):
         return None
     prefix = "[dry run] " if report.dry_run else ""
-    title = (f"{prefix}costguard off-hours: {len(down)} scaled down, {len(restored)} restored, "
-             f"{len(errors)} errors")[:MAX_HEADER_TEXT]
-    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    title = clip(f"{prefix}costguard off-hours: {len(down)} scaled down, {len(restored)} restored, "
+                 f"{len(errors)} errors", MAX_HEADER_TEXT)
+    blocks: list[Block] = [HeaderBlock(text=title)]
     sections = [
         ("Scaled down", [f"{_name(a)} {a.current} → {a.desired}" for a in down]),
         ("Restored", [f"{_name(a)} {a.current} → {a.desired}" for a in restored]),
@@ -64,8 +64,8 @@ def summary_message(report: RunReport) -> SlackMessage | None:
         ("Errors", [f"`{escape(where)}`: {escape(message)}" for where, message in errors]),
     ]
     blocks += [_section(title_, lines) for title_, lines in sections if lines]
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"run at {report.now.isoformat()}"}]})
-    return SlackMessage(text=title, blocks=blocks)
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"run at {report.now.isoformat()}")]))
+    return _message(title, blocks)
 
 
 def cap_alert(report: RunReport) -> SlackMessage | None:
@@ -76,7 +76,7 @@ def cap_alert(report: RunReport) -> SlackMessage | None:
     text = (f":warning: costguard off-hours wanted {wanted} changes, more than the cap of {report.plan.cap}; "
             f"{len(report.plan.of(Kind.DEFERRED))} held back to the next run (restores go first). "
             f"Raise COSTGUARD_OFFHOURS_MAX_CHANGES if this is expected.")
-    return SlackMessage(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    return _message(text, [_mrkdwn(text)])
 
 
 def held_note(report: RunReport) -> SlackMessage | None:
@@ -88,10 +88,8 @@ def held_note(report: RunReport) -> SlackMessage | None:
     text = (f"costguard off-hours: {len(held)} function(s) stay up at night because this OpenFaaS cannot hold them "
             f"at zero ({escape(report.capabilities.edition)}; {escape(report.capabilities.source)}); costguard does "
             f"not patch them again.")
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}},
-              _section("Why, and the fix", [escape(reason) for reason in reasons]),
-              _section("Functions", [_name(action) for action in held])]
-    return SlackMessage(text=text, blocks=blocks)
+    return _message(text, [_mrkdwn(text), _section("Why, and the fix", [escape(reason) for reason in reasons]),
+                           _section("Functions", [_name(action) for action in held])])
 
 
 def nodes_note(report: RunReport) -> SlackMessage | None:
@@ -102,7 +100,6 @@ def nodes_note(report: RunReport) -> SlackMessage | None:
     cost = f"${sum(known):.2f}/h" + ("" if len(known) == len(report.nodes) else " (some prices unknown)")
     text = (f"costguard off-hours: {len(report.nodes)} node(s) of parked NodePools are still running ({cost}); "
             f"Karpenter does not remove them, for the reasons below.")
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
-              _section("Nodes that stay", [f"`{escape(stay.node)}` {escape(stay.line().split(': ', 1)[0])}: "
-                                           f"{escape('; '.join(stay.reasons))}" for stay in report.nodes])]
-    return SlackMessage(text=text, blocks=blocks)
+    return _message(text, [_mrkdwn(text),
+                           _section("Nodes that stay", [f"`{escape(stay.node)}` {escape(stay.line().split(': ', 1)[0])}: "
+                                                        f"{escape('; '.join(stay.reasons))}" for stay in report.nodes])])

@@ -1,14 +1,13 @@
 """Reading and writing the stage's AWS resources: ensure_stage, teardown_stage, and one-line AWS errors."""
 from __future__ import annotations
 
-import contextlib
 import json
-from typing import Callable, Iterator
+from typing import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError, NoRegionError
 
 from chalice_app import naming
-from chalice_app.errors import CostguardError
+from chalice_app.errors import CostguardError, aws_errors, error_code as _error_code
 from chalice_app.interruptions.rules import EVENT_RULES
 from chalice_app.provisioning.alarms import subscription_protocol
 from chalice_app.provisioning.watch import remove_watch, watch_steps
@@ -17,33 +16,6 @@ from chalice_app.provisioning.desired import (
     attributes_to_change, decide, dlq_attributes, queue_attributes, rule_names, validate_budget_template,
     validate_request, validate_signing_secret,
 )
-
-
-def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-@contextlib.contextmanager
-def aws_errors(region: str | None) -> Iterator[None]:
-    """AWS failures an operator can fix become one line naming what to fix."""
-    try:
-        yield
-    except NoCredentialsError:
-        raise CostguardError("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
-    except NoRegionError:
-        raise CostguardError("no AWS region: set AWS_REGION or use a profile with a region") from None
-    except EndpointConnectionError as error:
-        raise CostguardError(f"cannot reach AWS in region {region!r} ({error}): check the region") from None
-    except ClientError as error:
-        code, message = _error_code(error), error.response.get("Error", {}).get("Message", "")
-        operation = getattr(error, "operation_name", "AWS call")
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            raise CostguardError(f"access denied for {operation}: {message}") from None
-        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"):
-            raise CostguardError(f"AWS rejected the credentials ({code}): {message}") from None
-        raise CostguardError(f"{operation} failed with {code}: {message}") from None
-    except BotoCoreError as error:
-        raise CostguardError(f"AWS: {error}") from None
 
 
 def locate(session, stage: str) -> Place:

@@ -9,14 +9,11 @@ from typing import Iterable
 from botocore.exceptions import ClientError
 
 from chalice_app import naming
+from chalice_app.errors import error_code as _code
 from chalice_app.provisioning.alarms import (
     AlarmSpec, alarm_differs, alarm_specs, dashboard_body, dashboard_differs, subscription_protocol,
 )
 from chalice_app.provisioning.desired import Place, ResourceOutcome, Step, decide
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
 
 def topic_arn(place: Place) -> str:
     return place.arn("sns", naming.alarm_topic(place.stage))

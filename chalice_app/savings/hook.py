@@ -13,9 +13,11 @@ from chalice_app.offhours.policy import Defaults
 from chalice_app.savings.ledger import Booking
 from chalice_app.savings.report import night_block
 from chalice_app.slack.message import SlackMessage
+from chalice_app.slack.text import fit_text
 from chalice_app.slackapp.buttons import keep_buttons, still_parked, wake_buttons, with_buttons
 from chalice_app.slackapp.headsup import going_down, heads_up_message
 from chalice_app.slackapp.store import SlackStore
+from chalice_app.table_keys import heads_up_id
 
 
 def decorate(message: SlackMessage | None, report, view, booking: Booking | None, settings: Settings,
@@ -27,7 +29,7 @@ def decorate(message: SlackMessage | None, report, view, booking: Booking | None
     if booking is not None and booking.night is not None:
         extra = [night_block(booking.night, booking.night_since, now)]
         if weekly is not None:
-            extra.append({"type": "section", "text": {"type": "mrkdwn", "text": weekly[:3000]}})
+            extra.append({"type": "section", "text": {"type": "mrkdwn", "text": fit_text(weekly)}})
         blocks = list(message.blocks)
         at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "context" else len(blocks)
         message = SlackMessage(message.text, blocks[:at] + extra + blocks[at:], message.thread_keys,
@@ -56,7 +58,7 @@ def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMess
     from chalice_app.savings.service import session_and_store
 
     session = session_and_store(settings, session)[0]
-    if not SlackStore(settings.table_name, session).claim(f"offhours-heads-up#{start.isoformat()}", now):
+    if not SlackStore(settings.table_name, session).claim(heads_up_id(start), now):
         return None
     return heads_up_message(start, functions, view.namespaces, now, defaults, settings.offhours_keep_hours,
                             ZoneInfo(settings.default_timezone))

@@ -11,7 +11,7 @@ from kubernetes.utils import parse_quantity
 
 from chalice_app.budget.metering import RunningNode
 from chalice_app.budget.prices import PriceBook
-from chalice_app.offhours.model import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.savings.ledger import ParkedFunction, ParkedPool, State
 from chalice_app.savings.pricing import PoolRates, pool_for, replica_hourly
 

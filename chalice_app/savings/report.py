@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalice_app.savings.ledger import DayBook, Totals
-from chalice_app.slack.mrkdwn import code
+from chalice_app.slack.text import code
 
 GROUPINGS = ("function", "namespace", "nodepool")
 

@@ -23,8 +23,11 @@ from chalice_app.budget.metering import running_nodes
 from chalice_app.budget.prices import PriceBook
 from chalice_app.budget.service import priced_types
 from chalice_app.config import Settings
-from chalice_app.offhours.cluster import DEPLOYMENTS, OffhoursCluster, _pages
-from chalice_app.offhours.model import FUNCTION_LABEL, FunctionDeployment, function_from_object
+from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.model import FunctionDeployment, function_from_object
+from chalice_app.kube.lists import list_items
+from chalice_app.kube.names import APPS, FUNCTION_LABEL
+from chalice_app.kube.rest import resource_path
 from chalice_app.savings.ledger import Booking, book
 from chalice_app.savings.observe import FunctionResources, observe, parked_pools, pools_of, resources_from_object
 from chalice_app.savings.pricing import PoolRates, split_rates
@@ -48,11 +51,8 @@ class ClusterView:
 
 
 def read_cluster(api: k8s.ApiClient, namespaces: list[str]) -> ClusterView:
-    custom = k8s.CustomObjectsApi(api)
     raw = [item for namespace in namespaces
-           for page in _pages(custom.list_namespaced_custom_object, *DEPLOYMENTS, namespace, "deployments",
-                              label_selector=FUNCTION_LABEL)
-           for item in page]
+           for item in list_items(api, resource_path("deployments", APPS, namespace), label_selector=FUNCTION_LABEL)]
     budget = BudgetCluster(api)
     return ClusterView([resources_from_object(item) for item in raw], [function_from_object(item) for item in raw],
                        budget.nodepools(), budget.nodeclaims(), budget.nodes(),

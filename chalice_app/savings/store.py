@@ -15,16 +15,12 @@ from datetime import datetime, timedelta
 
 import boto3
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import ClientError
 
+from chalice_app.conditional import transaction_held
 from chalice_app.savings.ledger import Booking, Cursor, DayBook, ParkedFunction, ParkedPool, State, Totals
+from chalice_app.table_keys import CURSOR_ID, day_id
 
-CURSOR_ID = "savings#cursor"
 KEEP_DAYS = timedelta(days=400)  # a year of history for `costguard savings` and the charts
-
-
-def day_id(day: str) -> str:
-    return f"savings#day#{day}"
 
 
 def _pack(value) -> bytes:
@@ -106,13 +102,7 @@ class SavingsStore:
                                         "pools": merged.pools})},
                 "ConditionExpression": "attribute_not_exists(id) OR version = :version",
                 "ExpressionAttributeValues": {":version": version}}})
-        try:
-            self._transact(writes)
-            return True
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                return False
-            raise
+        return transaction_held(self._client, lambda: self._transact(writes))
 
     def _transact(self, writes: list[dict]) -> None:
         serializer = TypeSerializer()

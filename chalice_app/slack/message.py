@@ -26,11 +26,6 @@ class SlackMessage:
     opens_thread: bool = True
 
 
-def escape_mrkdwn(value: object) -> str:
-    """Untrusted text (names, labels, event fields) made inert in mrkdwn: Slack's three control characters."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _texts(value) -> Iterable[str]:
     """Every `text` string inside a block (header, section text and fields, context elements, buttons…)."""
     if isinstance(value, dict):

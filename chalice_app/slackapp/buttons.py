@@ -11,7 +11,8 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS, FunctionDeployment
+from chalice_app.offhours.model import FunctionDeployment
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.policy import Defaults, PolicyError
 from chalice_app.slack.message import MAX_BLOCKS, SlackMessage
 from chalice_app.slackapp.commands import ACTION_PREFIX, button_value

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalice_app.offhours.model import PREFIX, FunctionDeployment
+from chalice_app.offhours.model import FunctionDeployment
+from chalice_app.kube.names import EXCLUDE_UNTIL
 from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
-from chalice_app.slack.mrkdwn import code
+from chalice_app.slack.text import code
 from chalice_app.slackapp.commands import MAX_DURATION, ActionRequest, InvalidRequest
 
-EXCLUDE_UNTIL = PREFIX + "exclude-until"
 WALK_LIMIT = 16  # schedule boundaries walked back to find where the working day ended
 
 

@@ -33,8 +33,9 @@ from chalice_app.config import Settings
 from chalice_app.errors import ConfigError
 from chalice_app.observability import logger
 from chalice_app.offhours.policy import Defaults
-from chalice_app.slack.mrkdwn import code, escape
-from chalice_app.slack.notifier import _SDK_LOGGER, _secret
+from chalice_app.slack.text import code, escape
+from chalice_app.slack.retry import SDK_LOGGER
+from chalice_app.ssm import read_secret
 from chalice_app.slackapp.access import AllowList, AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.commands import USAGE, ActionRequest, InvalidRequest, parse_request
 from chalice_app.slackapp.decide import Change, plan_function_change, plan_namespace_change
@@ -98,7 +99,7 @@ class SlackActions:
                  respond: Callable[[str, dict], None] | None = None):
         self._settings, self._store, self._cluster_factory, self._clock = settings, store, cluster_factory, clock
         stage = settings.stage
-        self._secret = secret or (lambda: _secret(settings.slack_signing_secret_parameter
+        self._secret = secret or (lambda: read_secret(settings.slack_signing_secret_parameter
                                                   or naming.slack_signing_secret_parameter(stage), settings))
         self._allow_list = allow_list or self._allow_list_from_ssm
         self._groups_of = groups_of or self._groups_from_slack
@@ -213,7 +214,7 @@ class SlackActions:
         return answer
 
     def _post_response(self, url: str, body: dict) -> None:
-        client = WebhookClient(url, timeout=RESPONSE_TIMEOUT_SECONDS, logger=_SDK_LOGGER, retry_handlers=[])
+        client = WebhookClient(url, timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER, retry_handlers=[])
         try:
             response = client.send_dict(body)
             if response.status_code != 200:
@@ -223,16 +224,16 @@ class SlackActions:
 
     def _allow_list_from_ssm(self) -> AllowList:
         name = self._settings.slack_allow_list_parameter or naming.slack_allow_list_parameter(self._settings.stage)
-        return parse_allow_list(_secret(name, self._settings), f"SSM parameter {name}")
+        return parse_allow_list(read_secret(name, self._settings), f"SSM parameter {name}")
 
     def _groups_from_slack(self, user_id: str, groups: set[str]) -> set[str]:
         """The named user groups this user belongs to (Slack usergroups.users.list, needs the bot token)."""
         if not self._settings.slack_bot_token_parameter:
             logger.warning("allow-list names user groups but no bot token is configured to look them up")
             return set()
-        client = WebClient(token=_secret(self._settings.slack_bot_token_parameter, self._settings),
+        client = WebClient(token=read_secret(self._settings.slack_bot_token_parameter, self._settings),
                            base_url=self._settings.slack_api_base_url or WebClient.BASE_URL,
-                           timeout=RESPONSE_TIMEOUT_SECONDS, logger=_SDK_LOGGER)
+                           timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER)
         member_of = set()
         for group in sorted(groups):
             cached = _GROUP_CACHE.get(group)

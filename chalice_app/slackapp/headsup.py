@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS, FunctionDeployment
+from chalice_app.offhours.model import FunctionDeployment
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.policy import Defaults, PolicyError
-from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.mrkdwn import code
+from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
+from chalice_app.slack.text import clip, code, fit_text
 from chalice_app.slackapp.buttons import keep_buttons, with_buttons
 from chalice_app.slackapp.decide import function_policy
 
@@ -49,6 +50,6 @@ def heads_up_message(start: datetime, functions: list[FunctionDeployment], names
     more = f" and {len(functions) - SHOWN} more" if len(functions) > SHOWN else ""
     text = (f"In a few minutes off-hours scales these to zero: {names}{more}. Need one tonight? Keep it up "
             f"(or `/costguard keep &lt;function&gt; 3h`).")
-    message = SlackMessage(title, [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-                                   {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+    message = SlackMessage(title, [{"type": "header", "text": {"type": "plain_text", "text": clip(title, MAX_HEADER_TEXT)}},
+                                   {"type": "section", "text": {"type": "mrkdwn", "text": fit_text(text)}}])
     return with_buttons(message, keep_buttons(functions, namespaces, now, defaults, keep_hours, zone))

@@ -5,13 +5,10 @@ Namespace (RBAC: `namespaces` `patch`). Deployment patches carry `metadata.resou
 """
 from __future__ import annotations
 
-import json
-
-from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
-
-from chalice_app.offhours.cluster import DEPLOYMENTS, MERGE_PATCH, OffhoursCluster, _body
-from chalice_app.offhours.model import FUNCTION_LABEL, FunctionDeployment, function_from_object
+from chalice_app.kube.names import APPS, FUNCTION_LABEL
+from chalice_app.kube.rest import get_json_or_none, resource_path
+from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.model import FunctionDeployment, function_from_object
 
 
 class NotAFunction(LookupError):
@@ -19,30 +16,12 @@ class NotAFunction(LookupError):
 
 
 class ActionsCluster(OffhoursCluster):
-    def __init__(self, api: k8s.ApiClient):
-        super().__init__(api)
-        self._client = api
-
     def openfaas_function(self, namespace: str, name: str) -> FunctionDeployment:
         """The function's Deployment; NotAFunction when absent or not labelled as an OpenFaaS function."""
-        try:
-            response = self._custom.get_namespaced_custom_object(*DEPLOYMENTS, namespace, "deployments", name,
-                                                                 _preload_content=False)
-        except ApiException as error:
-            if error.status == 404:
-                raise NotAFunction(name) from None
-            raise
-        obj = json.loads(_body(response))
-        if FUNCTION_LABEL not in ((obj.get("metadata") or {}).get("labels") or {}):
+        obj = get_json_or_none(self._api, resource_path("deployments", APPS, namespace, name))
+        if obj is None or FUNCTION_LABEL not in ((obj.get("metadata") or {}).get("labels") or {}):
             raise NotAFunction(name)
         return function_from_object(obj)
 
     def patch_namespace(self, name: str, patch: dict) -> None:
-        request = self._client.param_serialize("PATCH", "/api/v1/namespaces/{name}", path_params={"name": name},
-                                               header_params={"Accept": "application/json",
-                                                              "Content-Type": MERGE_PATCH},
-                                               body=patch, auth_settings=["BearerToken"])
-        response = self._client.call_api(*request)
-        response.read()
-        if not 200 <= response.status <= 299:
-            raise ApiException(http_resp=response)
+        self._patcher.patch(resource_path("namespaces", name=name), patch)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS
-from chalice_app.slack.mrkdwn import code
+from chalice_app.kube.names import ORIGINAL_REPLICAS
+from chalice_app.slack.message import MAX_MESSAGE_TEXT
+from chalice_app.slack.text import code, titled_list
 from chalice_app.slackapp.decide import EXCLUDE_UNTIL, current_until
 
 SHOWN = 20
@@ -26,9 +27,7 @@ def status_lines(functions, now: datetime, zone) -> tuple[list[str], list[str]]:
 
 
 def _section(title: str, lines: list[str]) -> str:
-    shown = "\n".join(f"• {line}" for line in lines[:SHOWN])
-    more = f"\n…and {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""
-    return f"*{title}* ({len(lines)})\n{shown or '• none'}{more}"
+    return titled_list(title, lines, limit=MAX_MESSAGE_TEXT // 2, shown=SHOWN, empty="none")
 
 
 def status_text(cluster, namespaces: list[str], now: datetime, zone) -> str:

@@ -7,32 +7,16 @@
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timedelta
 
 import boto3
-from botocore.exceptions import ClientError
+
+from chalice_app.conditional import condition_held, put_if_absent
+from chalice_app.table_keys import RATE_WINDOW_SECONDS, audit_id, rate_id, replay_id
 
 REPLAY_TTL = timedelta(minutes=10)  # longer than the 5 minutes a timestamp stays valid
-RATE_WINDOW_SECONDS = 600
 KEEP_AUDIT = timedelta(days=90)
-
-
-def replay_id(signature: str) -> str:
-    return "slack-replay#" + hashlib.sha256(signature.encode()).hexdigest()
-
-
-def rate_id(user_id: str, now: datetime) -> str:
-    return f"slack-rate#{user_id}#{int(now.timestamp()) // RATE_WINDOW_SECONDS}"
-
-
-def audit_id(day: str) -> str:
-    return f"audit#slack#{day}"
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class SlackStore:
@@ -45,28 +29,15 @@ class SlackStore:
 
     def within_rate(self, user_id: str, now: datetime, limit: int) -> bool:
         """Count one action for the user in this 10-minute window; False once `limit` is reached."""
-        try:
-            self._table.update_item(
-                Key={"id": rate_id(user_id, now)}, UpdateExpression="ADD hits :one SET expiration = :expiration",
-                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
-                ExpressionAttributeValues={":one": 1, ":limit": limit,
-                                           ":expiration": int(now.timestamp()) + 2 * RATE_WINDOW_SECONDS})
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return condition_held(self._table.meta.client, lambda: self._table.update_item(
+            Key={"id": rate_id(user_id, now)}, UpdateExpression="ADD hits :one SET expiration = :expiration",
+            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+            ExpressionAttributeValues={":one": 1, ":limit": limit,
+                                       ":expiration": int(now.timestamp()) + 2 * RATE_WINDOW_SECONDS}))
 
     def claim(self, key: str, now: datetime, keep: timedelta = timedelta(days=2)) -> bool:
         """True for the one caller that gets `key` (e.g. one heads-up per downtime start)."""
-        try:
-            self._table.put_item(Item={"id": key, "expiration": int((now + keep).timestamp())},
-                                 ConditionExpression="attribute_not_exists(id)")
-            return True
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        return put_if_absent(self._table, {"id": key, "expiration": int((now + keep).timestamp())})
 
     def audit(self, entry: dict, now: datetime) -> None:
         self._table.update_item(

@@ -4,6 +4,7 @@ import pytest
 from moto import mock_aws
 
 from chalice_app import naming
+from tests.moto_helpers import create_stage_table
 
 STAGE = "test"
 
@@ -12,7 +13,5 @@ STAGE = "test"
 def aws():
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        session.client("dynamodb").create_table(
-            TableName=naming.table(STAGE), KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        create_stage_table(session.client("dynamodb"), naming.table(STAGE))
         yield session

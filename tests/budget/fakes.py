@@ -52,12 +52,3 @@ class FakeCluster:
         return pool
 
 
-class CapturingNotifier:
-    def __init__(self, fail=False):
-        self.messages = []
-        self.fail = fail
-
-    def send(self, message):
-        if self.fail:
-            raise RuntimeError("Slack is down")
-        self.messages.append(message)

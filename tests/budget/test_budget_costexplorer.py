@@ -6,6 +6,7 @@ from botocore.stub import Stubber
 
 from chalice_app.budget.costexplorer import closed_day_set, closed_days, cost_request, effective_spent
 from chalice_app.budget.prices import PriceUnavailable
+from tests.slackfakes import RecordingNotifier
 
 
 def day(start, groups, estimated=False):
@@ -79,7 +80,7 @@ def aws_budget(aws):
     kube = h.FakeCluster([h.nodepool("default")], nodeclaims=claims)
 
     def run(client):
-        return h.handler.run(h.SETTINGS, now, session=aws, cluster=kube, notifier=h.CapturingNotifier(),
+        return h.handler.run(h.SETTINGS, now, session=aws, cluster=kube, notifier=RecordingNotifier(),
                              prices=h.prices(aws), ce_client=client)
 
     return aws, run, 14 * 0.192 * 36

@@ -15,7 +15,8 @@ from chalice_app.budget.status import budget_statuses, status_from_annotation
 from chalice_app.config import load_settings
 from tests.budget.conftest import STAGE
 from tests.budget.factories import BUDGET, ON_DEMAND, nodeclaim, nodepool, price_item
-from tests.budget.fakes import CapturingNotifier, FakeCluster
+from tests.budget.fakes import FakeCluster
+from tests.slackfakes import RecordingNotifier
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)  # 100 h before the end of November
 END = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -69,7 +70,7 @@ def run(session, kube, notifier, source=None, settings=SETTINGS, now=NOW):
 def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):
     put_budget(aws, BUDGET)
     seed_ledger(aws, 560.0)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     summary = run(aws, kube, slack)
 
     assert summary["patched"] == ["default"]
@@ -78,7 +79,7 @@ def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):
     status = json.loads(pool["metadata"]["annotations"]["costguard.openfaas.com/budget-status"])
     assert status["spent"] == pytest.approx(560.67, abs=0.01) and status["limit"] == 50
     assert status_from_annotation(pool).remaining == pytest.approx(139.33, abs=0.01)
-    [message] = slack.messages
+    [message] = slack.sent
     assert "80 % threshold" in message.text and "50 % threshold" not in message.text
     assert "100 → 50" in message.text
     section = json.dumps(message.blocks)
@@ -91,20 +92,20 @@ def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):
 def test_thresholds_are_sent_once_per_period_and_reruns_count_nothing_twice(aws):
     put_budget(aws, BUDGET)
     seed_ledger(aws, 560.0)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     run(aws, kube, slack)
     run(aws, kube, slack)  # the same instant again: a retried invocation
     entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
     assert entry.spent == pytest.approx(560.0 + 14 * 0.192 / 4)
-    assert sum("threshold" in m.text for m in slack.messages) == 1
-    assert sum("above its cpu limit" in m.text for m in slack.messages) == 1  # once a day
+    assert sum("threshold" in m.text for m in slack.sent) == 1
+    assert sum("above its cpu limit" in m.text for m in slack.sent) == 1  # once a day
     assert kube.pools["default"]["spec"]["limits"]["cpu"] == "26"  # the second run stepped to the target
 
 
 def test_missed_runs_are_caught_up(aws):
     put_budget(aws, BUDGET)
     seed_ledger(aws, 100.0, at=NOW - timedelta(hours=2))
-    run(aws, cluster(), CapturingNotifier())
+    run(aws, cluster(), RecordingNotifier())
     entry = Ledger(naming.table(STAGE), aws).entries("2026-11", ["default"])["default"]
     assert entry.spent == pytest.approx(100.0 + 14 * 0.192 * 2)
 
@@ -117,39 +118,39 @@ def test_missed_runs_are_caught_up(aws):
 def test_missing_or_invalid_document_touches_nothing_and_says_so_once_a_day(aws, document, fragment):
     if document is not None:
         put_budget(aws, document)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     summary = run(aws, kube, slack)
     assert summary["applied"] is False and fragment in summary["problem"]
     assert kube.patches == []
-    assert len(slack.messages) == 1 and fragment in slack.messages[0].text
-    assert "No NodePool was touched" in slack.messages[0].text
+    assert len(slack.sent) == 1 and fragment in slack.sent[0].text
+    assert "No NodePool was touched" in slack.sent[0].text
     run(aws, kube, slack)
-    assert len(slack.messages) == 1
+    assert len(slack.sent) == 1
 
 
 def test_prices_unavailable_keep_the_limits_and_alert(aws):
     put_budget(aws, BUDGET)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     summary = run(aws, kube, slack, source=prices(aws, fail=True))
     assert summary["applied"] is False and "ThrottlingException" in summary["problem"]
-    assert kube.patches == [] and "prices could not be fetched" in slack.messages[0].text
+    assert kube.patches == [] and "prices could not be fetched" in slack.sent[0].text
 
 
 def test_prices_are_cached_in_the_ledger_table(aws):
     put_budget(aws, BUDGET)
     kube = cluster()
     source = prices(aws, answers=1)  # a second get_products call would fail: the Stubber has one answer
-    run(aws, kube, CapturingNotifier(), source=source)
-    run(aws, kube, CapturingNotifier(), source=source, now=NOW + timedelta(minutes=15))
+    run(aws, kube, RecordingNotifier(), source=source)
+    run(aws, kube, RecordingNotifier(), source=source, now=NOW + timedelta(minutes=15))
 
 
 def test_advise_mode_changes_nothing_but_reports(aws):
     put_budget(aws, {**BUDGET, "mode": "advise"})
     seed_ledger(aws, 560.0)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     run(aws, kube, slack)
     assert kube.patches == []
-    assert "would be lowered (advise mode)" in slack.messages[0].text
+    assert "would be lowered (advise mode)" in slack.sent[0].text
     [status] = [s for s in budget_statuses(SETTINGS, aws, NOW) if s.pool == "default"]
     assert status.limit == 100 and status.spent == pytest.approx(560.67, abs=0.01)
 
@@ -158,7 +159,7 @@ def test_dry_run_setting_is_advise(aws):
     put_budget(aws, BUDGET)
     seed_ledger(aws, 560.0)
     kube = cluster()
-    run(aws, kube, CapturingNotifier(), settings=SETTINGS.model_copy(update={"dry_run": True}))
+    run(aws, kube, RecordingNotifier(), settings=SETTINGS.model_copy(update={"dry_run": True}))
     assert kube.patches == []
 
 
@@ -167,16 +168,16 @@ def test_undelivered_alerts_are_sent_by_the_next_run(aws):
     seed_ledger(aws, 560.0)
     kube = cluster()
     with pytest.raises(RuntimeError, match="Slack is down"):
-        run(aws, kube, CapturingNotifier(fail=True))
-    slack = CapturingNotifier()
+        run(aws, kube, RecordingNotifier(fail_after=0, error=RuntimeError("Slack is down")))
+    slack = RecordingNotifier()
     run(aws, kube, slack, now=NOW + timedelta(minutes=15))
-    assert "80 % threshold" in slack.messages[0].text
+    assert "80 % threshold" in slack.sent[0].text
 
 
 def test_a_nodepool_changed_meanwhile_is_left_for_the_next_run(aws):
     put_budget(aws, BUDGET)
     seed_ledger(aws, 560.0)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     original = kube.nodepools
 
     def stale():
@@ -188,7 +189,7 @@ def test_a_nodepool_changed_meanwhile_is_left_for_the_next_run(aws):
     kube.nodepools = stale
     summary = run(aws, kube, slack)
     assert summary["patched"] == [] and "default" in summary["skipped"]
-    assert "patch refused (409" in slack.messages[0].text
+    assert "patch refused (409" in slack.sent[0].text
 
 
 def test_a_run_that_lost_the_race_writes_and_sends_nothing(aws):
@@ -196,20 +197,20 @@ def test_a_run_that_lost_the_race_writes_and_sends_nothing(aws):
 
     put_budget(aws, BUDGET)
     seed_ledger(aws, 560.0)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     ledger = Ledger(naming.table(STAGE), aws)
     document = handler.load_document(SETTINGS, aws)
     slow = gather_plan(SETTINGS, document, NOW, kube, aws, ledger, prices(aws))
     run(aws, kube, slack, now=NOW + timedelta(minutes=1))  # another invocation meters first
     spent = ledger.entries("2026-11", ["default"])["default"].spent
-    outcome = apply_plan(slow, SETTINGS, kube, ledger, CapturingNotifier())
+    outcome = apply_plan(slow, SETTINGS, kube, ledger, RecordingNotifier())
     assert "default" in outcome.skipped and outcome.patched == []
     assert ledger.entries("2026-11", ["default"])["default"].spent == spent
 
 
 def test_a_string_parameter_works_too(aws):
     aws.client("ssm").put_parameter(Name=naming.budget_parameter(STAGE), Value=json.dumps(BUDGET), Type="String")
-    assert run(aws, cluster(), CapturingNotifier())["applied"] is True
+    assert run(aws, cluster(), RecordingNotifier())["applied"] is True
 
 
 def test_a_run_that_metered_nothing_does_not_lock_the_ledger(aws):
@@ -227,7 +228,7 @@ def test_a_run_that_metered_nothing_does_not_lock_the_ledger(aws):
 def test_one_pool_failing_does_not_stop_the_others_and_the_run_says_so(aws):
     put_budget(aws, BUDGET)
     seed_ledger(aws, 560.0)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
     patch = kube.patch_nodepool
 
     def broken_for_spot(name, body):
@@ -239,12 +240,12 @@ def test_one_pool_failing_does_not_stop_the_others_and_the_run_says_so(aws):
     summary = run(aws, kube, slack)
     assert summary["patched"] == ["default"] and summary["ok"] is False
     assert summary["failures"] == ["spot: RuntimeError: connection reset"]
-    assert "NodePools not applied: spot: RuntimeError" in json.dumps([m.blocks for m in slack.messages])
+    assert "NodePools not applied: spot: RuntimeError" in json.dumps([m.blocks for m in slack.sent])
 
 
 def test_an_unexpected_error_is_reported_once_a_day_and_fails_the_invocation(aws):
     put_budget(aws, BUDGET)
-    kube, slack = cluster(), CapturingNotifier()
+    kube, slack = cluster(), RecordingNotifier()
 
     def unreachable():
         raise ConnectionError("kube API unreachable")
@@ -253,5 +254,5 @@ def test_an_unexpected_error_is_reported_once_a_day_and_fails_the_invocation(aws
     for _ in range(2):
         with pytest.raises(ConnectionError):
             run(aws, kube, slack)
-    [message] = slack.messages
+    [message] = slack.sent
     assert "budget run failed: ConnectionError: kube API unreachable" in message.text

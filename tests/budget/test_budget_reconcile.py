@@ -21,6 +21,7 @@ from chalice_app.cli.budget import print_reconcile
 from tests.budget import test_budget_handler as h
 from tests.budget.conftest import STAGE
 from tests.budget.test_budget_costexplorer import day
+from tests.slackfakes import RecordingNotifier
 
 DOCUMENT = parse_budget({"amount": 1000, "nodepools": {"default": {"amount": 700}, "spot": {"amount": 300}}})
 
@@ -79,7 +80,7 @@ def test_first_run_after_midnight_books_the_last_slice_of_the_previous_period(aw
     last = end - timedelta(minutes=10)  # the last run of the 25th was at 23:50
     assert ledger.save("2026-11-25", "default", LedgerEntry(), LedgerEntry(spent=10.0, metered_at=last,
                        open_rates=rates, daily={"2026-11-25": 10.0}), {}, end)
-    h.run(aws, h.cluster(), h.CapturingNotifier(), now=end + timedelta(minutes=5))
+    h.run(aws, h.cluster(), RecordingNotifier(), now=end + timedelta(minutes=5))
     closed = ledger.entries("2026-11-25", ["default"])["default"]
     today = ledger.entries("2026-11-26", ["default"])["default"]
     assert closed.metered_at == end and closed.spent == pytest.approx(10.0 + 14 * 0.192 / 6)
@@ -92,7 +93,7 @@ def test_budget_message_carries_the_last_closed_days_error_above_the_threshold(a
     now = datetime(2026, 11, 3, 9, tzinfo=timezone.utc)
     claims = [dict(c, metadata={**c["metadata"], "creationTimestamp": "2026-10-30T00:00:00Z"}) for c in h.CLAIMS]
     kube = h.FakeCluster([h.nodepool("default")], nodeclaims=claims)
-    notifier = h.CapturingNotifier()
+    notifier = RecordingNotifier()
     client = boto3.client("ce", region_name="us-east-1")
     # metered: 14 nodes x 0.192 x 24 h = 64.51 USD a day; the bill says 50 on the 2nd (Savings Plans)
     with Stubber(client) as stub:
@@ -100,5 +101,5 @@ def test_budget_message_carries_the_last_closed_days_error_above_the_threshold(a
             day("2026-11-01", [("default", 64.5)]), day("2026-11-02", [("default", 50.0)])]})
         h.handler.run(h.SETTINGS, now, session=aws, cluster=kube, notifier=notifier, prices=h.prices(aws),
                       ce_client=client)
-    text = notifier.messages[-1].text
+    text = notifier.sent[-1].text
     assert "on 2026-11-02: metered 64.51 USD, billed 50.00 USD (+29.0 %, above 5 %)" in text

@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from chalice_app.cli import app as cli_app
 from chalice_app.runlog import RunLog
-from chalice_app.status import BUDGET_STATUS, ORIGINAL_REPLICAS, STORED_LIMITS, compact_summary
+from chalice_app.status import compact_summary
+from chalice_app.kube.names import BUDGET_STATUS, ORIGINAL_REPLICAS, ORIGINAL_LIMITS
 from sandbox import Sandbox
 
 
@@ -29,7 +30,7 @@ def test_status_shows_runs_pools_functions_in_downtime_and_alerts(sb):
     sleep["metadata"].setdefault("annotations", {})[ORIGINAL_REPLICAS] = "3"
     store.put(sleep)
     spot = store.get("karpenter.sh/v1", "NodePool", None, "spot")
-    spot["metadata"].setdefault("annotations", {})[STORED_LIMITS] = json.dumps({"cpu": 100})
+    spot["metadata"].setdefault("annotations", {})[ORIGINAL_LIMITS] = json.dumps({"cpu": 100})
     spot["spec"]["limits"] = {"cpu": "0"}
     store.put(spot)
     default = store.get("karpenter.sh/v1", "NodePool", None, "default")

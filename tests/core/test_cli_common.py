@@ -32,7 +32,9 @@ def test_real_project_stages_give_valid_settings():
     (ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "No cluster found for name: x."}},
                  "DescribeCluster"), "unknown EKS cluster"),
     (ClientError({"Error": {"Code": "AccessDenied", "Message": "nope"}}, "GetParameter"),
-     "GetParameter failed with AccessDenied"),
+     "access denied for GetParameter: nope"),
+    (ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "GetParameter"),
+     "GetParameter failed with Throttling: slow down"),
     (ApiException(status=403, reason="Forbidden"), "EKS access entry"),
     (CostguardError("budget document: amount must be > 0"), "amount must be > 0"),
 ])

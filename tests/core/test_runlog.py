@@ -1,29 +1,23 @@
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chalice_app.runlog import MAX_RECENT_ALERTS, RunLog, appended_alerts
+from tests.moto_helpers import create_stage_table, moto_server
 
 
 @pytest.fixture(scope="module")
 def table_session():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name="us-east-1")
-    endpoint = f"http://{host}:{port}"
-    original = session.resource
+    with moto_server() as endpoint:
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                        region_name="us-east-1")
+        original = session.resource
 
-    def resource(name, **kwargs):
-        return original(name, endpoint_url=endpoint, **kwargs)
+        def resource(name, **kwargs):
+            return original(name, endpoint_url=endpoint, **kwargs)
 
-    session.resource = resource
-    session.resource("dynamodb").create_table(
-        TableName="costguard-test", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-    yield session
-    server.stop()
+        session.resource = resource
+        create_stage_table(session.resource("dynamodb").meta.client, "costguard-test")
+        yield session
 
 
 def test_appended_alerts_keeps_the_newest():

@@ -1,16 +1,14 @@
 """The real deploy path against a moto server: bootstrap, `chalice deploy --stage dev`, check, `chalice delete`."""
 import json
-import logging
-import urllib.request
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chalice_app.provisioning import ensure_stage, teardown_stage
 from sandbox.moto_fixes import import_apis_as_aws_does
 from tests.deploy.project_copy import DUMMY_AWS, run_chalice
 from tests.deploy.scripts import iam_template
+from tests.moto_helpers import moto_server, reset_moto
 
 pytestmark = pytest.mark.slow
 # "costguard-dev" is Chalice's API handler: the Slack actions route behind API Gateway
@@ -19,20 +17,15 @@ FUNCTIONS = ["costguard-dev", "costguard-dev-budget", "costguard-dev-interruptio
 
 @pytest.fixture(scope="module")
 def aws(monkeypatch_module):
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     import_apis_as_aws_does()  # Swagger 2.0 as AWS imports it (sandbox/moto_fixes.py)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST"), timeout=10).read()
-    monkeypatch_module.setenv("AWS_ENDPOINT_URL", endpoint)
-    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id=DUMMY_AWS["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=DUMMY_AWS["AWS_SECRET_ACCESS_KEY"])
-    session.client("eks").create_cluster(name="openfaas", roleArn="arn:aws:iam::123456789012:role/eks",
-                                         resourcesVpcConfig={"subnetIds": []})
-    yield endpoint, session
-    server.stop()
+    with moto_server() as endpoint:
+        reset_moto(endpoint)
+        monkeypatch_module.setenv("AWS_ENDPOINT_URL", endpoint)
+        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id=DUMMY_AWS["AWS_ACCESS_KEY_ID"],
+                                        aws_secret_access_key=DUMMY_AWS["AWS_SECRET_ACCESS_KEY"])
+        session.client("eks").create_cluster(name="openfaas", roleArn="arn:aws:iam::123456789012:role/eks",
+                                             resourcesVpcConfig={"subnetIds": []})
+        yield endpoint, session
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ import pytest
 from moto import mock_aws
 
 from tests.interruptions import factories as f
+from tests.moto_helpers import create_stage_table
 
 TABLE = "costguard-interruptions-test"
 
@@ -13,9 +14,7 @@ def dynamodb():
     """A stage-shaped table (partition key `id`) on in-process moto; yields the client."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name=f.REGION)
-        client.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                            BillingMode="PAY_PER_REQUEST")
+        create_stage_table(client, TABLE)
         yield client
 
 

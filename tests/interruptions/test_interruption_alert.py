@@ -3,11 +3,12 @@ import re
 import pytest
 
 from chalice_app.interruptions.actions import Action, ActionOutcome
-from chalice_app.interruptions.alert import date_token, detail_budget, fit_lines, fit_words
+from chalice_app.interruptions.alert import date_token, detail_budget
 from chalice_app.interruptions.chunking import plan_messages
 from chalice_app.interruptions.correlation import correlate
 from chalice_app.interruptions.parsing import parse_event
 from chalice_app.slack.render import to_text
+from chalice_app.slack.text import fit_lines, fit_words
 from tests.interruptions import factories as f
 
 

@@ -12,21 +12,10 @@ from chalice_app.interruptions.parsing import parse_event
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from chalice_app.interruptions import handler
 from chalice_app.config import load_settings
-from chalice_app.slack.notifier import SlackDeliveryError
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
+from tests.slackfakes import RecordingNotifier
 
-
-
-class FakeSlack:
-    def __init__(self, fail_from: int | None = None):
-        self.sent = []
-        self.fail_from = fail_from
-
-    def send(self, message):
-        if self.fail_from is not None and len(self.sent) >= self.fail_from:
-            raise SlackDeliveryError("Slack webhook refused the message: HTTP 500")
-        self.sent.append(message)
 
 
 class FakeCluster:
@@ -60,7 +49,7 @@ def test_a_mixed_batch_alerts_once_and_never_fails_on_bad_messages(ledger):
                f.record("{not json", message_id="bad-1"), f.record(f.state_change(4, "running")),
                f.record(f.spot_warning(5, account="999999999999")), f.record(f.spot_warning(5, region="eu-west-1")),
                f.record(f.spot_warning(404))]
-    slack, cluster = FakeSlack(), FakeCluster()
+    slack, cluster = RecordingNotifier(), FakeCluster()
     result = process_batch(records, f.REGION, ports(ledger, slack, cluster))
     assert result.failed == [] and sorted(result.succeeded) == sorted(r["messageId"] for r in records)
     assert len(slack.sent) == 1 and cluster.reads == 1
@@ -74,7 +63,7 @@ def test_a_mixed_batch_alerts_once_and_never_fails_on_bad_messages(ledger):
 
 def test_a_redelivered_batch_does_not_alert_twice(ledger):
     records = [f.record(f.spot_warning(n)) for n in range(5)]
-    slack, cluster = FakeSlack(), FakeCluster()
+    slack, cluster = RecordingNotifier(), FakeCluster()
     process_batch(records, f.REGION, ports(ledger, slack, cluster))
     again = process_batch(records, f.REGION, ports(ledger, slack, cluster))
     assert len(slack.sent) == 1 and again.counts["already_alerted"] == 5 and again.failed == []
@@ -84,18 +73,18 @@ def test_a_redelivered_batch_does_not_alert_twice(ledger):
 def test_the_same_event_twice_in_one_batch_is_one_alert(ledger):
     event = f.spot_warning(1)
     records = [f.record(event), f.record(event)]
-    slack = FakeSlack()
+    slack = RecordingNotifier()
     result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
     assert len(slack.sent) == 1 and len(result.succeeded) == 2
 
 
 def test_slack_failure_fails_only_those_messages_and_the_retry_alerts_them_once(ledger):
     records = [f.record(f.spot_warning(n)) for n in range(3)]
-    failing = FakeSlack(fail_from=0)
+    failing = RecordingNotifier(fail_after=0)
     result = process_batch(records, f.REGION, ports(ledger, failing, FakeCluster()))
     assert sorted(result.failed) == sorted(r["messageId"] for r in records) and result.succeeded == []
     assert "HTTP 500" in result.errors[0]
-    working = FakeSlack()
+    working = RecordingNotifier()
     retry = process_batch(records, f.REGION, ports(ledger, working, FakeCluster()))
     assert retry.failed == [] and len(working.sent) == 1
 
@@ -103,10 +92,10 @@ def test_slack_failure_fails_only_those_messages_and_the_retry_alerts_them_once(
 def test_a_failed_second_part_fails_only_the_notices_it_carried(ledger):
     pools = tuple(f"pool{n:02d}" for n in range(40))
     records = [f.record(f.spot_warning(n)) for n in range(80)]
-    slack = FakeSlack(fail_from=1)
+    slack = RecordingNotifier(fail_after=1)
     result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster(80, pools=pools)))
     assert len(slack.sent) == 1 and result.failed and result.succeeded
-    retry_slack = FakeSlack()
+    retry_slack = RecordingNotifier()
     retry = process_batch([r for r in records if r["messageId"] in result.failed], f.REGION,
                           ports(ledger, retry_slack, FakeCluster(80, pools=pools)))
     assert retry.failed == [] and retry.counts["already_alerted"] == 0
@@ -119,7 +108,7 @@ def test_a_notice_held_by_another_invocation_is_retried_later(ledger):
     event = f.spot_warning(1)
     assert ledger.claim(parse_event(event)) is Claim.NEW  # another container is mid-way
     records = [f.record(event, message_id="held"), f.record(f.spot_warning(2), message_id="free")]
-    slack = FakeSlack()
+    slack = RecordingNotifier()
     result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
     assert result.failed == ["held"] and result.succeeded == ["free"] and len(slack.sent) == 1
 
@@ -127,20 +116,20 @@ def test_a_notice_held_by_another_invocation_is_retried_later(ledger):
 def test_a_cluster_read_failure_fails_the_batch_and_releases_the_claims(ledger):
     records = [f.record(f.spot_warning(1))]
     with pytest.raises(RuntimeError, match="503"):
-        process_batch(records, f.REGION, ports(ledger, FakeSlack(), FakeCluster(fail=True)))
-    slack = FakeSlack()
+        process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), FakeCluster(fail=True)))
+    slack = RecordingNotifier()
     assert process_batch(records, f.REGION, ports(ledger, slack, FakeCluster())).failed == []
     assert len(slack.sent) == 1
 
 
 def test_kubernetes_reads_do_not_grow_with_messages(ledger):
     cluster = FakeCluster(count=300)
-    process_batch([f.record(f.spot_warning(n)) for n in range(300)], f.REGION, ports(ledger, FakeSlack(), cluster))
+    process_batch([f.record(f.spot_warning(n)) for n in range(300)], f.REGION, ports(ledger, RecordingNotifier(), cluster))
     assert cluster.reads == 1
 
 
 def test_actions_follow_the_nodepool_policy_and_show_in_the_alert(ledger):
-    slack = FakeSlack()
+    slack = RecordingNotifier()
     result = process_batch([f.record(f.spot_warning(1))], f.REGION,
                            ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"}))
     assert [(o.node, o.action.value, o.dry_run) for o in result.outcomes] == [(f.node_name(1), "cordon", True)]
@@ -161,7 +150,7 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, mo
     spot_id = next(r["messageId"] for r in records if "broken" not in r["body"])
     settings = load_settings({"COSTGUARD_CLUSTER_NAME": "test", "COSTGUARD_TABLE_NAME": TABLE})
     with pytest.raises(BatchItemsFailed, match=spot_id) as failure:
-        handler.run({"Records": records}, None, settings, ports(ledger, FakeSlack(fail_from=0), FakeCluster()),
+        handler.run({"Records": records}, None, settings, ports(ledger, RecordingNotifier(fail_after=0), FakeCluster()),
                     sqs=sqs)
     assert failure.value.failed == [spot_id]
     import moto.sqs.models as moto_sqs
@@ -172,7 +161,7 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, mo
 
 
 def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
-    slack = FakeSlack()
+    slack = RecordingNotifier()
     batch_ports = ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"})
 
     def broken(action):
@@ -184,7 +173,7 @@ def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
 
 
 def test_a_failure_while_planning_releases_the_claims(ledger):
-    batch_ports = ports(ledger, FakeSlack(), FakeCluster())
+    batch_ports = ports(ledger, RecordingNotifier(), FakeCluster())
     batch_ports.clock = lambda: 1 / 0
     records = [f.record(f.spot_warning(1))]
     with pytest.raises(ZeroDivisionError):
@@ -201,7 +190,7 @@ def test_hostile_messages_are_counted_malformed_and_the_valid_alert_still_goes_o
     end_of_time["time"] = "9999-12-31T23:59:00Z"
     records = [f.record(f.spot_warning(1)), f.record(unhashable, message_id="bad-list"),
                f.record(empty_id, message_id="bad-id"), f.record(end_of_time, message_id="bad-time")]
-    slack = FakeSlack()
+    slack = RecordingNotifier()
     result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
     assert result.failed == [] and len(slack.sent) == 1
     assert sorted(mid for mid, _ in result.decoded.malformed) == ["bad-id", "bad-list", "bad-time"]
@@ -217,6 +206,6 @@ def test_an_unforeseen_decoding_error_is_one_malformed_message(ledger, monkeypat
 
     monkeypatch.setattr(batch, "parse_event", explode)
     records = [f.record(f.spot_warning(1)), f.record(f.spot_warning(2, event_id="boom"), message_id="odd-1")]
-    result = process_batch(records, f.REGION, ports(ledger, FakeSlack(), FakeCluster()))
+    result = process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), FakeCluster()))
     assert result.failed == [] and result.decoded.malformed[0][0] == "odd-1"
     assert "KeyError" in result.decoded.malformed[0][1]

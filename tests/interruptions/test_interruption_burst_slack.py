@@ -6,7 +6,8 @@ import pytest
 
 from chalice_app.interruptions.chunking import plan_messages
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.notifier import BotNotifier, Pacer
+from chalice_app.slack.bot import BotNotifier
+from chalice_app.slack.pacing import Pacer
 from chalice_app.slack.render import to_text
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN, SlackReceiver
 from tests.interruptions import factories as f

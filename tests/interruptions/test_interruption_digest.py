@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 
 from chalice_app.cli import app as cli_app
 from chalice_app.interruptions.digest import history_rows, karpenter_digest, karpenter_summary, spot_digest
-from chalice_app.interruptions.records import SPOT_LIFETIME, DISRUPTED_LIFETIME, InterruptionRecords, disrupted_key, spot_key
+from chalice_app.interruptions.records import SPOT_LIFETIME, DISRUPTED_LIFETIME, InterruptionRecords
+from chalice_app.table_keys import disrupted_key, spot_key
 from chalice_app.slack.render import to_text
 from tests.interruptions.conftest import TABLE
 

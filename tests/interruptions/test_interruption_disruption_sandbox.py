@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from chalice_app.interruptions import handler
-from chalice_app.interruptions.records import InterruptionRecords, disrupted_key, spot_key
+from chalice_app.interruptions.records import InterruptionRecords
+from chalice_app.table_keys import disrupted_key, spot_key
 from tests.interruptions.test_interruption_sandbox import LambdaContext, _drain_queue
 
 

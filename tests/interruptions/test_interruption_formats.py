@@ -14,6 +14,7 @@ from chalice_app.interruptions.parsing import instance_id_in, parse_event
 from chalice_app.slack.render import to_text
 from tests.interruptions import aws_samples as aws
 from tests.interruptions import factories as f
+from tests.slackfakes import RecordingNotifier
 
 RETIREMENT_START = datetime(2023, 2, 10, 10, 0, tzinfo=timezone.utc)
 
@@ -73,14 +74,6 @@ def test_closed_health_event_ends_the_thread_instead_of_alerting():
     assert plan_messages(correlation, f.NOW, "demo") == []  # no alert
 
 
-class _Slack:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, message):
-        self.sent.append(message)
-
-
 def _ports(slack, nodes, recalled=None):
     return BatchPorts(claim_all=lambda notices: [Claim.NEW] * len(notices), done_all=lambda notices: None,
                       release_all=lambda notices, error: None,
@@ -92,7 +85,7 @@ def _ports(slack, nodes, recalled=None):
 def test_a_closed_event_for_a_known_instance_is_a_reply_in_its_thread_not_an_alert():
     node = f.node(1)
     node["spec"]["providerID"] = "aws:///us-east-1a/i-abcd1111"
-    slack = _Slack()
+    slack = RecordingNotifier()
     result = process_batch([f.record(aws.health_closed())], "us-east-1", _ports(slack, [node]))
     assert result.failed == [] and len(slack.sent) == 1
     reply = slack.sent[0]

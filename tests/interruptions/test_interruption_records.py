@@ -2,6 +2,7 @@
 from collections import Counter
 from datetime import datetime, timezone
 
+from chalice_app import table_keys
 from chalice_app.interruptions import actions, records
 from chalice_app.interruptions.batch import BatchPorts, process_batch
 from chalice_app.interruptions.cluster import ClusterSnapshot
@@ -11,11 +12,12 @@ from chalice_app.interruptions.parsing import parse_event
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
 from tests.interruptions.test_interruption_classify import disrupted_claim, tainted_node
+from tests.slackfakes import RecordingNotifier
 
 
 def test_keys_weeks_and_counter_names_are_bounded():
-    assert records.spot_key(datetime(2026, 12, 31, tzinfo=timezone.utc)) == "spot#2026-W53"
-    assert records.disrupted_key(datetime(2026, 11, 24).date()) == "disrupted#2026-11-24"
+    assert table_keys.spot_key(datetime(2026, 12, 31, tzinfo=timezone.utc)) == "spot#2026-W53"
+    assert table_keys.disrupted_key(datetime(2026, 11, 24).date()) == "disrupted#2026-11-24"
     name = records.counter_name("x" * 500, "a|b")
     assert name == "n:" + "x" * 64 + "|a/b"
     assert records.counts_of({"n:m5.large|us-east-1a": {"N": "3"}, "id": {"S": "spot#x"}}) == Counter(
@@ -39,10 +41,10 @@ def test_adapter_remembers_recalls_and_adds_counts_atomically(dynamodb):
     assert list(recalled) == [f.instance_id(1)]
     facts, replicas = recalled[f.instance_id(1)]
     assert facts.remembered and facts.nodeclaim == "spot-00001" and str(replicas[0][0]) == "openfaas-fn/sleep"
-    key = records.spot_key(f.NOW)
+    key = table_keys.spot_key(f.NOW)
     table.add_counts(key, Counter({"n:m5.large|us-east-1a": 2}), records.SPOT_LIFETIME)
     table.add_counts(key, Counter({"n:m5.large|us-east-1a": 1, "n:c5.large|us-east-1b": 1}), records.SPOT_LIFETIME)
-    assert table.counts([key, records.spot_key(datetime(2020, 1, 1))]) == {key: Counter(
+    assert table.counts([key, table_keys.spot_key(datetime(2020, 1, 1))]) == {key: Counter(
         {("m5.large", "us-east-1a"): 3, ("c5.large", "us-east-1b"): 1})}
 
 
@@ -62,14 +64,6 @@ class _Memory:
             self.counts[(key, name)] += value
 
 
-class _Slack:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, message):
-        self.sent.append(message)
-
-
 def _ports(memory, slack, nodes, claims=(), pods=()):
     return BatchPorts(claim_all=lambda notices: [Claim.NEW] * len(notices), done_all=lambda notices: None,
                       release_all=lambda notices, error: None,
@@ -81,11 +75,11 @@ def _ports(memory, slack, nodes, claims=(), pods=()):
 
 
 def test_the_terminated_follow_up_after_the_node_is_gone_is_alerted_and_threaded():
-    memory, slack = _Memory(), _Slack()
+    memory, slack = _Memory(), RecordingNotifier()
     process_batch([f.record(f.spot_warning(1))], f.REGION,
                   _ports(memory, slack, [f.node(1)], [f.nodeclaim(1)], [f.pod("sleep", 1)]))
     assert f.instance_id(1) in memory.hits
-    assert memory.counts[(records.spot_key(f.NOW), "n:m5.large|us-east-1a")] == 1
+    assert memory.counts[(table_keys.spot_key(f.NOW), "n:m5.large|us-east-1a")] == 1
     result = process_batch([f.record(f.state_change(1, "terminated"))], f.REGION, _ports(memory, slack, []))
     assert result.counts["not_in_cluster"] == 0 and len(slack.sent) == 2
     follow_up = slack.sent[1]
@@ -94,18 +88,18 @@ def test_the_terminated_follow_up_after_the_node_is_gone_is_alerted_and_threaded
 
 
 def test_karpenter_disruptions_go_to_the_digest_counted_once_and_never_alert():
-    memory, slack = _Memory(), _Slack()
+    memory, slack = _Memory(), RecordingNotifier()
     ports = _ports(memory, slack, [tainted_node(1)], [disrupted_claim(1)])
     first = process_batch([f.record(f.state_change(1, "shutting-down")), f.record(f.state_change(1, "terminated"))],
                           f.REGION, ports)
     second = process_batch([f.record(f.state_change(1, "terminated"))], f.REGION, _ports(memory, slack, []))
     assert slack.sent == [] and first.failed == [] and second.failed == []
     assert first.counts["karpenter_disruptions"] == 1 and second.counts["karpenter_disruptions"] == 1
-    assert memory.counts[(records.disrupted_key(f.NOW.date()), "n:spot|Underutilized")] == 1
+    assert memory.counts[(table_keys.disrupted_key(f.NOW.date()), "n:spot|Underutilized")] == 1
 
 
 def test_a_failing_record_store_never_holds_the_alert_back():
-    memory, slack = _Memory(), _Slack()
+    memory, slack = _Memory(), RecordingNotifier()
     ports = _ports(memory, slack, [f.node(1)])
 
     def broken(*args):

@@ -9,7 +9,7 @@ from chalice_app.interruptions import handler
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
 from chalice_app import config
-from chalice_app.slack.notifier import BotNotifier
+from chalice_app.slack.bot import BotNotifier
 from sandbox.kubeapi.faults import Fault
 
 ACCOUNT = "123456789012"

@@ -7,8 +7,9 @@ import pytest
 
 from chalice_app.offhours import editions
 from chalice_app.offhours.editions import CE, STANDARD, Capabilities
-from chalice_app.offhours.model import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS
-from chalice_app.offhours.parked import MemoryParkedStore, function_id, nodepool_id
+from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS
+from chalice_app.offhours.parked import MemoryParkedStore
+from chalice_app.table_keys import function_id, nodepool_id
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.policy import Defaults
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler

@@ -3,24 +3,21 @@ from datetime import datetime, timezone
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from chalice_app.offhours.parked import SHARDS, DynamoParkedStore, ParkedFunction, function_id, shard_id
-from sandbox.aws import create_stage_table
+from chalice_app.offhours.parked import DynamoParkedStore, ParkedFunction
+from chalice_app.table_keys import SHARDS, function_id, shard_id
+from tests.moto_helpers import create_stage_table, moto_server
 
 NOW = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
 def client():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    dynamodb = boto3.client("dynamodb", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-    create_stage_table(dynamodb, "costguard-parked")
-    yield dynamodb
-    server.stop()
+    with moto_server() as endpoint:
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+        create_stage_table(dynamodb, "costguard-parked")
+        yield dynamodb
 
 
 def test_records_round_trip_in_batches_and_are_never_overwritten(client):

@@ -3,7 +3,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from chalice_app.offhours.explain import explain_function
-from chalice_app.offhours.model import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.offhours.nodepools import plan_nodepools
 from chalice_app.offhours.planner import Kind, decide, plan_functions
 from chalice_app.offhours.policy import Defaults

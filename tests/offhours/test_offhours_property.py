@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS, function_from_object
+from chalice_app.offhours.model import function_from_object
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.policy import Defaults, layers_for, resolve_policy
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from chalice_app.offhours.schedule import DAYS

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from kubernetes.client.exceptions import ApiException
 
-from chalice_app.offhours.model import ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.policy import Defaults
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler

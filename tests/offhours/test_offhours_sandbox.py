@@ -10,7 +10,7 @@ from chalice_app.config import settings
 from chalice_app.errors import KubeAccessError
 from chalice_app.offhours.explain import explain
 from chalice_app.offhours.handler import run
-from chalice_app.offhours.model import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from sandbox import Sandbox
 from sandbox.kubeapi.faults import Fault
 

@@ -6,7 +6,7 @@ import pytest
 
 from chalice_app.config import settings
 from chalice_app.offhours.handler import run
-from chalice_app.offhours.model import ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from sandbox import Sandbox
 from sandbox.demo_budget import seed_prices
 

@@ -16,7 +16,7 @@ from chalice_app.budget.ledger import Ledger
 from chalice_app.cli import app as cli_app
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
-from chalice_app.offhours.model import NODEPOOL_OPT_IN
+from chalice_app.kube.names import NODEPOOL_OPT_IN
 from sandbox import Sandbox
 from sandbox.objects import FUNCTION_NAMESPACE
 from sandbox.seed import NAMED_FUNCTIONS

@@ -4,9 +4,9 @@ from chalice_app.slack.message import (
     SLACK_MESSAGE_TEXT_LIMIT,
     SlackMessage,
     block_text_length,
-    escape_mrkdwn,
     message_text_length,
 )
+from chalice_app.slack.text import escape_mrkdwn
 
 
 def test_every_text_in_a_block_counts():

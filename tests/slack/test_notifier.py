@@ -5,17 +5,13 @@ from aws_lambda_powertools.utilities import parameters
 
 from chalice_app.config import load_settings
 from chalice_app.errors import ConfigError
+from chalice_app.slack.bot import BotNotifier
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.notifier import (
-    BotNotifier,
-    DynamoThreadStore,
-    Pacer,
-    SlackDeliveryError,
-    WebhookNotifier,
-    notifier_from_settings,
-    pause_before_next,
-    thread_for,
-)
+from chalice_app.slack.notifier import notifier_from_settings
+from chalice_app.slack.pacing import Pacer, pause_before_next
+from chalice_app.slack.port import LoggingNotifier, SlackDeliveryError
+from chalice_app.slack.threads import DynamoThreadStore, thread_for
+from chalice_app.slack.webhook import WebhookNotifier
 from sandbox.aws import FakeAws, create_stage_table
 from sandbox.slack_receiver import SlackReceiver
 
@@ -228,8 +224,12 @@ def test_bot_token_from_ssm_threads_through_the_stage_table(aws_env, unlimited):
     assert again.send(SlackMessage("reply", thread_keys=("i-settings",))).thread_ts == root.ts
 
 
-def test_slack_off_and_configuration_errors(aws_env):
-    assert notifier_from_settings(settings_for()) is None
+def test_slack_off_and_configuration_errors(aws_env, caplog):
+    off = notifier_from_settings(settings_for())
+    assert isinstance(off, LoggingNotifier)  # Slack off: the log is the alert, never a silent drop
+    with caplog.at_level(logging.WARNING, logger="costguard"):
+        assert off.send(SlackMessage("node i-1 <!channel> goes away")).via == "log"
+    assert any("i-1" in str(getattr(record, "slack_text", "")) for record in caplog.records)
     with pytest.raises(ConfigError, match="COSTGUARD_SLACK_CHANNEL"):
         notifier_from_settings(settings_for(COSTGUARD_SLACK_BOT_TOKEN_PARAMETER="/costguard/test/token"))
     with pytest.raises(ConfigError, match="/costguard/test/missing"):

@@ -8,7 +8,7 @@ import pytest
 
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
-from chalice_app.offhours.model import ORIGINAL_REPLICAS
+from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.slackapp.decide import EXCLUDE_UNTIL
 from chalice_app.slackapp.store import SlackStore
 from sandbox import Sandbox

@@ -9,7 +9,7 @@ import pytest
 from chalice_app.offhours.model import FunctionDeployment
 from chalice_app.offhours.policy import Defaults
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.mrkdwn import code, escape
+from chalice_app.slack.text import code, escape
 from chalice_app.slackapp.access import AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.buttons import keep_buttons, wake_buttons, with_buttons
 from chalice_app.slackapp.commands import InvalidRequest, button_value, parse_duration, parse_request

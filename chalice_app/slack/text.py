@@ -1,0 +1,79 @@
+"""Slack text: the one home for escaping untrusted values and for fitting text under Slack's character limits.
+
+Escaping: Slack reads `&`, `<` and `>` as control characters (links, mentions, `<!channel>`), and asks apps to
+escape exactly these three as HTML entities (https://api.slack.com/reference/surfaces/formatting#escaping).
+Backticks are removed from code spans so a value cannot close the span it is shown in.
+
+Fitting: lists are cut at line (or item) boundaries only, and always end by saying how many were left out
+("…and 12 more"), so nothing is dropped silently. A single line that must be shortened (a header, a fallback)
+ends with "…".
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from chalice_app.slack.message import MAX_SECTION_TEXT
+
+MAX_SHOWN = 200  # a value longer than this is cut: a name in a message, not a payload
+
+
+def escape_mrkdwn(value: object) -> str:
+    """Untrusted text (names, labels, event fields) made inert in mrkdwn: Slack's three control characters."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape(value: object) -> str:
+    """A value shown in a message: escaped, and cut at MAX_SHOWN characters."""
+    return escape_mrkdwn(str(value)[:MAX_SHOWN])
+
+
+def code(value: object) -> str:
+    """`value` as an inline code span, escaped."""
+    return f"`{escape(value).replace('`', chr(39))}`"
+
+
+def clip(text: str, limit: int) -> str:
+    """One line within `limit` characters; a cut line ends with "…" so the reader sees it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit_joined(items: Sequence[str], limit: int, separator: str, tail_noun: str, max_items: int | None = None) -> str:
+    """Join as many items as fit in `limit` chars (and at most `max_items`), then say how many were left out."""
+    whole = separator.join(items)
+    if len(whole) <= limit and (max_items is None or len(items) <= max_items):
+        return whole
+    kept: list[str] = []
+    size = -len(separator)  # no separator before the first item
+    for index, item in enumerate(items):
+        left_after = len(items) - index - 1
+        tail = len(f"{separator}…and {left_after} {tail_noun}") if left_after else 0
+        if (max_items is not None and index >= max_items) or size + len(separator) + len(item) + tail > limit:
+            kept.append(f"…and {len(items) - index} {tail_noun}")
+            break
+        kept.append(item)
+        size += len(separator) + len(item)
+    return separator.join(kept)
+
+
+def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, noun: str = "more",
+              max_lines: int | None = None) -> str:
+    """Lines joined by newlines, cut at a line boundary with "…and N <noun>"."""
+    return fit_joined(lines, limit, "\n", noun, max_lines)
+
+
+def fit_text(text: str, limit: int = MAX_SECTION_TEXT) -> str:
+    """A multi-line text cut at a line boundary, saying how many lines were left out."""
+    return fit_lines(text.split("\n"), limit, "more lines")
+
+
+def fit_words(words: Sequence[str], limit: int, noun: str) -> str:
+    """Comma-separated, ending with "…and N more <noun>" when cut."""
+    return fit_joined(words, limit, ", ", f"more {noun}")
+
+
+def titled_list(title: str, lines: Sequence[str], limit: int = MAX_SECTION_TEXT, shown: int | None = None,
+                empty: str | None = None) -> str:
+    """`*Title* (n)` then one bullet per line: at most `shown` bullets and `limit` characters, then "…and N more"."""
+    bullets = [f"• {line}" for line in lines] or ([f"• {empty}"] if empty else [])
+    return fit_lines([f"*{title}* ({len(lines)})", *bullets], limit, "more",
+                     None if shown is None else shown + 1)
