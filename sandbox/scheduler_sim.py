@@ -54,7 +54,8 @@ def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool
             pods_by_node.setdefault(room.name, []).append(pods[name])
             continue
         plan = None
-        if any(pod_priority(other) < pod_priority(pod) for other in bound):
+        eligible = kube_scheduler.eligible_to_preempt(pod, pods_by_node)
+        if eligible and any(pod_priority(other) < pod_priority(pod) for other in bound):
             pdbs = _pdbs(sim) if pdbs is None else pdbs
             plan = kube_scheduler.plan_preemption(
                 pod, rooms, pods_by_node, lambda p, node: admits(p["spec"], rooms[node].labels, rooms[node].taints),
@@ -62,6 +63,9 @@ def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool
         if plan is not None:
             pods[name] = _preempt(sim, pod, plan, pods)
             preempted = True
+        elif eligible and _nominated(pod):  # preemption found no node: the nomination is cleared (PostFilter
+            pod["status"].pop("nominatedNodeName")  # result with an empty nominated node name)
+            pods[name] = sim.store.put(pod)
         if _nominated(pods[name]):
             _hold(rooms, pods[name], request, -1)
         else:

@@ -170,3 +170,21 @@ def test_the_deployment_controller_skips_a_deployment_whose_selector_misses_its_
     store.put(broken)
     sim.settle(T0)
     assert placeholders(store) == []
+
+
+def test_a_pod_nominated_to_a_node_that_went_away_is_left_to_karpenter():
+    store, sim = cluster()
+    timeline = Timeline(sim)
+    add_placeholders(store)
+    timeline.run_until(T0 + timedelta(minutes=3), step=timedelta(seconds=30))
+    sim.scale_function("sleep", 5)
+    timeline.settle(T0 + timedelta(minutes=3))
+    nominated = [p for p in store.list("v1", "Pod", "openfaas-fn") if p["status"].get("nominatedNodeName")]
+    assert nominated
+    gone = nominated[0]["status"]["nominatedNodeName"]
+    sim.terminate_node(gone)
+    timeline.settle(T0 + timedelta(minutes=3, seconds=1))
+    pod = store.get("v1", "Pod", "openfaas-fn", nominated[0]["metadata"]["name"])
+    assert pod["status"].get("nominatedNodeName") != gone  # preempts elsewhere, or is left to Karpenter
+    timeline.run_until(T0 + timedelta(minutes=6), step=timedelta(seconds=30))
+    assert store.get("v1", "Pod", "openfaas-fn", pod["metadata"]["name"])["status"]["phase"] == "Running"
