@@ -16,13 +16,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalice_app.budget.catalog import instance_type_from_ec2  # noqa: E402
-from chalice_app.budget.chart import write_burn_chart  # noqa: E402
+from sandbox.budget_chart import write_burn_chart  # noqa: E402
 from chalice_app.budget.document import parse_budget  # noqa: E402
 from chalice_app.budget.metering import running_nodes  # noqa: E402
 from chalice_app.budget.planner import plan_budget  # noqa: E402
 from chalice_app.budget.prices import PriceBook  # noqa: E402
-from chalice_app.budget.simulation import scenarios, simulate  # noqa: E402
-from chalice_app.budget.simulation_bill import bill_scenarios, simulate_bill  # noqa: E402
+from sandbox.budget_simulation import scenarios, simulate  # noqa: E402
+from sandbox.budget_simulation_bill import bill_scenarios, simulate_bill  # noqa: E402
 
 SIZES = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64,
          "24xlarge": 96}

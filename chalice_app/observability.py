@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 SERVICE = "costguard"
@@ -15,9 +15,26 @@ HEARTBEAT_METRIC = "Heartbeat"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-# Only AWS calls are traced: patching the HTTP libraries would record every URL, and a Slack webhook's URL is
-# its secret. Kubernetes calls are covered by the handler's own segment.
-tracer = Tracer(service=SERVICE, patch_modules=("boto3", "botocore"))
+_tracers: list = []
+
+
+def _tracer():
+    """The Tracer, made on the first invocation: making it loads and patches the X-Ray SDK (~0.25 s), which
+    no import of a handler needs to pay for (benchmarks/bench_cold_start.py).
+
+    Only AWS calls are traced: patching the HTTP libraries would record every URL, and a Slack webhook's URL is
+    its secret. Kubernetes calls are covered by the handler's own segment."""
+    if not _tracers:
+        from aws_lambda_powertools import Tracer
+
+        _tracers.append(Tracer(service=SERVICE, patch_modules=("boto3", "botocore")))
+    return _tracers[0]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "tracer":  # `from chalice_app.observability import tracer` still works, and makes it
+        return _tracer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 Handler = Callable[[dict, Any], Any]
 
@@ -50,13 +67,16 @@ def instrumented(correlation_id_path: str | None = None) -> Callable[[Handler], 
     """
 
     def decorate(handler: Handler) -> Handler:
-        traced = tracer.capture_lambda_handler(with_heartbeat(handler), capture_response=False)
-        flushed = metrics.log_metrics(traced)
-        logged = logger.inject_lambda_context(flushed, correlation_id_path=correlation_id_path, clear_state=True)
+        wrapped: list[Handler] = []  # built on the first call, with the Tracer
 
         @functools.wraps(handler)
         def run(event: dict, context: Any) -> Any:
-            return logged(event, context)
+            if not wrapped:
+                traced = _tracer().capture_lambda_handler(with_heartbeat(handler), capture_response=False)
+                flushed = metrics.log_metrics(traced)
+                wrapped.append(logger.inject_lambda_context(flushed, correlation_id_path=correlation_id_path,
+                                                            clear_state=True))
+            return wrapped[0](event, context)
 
         return run
 

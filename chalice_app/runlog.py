@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 import boto3
 
@@ -65,7 +65,7 @@ class RunLog:
 
 
 def record_run_quietly(table_name: str, feature: str, summary: dict[str, Any], ok: bool,
-                       alerts: list[str] = (), session: boto3.session.Session | None = None) -> bool:
+                       alerts: Sequence[str] = (), session: boto3.session.Session | None = None) -> bool:
     """Record a run and its alerts for `costguard status`; a failure is logged, never raised (see module doc)."""
     from chalice_app.observability import logger  # late: keeps this module importable without Powertools set up
 

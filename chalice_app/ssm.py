@@ -16,6 +16,7 @@ class ParameterError(ConfigError):
 def read_parameter(name: str, settings: Settings, session=None) -> str:
     """The parameter's text (String, or SecureString decrypted). Without a session, Powertools' default provider
     reads it (and caches it per container); with one, a provider on that session's SSM client."""
+    value: object
     try:
         if session is None:
             value = parameters.get_parameter(name, decrypt=True, max_age=settings.parameter_cache_seconds)

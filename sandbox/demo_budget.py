@@ -17,14 +17,14 @@ from rich.table import Table
 from chalice_app import naming
 from chalice_app.budget import handler
 from chalice_app.budget.aws_prices import ON_DEMAND_CACHE_HOURS, instance_catalog
-from chalice_app.budget.chart import write_burn_chart
+from sandbox.budget_chart import write_burn_chart
 from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.document import parse_budget
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.service import gather_plan
-from chalice_app.budget.simulation import scenarios, simulate
-from chalice_app.budget.simulation_bill import bill_scenarios, simulate_bill
-from chalice_app.budget.status import budget_statuses
+from sandbox.budget_simulation import scenarios, simulate
+from sandbox.budget_simulation_bill import bill_scenarios, simulate_bill
+from sandbox.budget_status import budget_statuses
 from chalice_app.config import load_settings
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
@@ -135,7 +135,7 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     console.print(f"{BUDGET_STATUS}: {json.dumps(annotation)}")
     _show_messages(sb.slack.messages[before:], console)
 
-    table = Table(title="budget status (chalice_app.budget.status.budget_statuses, for `costguard status`)")
+    table = Table(title="budget status (sandbox.budget_status.budget_statuses, for `costguard status`)")
     for column in ("nodepool", "spent", "budget", "remaining", "cpu limit", "last run"):
         table.add_column(column)
     for status in budget_statuses(settings, now=t1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Collection
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,7 +42,7 @@ class PriceSource:
         self._ec2 = ec2 or session.client("ec2", region_name=region)
 
     def price_book(self, on_demand_types: set[str], spot_types: set[str], now: datetime,
-                   volume_types: set[str] = frozenset()) -> PriceBook:
+                   volume_types: Collection[str] = frozenset()) -> PriceBook:
         """Prices for the given types; raises PriceUnavailable when AWS cannot be asked or answers nothing useful."""
         try:
             return PriceBook(self._on_demand(on_demand_types, now), self._spot(spot_types, now),

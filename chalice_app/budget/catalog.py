@@ -149,10 +149,6 @@ def why_assumed(requirements: list[Requirement], key: str, allowed: tuple[str, .
     return f"{', '.join(allowed) or 'none'} ({key} {said})"
 
 
-def allowed_zones(requirements: list[Requirement], zones: Iterable[str]) -> tuple[str, ...]:
-    return _allowed_values(requirements, ZONE_LABEL, tuple(zones))
-
-
 def allows_instance_type(requirements: list[Requirement], instance: InstanceType) -> bool:
     if not set(arches(requirements)) & set(instance.arches):
         return False

@@ -12,6 +12,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.ports import BudgetClusterPort
 from chalice_app.budget.document import BudgetDocumentError
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.prices import PriceUnavailable
@@ -26,7 +27,7 @@ _FROM_SETTINGS = object()
 
 
 def run(settings: Settings, now: datetime, session: boto3.session.Session | None = None,
-        cluster: BudgetCluster | None = None, notifier=_FROM_SETTINGS, prices=None, ce_client=None) -> dict:
+        cluster: BudgetClusterPort | None = None, notifier=_FROM_SETTINGS, prices=None, ce_client=None) -> dict:
     """One reconcile. `cluster`, `notifier`, `prices` and `ce_client` may be given (tests, sandbox); by default they
     come from the settings."""
     given_session, session = session, session or boto3.session.Session()

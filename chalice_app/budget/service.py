@@ -17,7 +17,7 @@ from chalice_app import naming
 from chalice_app.budget.alerts import Alert, newest_first
 from chalice_app.budget.aws_prices import PriceSource, instance_catalog
 from chalice_app.budget.catalog import allowed_instance_types, capacity_types, requirements_of
-from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.ports import BudgetClusterPort
 from chalice_app.budget.costexplorer import CE_REGION, CostExplorerSource
 from chalice_app.budget.document import (BudgetDocument, BudgetDocumentError, parse_budget, period_bounds, period_key,
                                          previous_period_bounds)
@@ -68,7 +68,7 @@ def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[
     return on_demand, spot
 
 
-def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, cluster: BudgetCluster,
+def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, cluster: BudgetClusterPort,
                 session: boto3.session.Session, ledger: Ledger | None, prices: PriceSource | None = None,
                 ce_client=None) -> BudgetPlan:
     """Everything read, nothing written (except the price cache). Raises PriceUnavailable when prices are lacking."""
@@ -129,7 +129,7 @@ def reconcile_report(settings: Settings, document: BudgetDocument, now: datetime
 
 
 @dataclass
-class Outcome:
+class ApplyOutcome:
     patched: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # another run metered first, or the NodePool changed under us
     alerts: list[Alert] = field(default_factory=list)
@@ -137,8 +137,9 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
 
 
-def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, ledger: Ledger, notifier) -> Outcome:
-    outcome = Outcome()
+def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort, ledger: Ledger,
+               notifier) -> ApplyOutcome:
+    outcome = ApplyOutcome()
     enforce = plan.mode == "enforce" and not settings.dry_run
     due: list[Alert] = []
     for pool in plan.pools:
@@ -169,8 +170,8 @@ def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetCluster, led
     return outcome
 
 
-def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetCluster, ledger: Ledger,
-                outcome: Outcome, due: list[Alert]) -> None:
+def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetClusterPort, ledger: Ledger,
+                outcome: ApplyOutcome, due: list[Alert]) -> None:
     """Ledger, patch, alert claims for one pool; claimed alerts go into `due` at once, so a later error loses none."""
     # the ledger first: if another run metered this slice, this run must neither patch nor alert for it
     closing = pool.closing

@@ -88,11 +88,6 @@ def plan_messages(correlation: Correlation, now: datetime, cluster: str, counts:
     return planned
 
 
-def build_messages(correlation: Correlation, now: datetime, cluster: str, counts: BatchCounts = BatchCounts(),
-                   outcomes: Sequence[ActionOutcome] = ()) -> list[SlackMessage]:
-    return [message for message, _ in plan_messages(correlation, now, cluster, counts, outcomes)]
-
-
 def actions_message(outcomes: Sequence[ActionOutcome], keys: tuple[str, ...]) -> SlackMessage | None:
     """What was done to the nodes after the alert left: a reply in the instances' thread (bot) or its own post."""
     section = actions_section(outcomes)

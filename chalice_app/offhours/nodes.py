@@ -98,7 +98,7 @@ def why_node_stays(node: dict, pods: list[dict], pool: dict) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def nodes_staying(parked_pools: dict[str, dict], nodes: list[dict], pods_by_node: dict[str, list[dict]]) -> list[NodeStay]:
+def nodes_staying(parked_pools: dict[str, dict | None], nodes: list[dict], pods_by_node: dict[str, list[dict]]) -> list[NodeStay]:
     """Every node of a parked pool, with why it stays (prices are added by `priced`)."""
     stays = []
     for node in sorted(nodes, key=lambda n: n["metadata"]["name"]):

@@ -27,6 +27,7 @@ from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.kube.names import NODEPOOL_LABEL
 from chalice_app.offhours.placement import PoolTemplate, allowance, pools_needed
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
+from chalice_app.offhours.ports import OffhoursClusterPort, ParkedStorePort
 from chalice_app.offhours.planner import (
     Activity,
     FunctionAction,
@@ -60,7 +61,8 @@ def _fid(action) -> str:
 
 
 class Reconciler:
-    def __init__(self, cluster, config: OffhoursConfig, sleep=time.sleep, store=None):
+    def __init__(self, cluster: OffhoursClusterPort, config: OffhoursConfig, sleep=time.sleep,
+                 store: ParkedStorePort | None = None):
         self._cluster, self._config, self._sleep = cluster, config, sleep
         # Without a table (tests, `offhours plan` from a laptop) the records live as long as this reconciler.
         self._store = store if store is not None else MemoryParkedStore()

@@ -20,8 +20,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
-
 from chalice_app.errors import CostguardError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -80,6 +78,8 @@ class Holidays:
 
 @lru_cache(maxsize=32)
 def _calendar(code: str):
+    import holidays as holidays_lib  # only schedules that name a calendar need it: keeps cold starts small
+
     country, _, subdivision = code.upper().partition("-")
     supported = holidays_lib.list_supported_countries()
     if country not in supported:

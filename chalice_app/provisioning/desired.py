@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from chalice_app import naming
+from chalice_app.budget.document import TEMPLATE_PATH
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.rules import EVENT_RULES
 
@@ -26,10 +27,8 @@ WEBHOOK_PATTERN = re.compile(r"^https?://\S+$")
 SIGNING_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9]{16,128}$")  # Slack's are 32 hex characters
 EMPTY_ALLOW_LIST = json.dumps({"users": [], "usergroups": [], "namespaces": {}})
 
-DEFAULT_BUDGET_DOCUMENT = json.dumps({
-    "currency": "USD", "period": "monthly", "amount": 3000, "mode": "advise", "thresholds": [50, 80, 100],
-    "nodepools": {"default": {"share": 0.6}, "spot": {"share": 0.4}},
-}, indent=2)
+# The budget feature's default document, the one `costguard budget template` prints: one document, one home.
+DEFAULT_BUDGET_DOCUMENT = TEMPLATE_PATH.read_text()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from chalice_app.budget.metering import day_slices
 
 
 @dataclass(frozen=True)
-class ParkedFunction:
+class ParkedFunctionCost:
     namespace: str
     name: str
     pool: str | None
@@ -42,7 +42,7 @@ class ParkedFunction:
 
 
 @dataclass(frozen=True)
-class ParkedPool:
+class ParkedPoolCost:
     name: str
     baseline_nodes: int  # nodes running when parking was first seen
     baseline_hourly: float
@@ -60,8 +60,8 @@ class ParkedPool:
 
 @dataclass(frozen=True)
 class State:
-    functions: dict[str, ParkedFunction] = field(default_factory=dict)
-    pools: dict[str, ParkedPool] = field(default_factory=dict)
+    functions: dict[str, ParkedFunctionCost] = field(default_factory=dict)
+    pools: dict[str, ParkedPoolCost] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:

@@ -12,7 +12,7 @@ from kubernetes.utils import parse_quantity
 from chalice_app.budget.metering import RunningNode
 from chalice_app.budget.prices import PriceBook
 from chalice_app.kube.names import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
-from chalice_app.savings.ledger import ParkedFunction, ParkedPool, State
+from chalice_app.savings.ledger import ParkedFunctionCost, ParkedPoolCost, State
 from chalice_app.savings.pricing import PoolRates, pool_for, replica_hourly
 
 GIB = 2 ** 30
@@ -71,11 +71,11 @@ def observe(functions: list[FunctionResources], nodepools: list[dict], pools: di
         key = f"{function.namespace}/{function.name}"
         pool = pools.get(key)
         hourly = replica_hourly(function.cpu, function.memory_gib, rates[pool]) if pool in rates else 0.0
-        parked[key] = ParkedFunction(function.namespace, function.name, pool, function.original, function.replicas,
+        parked[key] = ParkedFunctionCost(function.namespace, function.name, pool, function.original, function.replicas,
                                      min(function.replicas, function.original), hourly)
     parked_nodepools = {}
     for name in parked_pools(nodepools):
         mine = [node for node in running if node.pool == name]
         hourly = sum(prices.hourly(node.instance_type, node.capacity_type, node.zone) or 0.0 for node in mine)
-        parked_nodepools[name] = ParkedPool(name, len(mine), hourly, len(mine), hourly)
+        parked_nodepools[name] = ParkedPoolCost(name, len(mine), hourly, len(mine), hourly)
     return State(parked, parked_nodepools)

@@ -17,7 +17,7 @@ import boto3
 from boto3.dynamodb.types import TypeSerializer
 
 from chalice_app.conditional import transaction_held
-from chalice_app.savings.ledger import Booking, Cursor, DayBook, ParkedFunction, ParkedPool, State, Totals
+from chalice_app.savings.ledger import Booking, Cursor, DayBook, ParkedFunctionCost, ParkedPoolCost, State, Totals
 from chalice_app.table_keys import CURSOR_ID, day_id
 
 KEEP_DAYS = timedelta(days=400)  # a year of history for `costguard savings` and the charts
@@ -37,8 +37,8 @@ def state_to_json(state: State) -> dict:
 
 
 def state_from_json(data: dict) -> State:
-    functions = [ParkedFunction(**item) for item in data.get("functions", [])]
-    pools = [ParkedPool(**item) for item in data.get("pools", [])]
+    functions = [ParkedFunctionCost(**item) for item in data.get("functions", [])]
+    pools = [ParkedPoolCost(**item) for item in data.get("pools", [])]
     return State({f.key: f for f in functions}, {p.name: p for p in pools})
 
 

@@ -25,9 +25,9 @@ class BotNotifier:
                  pacer: Pacer | None = None, handlers: list[RetryHandler] | None = None):
         if not channel:
             raise ConfigError("Slack bot notifier: a channel is required (COSTGUARD_SLACK_CHANNEL)")
-        options = {"base_url": base_url} if base_url else {}
         self._client = WebClient(token=token, timeout=REQUEST_TIMEOUT_SECONDS, logger=SDK_LOGGER,
-                                 retry_handlers=handlers if handlers is not None else retry_handlers(), **options)
+                                 retry_handlers=handlers if handlers is not None else retry_handlers(),
+                                 base_url=base_url or WebClient.BASE_URL)
         self.channel = channel
         self._store = thread_store
         self._threads: dict[str, str] = {}

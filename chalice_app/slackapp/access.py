@@ -70,7 +70,3 @@ def may_act(allow: AllowList, user_id: str, user_groups: set[str], namespace: st
         return any(_granted(grant, user_id, user_groups) for grant in allow.namespaces.values())
     grant = allow.namespaces.get(namespace)
     return grant is not None and _granted(grant, user_id, user_groups)
-
-
-def visible_namespaces(allow: AllowList, user_id: str, user_groups: set[str], configured: list[str]) -> list[str]:
-    return [namespace for namespace in configured if may_act(allow, user_id, user_groups, namespace)]

@@ -46,7 +46,7 @@ _RULE_KEYS = itertools.count()
 
 
 @dataclass(frozen=True)
-class Rule:
+class ValidationRule:
     text: str
     program: Any
     message: str
@@ -64,7 +64,7 @@ class Site:
 
     steps: tuple[tuple, ...]
     schema_type: str
-    rules: tuple[Rule, ...]
+    rules: tuple[ValidationRule, ...]
 
 
 class UnsupportedRule(Exception):
@@ -91,7 +91,7 @@ def _collect(node: Any, steps: tuple, sites: list[Site]) -> None:
         return
     rules = node.get("x-kubernetes-validations") or []
     if rules:
-        compiled = tuple(Rule(
+        compiled = tuple(ValidationRule(
             text=rule["rule"], program=_compile(rule["rule"]),
             message=rule.get("message") or f"failed rule: {rule['rule']}",
             message_program=_compile(rule["messageExpression"]) if rule.get("messageExpression") else None,
@@ -142,7 +142,7 @@ def _holds(program: Any, activation: dict) -> Any:
         return error
 
 
-def _message(rule: Rule, activation: dict) -> str:
+def _message(rule: ValidationRule, activation: dict) -> str:
     if rule.message_program is not None:
         text = _holds(rule.message_program, activation)
         if isinstance(text, str) and text.strip() and "\n" not in text:
@@ -150,7 +150,7 @@ def _message(rule: Rule, activation: dict) -> str:
     return rule.message
 
 
-def _field_error(path: str, schema_type: str, rule: Rule, message: str) -> tuple[str, str, str]:
+def _field_error(path: str, schema_type: str, rule: ValidationRule, message: str) -> tuple[str, str, str]:
     field = path
     if rule.field_path:
         suffix = rule.field_path.lstrip(".")
@@ -168,7 +168,7 @@ _MEMO_LIMIT = 50_000
 _memo: dict[tuple[int, str], Any] = {}
 
 
-def _outcome(rule: Rule, value: Any, old_value: Any) -> Any:
+def _outcome(rule: ValidationRule, value: Any, old_value: Any) -> Any:
     """The rule's result (True/False or the evaluation error) for this value. A rule without oldSelf is a pure
     function of the value, so its results are remembered per (rule, value): cel-python's tree-walking evaluator
     costs milliseconds per rule, and most values (requirement keys, taints, nodeClassRefs) repeat across objects."""

@@ -24,7 +24,7 @@ class Attributes:
 
 
 @dataclass(frozen=True)
-class Rule:
+class PolicyRule:
     verbs: frozenset[str]
     groups: frozenset[str]
     resources: frozenset[str]
@@ -44,15 +44,15 @@ class Rule:
 class Binding:
     users: frozenset[str]
     groups: frozenset[str]
-    rules: tuple[Rule, ...]
+    rules: tuple[PolicyRule, ...]
     namespace: str | None  # None: cluster-wide (ClusterRoleBinding)
 
     def applies_to(self, identity: Identity) -> bool:
         return identity.user in self.users or bool(self.groups.intersection(identity.groups))
 
 
-def _rules(role: dict) -> tuple[Rule, ...]:
-    return tuple(Rule(frozenset(rule.get("verbs") or []), frozenset(rule.get("apiGroups") or []),
+def _rules(role: dict) -> tuple[PolicyRule, ...]:
+    return tuple(PolicyRule(frozenset(rule.get("verbs") or []), frozenset(rule.get("apiGroups") or []),
                       frozenset(rule.get("resources") or []), frozenset(rule.get("resourceNames") or []))
                  for rule in role.get("rules") or [] if rule.get("resources"))
 

@@ -77,7 +77,7 @@ def aws_budget(aws):
     claims = copy.deepcopy(h.CLAIMS)
     for claim in claims:
         claim["metadata"]["creationTimestamp"] = "2026-10-30T00:00:00Z"
-    kube = h.FakeCluster([h.nodepool("default")], nodeclaims=claims)
+    kube = h.budget_cluster([h.nodepool("default")], nodeclaims=claims)
 
     def run(client):
         return h.handler.run(h.SETTINGS, now, session=aws, cluster=kube, notifier=RecordingNotifier(),

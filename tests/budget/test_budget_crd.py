@@ -13,7 +13,7 @@ from chalice_app.budget.metering import LedgerEntry
 from chalice_app.budget.planner import plan_budget, status_patch
 from chalice_app.budget.prices import PriceBook
 from tests.budget.factories import EC2_TYPES, ON_DEMAND, nodepool
-from tests.budget.fakes import merge
+from sandbox.kubeapi.patches import merge_patch
 
 CRD = Path(__file__).resolve().parents[3] / "shared" / "crds" / "karpenter.sh_nodepools.yaml"
 pytestmark = pytest.mark.skipif(not CRD.exists(), reason="../shared/crds is absent")
@@ -33,7 +33,7 @@ def patched(pool: dict, budget: dict) -> dict:
                        metered_at=NOW)}, catalog, PriceBook(on_demand=ON_DEMAND), NOW)
     patch = status_patch(plan.pools[0], apply_limits=True)
     assert "spec" in patch, plan.pools[0].decision.reasons
-    return merge(pool, patch)
+    return merge_patch(pool, patch)
 
 
 def test_cpu_and_memory_limits_validate(schema):
@@ -52,4 +52,4 @@ def test_gpu_limit_validates(schema):
 
 def test_the_schema_check_can_fail(schema):
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(merge(nodepool(), {"spec": {"limits": {"cpu": "plenty"}}}), schema)
+        jsonschema.validate(merge_patch(nodepool(), {"spec": {"limits": {"cpu": "plenty"}}}), schema)

@@ -11,12 +11,12 @@ from chalice_app.budget import handler
 from chalice_app.budget.aws_prices import PriceSource
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import LedgerEntry
-from chalice_app.budget.status import budget_statuses, status_from_annotation
+from sandbox.budget_status import budget_statuses, status_from_annotation
 from chalice_app.config import load_settings
 from tests.budget.conftest import STAGE
 from tests.budget.factories import BUDGET, ON_DEMAND, nodeclaim, nodepool, price_item
-from tests.budget.fakes import FakeCluster
 from tests.slackfakes import RecordingNotifier
+from tests.memory_cluster import budget_cluster
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)  # 100 h before the end of November
 END = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -56,7 +56,7 @@ def seed_ledger(session, spent, at=NOW - timedelta(minutes=15)):
 
 
 def cluster():
-    return FakeCluster([nodepool("default"), nodepool("spot", cpu="1000", requirements=[
+    return budget_cluster([nodepool("default"), nodepool("spot", cpu="1000", requirements=[
         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
         {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.xlarge"]}])],
         nodeclaims=CLAIMS, pods=PODS)

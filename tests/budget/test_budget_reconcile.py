@@ -92,7 +92,7 @@ def test_budget_message_carries_the_last_closed_days_error_above_the_threshold(a
     h.put_budget(aws, {**h.BUDGET, "cost_explorer": True, "reconcile_alert_percent": 5})
     now = datetime(2026, 11, 3, 9, tzinfo=timezone.utc)
     claims = [dict(c, metadata={**c["metadata"], "creationTimestamp": "2026-10-30T00:00:00Z"}) for c in h.CLAIMS]
-    kube = h.FakeCluster([h.nodepool("default")], nodeclaims=claims)
+    kube = h.budget_cluster([h.nodepool("default")], nodeclaims=claims)
     notifier = RecordingNotifier()
     client = boto3.client("ce", region_name="us-east-1")
     # metered: 14 nodes x 0.192 x 24 h = 64.51 USD a day; the bill says 50 on the 2nd (Savings Plans)

@@ -1,6 +1,6 @@
 import pytest
 
-from chalice_app.budget.simulation import scenarios, simulate
+from sandbox.budget_simulation import scenarios, simulate
 
 
 @pytest.mark.parametrize("days", [1, 7])

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import pytest
 
-from chalice_app.budget.simulation_bill import bill_scenarios, simulate_bill
+from sandbox.budget_simulation_bill import bill_scenarios, simulate_bill
 
 SCENARIOS = {s.name: s for s in bill_scenarios(7)}
 

@@ -17,44 +17,29 @@ EVENTBRIDGE_EC2 = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-e
 HEALTH_SCHEMA = "https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html"
 HEALTH_ENTITY = "https://docs.aws.amazon.com/health/latest/APIReference/API_AffectedEntity.html"
 
+
+def ec2_event(detail_type: str, event_id: str, time: str, region: str, resource: str, detail: dict) -> dict:
+    """An aws.ec2 event in the EventBridge envelope, fields in the order of the pages' samples."""
+    return {"version": "0", "id": event_id, "detail-type": detail_type, "source": "aws.ec2",
+            "account": "123456789012", "time": time, "region": region, "resources": [resource], "detail": detail}
+
+
 # SPOT_NOTICES, "EC2 Spot Instance Interruption Warning event"; instance-action is hibernate, stop or terminate.
-SPOT_WARNING = {
-    "version": "0",
-    "id": "12345678-1234-1234-1234-123456789012",
-    "detail-type": "EC2 Spot Instance Interruption Warning",
-    "source": "aws.ec2",
-    "account": "123456789012",
-    "time": "2026-11-24T18:00:00Z",
-    "region": "us-east-2",
-    "resources": ["arn:aws:ec2:us-east-2a:instance/i-1234567890abcdef0"],
-    "detail": {"instance-id": "i-1234567890abcdef0", "instance-action": "terminate"},
-}
+SPOT_WARNING = ec2_event(
+    "EC2 Spot Instance Interruption Warning", "12345678-1234-1234-1234-123456789012", "2026-11-24T18:00:00Z",
+    "us-east-2", "arn:aws:ec2:us-east-2a:instance/i-1234567890abcdef0",
+    {"instance-id": "i-1234567890abcdef0", "instance-action": "terminate"})
 
 # REBALANCE, "EC2 Instance Rebalance Recommendation" event.
-REBALANCE_RECOMMENDATION = {
-    "version": "0",
-    "id": "12345678-1234-1234-1234-123456789012",
-    "detail-type": "EC2 Instance Rebalance Recommendation",
-    "source": "aws.ec2",
-    "account": "123456789012",
-    "time": "2026-11-24T18:00:00Z",
-    "region": "us-east-2",
-    "resources": ["arn:aws:ec2:us-east-2a:instance/i-1234567890abcdef0"],
-    "detail": {"instance-id": "i-1234567890abcdef0"},
-}
+REBALANCE_RECOMMENDATION = ec2_event(
+    "EC2 Instance Rebalance Recommendation", "12345678-1234-1234-1234-123456789012", "2026-11-24T18:00:00Z",
+    "us-east-2", "arn:aws:ec2:us-east-2a:instance/i-1234567890abcdef0", {"instance-id": "i-1234567890abcdef0"})
 
 # EVENTBRIDGE_EC2: the EC2 Instance State-change Notification sample (state `pending` there).
-STATE_CHANGE = {
-    "version": "0",
-    "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-    "detail-type": "EC2 Instance State-change Notification",
-    "source": "aws.ec2",
-    "account": "123456789012",
-    "time": "2015-11-11T21:29:54Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"],
-    "detail": {"instance-id": "i-abcd1111", "state": "pending"},
-}
+STATE_CHANGE = ec2_event(
+    "EC2 Instance State-change Notification", "7bf73129-1428-4cd3-a780-95db273d1602", "2015-11-11T21:29:54Z",
+    "us-east-1", "arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111",
+    {"instance-id": "i-abcd1111", "state": "pending"})
 
 # HEALTH_SCHEMA: an EC2 scheduled change (instance retirement) as AWS Health sends it to EventBridge.
 HEALTH_RETIREMENT = {

@@ -6,7 +6,6 @@ import pytest
 
 from chalice_app.interruptions import actions
 from chalice_app.interruptions.batch import BatchPorts, process_batch
-from chalice_app.interruptions.cluster import ClusterSnapshot
 from chalice_app.interruptions.ledger import Claim, NoticeLedger
 from chalice_app.interruptions.parsing import parse_event
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
@@ -14,22 +13,18 @@ from chalice_app.interruptions import handler
 from chalice_app.config import load_settings
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
+from tests.memory_cluster import MemoryCluster, SnapshotReader
 from tests.slackfakes import RecordingNotifier
 
 
 
-class FakeCluster:
-    def __init__(self, count=10, fail=False, pools=("spot",)):
-        self.reads = 0
-        self.fail = fail
-        self.nodes = [f.node(n, pool=pools[n % len(pools)]) for n in range(count)]
-        self.pods = [f.pod("sleep", n, n) for n in range(count)]
 
-    def read(self):
-        self.reads += 1
-        if self.fail:
-            raise RuntimeError("Kubernetes API 503")
-        return ClusterSnapshot(self.nodes, [], self.pods, requests=3)
+
+def snapshot_reader(count=10, fail=False, pools=("spot",)) -> SnapshotReader:
+    cluster = MemoryCluster()
+    cluster.nodes = [f.node(n, pool=pools[n % len(pools)]) for n in range(count)]
+    cluster.pods = [f.pod("sleep", n, n) for n in range(count)]
+    return SnapshotReader(cluster, fail=fail)
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def test_a_mixed_batch_alerts_once_and_never_fails_on_bad_messages(ledger):
                f.record("{not json", message_id="bad-1"), f.record(f.state_change(4, "running")),
                f.record(f.spot_warning(5, account="999999999999")), f.record(f.spot_warning(5, region="eu-west-1")),
                f.record(f.spot_warning(404))]
-    slack, cluster = RecordingNotifier(), FakeCluster()
+    slack, cluster = RecordingNotifier(), snapshot_reader()
     result = process_batch(records, f.REGION, ports(ledger, slack, cluster))
     assert result.failed == [] and sorted(result.succeeded) == sorted(r["messageId"] for r in records)
     assert len(slack.sent) == 1 and cluster.reads == 1
@@ -63,7 +58,7 @@ def test_a_mixed_batch_alerts_once_and_never_fails_on_bad_messages(ledger):
 
 def test_a_redelivered_batch_does_not_alert_twice(ledger):
     records = [f.record(f.spot_warning(n)) for n in range(5)]
-    slack, cluster = RecordingNotifier(), FakeCluster()
+    slack, cluster = RecordingNotifier(), snapshot_reader()
     process_batch(records, f.REGION, ports(ledger, slack, cluster))
     again = process_batch(records, f.REGION, ports(ledger, slack, cluster))
     assert len(slack.sent) == 1 and again.counts["already_alerted"] == 5 and again.failed == []
@@ -74,18 +69,18 @@ def test_the_same_event_twice_in_one_batch_is_one_alert(ledger):
     event = f.spot_warning(1)
     records = [f.record(event), f.record(event)]
     slack = RecordingNotifier()
-    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
+    result = process_batch(records, f.REGION, ports(ledger, slack, snapshot_reader()))
     assert len(slack.sent) == 1 and len(result.succeeded) == 2
 
 
 def test_slack_failure_fails_only_those_messages_and_the_retry_alerts_them_once(ledger):
     records = [f.record(f.spot_warning(n)) for n in range(3)]
     failing = RecordingNotifier(fail_after=0)
-    result = process_batch(records, f.REGION, ports(ledger, failing, FakeCluster()))
+    result = process_batch(records, f.REGION, ports(ledger, failing, snapshot_reader()))
     assert sorted(result.failed) == sorted(r["messageId"] for r in records) and result.succeeded == []
     assert "HTTP 500" in result.errors[0]
     working = RecordingNotifier()
-    retry = process_batch(records, f.REGION, ports(ledger, working, FakeCluster()))
+    retry = process_batch(records, f.REGION, ports(ledger, working, snapshot_reader()))
     assert retry.failed == [] and len(working.sent) == 1
 
 
@@ -93,11 +88,11 @@ def test_a_failed_second_part_fails_only_the_notices_it_carried(ledger):
     pools = tuple(f"pool{n:02d}" for n in range(40))
     records = [f.record(f.spot_warning(n)) for n in range(80)]
     slack = RecordingNotifier(fail_after=1)
-    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster(80, pools=pools)))
+    result = process_batch(records, f.REGION, ports(ledger, slack, snapshot_reader(80, pools=pools)))
     assert len(slack.sent) == 1 and result.failed and result.succeeded
     retry_slack = RecordingNotifier()
     retry = process_batch([r for r in records if r["messageId"] in result.failed], f.REGION,
-                          ports(ledger, retry_slack, FakeCluster(80, pools=pools)))
+                          ports(ledger, retry_slack, snapshot_reader(80, pools=pools)))
     assert retry.failed == [] and retry.counts["already_alerted"] == 0
     assert set(result.failed).isdisjoint(result.succeeded)
     assert set(result.failed) | set(result.succeeded) == {r["messageId"] for r in records}
@@ -109,21 +104,21 @@ def test_a_notice_held_by_another_invocation_is_retried_later(ledger):
     assert ledger.claim(parse_event(event)) is Claim.NEW  # another container is mid-way
     records = [f.record(event, message_id="held"), f.record(f.spot_warning(2), message_id="free")]
     slack = RecordingNotifier()
-    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
+    result = process_batch(records, f.REGION, ports(ledger, slack, snapshot_reader()))
     assert result.failed == ["held"] and result.succeeded == ["free"] and len(slack.sent) == 1
 
 
 def test_a_cluster_read_failure_fails_the_batch_and_releases_the_claims(ledger):
     records = [f.record(f.spot_warning(1))]
     with pytest.raises(RuntimeError, match="503"):
-        process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), FakeCluster(fail=True)))
+        process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), snapshot_reader(fail=True)))
     slack = RecordingNotifier()
-    assert process_batch(records, f.REGION, ports(ledger, slack, FakeCluster())).failed == []
+    assert process_batch(records, f.REGION, ports(ledger, slack, snapshot_reader())).failed == []
     assert len(slack.sent) == 1
 
 
 def test_kubernetes_reads_do_not_grow_with_messages(ledger):
-    cluster = FakeCluster(count=300)
+    cluster = snapshot_reader(count=300)
     process_batch([f.record(f.spot_warning(n)) for n in range(300)], f.REGION, ports(ledger, RecordingNotifier(), cluster))
     assert cluster.reads == 1
 
@@ -131,7 +126,7 @@ def test_kubernetes_reads_do_not_grow_with_messages(ledger):
 def test_actions_follow_the_nodepool_policy_and_show_in_the_alert(ledger):
     slack = RecordingNotifier()
     result = process_batch([f.record(f.spot_warning(1))], f.REGION,
-                           ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"}))
+                           ports(ledger, slack, snapshot_reader(), per_pool={"spot": "cordon"}))
     assert [(o.node, o.action.value, o.dry_run) for o in result.outcomes] == [(f.node_name(1), "cordon", True)]
     # Alert first, then act: the alert carries no action; the follow-up reports them in the instance's thread.
     assert "Actions" not in json.dumps(slack.sent[0].blocks)
@@ -150,7 +145,7 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, mo
     spot_id = next(r["messageId"] for r in records if "broken" not in r["body"])
     settings = load_settings({"COSTGUARD_CLUSTER_NAME": "test", "COSTGUARD_TABLE_NAME": TABLE})
     with pytest.raises(BatchItemsFailed, match=spot_id) as failure:
-        handler.run({"Records": records}, None, settings, ports(ledger, RecordingNotifier(fail_after=0), FakeCluster()),
+        handler.run({"Records": records}, None, settings, ports(ledger, RecordingNotifier(fail_after=0), snapshot_reader()),
                     sqs=sqs)
     assert failure.value.failed == [spot_id]
     import moto.sqs.models as moto_sqs
@@ -162,7 +157,7 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, mo
 
 def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
     slack = RecordingNotifier()
-    batch_ports = ports(ledger, slack, FakeCluster(), per_pool={"spot": "cordon"})
+    batch_ports = ports(ledger, slack, snapshot_reader(), per_pool={"spot": "cordon"})
 
     def broken(action):
         raise ConnectionError("API server went away")
@@ -173,7 +168,7 @@ def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
 
 
 def test_a_failure_while_planning_releases_the_claims(ledger):
-    batch_ports = ports(ledger, RecordingNotifier(), FakeCluster())
+    batch_ports = ports(ledger, RecordingNotifier(), snapshot_reader())
     batch_ports.clock = lambda: 1 / 0
     records = [f.record(f.spot_warning(1))]
     with pytest.raises(ZeroDivisionError):
@@ -191,7 +186,7 @@ def test_hostile_messages_are_counted_malformed_and_the_valid_alert_still_goes_o
     records = [f.record(f.spot_warning(1)), f.record(unhashable, message_id="bad-list"),
                f.record(empty_id, message_id="bad-id"), f.record(end_of_time, message_id="bad-time")]
     slack = RecordingNotifier()
-    result = process_batch(records, f.REGION, ports(ledger, slack, FakeCluster()))
+    result = process_batch(records, f.REGION, ports(ledger, slack, snapshot_reader()))
     assert result.failed == [] and len(slack.sent) == 1
     assert sorted(mid for mid, _ in result.decoded.malformed) == ["bad-id", "bad-list", "bad-time"]
 
@@ -206,6 +201,6 @@ def test_an_unforeseen_decoding_error_is_one_malformed_message(ledger, monkeypat
 
     monkeypatch.setattr(batch, "parse_event", explode)
     records = [f.record(f.spot_warning(1)), f.record(f.spot_warning(2, event_id="boom"), message_id="odd-1")]
-    result = process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), FakeCluster()))
+    result = process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), snapshot_reader()))
     assert result.failed == [] and result.decoded.malformed[0][0] == "odd-1"
     assert "KeyError" in result.decoded.malformed[0][1]

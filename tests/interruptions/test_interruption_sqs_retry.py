@@ -11,7 +11,8 @@ from chalice_app.interruptions import handler
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed, hasten_retries, retry_visibility_seconds
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
-from tests.interruptions.test_interruption_batch import FakeCluster, FakeSlack, ledger, ports  # noqa: F401
+from tests.interruptions.test_interruption_batch import snapshot_reader, ledger, ports  # noqa: F401
+from tests.slackfakes import RecordingNotifier
 
 QUEUE_TIMEOUT = "1800"
 
@@ -49,7 +50,7 @@ def test_a_failed_message_is_visible_again_after_30_seconds(ledger, monkeypatch)
     spot_id = next(r["messageId"] for r in records if "broken" not in r["body"])
     settings = load_settings({"COSTGUARD_CLUSTER_NAME": "test", "COSTGUARD_TABLE_NAME": TABLE})
     with pytest.raises(BatchItemsFailed):
-        handler.run({"Records": records}, None, settings, ports(ledger, FakeSlack(fail_from=0), FakeCluster()),
+        handler.run({"Records": records}, None, settings, ports(ledger, RecordingNotifier(fail_after=0), snapshot_reader()),
                     sqs=sqs)
     assert _visible_after(sqs, url, 31, monkeypatch) == [spot_id]
 
@@ -64,7 +65,7 @@ def test_a_visibility_change_that_fails_is_logged_and_batch_items_failed_still_r
     sqs.change_message_visibility_batch = refuse
     settings = load_settings({"COSTGUARD_CLUSTER_NAME": "test", "COSTGUARD_TABLE_NAME": TABLE})
     with pytest.raises(BatchItemsFailed):
-        handler.run({"Records": records}, None, settings, ports(ledger, FakeSlack(fail_from=0), FakeCluster()),
+        handler.run({"Records": records}, None, settings, ports(ledger, RecordingNotifier(fail_after=0), snapshot_reader()),
                     sqs=sqs)
 
 

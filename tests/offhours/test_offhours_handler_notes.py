@@ -8,7 +8,7 @@ from chalice_app.config import load_settings
 from chalice_app.offhours import handler
 from chalice_app.offhours.parked import MemoryParkedStore
 from tests.offhours.factories import deployment
-from tests.offhours.fake_cluster import MemoryCluster
+from tests.memory_cluster import MemoryCluster
 from tests.offhours.test_offhours_night import EVENING, MORNING, NS, config, gateway
 from tests.offhours.test_offhours_nodes import DEFAULT, node, pod
 from tests.slackfakes import RecordingNotifier

@@ -14,7 +14,7 @@ from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.policy import Defaults
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from tests.offhours.factories import deployment, nodepool_object
-from tests.offhours.fake_cluster import MemoryCluster
+from tests.memory_cluster import MemoryCluster
 
 NS = "openfaas-fn"
 EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
@@ -33,6 +33,12 @@ def reconciler(cluster, store=None, **kwargs):
 
 def replicas(cluster, name):
     return cluster.deployments[(NS, name)]["spec"]["replicas"]
+
+
+def replicas_after_morning(cluster, store, name):
+    """Function `name`'s replicas after the 07:05 run."""
+    reconciler(cluster, store).run(MORNING)
+    return replicas(cluster, name)
 
 
 def own_annotations(cluster, name):
@@ -127,8 +133,7 @@ def test_a_redeploy_during_downtime_is_parked_again_and_the_morning_gets_the_eve
     assert [(a.kind, a.desired) for a in night.plan.actions] == [(Kind.REPARK, 0)]
     assert "redeploy" in night.plan.actions[0].reason
     assert replicas(cluster, "a") == 0 and own_annotations(cluster, "a")[ORIGINAL_REPLICAS] == "4"
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "a") == 4 and ORIGINAL_REPLICAS not in own_annotations(cluster, "a")
+    assert replicas_after_morning(cluster, store, "a") == 4 and ORIGINAL_REPLICAS not in own_annotations(cluster, "a")
     assert function_id(NS, "a") not in store.items
 
 
@@ -138,15 +143,13 @@ def test_a_lost_annotation_is_written_again_from_the_table():
     night = reconciler(cluster, store).run(NIGHT)
     assert night.plan.actions[0].kind is Kind.REPARK
     assert cluster.patches[-1][1] == {"metadata": {"resourceVersion": "8", "annotations": {ORIGINAL_REPLICAS: "3"}}}
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "a") == 3
+    assert replicas_after_morning(cluster, store, "a") == 3
 
 
 def test_a_wrong_annotation_does_not_beat_the_table():
     cluster, store = parked_at_evening(3)
     cluster.deployments[(NS, "a")]["metadata"]["annotations"][ORIGINAL_REPLICAS] = "1"
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "a") == 3
+    assert replicas_after_morning(cluster, store, "a") == 3
 
 
 def test_a_function_deleted_and_recreated_under_the_same_name_is_the_same_function():
@@ -157,8 +160,7 @@ def test_a_function_deleted_and_recreated_under_the_same_name_is_the_same_functi
     assert night.plan.actions[0].kind is Kind.REPARK and "recreated" in night.plan.actions[0].reason
     assert replicas(cluster, "a") == 0  # no grace period: it is the parked function, by name
     assert store.items[function_id(NS, "a")]["uid"] == "new-uid" and store.items[function_id(NS, "a")]["replicas"] == 3
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "a") == 3
+    assert replicas_after_morning(cluster, store, "a") == 3
 
 
 def test_a_human_scale_during_downtime_is_still_not_fought():
@@ -166,8 +168,7 @@ def test_a_human_scale_during_downtime_is_still_not_fought():
     cluster.human_scale(NS, "a", 5)
     night = reconciler(cluster, store).run(NIGHT)
     assert night.plan.actions[0].kind is Kind.SKIP and replicas(cluster, "a") == 5
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "a") == 5 and function_id(NS, "a") not in store.items
+    assert replicas_after_morning(cluster, store, "a") == 5 and function_id(NS, "a") not in store.items
 
 
 def test_kube_downscaler_parked_functions_are_restored_and_taken_over():
@@ -211,8 +212,7 @@ def test_on_ce_no_function_is_patched_twice_and_the_reason_is_reported():
     for moment in (EVENING + timedelta(minutes=5), NIGHT):
         reconciler(cluster, store).run(moment)
     assert [name for name, _ in cluster.patches] == ["big"]
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "big") == 3
+    assert replicas_after_morning(cluster, store, "big") == 3
 
 
 def test_maintain_minimum_replicas_holds_all_but_scale_zero_true():
@@ -243,8 +243,7 @@ def test_a_woken_function_is_parked_again_after_the_idle_time_never_mid_burst():
             break
     # busy until 23:25 (counter moving), quiet from 23:25: parked at the first run 30 min later
     assert kinds == [Kind.AWAKE] * 8 + [Kind.REPARK] and moment == datetime(2026, 11, 24, 23, 55, tzinfo=timezone.utc)
-    reconciler(cluster, store).run(MORNING)
-    assert replicas(cluster, "a") == 3
+    assert replicas_after_morning(cluster, store, "a") == 3
 
 
 def test_without_metrics_a_fixed_hold_applies_and_the_run_says_so():

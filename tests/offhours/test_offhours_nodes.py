@@ -6,7 +6,7 @@ from chalice_app.offhours.nodes import NodeStay, nodes_staying, priced, why_node
 from chalice_app.offhours.parked import MemoryParkedStore
 from chalice_app.offhours.placement import PoolTemplate, allowance, fits, pools_needed
 from tests.offhours.factories import deployment, nodepool_object
-from tests.offhours.fake_cluster import MemoryCluster
+from tests.memory_cluster import MemoryCluster
 from tests.offhours.test_offhours_night import EVENING, MORNING, NIGHT, NS, reconciler
 
 SPOT_TAINT = {"key": "karpenter.sh/capacity-type", "value": "spot", "effect": "NoSchedule"}

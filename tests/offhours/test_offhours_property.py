@@ -11,7 +11,7 @@ from chalice_app.offhours.policy import Defaults, layers_for, resolve_policy
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from chalice_app.offhours.schedule import DAYS
 from tests.offhours.factories import deployment
-from tests.offhours.fake_cluster import MemoryCluster
+from tests.memory_cluster import MemoryCluster
 
 ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 NAMESPACE = "openfaas-fn"

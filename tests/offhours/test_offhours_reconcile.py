@@ -9,7 +9,7 @@ from chalice_app.offhours.policy import Defaults
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from chalice_app.offhours.report import cap_alert, summary_message
 from tests.offhours.factories import deployment
-from tests.offhours.fake_cluster import MemoryCluster
+from tests.memory_cluster import MemoryCluster
 
 NIGHT = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
 CONFIG = OffhoursConfig(("openfaas-fn",), Defaults(uptime="Mon-Fri 07:00-19:00 Europe/London"),

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalice_app.savings.ledger import Cursor, ParkedFunction, ParkedPool, State, book
+from chalice_app.savings.ledger import Cursor, ParkedFunctionCost, ParkedPoolCost, State, book
 from chalice_app.savings.observe import resources_from_object
 from chalice_app.savings.pricing import VCPU_IN_GIB, pool_for, replica_hourly, split_rates
 from chalice_app.savings.report import rows, total
@@ -14,7 +14,7 @@ HOURLY = 0.01
 
 
 def parked(replicas=0, original=2, floor=0, name="sleep") -> State:
-    return State({f"fn/{name}": ParkedFunction("fn", name, "spot", original, replicas, floor, HOURLY)})
+    return State({f"fn/{name}": ParkedFunctionCost("fn", name, "spot", original, replicas, floor, HOURLY)})
 
 
 def run(cursor: Cursor, state: State, hours: float):
@@ -57,7 +57,7 @@ def test_night_wake_ups_count_against_the_savings():
 
 
 def test_a_parked_pool_books_what_consolidation_removed_from_its_baseline():
-    pools = lambda nodes, hourly: State({}, {"spot": ParkedPool("spot", nodes, hourly, nodes, hourly)})  # noqa: E731
+    pools = lambda nodes, hourly: State({}, {"spot": ParkedPoolCost("spot", nodes, hourly, nodes, hourly)})  # noqa: E731
     cursor = book(Cursor(), pools(3, 0.3), T0).cursor
     cursor = run(cursor, pools(0, 0.0), 1).cursor  # consolidation done: baseline kept
     assert cursor.state.pools["spot"].removed_hourly == pytest.approx(0.3)

@@ -1,4 +1,4 @@
-"""Per-NodePool budget status (spent, remaining, limit, last run) for `costguard status`, from the ledger (every
+"""Per-NodePool budget status (spent, remaining, limit, last run) for the demo (no CLI command or Lambda reads it), from the ledger (every
 mode) or from the NodePool's budget-status annotation (enforce mode writes it)."""
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chalice_app.budget.simulation import Outcome
+from sandbox.budget_simulation import Outcome
 
 
 def write_burn_chart(outcomes: list[Outcome], path: str | Path) -> Path:

@@ -1,20 +1,30 @@
-"""An in-memory stand-in for OffhoursCluster: Deployments as dicts, merge patches, 409 on a stale resourceVersion."""
+"""The one in-memory cluster for tests: objects as dicts, patched the way the sandbox's API server patches them.
+
+Writes follow kube-apiserver as the fake API server models it: an RFC 7386 merge patch (sandbox/kubeapi/patches.py),
+409 Conflict when the patch names a stale metadata.resourceVersion (absent: unconditional), resourceVersion bumped
+on every write. `MemoryCluster` answers the off-hours port (OffhoursCluster); `BudgetView` and `SnapshotReader`
+answer the budget's and the interruptions' ports over the same objects.
+"""
 from __future__ import annotations
 
+import copy
 import threading
 
 from kubernetes.client.exceptions import ApiException
 
+from chalice_app.interruptions.cluster import ClusterSnapshot
 from chalice_app.offhours.model import function_from_object, nodepool_from_object
 from sandbox.kubeapi.patches import merge_patch  # RFC 7386, as the fake API server applies it
 
 
 class MemoryCluster:
-    def __init__(self, deployments: list[dict], namespaces: dict[str, dict] | None = None,
-                 nodepools: list[dict] | None = None):
+    def __init__(self, deployments: list[dict] = (), namespaces: dict[str, dict] | None = None,
+                 nodepools: list[dict] | None = None, nodeclaims=(), nodeclasses=()):
         self.deployments = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in deployments}
         self.namespaces = namespaces or {}
         self.pools = {p["metadata"]["name"]: p for p in nodepools or []}
+        self.nodeclaims: list[dict] = list(nodeclaims)
+        self.nodeclasses: list[dict] = list(nodeclasses)
         self.patches: list[tuple[str, dict]] = []
         self.fail: set[str] = set()  # names whose patches answer 500
         self._lock = threading.Lock()
@@ -35,7 +45,7 @@ class MemoryCluster:
 
     def _write(self, store: dict, key, patch: dict, label: str) -> None:
         with self._lock:
-            self.patches.append((label, patch))
+            self.patches.append((label, copy.deepcopy(patch)))
             if label in self.fail:
                 raise ApiException(status=500, reason="Internal Server Error")
             current = store[key]
@@ -91,3 +101,53 @@ class MemoryCluster:
             current = self.deployments[(namespace, name)]
             current["spec"]["replicas"] = replicas
             current["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
+
+
+class BudgetView:
+    """The budget's port (BudgetCluster) over a MemoryCluster: raw objects, copies as the API returns them."""
+
+    def __init__(self, cluster: MemoryCluster):
+        self.cluster = cluster
+        self.pools = cluster.pools
+        self.patches = cluster.patches
+
+    def nodepools(self):
+        return copy.deepcopy(list(self.cluster.pools.values()))
+
+    def nodeclaims(self):
+        return copy.deepcopy(self.cluster.nodeclaims)
+
+    def nodeclasses(self):
+        return copy.deepcopy(self.cluster.nodeclasses)
+
+    def nodes(self):
+        return copy.deepcopy(self.cluster.nodes)
+
+    def pods(self, namespaces):
+        return [pod for pod in self.cluster.pods if pod["metadata"]["namespace"] in namespaces]
+
+    def patch_nodepool(self, name, patch):
+        self.cluster.patch_nodepool(name, patch)
+        return self.cluster.pools[name]
+
+
+def budget_cluster(nodepools, nodeclaims=(), nodes=(), pods=(), nodeclasses=()) -> BudgetView:
+    cluster = MemoryCluster(nodepools=[copy.deepcopy(pool) for pool in nodepools], nodeclaims=nodeclaims,
+                            nodeclasses=nodeclasses)
+    cluster.nodes, cluster.pods = list(nodes), list(pods)
+    return BudgetView(cluster)
+
+
+class SnapshotReader:
+    """The interruptions' port (read_cluster) over a MemoryCluster: nodes, NodeClaims and pods in one snapshot, reads
+    counted; `fail`: the API server is unreachable."""
+
+    def __init__(self, cluster: MemoryCluster, fail: bool = False, requests: int = 3):
+        self.cluster, self.fail, self.requests = cluster, fail, requests
+        self.reads = 0
+
+    def read(self) -> ClusterSnapshot:
+        self.reads += 1
+        if self.fail:
+            raise RuntimeError("Kubernetes API 503")
+        return ClusterSnapshot(self.cluster.nodes, self.cluster.nodeclaims, self.cluster.pods, requests=self.requests)
