@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     offhours_max_changes: int = Field(500, ge=1)
     offhours_grace_minutes: int = Field(15, ge=0)
     offhours_nodepools: list[str] = Field(default_factory=list)
+    # Warm headroom per NodePool: {"pool": "<time spec>: <cpu> vCPU, <memory>"}; a NodePool annotation wins.
+    headroom: dict[str, str] = Field(default_factory=dict)
     # What the cluster's OpenFaaS can hold at zero (chalice_app/offhours/editions.py); unset: detected.
     openfaas_namespace: str = "openfaas"
     openfaas_edition: Literal["ce", "standard"] | None = None
@@ -84,7 +86,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("interruption_actions", mode="before")
+    @field_validator("interruption_actions", "headroom", mode="before")
     @classmethod
     def _json_object(cls, value):
         if isinstance(value, str):
