@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from chalice_app.headroom.policy import Policy  # noqa: F401 - planner's callers import it here
 from chalice_app.headroom.spec import HeadroomError, HeadroomSpec, parse_headroom
 from chalice_app.kube.names import (BUDGET_STATUS, HEADROOM, HEADROOM_NAMESPACE, HEADROOM_POOL_LABEL,
                                     HEADROOM_PRIORITY_CLASS, NODEPOOL_LABEL, ORIGINAL_LIMITS, ORIGINAL_REPLICAS)
@@ -27,17 +28,6 @@ PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 POD_CPU_MILLIS = 1000  # one placeholder per vCPU: a function pod preempts only as much as it needs
 MAX_PLACEHOLDERS = 256
 MANAGED_BY = {"app.kubernetes.io/managed-by": "costguard"}
-
-
-@dataclass(frozen=True)
-class Policy:
-    configured: dict[str, str]  # pool → request, from settings (COSTGUARD_HEADROOM); the pool's annotation wins
-    timezone: str = "UTC"
-    holidays: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings) -> "Policy":
-        return cls(dict(settings.headroom), settings.default_timezone, settings.default_holidays)
 
 
 @dataclass(frozen=True)
