@@ -52,8 +52,10 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
     settings (the store: the stage's DynamoDB table)."""
     from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
-    api = api_client(settings) if from_settings else None
-    cluster = cluster or OffhoursCluster(api)
+    api = None  # the stage's cluster: headroom runs on it after the reconcile
+    if cluster is None:
+        api = api_client(settings)
+        cluster = OffhoursCluster(api)
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     store = store or DynamoParkedStore(settings.table_name, region=settings.region)
     report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store).run(now)
