@@ -6,7 +6,8 @@ are a Deployment's, and a new pod from the Deployment's pod template.
 - A pod is its Deployment's when the Deployment's selector matches its labels; pods being deleted do not count
   (kubernetes/kubernetes pkg/controller/controller_utils.go FilterActivePods), so a preempted pod's replacement is
   made at once while it terminates.
-- A new pod copies the template's spec (priorityClassName, affinity, tolerations, terminationGracePeriodSeconds...)
+- A new pod copies the template's labels and spec (priorityClassName, affinity, tolerations,
+  terminationGracePeriodSeconds...)
   and passes the API server's Priority admission (sandbox/kubeapi/priority.py), as a pod the ReplicaSet controller
   POSTs would; a refused pod is not made (the controller's FailedCreate).
 """
@@ -74,7 +75,15 @@ def new_pod(deployment: dict, workload: objects.Workload, suffix: str, created: 
             priority_classes: list[dict]) -> dict | None:
     """A Pending pod of the Deployment (None when admission refuses it)."""
     pod = objects.pod(workload, suffix, created)
-    pod["spec"] = copy.deepcopy(deployment["spec"]["template"].get("spec") or {})
+    template = deployment["spec"]["template"]
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    # The pod carries its template's labels (kubernetes/kubernetes pkg/controller/controller_utils.go
+    # getPodsLabelSet) and the ReplicaSet's pod-template-hash; a function's also `faas_function`, which faas-netes
+    # always puts on the template and by which the simulator counts a function's pods.
+    function_label = workload.selector if workload.namespace == FUNCTION_NAMESPACE else {}
+    pod["metadata"]["labels"] = {**labels, **function_label,
+                                 "pod-template-hash": pod["metadata"]["labels"]["pod-template-hash"]}
+    pod["spec"] = copy.deepcopy(template.get("spec") or {})
     pod["spec"].pop("nodeName", None)
     try:
         return admit_pod(pod, priority_classes)

@@ -188,3 +188,19 @@ def test_a_pod_nominated_to_a_node_that_went_away_is_left_to_karpenter():
     assert pod["status"].get("nominatedNodeName") != gone  # preempts elsewhere, or is left to Karpenter
     timeline.run_until(T0 + timedelta(minutes=6), step=timedelta(seconds=30))
     assert store.get("v1", "Pod", "openfaas-fn", pod["metadata"]["name"])["status"]["phase"] == "Running"
+
+
+def test_pods_carry_their_templates_labels():
+    """The ReplicaSet controller stamps pods with the template's labels (kubernetes/kubernetes
+    pkg/controller/controller_utils.go getPodsLabelSet): a selector on any template label owns them."""
+    store, sim = cluster()
+    add_placeholders(store)
+    deployment = store.get("apps/v1", "Deployment", HEADROOM_NS, "headroom-spot")
+    deployment["spec"]["selector"] = {"matchLabels": {"costguard.openfaas.com/headroom-pool": "spot"}}
+    deployment["spec"]["template"]["metadata"]["labels"] = {"costguard.openfaas.com/headroom-pool": "spot"}
+    store.put(deployment)
+    sim.settle(T0)
+    sim.settle(T0 + timedelta(seconds=30))
+    pods = placeholders(store)
+    assert len(pods) == 2 and all(p["metadata"]["labels"]["costguard.openfaas.com/headroom-pool"] == "spot"
+                                  and "pod-template-hash" in p["metadata"]["labels"] for p in pods)
