@@ -171,7 +171,8 @@ class Timeline:
     def run_until(self, until: datetime, step: timedelta = timedelta(seconds=30),
                   every_step: Callable[[datetime], None] | None = None) -> None:
         """Advance from the simulator's time to `until`: there and at every step and every due event (node Ready, pod
-        Ready, pod gone) apply what is due, then settle the controllers; `every_step(now)` runs after each settle (e.g. consolidation)."""
+        Ready, pod gone) apply what is due, then settle the controllers; `every_step(now)` runs after each settle
+        (e.g. consolidation)."""
         if step <= timedelta(0):
             raise ValueError(f"step={step}: must be positive")
         now = self.sim.now()

@@ -33,8 +33,8 @@ def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool
     pods_by_node: dict[str, list[dict]] = {}
     for pod in bound:
         pods_by_node.setdefault(pod["spec"]["nodeName"], []).append(pod)
-    pending = kube_scheduler.queue_order(p for p in pods.values()
-                                         if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp"))
+    pending = kube_scheduler.queue_order(
+        p for p in pods.values() if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp"))
     for pod in pending:  # nominated pods hold their room
         _hold(rooms, pod, pod_cpu_m(pod), -1)
     unplaced, preempted = [], False

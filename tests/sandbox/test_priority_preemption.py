@@ -74,7 +74,8 @@ def test_pod_creation_resolves_priority_from_its_class(admin):
     assert (pod.spec.priority, pod.spec.preemption_policy) == (50, "Never")
     plain = core.create_namespaced_pod("kube-system", pod_body("p2"))
     assert (plain.spec.priority, plain.spec.preemption_policy) == (0, "PreemptLowerPriority")  # no default class
-    code, body = status_of(lambda: core.create_namespaced_pod("kube-system", pod_body("p3", priority_class_name="nope")))
+    code, body = status_of(lambda: core.create_namespaced_pod("kube-system",
+                                                              pod_body("p3", priority_class_name="nope")))
     assert code == 403 and "no PriorityClass with name nope was found" in body
     code, body = status_of(lambda: core.create_namespaced_pod(
         "kube-system", pod_body("p4", priority_class_name="never-preempts", priority=7)))
