@@ -4,7 +4,8 @@ bound to the node it fits best, else preempting lower-priority pods, else left f
 - A pod nominated to a node (`status.nominatedNodeName`) holds room there against pods of its priority or lower,
   and is tried on that node first (kube-scheduler's nominator and evaluateNominatedNode, pkg/scheduler/
   schedule_one.go; RunFilterPluginsWithNominatedPods).
-- Preempting: each victim gets the DisruptionTarget condition and is deleted gracefully, the preemptor gets
+- Preempting: each victim gets the DisruptionTarget condition and a `Preempted` Event and is deleted gracefully,
+  the preemptor gets
   `status.nominatedNodeName` and `PodScheduled=False` (pkg/scheduler/framework/preemption/executor.go
   prepareCandidate; the pod binds once the victims are gone). Deletion is the timeline's when one runs (victims
   stay for their grace period, sandbox/cluster_timing.py), else at once.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sandbox import kube_scheduler, objects
+from sandbox.k8s_events import record_event
 from sandbox.kubeapi.priority import pod_priority
 
 if TYPE_CHECKING:
@@ -108,6 +110,9 @@ def _preempt(sim: "ClusterSim", pod: dict, plan: kube_scheduler.Preemption, pods
     at = objects.stamp(sim.now())
     for victim in plan.victims:
         key = victim["metadata"]["name"]
+        # executor.go: Eventf(victim, preemptor, Normal, "Preempted", "Preempting", "Preempted by pod %v on node %v")
+        record_event(sim.store, victim, "Preempted", f"Preempted by pod {pod['metadata'].get('uid', '')} on node "
+                     f"{plan.node}", sim.now(), component="default-scheduler")
         if sim.timeline is not None:
             updated = sim.timeline.terminate(victim, kube_scheduler.disruption_target(at))
             if key in pods:

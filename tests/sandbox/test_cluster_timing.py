@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sandbox.cluster_sim import ClusterSim
 from sandbox.cluster_timing import StartTimes, Timeline
+from sandbox.k8s_events import events_for
 from sandbox.kubeapi.store import Store
 from sandbox.objects import SPOT_AFFINITY, SPOT_TOLERATION, namespace
 from sandbox.openfaas import OpenFaaS
@@ -105,6 +106,9 @@ def test_a_burst_preempts_warm_placeholders_and_karpenter_relaunches_for_them():
     doomed = [p for p in placeholders(store) if p["metadata"].get("deletionTimestamp")]
     assert doomed and all(any(c["type"] == "DisruptionTarget" and c["reason"] == "PreemptionByScheduler"
                               for c in p["status"]["conditions"]) for p in doomed)
+    event = events_for(store, "Pod", doomed[0]["metadata"]["name"])[-1]
+    assert event["reason"] == "Preempted" and event["source"]["component"] == "default-scheduler"
+    assert event["message"].endswith(f"on node {doomed[0]['spec']['nodeName']}")
     launched = [c for c in store.list("karpenter.sh/v1", "NodeClaim") if c["metadata"]["creationTimestamp"] ==
                 "2026-03-02T08:03:00Z"]
     assert len(launched) == 1  # for the placeholders' replacements only: nominated pods are not provisionable
