@@ -5,9 +5,8 @@ bound to the node it fits best, else preempting lower-priority pods, else left f
   and is tried on that node first (kube-scheduler's nominator and evaluateNominatedNode, pkg/scheduler/
   schedule_one.go; RunFilterPluginsWithNominatedPods).
 - Preempting: each victim gets the DisruptionTarget condition and a `Preempted` Event and is deleted gracefully,
-  the preemptor gets
-  `status.nominatedNodeName` and `PodScheduled=False` (pkg/scheduler/framework/preemption/executor.go
-  prepareCandidate; the pod binds once the victims are gone). Deletion is the timeline's when one runs (victims
+  the preemptor gets `status.nominatedNodeName` and `PodScheduled=False` (pkg/scheduler/framework/preemption/
+  executor.go prepareCandidate; the pod binds once the victims are gone). Deletion is the timeline's when one runs (victims
   stay for their grace period, sandbox/cluster_timing.py), else at once.
 - Karpenter ignores a nominated pod (kubernetes-sigs/karpenter pkg/utils/pod/scheduling.go IsProvisionable:
   `!IsPreempting(pod)`), so only pods that fit nowhere and cannot preempt are returned to it.
