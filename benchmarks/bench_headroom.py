@@ -53,7 +53,8 @@ def price_function(sb):
 
 def one_day(with_headroom: bool, bursts: int, cpu: float) -> dict:
     started = time.monotonic()
-    with Sandbox(functions=6, nodes=3) as sb, sb.activate():
+    # seeded just before the day, so consolidateAfter counts from then (the seed stamps its pods' times)
+    with Sandbox(functions=6, nodes=3, now=DAY - timedelta(minutes=10)) as sb, sb.activate():
         actions = []
         if with_headroom:
             demo_headroom.install(sb)
