@@ -31,6 +31,9 @@ BUILTIN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deployments": (("deploy",), ("all",)),
     "poddisruptionbudgets": (("pdb",), ()),
     "priorityclasses": (("pc",), ()),  # pkg/registry/scheduling/priorityclass/storage/storage.go
+    # pkg/registry/admissionregistration/validatingadmissionpolicy{,binding}/storage/storage.go: Categories()
+    "validatingadmissionpolicies": ((), ("api-extensions",)),
+    "validatingadmissionpolicybindings": ((), ("api-extensions",)),
 }
 # What the subresources are, as kube-apiserver lists them: (group, version, kind, verbs); None = the parent's kind.
 SUBRESOURCES: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {

@@ -49,6 +49,12 @@ RESOURCES: tuple[ResourceType, ...] = (
     # status; its rules are sandbox/kubeapi/priority.py's.
     ResourceType("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False,
                  status_subresource=False),
+    # Enforced on every write by admission.py (kubernetes/kubernetes pkg/registry/admissionregistration/
+    # validatingadmissionpolicy{,binding}/storage/storage.go: cluster-scoped, the policy has a status subresource).
+    ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy",
+                 namespaced=False, subresources=("status",)),
+    ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
+                 "ValidatingAdmissionPolicyBinding", namespaced=False, status_subresource=False),
 )
 
 NAMESPACES = RESOURCES[0]
