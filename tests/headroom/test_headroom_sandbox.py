@@ -43,3 +43,21 @@ def test_the_cli_explains_the_pool_and_rejects_one_without_headroom(story):
     assert result.exit_code == 0 and "spot" in result.output and "scale" in result.output  # 0 now → 2 at noon
     result = runner.invoke(cli_app, ["headroom", "explain", "default"], env=environment)
     assert result.exit_code == 2 and "asks for no headroom" in result.output
+
+
+def test_admission_lets_the_app_make_only_pause_placeholders_there(story):
+    from kubernetes.client.exceptions import ApiException
+
+    from chalice_app.headroom.planner import deployment
+    from chalice_app.kube.rest import call, resource_path
+
+    sb, _, _ = story
+    nodepool = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, "default")
+    body = deployment("default", nodepool, 1, 1000, 0)
+    body["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/openfaas/sleep:latest"
+    path = resource_path("deployments", ("apps", "v1"), "costguard-headroom")
+    try:
+        call(sb.app_kube_client(), "POST", path, body=body, content_type="application/json")
+        raise AssertionError("a non-pause placeholder was admitted")
+    except ApiException as error:
+        assert error.status == 403 and "only pause containers" in error.body
