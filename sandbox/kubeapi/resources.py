@@ -61,7 +61,7 @@ NAMESPACES = RESOURCES[0]
 PODS = RESOURCES[2]
 DEPLOYMENTS = RESOURCES[3]
 PDBS = RESOURCES[4]
-PRIORITY_CLASSES = RESOURCES[-1]
+PRIORITY_CLASSES = next(r for r in RESOURCES if r.plural == "priorityclasses")  # by name: merges add kinds
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 _BY_KIND = {(r.api_version, r.kind): r for r in RESOURCES}
