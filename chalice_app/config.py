@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chalice_app.errors import ConfigError
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     default_holidays: str | None = None
     offhours_max_changes: int = Field(500, ge=1)
     offhours_grace_minutes: int = Field(15, ge=0)
+    # No restore above this (nor above a function's com.openfaas.scale.max): the stored count is not trusted blindly
+    offhours_restore_cap: int = Field(1000, ge=1, le=10_000)
     offhours_nodepools: list[str] = Field(default_factory=list)
     # Warm headroom per NodePool: {"pool": "<time spec>: <cpu> vCPU, <memory>"}; a NodePool annotation wins.
     headroom: dict[str, str] = Field(default_factory=dict)
@@ -94,7 +97,7 @@ class Settings(BaseSettings):
         return value
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     field = str(error["loc"][0]) if error["loc"] else "?"
     variable = ENV_PREFIX + field.upper()
     shown = error.get("input")

@@ -28,3 +28,20 @@ class RecordingNotifier:
             raise self.error
         self.sent.append(message)
         return SendResult(via="test")
+
+
+def message_texts(payload) -> list[str]:
+    """Every string in a Slack payload (fallback text, blocks, nested elements)."""
+    if isinstance(payload, dict):
+        return [text for value in payload.values() for text in message_texts(value)]
+    if isinstance(payload, list):
+        return [text for value in payload for text in message_texts(value)]
+    return [payload] if isinstance(payload, str) else []
+
+
+def assert_inert(message) -> None:
+    """The hostile `<!channel>` reached the message escaped, and no mention or link stayed live anywhere in it."""
+    texts = message_texts({"text": message.text, "blocks": message.blocks})
+    assert any("&lt;!channel&gt;" in text for text in texts)
+    for text in texts:
+        assert "<!" not in text and "<http" not in text, text

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalice_app.budget.document import hours_between
+from chalice_app.slack.text import escape  # pool names come from the cluster: inert in mrkdwn
 
 MIN_FORECAST_HOURS = 1.0  # a burn rate from less than an hour of data is noise
 
@@ -21,7 +22,7 @@ class Alert:
 def threshold_alerts(pool: str, budget: float, spent: float, thresholds: tuple[int, ...]) -> list[Alert]:
     """One alert per threshold reached so far; the ledger drops those already sent this period."""
     reached = [t for t in thresholds if spent >= budget * t / 100]
-    return [Alert(pool, "threshold", f"*{pool}* has spent {spent:.2f} of {budget:.2f} USD: the {t} % threshold "
+    return [Alert(pool, "threshold", f"*{escape(pool)}* has spent {spent:.2f} of {budget:.2f} USD: the {t} % threshold "
                                      f"is crossed ({spent / budget * 100:.1f} %)", key=f"threshold-{t}")
             for t in reached]
 
@@ -35,7 +36,7 @@ def forecast_alert(pool: str, budget: float, spent: float, period_start: datetim
     projected = spent / elapsed * hours_between(period_start, period_end)
     if projected <= budget:
         return None
-    return Alert(pool, "forecast", f"*{pool}* is on course to spend {projected:.2f} USD this period, "
+    return Alert(pool, "forecast", f"*{escape(pool)}* is on course to spend {projected:.2f} USD this period, "
                                    f"{projected / budget * 100:.0f} % of its {budget:.2f} USD budget "
                                    f"(linear burn of {spent:.2f} USD in {elapsed:.0f} h)", key="forecast")
 
@@ -51,4 +52,5 @@ def newest_first(alerts: list[Alert]) -> list[Alert]:
 
 
 def _percent(alert: Alert) -> int:
+    assert alert.key is not None  # threshold alerts carry `threshold-<percent>`
     return int(alert.key.split("-")[1])

@@ -13,6 +13,7 @@ from typing import Literal
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from chalice_app.errors import CostguardError
 
@@ -25,13 +26,20 @@ class BudgetDocumentError(CostguardError):
     """The budget document is missing, not JSON, or does not validate."""
 
 
+# Bounds on numbers from the document (an operator's input): far above any real cluster, and small enough that the
+# limits they produce stay plain Kubernetes quantities the NodePool CRD accepts (tests/budget/test_budget_input.py).
+MAX_AMOUNT_USD = 1e9
+MAX_CPU = 1_000_000
+
+
 class PoolBudget(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: JSON's Infinity/NaN (Python's json reads them) are refused with the field named
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     share: float | None = Field(None, gt=0, le=1, description="fraction of the whole budget")
-    amount: float | None = Field(None, gt=0, description="USD for this NodePool per period")
-    min_cpu: float = Field(0, ge=0)
-    max_cpu: float = Field(1000, gt=0)
+    amount: float | None = Field(None, gt=0, le=MAX_AMOUNT_USD, description="USD for this NodePool per period")
+    min_cpu: float = Field(0, ge=0, le=MAX_CPU)
+    max_cpu: float = Field(1000, gt=0, le=MAX_CPU)
     estimator: Estimator | None = None  # overrides the document's estimator for this pool
 
     @model_validator(mode="after")
@@ -44,16 +52,16 @@ class PoolBudget(BaseModel):
 
 
 class BudgetDocument(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     currency: Literal["USD"] = "USD"
     period: Period = "monthly"
-    amount: float = Field(..., gt=0, description="USD for the whole cluster per period")
+    amount: float = Field(..., gt=0, le=MAX_AMOUNT_USD, description="USD for the whole cluster per period")
     mode: Mode = "enforce"
     estimator: Estimator = "mix"
     thresholds: tuple[int, ...] = (50, 80, 100)
     min_change_percent: float = Field(5, ge=0, le=100)  # smaller changes are not patched
-    max_step_percent: float = Field(50, gt=0)  # the most a limit moves in one run
+    max_step_percent: float = Field(50, gt=0, le=1000)  # the most a limit moves in one run
     reserve_percent: float = Field(2, ge=0, lt=100)  # held back for price moves within a run
     # Cost Explorer for the days it has closed (needs the karpenter.sh/nodepool cost allocation tag activated)
     cost_explorer: bool = False
@@ -91,13 +99,16 @@ class BudgetDocument(BaseModel):
 
     def pool_amount(self, name: str) -> float:
         pool = self.nodepools[name]
-        return pool.amount if pool.amount is not None else pool.share * self.amount
+        if pool.amount is not None:
+            return pool.amount
+        assert pool.share is not None  # the model holds exactly one of share or amount
+        return pool.share * self.amount
 
     def pool_estimator(self, name: str) -> Estimator:
         return self.nodepools[name].estimator or self.estimator
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "document"
     return f"{where}: {error['msg']}"
 
@@ -109,8 +120,8 @@ def parse_budget(text: str | bytes | dict | None, source: str = "budget document
     if isinstance(text, (str, bytes)):
         try:
             text = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BudgetDocumentError(f"{source} is not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # bad JSON, a number too long for int(), nesting too deep
+            raise BudgetDocumentError(f"{source} is not JSON: {str(exc)[:200] or 'nested too deeply'}") from None
     if not isinstance(text, dict):
         raise BudgetDocumentError(f"{source} must be a JSON object, got {type(text).__name__}")
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from chalice_app.budget.catalog import (InstanceType, allowed_instance_types, arches, capacity_types, requirements_of,
                                         why_assumed)
@@ -92,8 +93,8 @@ def launch_offerings(nodepool: dict, catalog: list[InstanceType], book: PriceBoo
                 continue
         else:
             candidates = allowed
-        priced = [(t, book.hourly(t.name, kind)) for t in candidates]
-        priced = [(t, price) for t, price in priced if price is not None]
+        hourly = [(t, book.hourly(t.name, kind)) for t in candidates]
+        priced = [(t, price) for t, price in hourly if price is not None]
         if priced:
             why.append(f"Karpenter launches {kind} first (reserved > spot > on-demand, getCapacityType): "
                        f"{len(priced)} priced instance types")
@@ -129,9 +130,9 @@ def estimate_pricing(nodepool: dict, catalog: list[InstanceType], book: PriceBoo
         per_vcpu_hour = floor[0]
         why.append(floor[1])
     if estimator == "mix":
-        mine = [(node, book.node_hourly(node.instance_type, node.capacity_type, node.zone, node.volumes))
-                for node in running if node.pool == name and node.cpu > 0]
-        mine = [(node, rate) for node, rate in mine if rate is not None]
+        rated = [(node, book.node_hourly(node.instance_type, node.capacity_type, node.zone, node.volumes))
+                 for node in running if node.pool == name and node.cpu > 0]
+        mine = [(node, rate) for node, rate in rated if rate is not None]
         if mine:
             per_vcpu_hour = sum(rate for _, rate in mine) / sum(node.cpu for node, _ in mine)
             gib_per_vcpu = sum(node.memory_gib for node, _ in mine) / sum(node.cpu for node, _ in mine)
@@ -148,7 +149,7 @@ def estimate_pricing(nodepool: dict, catalog: list[InstanceType], book: PriceBoo
 
 def nodepool_unit_prices(nodepool: dict, catalog: list[InstanceType], book: PriceBook,
                          nodeclass: NodeClassCosts | None = None, estimator: str = "median",
-                         running: list[RunningNode] = ()) -> tuple[float, float]:
+                         running: Sequence[RunningNode] = ()) -> tuple[float, float]:
     """(USD per vCPU-hour, USD per GiB-hour) for a NodePool, as the budget prices it — the public entry point for
     other features (e.g. a savings ledger). Each figure attributes a whole node's price to that one resource."""
     pricing = estimate_pricing(nodepool, catalog, book, estimator, list(running), nodeclass)

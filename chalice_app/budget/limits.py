@@ -31,21 +31,30 @@ class Limits:
         return self.accelerators.get(GPU_RESOURCE)
 
     def as_spec(self) -> dict[str, str]:
-        spec = {"cpu": f"{self.cpu:g}"}
+        spec = {"cpu": _quantity(self.cpu)}
         if self.memory_gib is not None:
-            spec["memory"] = f"{self.memory_gib:g}Gi"
+            spec["memory"] = _quantity(self.memory_gib) + "Gi"
         for resource, count in sorted(self.accelerators.items()):
-            spec[resource] = f"{count:g}"
+            spec[resource] = _quantity(count)
         return spec
+
+
+def _quantity(value: float | None) -> str:
+    """A Kubernetes quantity without an exponent: `1e+06Gi` (what `:g` writes for large values) mixes an exponent
+    with a suffix, which the NodePool CRD's `limits` pattern refuses."""
+    if value is None or not math.isfinite(value):
+        raise ValueError(f"limit {value!r} is not a finite number")
+    return f"{value:.0f}" if value == int(value) else f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def current_limits(nodepool: dict) -> Limits:
     limits = nodepool.get("spec", {}).get("limits", {}) or {}
 
-    def read(key: str, scale: float = 1.0) -> float | None:
-        return float(parse_quantity(limits[key])) / scale if key in limits else None
+    def read(key: str, scale: float = 1.0) -> float:
+        return float(parse_quantity(limits[key])) / scale
 
-    return Limits(cpu=read("cpu"), memory_gib=read("memory", 2**30),
+    return Limits(cpu=read("cpu") if "cpu" in limits else None,
+                  memory_gib=read("memory", 2**30) if "memory" in limits else None,
                   accelerators={r: read(r) for r in ACCELERATOR_RESOURCES if r in limits})
 
 

@@ -1,12 +1,16 @@
 """Slack messages for the budget: the alerts of a run, grouped per NodePool, each with the figures behind it."""
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from typing import TYPE_CHECKING
 
 from chalice_app.budget.alerts import Alert
 from chalice_app.budget.planner import BudgetPlan, PoolPlan
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
-from chalice_app.slack.text import clip, fit_joined, fit_lines, fit_text
+from chalice_app.slack.text import clip, code, escape, escape_mrkdwn, fit_joined, fit_lines, fit_text
+
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Block
 
 
 def _figures(plan: PoolPlan) -> str:
@@ -26,22 +30,22 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
     for alert in alerts:
         by_pool.setdefault(alert.pool, []).append(alert)
     pools = {p.pool: p for p in plan.pools}
-    title = f"Budget {plan.period}: " + ", ".join(sorted(by_pool))
-    blocks = [HeaderBlock(text=clip(title, MAX_HEADER_TEXT))]
+    title = f"Budget {plan.period}: " + ", ".join(escape(pool) for pool in sorted(by_pool))
+    blocks: list[Block] = [kit.HeaderBlock(text=clip(title, MAX_HEADER_TEXT))]
     for name in sorted(by_pool):
         lines = [a.text for a in by_pool[name]]
         if drivers.get(name):
-            named = ", ".join(f"`{fn}` ({cpu:g} vCPU requested)" for fn, cpu in drivers[name])
+            named = ", ".join(f"{code(fn)} ({cpu:g} vCPU requested)" for fn, cpu in drivers[name])
             lines.append(f"Functions driving the spend: {named}")
         if name in pools:
             lines.append(f"_{_figures(pools[name])}_")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_lines(lines))))
+        blocks.append(kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines(lines))))
     mode = "advise mode: nothing was changed" if plan.mode == "advise" else "enforce mode"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+    blocks.append(kit.ContextBlock(elements=[kit.MarkdownTextObject(
         text=f"costguard budget · {mode} · {plan.now.isoformat(timespec='minutes')}")]))
     if len(blocks) > MAX_BLOCKS:  # header, pools, context: say how many pools did not fit
         left_out = len(blocks) - MAX_BLOCKS + 1
-        blocks = blocks[: MAX_BLOCKS - 2] + [SectionBlock(text=MarkdownTextObject(
+        blocks = blocks[: MAX_BLOCKS - 2] + [kit.SectionBlock(text=kit.MarkdownTextObject(
             text=f"…and {left_out} more NodePools"))] + blocks[-1:]
     head = f"{title} — "
     text = head + fit_joined([a.text.replace("*", "") for a in alerts], max(0, MAX_SECTION_TEXT - len(head)), " | ",
@@ -52,8 +56,9 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
 
 def problem_message(problem: str, at: str) -> SlackMessage:
     """The budget could not be applied at all (document missing or invalid, cluster unreadable)."""
-    blocks = [HeaderBlock(text="Budget not applied"),
-              SectionBlock(text=MarkdownTextObject(text=fit_text(problem))),
-              ContextBlock(elements=[MarkdownTextObject(text=f"No NodePool was touched · {at}")])]
-    return SlackMessage(text=clip(f"Budget not applied: {problem}. No NodePool was touched.", MAX_SECTION_TEXT),
+    blocks = [kit.HeaderBlock(text="Budget not applied"),
+              kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_text(escape_mrkdwn(problem)))),
+              kit.ContextBlock(elements=[kit.MarkdownTextObject(text=f"No NodePool was touched · {at}")])]
+    return SlackMessage(text=clip(f"Budget not applied: {escape_mrkdwn(problem)}. No NodePool was touched.",
+                                  MAX_SECTION_TEXT),
                         blocks=[b.to_dict() for b in blocks], thread_keys=("budget-problem",))

@@ -6,6 +6,7 @@ enforce mode and sends the alerts the ledger lets this run send.
 from __future__ import annotations
 
 import zlib
+from typing import Collection, Protocol
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,7 +53,14 @@ def load_document(settings: Settings, session: boto3.session.Session | None = No
     return parse_budget(text, source=f"SSM parameter {name}")
 
 
-def priced_types(document: BudgetDocument, nodepools: list[dict], running: list[RunningNode], catalog) -> tuple[set, set]:
+class BudgetedPools(Protocol):
+    """What priced_types reads of a budget document (savings passes just the pool names)."""
+
+    @property
+    def nodepools(self) -> Collection[str]: ...
+
+
+def priced_types(document: BudgetedPools, nodepools: list[dict], running: list[RunningNode], catalog) -> tuple[set, set]:
     """The instance types whose on-demand and spot prices this run needs (running nodes and budgeted pools' choice)."""
     on_demand = {n.instance_type for n in running if n.capacity_type != "spot"}
     spot = {n.instance_type for n in running if n.capacity_type == "spot"}

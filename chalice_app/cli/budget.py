@@ -49,7 +49,7 @@ def plan_rows(plan: BudgetPlan) -> list[dict]:
             "proposed_limits": decision.proposed.as_spec() if decision else None,
             "change": bool(decision and decision.change),
             "running_cpu": pool.meter.usage_cpu,
-            "why": pool.problem or "; ".join(decision.reasons),
+            "why": pool.problem or ("; ".join(decision.reasons) if decision else ""),
             "capacity_type": pool.pricing.capacity_type if pool.pricing else None,
             "ebs_usd_per_node_hour": round(pool.pricing.volume_hourly, 5) if pool.pricing else None,
             "overhead_usd_per_node_hour": round(pool.pricing.overhead_hourly, 5) if pool.pricing else None,

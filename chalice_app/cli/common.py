@@ -48,7 +48,7 @@ def cli_settings(stage: str | None = None) -> Settings:
 def status_message(error: ApiException) -> str:
     """The Kubernetes Status object's message (e.g. 'deployments.apps "x" not found'), else the raw body."""
     try:
-        return json.loads(error.body)["message"]
+        return json.loads(error.body or "")["message"]
     except (TypeError, ValueError, KeyError):
         return str(error.body or "").strip()[:300]
 

@@ -26,8 +26,8 @@ def parse(files: List[Path] = typer.Argument(..., help="files with one EventBrid
     for path in files:
         try:
             outcome = parse_text(path.read_text())
-        except OSError as error:
-            print(f"costguard: {path}: cannot read: {error.strerror or error}", file=sys.stderr)
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"costguard: {path}: cannot read: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
             bad += 1
             continue
         except MalformedEvent as error:

@@ -11,13 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chalice_app.budget.document import period_bounds
+from chalice_app.budget.document import Period, period_bounds
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 from chalice_app.errors import CostguardError
 from chalice_app.savings.report import GROUPINGS, cents, days_between, per_day, rows, total
 from chalice_app.savings.store import SavingsStore
 
-PERIODS = {"week": "weekly", "month": "monthly"}
+PERIODS: dict[str, Period] = {"week": "weekly", "month": "monthly"}
 METHOD = ("estimate: parked replica-hours × requested vCPU and memory at the NodePool's $/vCPU-hour and $/GiB-hour "
           "(budget prices; see README 'Savings'), net of night wake-ups; nodes: node-hours consolidation removed × "
           "instance price. The two overlap and are not added.")

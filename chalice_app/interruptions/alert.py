@@ -9,23 +9,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
 
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.correlation import Correlation, FunctionRisk, NodeImpact, node_age
 from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
 from chalice_app.kube.names import STATIC_POOL
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
 from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
+
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
 DETAILED_NODES_PER_MESSAGE = 12  # nodes shown in full per batch; the rest are counted
 DETAILED_FUNCTIONS_PER_NODE = 6
@@ -117,8 +113,8 @@ def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock
         f"*NodePool*\n{esc(node.nodepool or STATIC_POOL)}" + (f" / {esc(node.nodeclaim)}" if node.nodeclaim else ""),
         f"*Deadline*\n{date_token(deadline) if deadline else 'not given'}", f"*Node age*\n{_age(node_age(node, now))}",
     ]
-    return SectionBlock(text=MarkdownTextObject(text=fit_lines(lines)),
-                        fields=[MarkdownTextObject(text=field) for field in fields])
+    return kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines(lines)),
+                        fields=[kit.MarkdownTextObject(text=field) for field in fields])
 
 
 def tail_section(rest: Sequence[NodeImpact]) -> SectionBlock:
@@ -129,7 +125,7 @@ def tail_section(rest: Sequence[NodeImpact]) -> SectionBlock:
             + (f", +{len(types) - 8} types" if len(types) > 8 else "")
             + " · zones: " + ", ".join(f"{name} ×{count}" for name, count in zones.most_common(6)))
     ids = fit_words([impact.node.instance_id for impact in rest], MAX_SECTION_TEXT - len(head) - 10, "instances")
-    return SectionBlock(text=MarkdownTextObject(text=f"{head}\n{ids}"))
+    return kit.SectionBlock(text=kit.MarkdownTextObject(text=f"{head}\n{ids}"))
 
 
 def functions_section(risks: dict) -> SectionBlock | None:
@@ -140,7 +136,7 @@ def functions_section(risks: dict) -> SectionBlock | None:
     lines = [f"• `{esc(risk.function)}`: {_risk_text(risk)}" for risk in ordered]
     unavailable = sum(risk.unavailable_until_rescheduled for risk in ordered)
     title = f"*Functions with pods on these nodes: {len(ordered)}* ({unavailable} unavailable until rescheduled)"
-    return SectionBlock(text=MarkdownTextObject(text=fit_lines([title, *lines], noun="more functions")))
+    return kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines([title, *lines], noun="more functions")))
 
 
 def actions_section(outcomes: Sequence[ActionOutcome]) -> SectionBlock | None:
@@ -162,7 +158,7 @@ def actions_section(outcomes: Sequence[ActionOutcome]) -> SectionBlock | None:
             parts.append(f"failed: {esc('; '.join(outcome.failed[:3]))}")
         lines.append(f"• `{esc(outcome.node)}` ({verb}): " + ", ".join(parts))
     prefix = "*Actions (dry run)*" if all(o.dry_run for o in outcomes) else "*Actions*"
-    return SectionBlock(text=MarkdownTextObject(text=fit_lines([prefix, *lines], noun="more nodes")))
+    return kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines([prefix, *lines], noun="more nodes")))
 
 
 def kind_counts(impacts: Iterable[NodeImpact]) -> Counter:
@@ -189,7 +185,7 @@ def summary_context(correlation: Correlation, counts: BatchCounts, cluster: str)
                          ("other account/region", counts.foreign)):
         if value:
             parts.append(f"{value} {label}")
-    return ContextBlock(elements=[MarkdownTextObject(text=fit_words(parts, MAX_SECTION_TEXT, "counts"))])
+    return kit.ContextBlock(elements=[kit.MarkdownTextObject(text=fit_words(parts, MAX_SECTION_TEXT, "counts"))])
 
 
 Owned = tuple[dict, frozenset]  # a block and the event ids of the notices it reports
@@ -202,8 +198,8 @@ def batch_blocks(correlation: Correlation, now: datetime, cluster: str, counts: 
     May exceed 50 blocks; chunking cuts it into messages and knows from the ids which notices each one carries.
     """
     none: frozenset = frozenset()
-    blocks: list[tuple[object, frozenset]] = [(HeaderBlock(text=PlainTextObject(text=header_text(correlation))), none),
-                                              (summary_context(correlation, counts, cluster), none)]
+    header = kit.HeaderBlock(text=kit.PlainTextObject(text=header_text(correlation)))
+    blocks: list[tuple[Block, frozenset]] = [(header, none), (summary_context(correlation, counts, cluster), none)]
     groups = group_impacts(correlation.impacts)
     shares = detail_budget([len(members) for _, _, members in groups])
     for (kind, pool, members), shown in zip(groups, shares):
@@ -215,14 +211,14 @@ def batch_blocks(correlation: Correlation, now: datetime, cluster: str, counts: 
             title += f" · {hibernating} hibernating now (no two-minute warning)"
         if deadlines:
             title += f" · first deadline {date_token(min(deadlines))}"
-        blocks += [(DividerBlock(), ids), (SectionBlock(text=MarkdownTextObject(text=title)), ids)]
+        blocks += [(kit.DividerBlock(), ids), (kit.SectionBlock(text=kit.MarkdownTextObject(text=title)), ids)]
         blocks += [(node_section(impact, correlation.risks, now), ids) for impact in members[:shown]]
         if len(members) > shown:
             blocks.append((tail_section(members[shown:]), ids))
     for optional in (functions_section(correlation.risks), actions_section(outcomes)):
         if optional is not None:
-            blocks += [(DividerBlock(), none), (optional, none)]
-    blocks.append((ContextBlock(elements=[MarkdownTextObject(text=COLD_START_HINT)]), none))
+            blocks += [(kit.DividerBlock(), none), (optional, none)]
+    blocks.append((kit.ContextBlock(elements=[kit.MarkdownTextObject(text=COLD_START_HINT)]), none))
     return [(block.to_dict(), ids) for block, ids in blocks]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.alert import (
@@ -19,6 +18,7 @@ from chalice_app.interruptions.alert import (
     header_text,
 )
 from chalice_app.interruptions.correlation import Correlation, NodeImpact
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
@@ -54,7 +54,7 @@ def split_blocks(blocks: Sequence[Owned], title: str, text_budget: int = MAX_MES
     parts = []
     for number, chunk in enumerate(chunks, start=1):
         label = f" (part {number}/{len(chunks)})"
-        header = HeaderBlock(text=PlainTextObject(text=title[:MAX_HEADER_TEXT - len(label)] + label)).to_dict()
+        header = kit.HeaderBlock(text=kit.PlainTextObject(text=title[:MAX_HEADER_TEXT - len(label)] + label)).to_dict()
         parts.append([(header, frozenset()), *chunk])
     return parts
 
@@ -109,7 +109,7 @@ def closed_messages(closed: Sequence[NodeImpact], cluster: str) -> list[tuple[Sl
     def message(members: Sequence[NodeImpact], keys: tuple[str, ...]) -> tuple[SlackMessage, frozenset]:
         title = (f":white_check_mark: Scheduled maintenance closed by AWS Health in cluster "
                  f"{escape_mrkdwn(cluster)} for {len(members)} instance{'s' if len(members) != 1 else ''}")
-        section = SectionBlock(text=MarkdownTextObject(text=fit_lines([title, *map(line, members)], noun="more")))
+        section = kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines([title, *map(line, members)], noun="more")))
         ids = frozenset().union(*(impact.ids for impact in members))
         text = "Scheduled maintenance closed: " + ", ".join(impact.node.instance_id for impact in members[:5])
         text += f" and {len(members) - 5} more" if len(members) > 5 else ""

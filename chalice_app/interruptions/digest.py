@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import date
 from typing import Mapping, Sequence
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
 from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
 
@@ -44,9 +44,9 @@ def karpenter_digest(counts: Counter, day: date, cluster: str) -> SlackMessage |
         pools.setdefault(pool, Counter())[(pool, reason)] += count
     lines = [f"• NodePool *{esc(pool)}*: {_by_reason(per_pool)}"
              for pool, per_pool in sorted(pools.items(), key=lambda item: -sum(item[1].values()))]
-    blocks = [HeaderBlock(text=PlainTextObject(text=summary[:MAX_HEADER_TEXT])),
-              SectionBlock(text=MarkdownTextObject(text=fit_lines(lines, noun="more NodePools"))),
-              ContextBlock(elements=[MarkdownTextObject(
+    blocks = [kit.HeaderBlock(text=kit.PlainTextObject(text=summary[:MAX_HEADER_TEXT])),
+              kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines(lines, noun="more NodePools"))),
+              kit.ContextBlock(elements=[kit.MarkdownTextObject(
                   text=f"cluster {esc(cluster)} · Karpenter's own disruptions (consolidation, drift, expiry): "
                        f"no interruption alert was sent for these")])]
     return SlackMessage(text=summary, blocks=[block.to_dict() for block in blocks])
@@ -54,7 +54,9 @@ def karpenter_digest(counts: Counter, day: date, cluster: str) -> SlackMessage |
 
 def totals(weeks: Mapping[str, Counter]) -> tuple[Counter, Counter, Counter]:
     """(per instance type, per zone, per type and zone) over the given weeks."""
-    types, zones, pairs = Counter(), Counter(), Counter()
+    types: Counter = Counter()
+    zones: Counter = Counter()
+    pairs: Counter = Counter()
     for counts in weeks.values():
         for (instance_type, zone), count in counts.items():
             types[instance_type] += count
@@ -86,8 +88,8 @@ def spot_digest(counts: Mapping[str, Counter], cluster: str, weeks: int) -> Slac
         "*Type in zone:* " + fit_words([f"{esc(t)} in {esc(z)} ×{n}" for (t, z), n in pairs.most_common(TOP)], 900,
                                        "pairs"),
     ]
-    blocks = [HeaderBlock(text=PlainTextObject(text=title[:MAX_HEADER_TEXT])),
-              SectionBlock(text=MarkdownTextObject(text=fit_lines(lines))),
-              ContextBlock(elements=[MarkdownTextObject(
+    blocks = [kit.HeaderBlock(text=kit.PlainTextObject(text=title[:MAX_HEADER_TEXT])),
+              kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines(lines))),
+              kit.ContextBlock(elements=[kit.MarkdownTextObject(
                   text=f"cluster {esc(cluster)} · consider other types or zones in the NodePools that see these")])]
     return SlackMessage(text=title, blocks=[block.to_dict() for block in blocks])

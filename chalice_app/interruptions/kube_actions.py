@@ -25,7 +25,7 @@ def cordon(core: k8s.CoreV1Api, action: NodeAction) -> str | None:
         return None
     version = action.resource_version
     for _ in range(2):
-        body = {"spec": {"unschedulable": True}}
+        body: dict[str, dict] = {"spec": {"unschedulable": True}}
         if version:
             body["metadata"] = {"resourceVersion": version}
         try:
@@ -37,9 +37,9 @@ def cordon(core: k8s.CoreV1Api, action: NodeAction) -> str | None:
             if error.status != 409:
                 return f"cordon failed: HTTP {error.status} {error.reason}"
             current = core.read_node(action.node)
-            if current.spec.unschedulable:
+            if current.spec is not None and current.spec.unschedulable:
                 return None
-            version = current.metadata.resource_version
+            version = current.metadata.resource_version if current.metadata is not None else None
     return "cordon failed: node kept changing (409)"
 
 
@@ -66,7 +66,8 @@ def apply_action(api: k8s.ApiClient, action: NodeAction) -> ActionOutcome:
                              failed=(f"{action.node}: {problem}",) if problem else ())
     evicted, blocked, failed = [], [], []
     plan = plan_drain(pods_on_node(api, action.node))
-    targets, results = [], []
+    targets: list[tuple[str, str]] = []
+    results: list[str] = []
     # Wave after wave (non-critical pods, then critical ones); in parallel within a wave: a PDB-blocked pod spends
     # seconds in the client's retries, and the warning gives two minutes.
     with ThreadPoolExecutor(EVICTION_WORKERS) as pool:

@@ -74,7 +74,9 @@ class BatchedPersistenceLayer(DynamoDBPersistenceLayer):
     """Powertools' DynamoDB layer plus many-at-once versions of its put (claim), update (done) and delete."""
 
     def key_of(self, data: dict) -> str:
-        return self._get_hashed_idempotency_key(data=data)
+        key = self._get_hashed_idempotency_key(data=data)
+        assert key is not None  # raise_on_no_idempotency_key=True: Powertools raises instead of None
+        return key
 
     def _claim_put(self, key: str, now: float, remaining_ms: int) -> dict:
         # Same record and same condition as DynamoDBPersistenceLayer._put_record: absent, expired, or an
@@ -165,7 +167,8 @@ class NoticeLedger:
                     record = exists.old_data_record or self._store.get_record(self._data(notice))
                 except IdempotencyItemNotFoundError:
                     continue
-                return Claim.DONE if record.status == STATUS_CONSTANTS["COMPLETED"] else Claim.BUSY
+                done = record is not None and record.status == STATUS_CONSTANTS["COMPLETED"]
+                return Claim.DONE if done else Claim.BUSY
         return Claim.BUSY
 
     def done(self, notice: Notice) -> None:

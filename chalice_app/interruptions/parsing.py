@@ -85,7 +85,10 @@ class _HealthDetail(BaseModel):
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    try:
+        return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except OverflowError:  # year 1 east of UTC, or year 9999 west of it: no such instant in UTC
+        raise MalformedEvent(f"time {moment.isoformat()} is out of range") from None
 
 
 def _describe(error: ValidationError, prefix: str) -> str:
@@ -220,8 +223,10 @@ def load_body(text: str | None):
     """JSON text (an SQS body, a file) → the decoded value; MalformedEvent when it is not JSON."""
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, TypeError) as error:
-        raise MalformedEvent(f"not JSON: {error}") from None
+    except (ValueError, TypeError) as error:  # ValueError: bad JSON, or a number longer than int() converts
+        raise MalformedEvent(f"not JSON: {str(error)[:200]}") from None
+    except RecursionError:
+        raise MalformedEvent("not JSON an event could be: nested too deeply") from None
 
 
 def parse_text(text: str) -> Notice | Ignored:

@@ -19,6 +19,7 @@ LEGACY_ORIGINAL_REPLICAS = LEGACY_PREFIX + "original-replicas"
 FUNCTION_LABEL = "faas_function"
 SCALE_ZERO_LABEL = "com.openfaas.scale.zero"
 SCALE_MIN_LABEL = "com.openfaas.scale.min"
+SCALE_MAX_LABEL = "com.openfaas.scale.max"
 
 # Karpenter v1 (kubernetes-sigs/karpenter pkg/apis/v1/labels.go, taints.go) and its AWS provider
 KARPENTER_GROUP = "karpenter.sh"

@@ -87,6 +87,7 @@ def explain(name: str, namespace: str, now: datetime, settings=None, cluster=Non
     function = cluster.function(namespace, name)
     annotations = cluster.namespace_annotations([namespace]).get(namespace)
     found = store.get_many([table_keys.function_id(namespace, name)]).get(table_keys.function_id(namespace, name))
-    rules = NightRules(Reconciler(cluster, config, store=store).capabilities(), config.idle, config.hold)
+    rules = NightRules(Reconciler(cluster, config, store=store).capabilities(), config.idle, config.hold,
+                       restore_cap=config.restore_cap)
     return explain_function(function, annotations, now, config.defaults, config.grace,
                             parked.ParkedFunction.from_item(found) if found else None, rules)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalice_app.counts import count_or_none
 from chalice_app.kube.names import (ANNOTATION_PREFIX, LEGACY_ORIGINAL_REPLICAS, LEGACY_PREFIX, ORIGINAL_REPLICAS,
-                                    SCALE_MIN_LABEL, SCALE_ZERO_LABEL)
+                                    SCALE_MAX_LABEL, SCALE_MIN_LABEL, SCALE_ZERO_LABEL)
 
 MAX_REPLICAS = 10_000  # a bound on numbers read from annotations and labels (untrusted input)
 
@@ -57,10 +58,7 @@ def gitops_manager(metadata: dict) -> str | None:
 
 def _count(text: str | None) -> int | None:
     """A bounded whole number from a label or annotation; None when absent or not a number."""
-    if not isinstance(text, str) or not text.strip().isdigit():
-        return None
-    value = int(text.strip())
-    return value if value <= MAX_REPLICAS else None
+    return count_or_none(text, MAX_REPLICAS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +74,7 @@ class FunctionDeployment:
     mirror: str | None = None  # costguard.openfaas.com/original-replicas on the Deployment's own metadata
     scale_min: int | None = None  # com.openfaas.scale.min, if set and a sane number
     gitops: str | None = None  # "Argo CD (...)" / "Flux (...)" when a GitOps controller tracks the Deployment
+    scale_max: int | None = None  # com.openfaas.scale.max (pod template, as faas-netes writes it), if sane
 
     @property
     def key(self) -> tuple[str, str]:
@@ -105,6 +104,7 @@ def function_from_object(obj: dict) -> FunctionDeployment:
         mirror=mirror if isinstance(mirror, str) else None,
         scale_min=_count(labels.get(SCALE_MIN_LABEL)),
         gitops=gitops_manager(metadata),
+        scale_max=_count(labels.get(SCALE_MAX_LABEL)),
     )
 
 

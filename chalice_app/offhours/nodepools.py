@@ -20,10 +20,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalice_app.offhours.model import NodePoolLimits
+from chalice_app.counts import CountError, parse_count, shown
+from chalice_app.slack.text import clip
+from chalice_app.offhours.model import MAX_REPLICAS, NodePoolLimits
 from chalice_app.kube.names import NIGHT_ALLOWANCE, NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.offhours.parked import ParkedPool
-from chalice_app.offhours.policy import Defaults, PolicyError, layers_for, resolve_policy
+from chalice_app.offhours.policy import MAX_REASON, Defaults, PolicyError, layers_for, resolve_policy
 
 ZERO = "0"
 DEFAULT_ZEROED = ("cpu",)  # what to zero when a NodePool has no limits at all (cpu bounds every node)
@@ -92,10 +94,10 @@ def _stored_replicas(pool: NodePoolLimits, record: ParkedPool | None) -> int | N
     text = pool.annotations.get(ORIGINAL_REPLICAS)
     if text is None:
         return None
-    if not text.strip().isdigit() or int(text) > 10_000:
-        raise PolicyError(f"NodePool {pool.name}: annotation {ORIGINAL_REPLICAS}={text!r} is not a whole number; "
-                          f"fix or remove it by hand")
-    return int(text)
+    try:
+        return parse_count(text, MAX_REPLICAS, f"NodePool {pool.name}: annotation {ORIGINAL_REPLICAS}")
+    except CountError as error:
+        raise PolicyError(f"{error}; fix or remove it by hand") from None
 
 
 def _allowance_is_ours(pool: NodePoolLimits) -> bool:
@@ -109,7 +111,19 @@ def _allowance_is_ours(pool: NodePoolLimits) -> bool:
 def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
                     configured: list[str] | tuple[str, ...], record: ParkedPool | None = None,
                     allowance: dict | None = None) -> NodePoolAction:
-    """`allowance`: the limits a woken function on this (parked, dynamic) pool needs now; None when none does."""
+    """`allowance`: the limits a woken function on this (parked, dynamic) pool needs now; None when none does.
+    Never raises: any failure deciding this pool is its "error" action, the other pools go on."""
+    try:
+        return _decide_nodepool(pool, now, defaults, configured, record, allowance)
+    except Exception as error:  # noqa: BLE001 - reported as this pool's error
+        return NodePoolAction("error", str(pool.name), pool.limits, pool.limits,
+                              f"could not be decided ({type(error).__name__}: {shown(str(error), 160)}); "
+                              f"left untouched", static=pool.static, gitops=pool.gitops)
+
+
+def _decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
+                     configured: list[str] | tuple[str, ...], record: ParkedPool | None,
+                     allowance: dict | None) -> NodePoolAction:
     mirror_key = ORIGINAL_REPLICAS if pool.static else ORIGINAL_LIMITS
 
     def act(kind: str, reason: str, desired: dict | None = None, **extra) -> NodePoolAction:
@@ -124,7 +138,7 @@ def decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
         policy = resolve_policy(layers_for("NodePool", pool.annotations, None, None), defaults)
         stored = _stored_replicas(pool, record) if pool.static else _stored_limits(pool, record)
     except PolicyError as error:
-        return act("error", str(error))
+        return act("error", clip(str(error), MAX_REASON))
     # Static pools get two writes (scale, then the mirror), so theirs cannot both be conditional on one version.
     version = {} if pool.static else {"resourceVersion": pool.resource_version}
     forget = record is not None

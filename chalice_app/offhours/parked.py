@@ -111,8 +111,8 @@ class DynamoParkedStore:
     def _batch_get(self, ids: list[str]) -> dict[str, dict]:
         found = {}
         for start in range(0, len(ids), BATCH_GET_KEYS):
-            request = {self._table: {"Keys": [{"id": {"S": key}} for key in ids[start:start + BATCH_GET_KEYS]],
-                                     "ConsistentRead": True}}
+            keys = [{"id": {"S": key}} for key in ids[start:start + BATCH_GET_KEYS]]
+            request: dict | None = {self._table: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self._table, []):
@@ -213,8 +213,8 @@ class DynamoParkedStore:
         wanted = list(dict.fromkeys(ids))
         others = [key for key in wanted if not key.startswith(FUNCTION_PREFIX)]
         for start in range(0, len(others), BATCH_WRITE_ITEMS):
-            request = {self._table: [{"DeleteRequest": {"Key": {"id": {"S": key}}}}
-                                     for key in others[start:start + BATCH_WRITE_ITEMS]]}
+            request: dict | None = {self._table: [{"DeleteRequest": {"Key": {"id": {"S": key}}}}
+                                                  for key in others[start:start + BATCH_WRITE_ITEMS]]}
             while request:
                 request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
         for shard, names in self._by_shard([key for key in wanted if key.startswith(FUNCTION_PREFIX)]).items():

@@ -18,17 +18,23 @@ During downtime, a parked function found above its downtime replicas is, in this
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 from datetime import datetime, timedelta
 from enum import Enum
 
+from chalice_app.counts import CountError, parse_count, shown
 from chalice_app.offhours.editions import Capabilities
 from chalice_app.offhours.model import MAX_REPLICAS, FunctionDeployment
-from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS
+from chalice_app.kube.names import LEGACY_ORIGINAL_REPLICAS, ORIGINAL_REPLICAS, SCALE_MAX_LABEL
 from chalice_app.offhours.parked import ParkedFunction
-from chalice_app.offhours.policy import Defaults, Policy, PolicyError, layers_for, resolve_policy
+from chalice_app.slack.text import clip
+from chalice_app.offhours.policy import MAX_REASON, Defaults, Policy, PolicyError, layers_for, resolve_policy
 
 DEFAULT_IDLE = timedelta(minutes=30)
 DEFAULT_HOLD = timedelta(minutes=60)
+# No restore goes above this (COSTGUARD_OFFHOURS_RESTORE_CAP) nor above the function's com.openfaas.scale.max:
+# the count to restore is bookkeeping an owner may have touched, and costguard scales with its own rights.
+DEFAULT_RESTORE_CAP = 1000
 
 
 class Kind(str, Enum):
@@ -72,6 +78,8 @@ class FunctionAction:
     mirror: str | None = None  # the Deployment's original-replicas annotation as read
     legacy: bool = False  # the Deployment carries kube-downscaler's original-replicas (taken over, removed)
     gitops: str | None = None
+    capped_from: int | None = None  # the stored count, when the restore was cut to the cap
+    cap_source: str = ""  # what capped it: the function's com.openfaas.scale.max label or the stage cap
 
     def patch(self) -> dict | None:
         """The merge patch for a writing action (None: only the table changes); resourceVersion makes it
@@ -131,13 +139,14 @@ class NightRules:
     capabilities: Capabilities = Capabilities()
     idle: timedelta = DEFAULT_IDLE  # no invocations for this long → a woken function is parked again
     hold: timedelta = DEFAULT_HOLD  # the same when the gateway's metrics cannot be read
+    restore_cap: int = DEFAULT_RESTORE_CAP  # no restore above this, whatever was stored
 
 
 def _count(text: str, source: str) -> int:
-    if not text.strip().isdigit() or int(text) > MAX_REPLICAS:
-        raise PolicyError(f"annotation {source}={text!r} is not a whole number up to {MAX_REPLICAS}; "
-                          f"fix or remove it by hand")
-    return int(text)
+    try:
+        return parse_count(text, MAX_REPLICAS, f"annotation {source}")
+    except CountError as error:
+        raise PolicyError(f"{error}; fix or remove it by hand") from None
 
 
 def _original(function: FunctionDeployment, record: ParkedFunction | None) -> tuple[int | None, str]:
@@ -151,10 +160,31 @@ def _original(function: FunctionDeployment, record: ParkedFunction | None) -> tu
     return None, ""
 
 
+def restore_cap(function: FunctionDeployment, rules: NightRules) -> tuple[int, str]:
+    """The most replicas a restore may set, and why: the function's own scale.max when it is lower."""
+    if function.scale_max is not None and function.scale_max < rules.restore_cap:
+        return function.scale_max, f"label {SCALE_MAX_LABEL}={function.scale_max}"
+    return rules.restore_cap, f"stage cap COSTGUARD_OFFHOURS_RESTORE_CAP={rules.restore_cap}"
+
+
 def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] | None, now: datetime,
            defaults: Defaults, grace: timedelta, record: ParkedFunction | None = None,
            rules: NightRules = NightRules(), activity: Activity | None = None) -> Decision:
-    """One function's action at `now`; never raises for bad input (that becomes an ERROR action)."""
+    """One function's action at `now`; never raises: bad input, or any failure deciding this one function, becomes
+    its ERROR action (isolation per object: one owner's annotation can never stop the run for the others)."""
+    try:
+        return _decide(function, namespace_annotations, now, defaults, grace, record, rules, activity)
+    except Exception as error:  # noqa: BLE001 - reported as this function's error, the run goes on
+        current = function.replicas if isinstance(function.replicas, int) else 0
+        action = FunctionAction(Kind.ERROR, str(function.namespace), str(function.name), current, current,
+                                f"could not be decided ({type(error).__name__}: {shown(str(error), 160)}); "
+                                f"left untouched", str(function.resource_version))
+        return Decision(action, None, None)
+
+
+def _decide(function: FunctionDeployment, namespace_annotations: dict[str, str] | None, now: datetime,
+            defaults: Defaults, grace: timedelta, record: ParkedFunction | None,
+            rules: NightRules, activity: Activity | None) -> Decision:
     legacy = function.legacy_original is not None
 
     def act(kind: Kind, reason: str, desired: int | None = None, original: int | None = None,
@@ -167,8 +197,14 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
         layers = layers_for("function", function.annotations, function.namespace, namespace_annotations)
         policy = resolve_policy(layers, defaults)
         original, source = _original(function, record)
-    except PolicyError as error:
-        return Decision(act(Kind.ERROR, str(error)), None, None)
+    except PolicyError as error:  # the message quotes the owner's value: bounded, so a huge one cannot flood reports
+        return Decision(act(Kind.ERROR, clip(str(error), MAX_REASON)), None, None)
+    cap, cap_source = restore_cap(function, rules)
+    capped: dict = {}
+    if original is not None and original > cap:
+        capped = dict(capped_from=original, cap_source=cap_source)
+        source = f"{source}, {original} capped at {cap} by the {cap_source}"
+        original = cap
     recreated = bool(record and record.uid and function.uid and record.uid != function.uid)
     # Parked before the table held it (or by kube-downscaler): take the count over into the table.
     adopt = record is None and original is not None
@@ -181,8 +217,9 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
         if original is not None and function.replicas <= original:
             # We scaled it down before it was excluded: give back what we took (as at uptime, a wake-up to fewer
             # replicas than the original does not count), then leave it alone.
-            return Decision(act(Kind.RESTORE, f"{why}; restoring what costguard scaled down", original, original,
-                                forget=forget), policy, down)
+            return Decision(act(Kind.RESTORE, f"{why}; restoring what costguard scaled down"
+                                + (f" ({source})" if capped else ""), original,
+                                original, forget=forget, **capped), policy, down)
         if original is not None:
             return Decision(act(Kind.RELEASE, f"{why}; scaled by someone meanwhile, keeping {function.replicas}",
                                 forget=forget), policy, down)
@@ -194,8 +231,8 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
         at = f"downtime ({policy.schedule_source})"
         if original is not None:
             keep_record = ParkedFunction(original, function.uid, record.parked_at if record else now.isoformat())
-            bookkeeping = dict(original=original, record=keep_record if (adopt or recreated) else None,
-                               record_is_new=adopt)
+            bookkeeping: dict[str, Any] = dict(original=original, record=keep_record if (adopt or recreated) else None,
+                                               record_is_new=adopt)
             note = f"; restores to {original} ({source})"
             if function.replicas <= target:
                 if recreated or function.mirror != str(original) or legacy:
@@ -237,7 +274,7 @@ def decide(function: FunctionDeployment, namespace_annotations: dict[str, str] |
     # Anything at or below the original is brought back to it: a scale-from-zero wake-up (OpenFaaS Standard
     # starts 1 replica on a request) or a downtime-replicas changed overnight must not cost the function its count.
     return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source}); from the {source}", original, original,
-                        forget=forget), policy, down)
+                        forget=forget, **capped), policy, down)
 
 
 def _woken(act, function: FunctionDeployment, target: int, original: int, rules: NightRules,

@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from chalice_app.counts import CountError, parse_count, shown
 from chalice_app.errors import CostguardError
 from chalice_app.kube.names import ANNOTATION_PREFIX, LEGACY_PREFIX
+from chalice_app.offhours.model import MAX_REPLICAS
 from chalice_app.offhours.schedule import Schedule, ScheduleError, parse_schedule
 
 DEFAULTS_SOURCE = "stage defaults"
+MAX_REASON = 400  # characters of an error reason shown in plans and reports (it quotes untrusted values)
 MAX_STEPS = 64  # boundaries walked by next_change before giving up
 
 
@@ -92,7 +95,7 @@ def _find(layers: list[Layer], key: str) -> tuple[str, str] | None:
 def _bool(value: str, source: str) -> bool:
     lowered = value.strip().lower()
     if lowered not in ("true", "false"):
-        raise PolicyError(f"{source}: expected true or false, got {value!r}")
+        raise PolicyError(f"{source}: expected true or false, got {shown(value)}")
     return lowered == "true"
 
 
@@ -101,14 +104,16 @@ def _until(value: str, source: str) -> datetime:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise PolicyError(f"{source}: expected an ISO 8601 date or time like 2026-12-01T08:00:00Z, "
-                          f"got {value!r}") from None
+                          f"got {shown(value)}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # as kube-downscaler: naive means UTC
 
 
 def _replicas(value: str, source: str) -> int:
-    if not value.strip().isdigit():
-        raise PolicyError(f"{source}: expected a whole number of replicas >= 0, got {value!r}")
-    return int(value)
+    try:
+        return parse_count(value, MAX_REPLICAS, source)
+    except CountError:
+        raise PolicyError(f"{source}: expected a whole number of replicas from 0 to {MAX_REPLICAS}, "
+                          f"got {shown(value)}") from None
 
 
 def _schedules(layers: list[Layer], defaults: Defaults, holidays: str | None) -> tuple[Schedule, Schedule, str]:

@@ -69,7 +69,7 @@ class Reconciler:
         self._namespaces: dict[str, dict[str, str]] = {}
         self._records: dict[tuple[str, str], ParkedFunction] = {}
         self._activity: dict[tuple[str, str], Activity] = {}
-        self._rules = NightRules(idle=config.idle, hold=config.hold)
+        self._rules = NightRules(idle=config.idle, hold=config.hold, restore_cap=config.restore_cap)
         self._adoptions: list[FunctionAction] = []
         self._last_plan: FunctionPlan | None = None
         self._wake_states: dict[str, WakeState] = {}
@@ -100,7 +100,8 @@ class Reconciler:
                 functions.extend(self._cluster.functions(namespace))
             except Exception as error:  # noqa: BLE001 - one unreadable namespace must not stop the others
                 failures.append((namespace, error))
-        self._rules = NightRules(self.capabilities(), self._config.idle, self._config.hold)
+        self._rules = NightRules(self.capabilities(), self._config.idle, self._config.hold,
+                                 restore_cap=self._config.restore_cap)
         found = self._store.get_many(table_keys.function_id(*f.key) for f in functions)
         self._records = {f.key: ParkedFunction.from_item(found[table_keys.function_id(*f.key)]) for f in functions
                          if table_keys.function_id(*f.key) in found}

@@ -1,22 +1,26 @@
 """Slack messages for an off-hours run (pure): a summary when something changed, an alert when the cap bit."""
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from typing import TYPE_CHECKING
 
 from chalice_app.offhours.planner import FunctionAction, Kind
 from chalice_app.offhours.reconcile import RunReport
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
 from chalice_app.slack.text import clip, escape_mrkdwn as escape, fit_text, titled_list
+
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Block, SectionBlock
 
 SHOWN_PER_SECTION = 25  # names listed per section before "and N more"
 
 
 def _mrkdwn(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=fit_text(text)))
+    return kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_text(text)))
 
 
 def _section(title: str, lines: list[str]) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=titled_list(title, lines, shown=SHOWN_PER_SECTION)))
+    return kit.SectionBlock(text=kit.MarkdownTextObject(text=titled_list(title, lines, shown=SHOWN_PER_SECTION)))
 
 
 def _message(text: str, blocks: list[Block]) -> SlackMessage:
@@ -25,6 +29,12 @@ def _message(text: str, blocks: list[Block]) -> SlackMessage:
 
 def _name(action: FunctionAction) -> str:
     return f"`{escape(action.namespace)}/{escape(action.name)}`"
+
+
+def _capped(action: FunctionAction) -> str:
+    if action.capped_from is None:
+        return ""
+    return f" (capped: {action.capped_from} stored, at most {action.desired} by the {escape(action.cap_source)})"
 
 
 def summary_message(report: RunReport) -> SlackMessage | None:
@@ -45,10 +55,10 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     prefix = "[dry run] " if report.dry_run else ""
     title = clip(f"{prefix}costguard off-hours: {len(down)} scaled down, {len(restored)} restored, "
                  f"{len(errors)} errors", MAX_HEADER_TEXT)
-    blocks: list[Block] = [HeaderBlock(text=title)]
+    blocks: list[Block] = [kit.HeaderBlock(text=title)]
     sections = [
         ("Scaled down", [f"{_name(a)} {a.current} → {a.desired}" for a in down]),
-        ("Restored", [f"{_name(a)} {a.current} → {a.desired}" for a in restored]),
+        ("Restored", [f"{_name(a)} {a.current} → {a.desired}" + _capped(a) for a in restored]),
         ("Parked again", [f"{_name(a)} {a.current} → {a.desired}: {escape(a.reason)}" for a in reparked]),
         ("Woken at night, up until idle", [f"{_name(a)}: {escape(a.reason)}" for a in report.plan.of(Kind.AWAKE)]),
         ("Managed by GitOps: make it ignore replicas and limits (README, GitOps)",
@@ -64,7 +74,7 @@ def summary_message(report: RunReport) -> SlackMessage | None:
         ("Errors", [f"`{escape(where)}`: {escape(message)}" for where, message in errors]),
     ]
     blocks += [_section(title_, lines) for title_, lines in sections if lines]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"run at {report.now.isoformat()}")]))
+    blocks.append(kit.ContextBlock(elements=[kit.MarkdownTextObject(text=f"run at {report.now.isoformat()}")]))
     return _message(title, blocks)
 
 

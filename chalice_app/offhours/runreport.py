@@ -10,7 +10,8 @@ from kubernetes.client.exceptions import ApiException
 from chalice_app.offhours import editions
 from chalice_app.offhours.nodepools import NodePoolAction
 from chalice_app.offhours.nodes import NodeStay
-from chalice_app.offhours.planner import DEFAULT_HOLD, DEFAULT_IDLE, FunctionAction, FunctionPlan, Kind
+from chalice_app.offhours.planner import (DEFAULT_HOLD, DEFAULT_IDLE, DEFAULT_RESTORE_CAP, FunctionAction, FunctionPlan,
+                                          Kind)
 from chalice_app.offhours.policy import Defaults
 
 # Patches in flight, one per slot of the client's connection pool: against a real API server each write waits
@@ -34,6 +35,7 @@ class OffhoursConfig:
     hold: timedelta = DEFAULT_HOLD
     metrics_service: str = "openfaas/prometheus:9090"
     night_allowance_cpu: str = "2"
+    restore_cap: int = DEFAULT_RESTORE_CAP
 
     @classmethod
     def from_settings(cls, settings) -> "OffhoursConfig":
@@ -45,7 +47,8 @@ class OffhoursConfig:
                    idle=timedelta(minutes=settings.offhours_idle_minutes),
                    hold=timedelta(minutes=settings.offhours_hold_minutes),
                    metrics_service=settings.offhours_metrics_service,
-                   night_allowance_cpu=settings.offhours_night_allowance_cpu)
+                   night_allowance_cpu=settings.offhours_night_allowance_cpu,
+                   restore_cap=settings.offhours_restore_cap)
 
 
 @dataclass(frozen=True)

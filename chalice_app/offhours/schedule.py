@@ -18,8 +18,9 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from chalice_app.counts import shown
 from chalice_app.errors import CostguardError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -29,6 +30,7 @@ _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}
 _ABSOLUTE = re.compile(rf"^(?P<start>{_ISO})-(?P<end>{_ISO})$")
 # How far ahead next_change looks for a recurring boundary: a week plus the longest run of holidays we expect.
 SEARCH_DAYS = 40
+FIRST_YEAR, LAST_YEAR = 1970, 9000  # times a schedule is evaluated at (far from datetime's own limits)
 _CALENDAR_LOCK = threading.Lock()
 
 
@@ -139,20 +141,30 @@ class Schedule:
         for window in self.absolute:
             yield window.start
             yield window.end
-        for window in self.recurring:
-            local_today = moment.astimezone(window.zone).date()
+        for weekly in self.recurring:
+            local_today = moment.astimezone(weekly.zone).date()
             for offset in range(-1, SEARCH_DAYS):
                 day = local_today + timedelta(days=offset)
-                for clock in (window.start, window.end, time(0, 0)):
+                for clock in (weekly.start, weekly.end, time(0, 0)):
                     # fold=0: a wall time skipped by DST maps to the instant just after the gap
-                    yield datetime.combine(day, clock, tzinfo=window.zone)
+                    yield datetime.combine(day, clock, tzinfo=weekly.zone)
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def _zone(name: str, part: str) -> ZoneInfo:
+    # Checked as a zone first: a tzdata folder (`America`) makes ZoneInfo raise IsADirectoryError, and other
+    # file-system errors are possible for odd names; neither is a schedule error a reader would understand.
     try:
+        if name not in _known_zones():
+            raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"unknown time zone {name!r} in {part!r}: use an Olson name like Europe/London") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ScheduleError(f"unknown time zone {shown(name)} in {shown(part, 120)}: "
+                            f"use an Olson name like Europe/London") from None
 
 
 def _day(name: str, part: str) -> int:
@@ -176,6 +188,7 @@ def _day_range(first: int, last: int) -> frozenset[int]:
 
 def _recurring(part: str, default_zone: str | None) -> RecurringWindow:
     match = _RECURRING.match(part)
+    assert match is not None  # parse() sends only parts that match
     zone_name = match["zone"] or default_zone
     if zone_name is None:
         raise ScheduleError(f"missing time zone in {part!r}: add an Olson name like Europe/London")
@@ -200,6 +213,7 @@ def _instant(text: str, part: str) -> datetime:
 
 def _absolute(part: str) -> AbsoluteWindow:
     match = _ABSOLUTE.match(part)
+    assert match is not None  # parse() sends only parts that match
     start, end = _instant(match["start"], part), _instant(match["end"], part)
     if end <= start:
         raise ScheduleError(f"absolute range {part!r} ends before it starts")
@@ -235,5 +249,8 @@ def parse_instant(text: str, default_timezone: str = "UTC") -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ScheduleError(f"invalid time {text!r}: expected ISO 8601, e.g. 2026-11-24T19:05:00+00:00") from None
+        raise ScheduleError(f"invalid time {shown(text)}: expected ISO 8601, e.g. 2026-11-24T19:05:00+00:00") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        # Evaluating a schedule looks weeks around the time: near year 1 or 9999 that leaves datetime's range.
+        raise ScheduleError(f"time {shown(text)} is out of range: use a year from {FIRST_YEAR} to {LAST_YEAR}")
     return moment if moment.tzinfo else moment.replace(tzinfo=_zone(default_timezone, text))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Callable
 
 from botocore.exceptions import ClientError, NoRegionError
@@ -234,17 +235,17 @@ def teardown_stage(session, stage: str, *, include_data: bool = False, dry_run: 
             events.delete_rule(Name=name)
 
         outcomes = [_remove("event-rule", name, _rule_exists(events, name), True, dry_run,
-                            lambda name=name: remove_rule(name)) for name in rule_names(stage)]
+                            partial(remove_rule, name)) for name in rule_names(stage)]
         for name in (naming.interruption_queue(stage), naming.interruption_dlq(stage)):
             url = _queue_url(sqs, name)
             outcomes.append(_remove("sqs-queue", name, url is not None, True, dry_run,
-                                    lambda url=url: sqs.delete_queue(QueueUrl=url)))
+                                    partial(sqs.delete_queue, QueueUrl=url)))
         for name, allowed in ((naming.slack_webhook_parameter(stage), True),
                               (naming.slack_signing_secret_parameter(stage), True),
                               (naming.slack_allow_list_parameter(stage), include_data),
                               (naming.budget_parameter(stage), include_data)):
             outcomes.append(_remove("ssm-parameter", name, _parameter(ssm, name) is not None, allowed, dry_run,
-                                    lambda name=name: ssm.delete_parameter(Name=name)))
+                                    partial(ssm.delete_parameter, Name=name)))
         table = naming.table(stage)
         outcomes.append(_remove("dynamodb-table", table, _table(dynamodb, table) is not None, include_data, dry_run,
                                 lambda: dynamodb.delete_table(TableName=table)))

@@ -3,6 +3,7 @@ Decisions come from chalice_app.provisioning.alarms; this module only reads, com
 from __future__ import annotations
 
 import json
+from functools import partial
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -58,8 +59,8 @@ def plan_subscriptions(sns, place: Place, endpoints: Iterable[str], dry_run: boo
         detail = "" if exists else f"{protocol}; the endpoint must confirm it (SNS sends a confirmation)"
         steps.append(Step(ResourceOutcome("sns-subscription", shown_endpoint(endpoint), decide(exists, False, dry_run),
                                           detail),
-                          None if exists else (lambda p=protocol, e=endpoint: sns.subscribe(
-                              TopicArn=arn, Protocol=p, Endpoint=e))))
+                          None if exists else partial(sns.subscribe, TopicArn=arn, Protocol=protocol,
+                                                      Endpoint=endpoint)))
     return steps
 
 
@@ -88,7 +89,7 @@ def plan_alarms(cloudwatch, place: Place, dry_run: bool) -> list[Step]:
         action = decide(have is not None, have is not None and alarm_differs(have, desired), dry_run)
         detail = "" if action == "kept" else f"{spec.namespace} {spec.metric}, missing data: {spec.treat_missing_data}"
         steps.append(Step(ResourceOutcome("cloudwatch-alarm", spec.name, action, detail),
-                          None if action == "kept" else (lambda d=desired: cloudwatch.put_metric_alarm(**d))))
+                          None if action == "kept" else partial(cloudwatch.put_metric_alarm, **desired)))
     return steps
 
 

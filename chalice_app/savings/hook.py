@@ -53,7 +53,7 @@ def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMess
     """Shortly before a downtime starts: the functions about to be parked, with keep-up buttons (once per start)."""
     defaults = Defaults.from_settings(settings)
     start, functions = going_down(view.slim, view.namespaces, now, defaults)
-    if not functions or settings.dry_run:
+    if start is None or not functions or settings.dry_run:
         return None
     from chalice_app.savings.service import session_and_store
 

@@ -116,7 +116,8 @@ def book_run(settings: Settings, now: datetime, view: ClusterView,
         return None
     pools = pools_of(view.functions, view.nodepools)
     needed = {pool for pool in pools.values() if pool} | set(parked_pools(view.nodepools))
-    rates, prices, catalog = {}, PriceBook(), []
+    rates: dict = {}
+    prices, catalog = PriceBook(), []
     if needed:
         catalog = instance_catalog(session, settings.region)
         rates, prices = pool_prices(settings, session, view, needed, now, catalog)

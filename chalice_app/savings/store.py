@@ -80,10 +80,11 @@ class SavingsStore:
     def save(self, booking: Booking, previous_booked_until: str | None, now: datetime) -> bool:
         """Write the cursor and the day books at once; False when another run booked first (nothing written)."""
         cursor = booking.cursor
+        assert cursor.booked_until is not None  # ledger.book always moves the cursor to its run's time
         expiration = int((now + KEEP_DAYS).timestamp())
         streak = {"totals": asdict(cursor.streak),
                   "since": cursor.streak_since.isoformat() if cursor.streak_since else None}
-        cursor_put = {"Put": {
+        cursor_put: dict = {"Put": {
             "TableName": self._name,
             "Item": {"id": CURSOR_ID, "booked_until": cursor.booked_until.isoformat(),
                      "state": _pack(state_to_json(cursor.state)), "streak": json.dumps(streak, sort_keys=True)},

@@ -8,11 +8,9 @@ import boto3
 
 from chalice_app.config import Settings
 from chalice_app.errors import ConfigError
-from chalice_app.slack.bot import BotNotifier
 from chalice_app.slack.port import LoggingNotifier, Notifier
 from chalice_app.ssm import read_secret
 from chalice_app.slack.threads import DynamoThreadStore
-from chalice_app.slack.webhook import WebhookNotifier
 
 
 def slack_configured(settings: Settings) -> bool:
@@ -21,6 +19,10 @@ def slack_configured(settings: Settings) -> bool:
 
 def notifier_from_settings(settings: Settings, api_base_url: str | None = None, dynamodb_client=None) -> Notifier:
     """The stage's notifier: a webhook if configured, else a bot token; a LoggingNotifier when Slack is off."""
+    # slack_sdk loads here, when a notifier is built, not when a handler module is imported (cold start)
+    from chalice_app.slack.bot import BotNotifier
+    from chalice_app.slack.webhook import WebhookNotifier
+
     if settings.slack_webhook_parameter:
         return WebhookNotifier(read_secret(settings.slack_webhook_parameter, settings))
     if settings.slack_bot_token_parameter:

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+from typing import TYPE_CHECKING
 
 from chalice_app.offhours.model import FunctionDeployment
 from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.policy import Defaults, PolicyError
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_BLOCKS, SlackMessage
 from chalice_app.slackapp.commands import ACTION_PREFIX, button_value
 from chalice_app.slackapp.decide import function_policy, keep_until_default
+
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import ButtonElement
 
 MAX_FUNCTION_BUTTONS = 8  # a summary stays readable; the slash command covers the rest
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
 
 
 def _button(text: str, action: str, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=text[:MAX_BUTTON_TEXT], action_id=f"{ACTION_PREFIX}{action}"[:255], value=value,
-                         style=style)
+    return kit.ButtonElement(text=text[:MAX_BUTTON_TEXT], action_id=f"{ACTION_PREFIX}{action}"[:255], value=value,
+                             style=style)
 
 
 def keep_buttons(functions: list[FunctionDeployment], namespaces: dict[str, dict[str, str]], now: datetime,
@@ -61,7 +64,7 @@ def with_buttons(message: SlackMessage | None, buttons: list[ButtonElement]) -> 
     """The message with one actions block added (before its trailing context block), if there is room."""
     if message is None or not buttons or len(message.blocks) >= MAX_BLOCKS:
         return message
-    block = ActionsBlock(block_id="costguard-actions", elements=buttons).to_dict()
+    block = kit.ActionsBlock(block_id="costguard-actions", elements=buttons).to_dict()
     blocks = list(message.blocks)
     at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "context" else len(blocks)
     return replace(message, blocks=blocks[:at] + [block] + blocks[at:])

@@ -137,7 +137,9 @@ def plan_function_change(request: ActionRequest, function: FunctionDeployment,
 def plan_namespace_change(request: ActionRequest, namespace_annotations: dict[str, str] | None,
                           defaults: Defaults, now: datetime, zone) -> Change:
     """Keep every function of a namespace up until its next uptime starts (tonight), at most 24 hours."""
-    name = code(request.namespace)
+    namespace = request.namespace
+    assert namespace is not None  # commands.parse gives every namespace request its namespace
+    name = code(namespace)
     try:
         start = next_uptime_start(namespace_policy(namespace_annotations, defaults), now)
     except PolicyError:
@@ -145,8 +147,8 @@ def plan_namespace_change(request: ActionRequest, namespace_annotations: dict[st
     until = min(start or now + MAX_DURATION, now + MAX_DURATION)
     current = current_until(namespace_annotations or {})
     if current is not None and current >= until:
-        return Change("none", request.namespace, None, current,
+        return Change("none", namespace, None, current,
                       f"namespace {name} is already kept up until {_stamp(current, zone)}")
-    return Change("namespace", request.namespace, None, until,
+    return Change("namespace", namespace, None, until,
                   f"namespace {name} stays up until {_stamp(until, zone)} (functions with their own "
                   f"exclude-until follow theirs)", _patch(until, None))

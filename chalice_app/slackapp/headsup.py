@@ -52,4 +52,4 @@ def heads_up_message(start: datetime, functions: list[FunctionDeployment], names
             f"(or `/costguard keep &lt;function&gt; 3h`).")
     message = SlackMessage(title, [{"type": "header", "text": {"type": "plain_text", "text": clip(title, MAX_HEADER_TEXT)}},
                                    {"type": "section", "text": {"type": "mrkdwn", "text": fit_text(text)}}])
-    return with_buttons(message, keep_buttons(functions, namespaces, now, defaults, keep_hours, zone))
+    return with_buttons(message, keep_buttons(functions, namespaces, now, defaults, keep_hours, zone)) or message

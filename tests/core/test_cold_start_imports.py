@@ -23,15 +23,15 @@ print(json.dumps(sorted(sys.modules)))
 GRAPHS = {
     "chalice_app.interruptions.handler": (
         ("chalice_app.budget", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp"),
-        ("aws_xray_sdk", "holidays")),
+        ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
     "chalice_app.offhours.handler": (
         # the savings hook books every run with the budget's metering; the budget's price sources are not loaded
         ("chalice_app.interruptions", "chalice_app.budget.aws_prices", "chalice_app.budget.costexplorer",
          "chalice_app.budget.service", "chalice_app.budget.handler", "chalice_app.savings.service"),
-        ("aws_xray_sdk", "holidays")),
+        ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
     "chalice_app.budget.handler": (
         ("chalice_app.interruptions", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp"),
-        ("aws_xray_sdk", "holidays")),
+        ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
     "chalice_app.slackapp.route": (
         ("chalice_app.interruptions", "chalice_app.budget", "chalice_app.savings.service"),
         ("aws_xray_sdk", "holidays")),
@@ -51,7 +51,8 @@ def under(modules: set[str], package: str) -> list[str]:
 def test_app_alone_loads_no_feature():
     modules = loaded_modules("app")
     for package in ("chalice_app.interruptions", "chalice_app.offhours", "chalice_app.budget",
-                    "chalice_app.savings", "chalice_app.slackapp", "chalice_app.slack", "aws_xray_sdk"):
+                    "chalice_app.savings", "chalice_app.slackapp", "chalice_app.slack", "aws_xray_sdk",
+                    "slack_sdk"):
         assert not under(modules, package), package
 
 
