@@ -9,6 +9,7 @@ import json
 import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kubernetes.utils import parse_quantity
 
@@ -23,6 +24,9 @@ from chalice_app.budget.nodeclass import NodeClassCosts, nodeclass_of_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
 from chalice_app.budget.reconcile import day_error
 from chalice_app.kube.names import BUDGET_STATUS, FUNCTION_LABEL, HEADROOM, ORIGINAL_LIMITS
+
+if TYPE_CHECKING:  # loaded only for pools with headroom (schedules, holidays)
+    from chalice_app.budget.headroom import HeadroomBudget
 
 # the annotation name is shared with `costguard status` (chalice_app.status)
 
@@ -51,7 +55,7 @@ class PoolPlan:
     closing: PeriodClose | None = None  # the previous period's tail, when this is the first run after its end
     assumed: tuple[str, ...] = ()  # capacity types, architectures, volumes, overhead: what the price rests on
     pricing: PoolPricing | None = None
-    headroom: object | None = None  # budget.headroom.HeadroomBudget, when the pool asks for warm headroom
+    headroom: HeadroomBudget | None = None  # when the pool asks for warm headroom
 
 
 @dataclass(frozen=True)
