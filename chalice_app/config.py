@@ -9,7 +9,7 @@ import json
 import os
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # No restore above this (nor above a function's com.openfaas.scale.max): the stored count is not trusted blindly
     offhours_restore_cap: int = Field(1000, ge=1, le=10_000)
     offhours_nodepools: list[str] = Field(default_factory=list)
+    # Warm headroom per NodePool: {"pool": "<time spec>: <cpu> vCPU, <memory>"}; a NodePool annotation wins.
+    headroom: dict[str, str] = Field(default_factory=dict)
     # What the cluster's OpenFaaS can hold at zero (chalice_app/offhours/editions.py); unset: detected.
     openfaas_namespace: str = "openfaas"
     openfaas_edition: Literal["ce", "standard"] | None = None
@@ -103,11 +105,11 @@ class Settings(BaseSettings):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ValueError, ZoneInfoNotFoundError):
+            except (ValueError, OSError):  # OSError: a tzdata folder such as "America"
                 raise ValueError(f"not an IANA time zone: {value!r}") from None
         return value
 
-    @field_validator("interruption_actions", mode="before")
+    @field_validator("interruption_actions", "headroom", mode="before")
     @classmethod
     def _json_object(cls, value):
         if isinstance(value, str):

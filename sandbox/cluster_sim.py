@@ -2,11 +2,13 @@
 
 - ReplicaSet controller: function Deployments' `spec.replicas` → pods created or deleted, status updated.
 - Scheduler: a pod goes to the Ready, schedulable Karpenter node it fits (taints tolerated, required node
-  affinity met, CPU and pod slots free) with the most free CPU; otherwise it stays Pending.
+  affinity met, CPU and pod slots free) with the most free CPU; otherwise it preempts lower-priority pods
+  (sandbox/scheduler_sim.py) or stays Pending.
 - Karpenter: Pending pods get a new node from the first NodePool that can host them, sized for them and kept
   within the pool's `limits.cpu`; the instance is launched in moto. Disruption (consolidation, drift, expiry) and
   instances taken away (reclaims, human terminations) are `sandbox.karpenter`'s, reached through `disrupt(now)`.
-Only Deployments in the function namespace are reconciled; OpenFaaS' core stays where it was seeded.
+Deployments outside OpenFaaS' core namespace and kube-system are reconciled (sandbox/replicaset_sim.py); the core
+stays where it was seeded. Time-stepped runs (node and pod start times) are sandbox/cluster_timing.py's.
 """
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from typing import Callable
 
 from kubernetes.utils.quantity import parse_quantity
 
-from sandbox import karpenter_sim, objects
+from sandbox import karpenter_sim, objects, replicaset_sim, scheduler_sim
 from sandbox.aws import launch_instances, tag_instance
 from sandbox.ec2_events import EventPublisher
 from sandbox.karpenter import DisruptionReport, Karpenter
 from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
 from sandbox.karpenter_static import is_static
+from sandbox.kubeapi.eviction import is_ready
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
     DEFAULT_SEED,
@@ -204,6 +207,7 @@ class ClusterSim:
         self._clock = clock
         self._bound_pods = 0
         self._offline_launches = 0
+        self.timeline = None  # sandbox.cluster_timing.Timeline while time-stepped; None: everything is instant
 
     # --- commands --------------------------------------------------------------------------------------------
     def scale_function(self, name: str, replicas: int, namespace: str = FUNCTION_NAMESPACE) -> None:
@@ -228,14 +232,14 @@ class ClusterSim:
             self._last_settle = at
         if self.openfaas is not None:
             report.openfaas = self.openfaas.reconcile(at or self.now())
-        # One read of the namespace per settle; the controllers keep `pods` current as they write.
-        deployments = self.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
-        pods = {pod["metadata"]["name"]: pod for pod in self.store.list("v1", "Pod", FUNCTION_NAMESPACE)}
+        # One read per settle; the controllers keep `pods` current as they write.
+        deployments = replicaset_sim.reconciled_deployments(self.store.list("apps/v1", "Deployment"))
+        pods = {pod["metadata"]["name"]: pod for pod in replicaset_sim.reconciled(self.store.list("v1", "Pod"))}
         karpenter_sim.reconcile_static_pools(self, pods, report)
         for _ in range(MAX_ROUNDS):
             self._reconcile_replicas(deployments, pods, report)
-            pending = self._schedule(pods)
-            if not pending or not self._provision(pending, report):
+            pending, preempted = scheduler_sim.schedule(self, pods)
+            if not (pending and self._provision(pending, report)) and not preempted:
                 break
         report.pods_pending = sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName"))
         self._update_statuses(deployments, pods)
@@ -315,49 +319,43 @@ class ClusterSim:
 
     # --- controllers -----------------------------------------------------------------------------------------
     def _reconcile_replicas(self, deployments: list[dict], pods: dict[str, dict], report: SettleReport) -> None:
-        by_function: dict[str, list[dict]] = {}
-        for pod in pods.values():
-            by_function.setdefault(pod["metadata"].get("labels", {}).get("faas_function", ""), []).append(pod)
+        owned = replicaset_sim.owned_pods(deployments, [p for p in pods.values() if replicaset_sim.is_active(p)])
+        classes = self.store.list("scheduling.k8s.io/v1", "PriorityClass")
         for deployment in deployments:
             work = workload_of(deployment)
-            current = by_function.get(work.name, [])
+            current = owned.get((work.namespace, work.name), [])
             for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
                 name = doomed["metadata"]["name"]
                 if doomed["spec"].get("nodeName"):
                     self.karpenter.pod_event(doomed["spec"]["nodeName"], self._clock())
                 self._pod_events.add(doomed["spec"].get("nodeName", ""))
-                self.store.delete("v1", "Pod", FUNCTION_NAMESPACE, name)
+                self.store.delete("v1", "Pod", work.namespace, name)
                 del pods[name]
                 report.pods_deleted.append(name)
             for _ in range(work.replicas - len(current)):
-                new = objects.pod(work, random_suffix(self._rng), self.now())
+                new = replicaset_sim.new_pod(deployment, work, random_suffix(self._rng), self.now(), classes)
+                if new is None:
+                    continue
                 self.store.put(new)
                 pods[new["metadata"]["name"]] = new
                 report.pods_created.append(new["metadata"]["name"])
 
-    def _schedule(self, pods: dict[str, dict]) -> list[dict]:
-        """Bind Pending function pods where they fit; the ones that do not fit anywhere."""
-        nodes = {node["metadata"]["name"]: node for node in self.store.list("v1", "Node")}
-        rooms = node_rooms(list(nodes.values()), [p for p in pods.values() if p["spec"].get("nodeName")])
-        unplaced = []
-        for name in sorted(name for name, pod in pods.items() if not pod["spec"].get("nodeName")):
-            room = best_node(pods[name], rooms)
-            if room is None:
-                unplaced.append(pods[name])
-                continue
-            room.free_cpu_m -= pod_cpu_m(pods[name])
-            room.free_pods -= 1
-            self._bound_pods += 1
-            pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
-            pods[name] = _bound(pods[name], nodes[room.name], pod_ip, self.now())
-            self._pod_events.add(room.name)
-            self.store.put(pods[name])
-            self.karpenter.pod_event(room.name, self._clock())
-        return unplaced
+    def _bind(self, pod: dict, node: dict) -> dict:
+        """The scheduler binds `pod` to `node`; the kubelet starts it (at once, or after the timeline's pod start)."""
+        self._bound_pods += 1
+        pod_ip = f"100.65.{self._bound_pods // 250 % 256}.{self._bound_pods % 250 + 2}"
+        pod = _bound(pod, node, pod_ip, self.now())
+        if self.timeline is not None:
+            pod = self.timeline.starting(pod)
+        self._pod_events.add(node["metadata"]["name"])
+        self.karpenter.pod_event(node["metadata"]["name"], self._clock())
+        return self.store.put(pod)
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:
         """Launch one node per NodePool that has pending pods; False when none could be launched."""
         pools = [pool for pool in self.store.list("karpenter.sh/v1", "NodePool") if not is_static(pool)]
+        if self.timeline is not None:  # pods that will fit on nodes still starting need none
+            pending = self.timeline.unclaimed(pending)
         by_pool: dict[str, tuple[dict, list[dict]]] = {}
         for pod in pending:
             pool = pool_for(pod, pools)
@@ -368,6 +366,7 @@ class ClusterSim:
         for name, (pool, pods) in sorted(by_pool.items()):
             used = sum(cpu_m(n["status"]["capacity"]["cpu"]) for n in nodes
                        if n["metadata"].get("labels", {}).get("karpenter.sh/nodepool") == name)
+            used += self.timeline.starting_cpu_m(name) if self.timeline is not None else 0
             shape_name = choose_shape(pool, [pod_cpu_m(p) for p in pods], used)
             if shape_name is not None:
                 report.nodes_added.append(self._launch_node(pool, shape_name, len(nodes)))
@@ -382,10 +381,15 @@ class ClusterSim:
         shape, zone, now = SHAPES[shape_name], ZONES[ordinal % len(ZONES)], self.now().replace(microsecond=0)
         claim = f"{name}-{random_suffix(self._rng)}"
         machine = self._machine(name, shape_name, zone, claim)
-        self.store.put(objects.node_claim(claim, machine.private_dns, machine.instance_id, shape, name, capacity_type,
-                                          zone, now))
-        self.store.put(objects.node(machine.private_dns, machine.instance_id, machine.private_ip, shape, zone, now,
-                                    name, capacity_type, claim))
+        node_claim = objects.node_claim(claim, machine.private_dns, machine.instance_id, shape, name, capacity_type,
+                                        zone, now)
+        node = objects.node(machine.private_dns, machine.instance_id, machine.private_ip, shape, zone, now, name,
+                            capacity_type, claim)
+        if self.timeline is not None:  # the node registers and turns Ready after its start time
+            self.timeline.launch(node_claim, node, capacity_type)
+            return machine.private_dns
+        self.store.put(node_claim)
+        self.store.put(node)
         return machine.private_dns
 
     def _machine(self, pool: str, shape_name: str, zone: str, claim: str) -> Machine:
@@ -408,20 +412,17 @@ class ClusterSim:
         self.store.delete("v1", "Node", None, node["metadata"]["name"])
 
     def _update_statuses(self, deployments: list[dict], pods: dict[str, dict]) -> None:
-        running: dict[str, int] = {}
-        total: dict[str, int] = {}
-        for pod in pods.values():
-            function = pod["metadata"].get("labels", {}).get("faas_function", "")
-            total[function] = total.get(function, 0) + 1
-            running[function] = running.get(function, 0) + (pod["status"].get("phase") == "Running")
+        owned = replicaset_sim.owned_pods(deployments, list(pods.values()))
         for deployment in deployments:
-            name = deployment["metadata"]["name"]
+            name, namespace = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
+            mine = owned.get((namespace, name), [])
+            running = sum(is_ready(pod) for pod in mine)
             status = {"observedGeneration": deployment["metadata"].get("generation", 1),
-                      "replicas": total.get(name, 0), "updatedReplicas": total.get(name, 0),
-                      "readyReplicas": running.get(name, 0), "availableReplicas": running.get(name, 0)}
+                      "replicas": len(mine), "updatedReplicas": len(mine),
+                      "readyReplicas": running, "availableReplicas": running}
             if any(deployment.get("status", {}).get(key) != value for key, value in status.items()):
                 # Re-read so a status write never undoes a concurrent change to spec (e.g. the app's scaling).
-                latest = self.store.get("apps/v1", "Deployment", FUNCTION_NAMESPACE, name)
+                latest = self.store.get("apps/v1", "Deployment", namespace, name)
                 if latest is not None:
                     latest["status"] = {**latest.get("status", {}), **status}
                     self.store.put(latest)

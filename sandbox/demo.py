@@ -90,6 +90,10 @@ def main() -> None:
         demo_offhours.morning(sb, console)
         demo_slack_actions.savings(sb, console)
 
+        console.print(Rule("6b. Warm headroom: a morning burst lands on warm capacity; zero at night"))
+        from sandbox import demo_headroom
+        demo_headroom.run(sb, console)
+
         console.print(Rule("7. `costguard status`: what the operator sees"))
         status_command(stage=None)
 

@@ -9,6 +9,7 @@ import json
 import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kubernetes.utils import parse_quantity
 
@@ -22,7 +23,10 @@ from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, car
 from chalice_app.budget.nodeclass import NodeClassCosts, nodeclass_of_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
 from chalice_app.budget.reconcile import day_error
-from chalice_app.kube.names import BUDGET_STATUS, FUNCTION_LABEL, ORIGINAL_LIMITS
+from chalice_app.kube.names import BUDGET_STATUS, FUNCTION_LABEL, HEADROOM, ORIGINAL_LIMITS
+
+if TYPE_CHECKING:  # loaded only for pools with headroom (schedules, holidays)
+    from chalice_app.budget.headroom import HeadroomBudget
 
 # the annotation name is shared with `costguard status` (chalice_app.status)
 
@@ -51,6 +55,7 @@ class PoolPlan:
     closing: PeriodClose | None = None  # the previous period's tail, when this is the first run after its end
     assumed: tuple[str, ...] = ()  # capacity types, architectures, volumes, overhead: what the price rests on
     pricing: PoolPricing | None = None
+    headroom: HeadroomBudget | None = None  # when the pool asks for warm headroom
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def _close_previous(name: str, document: BudgetDocument, running: list[RunningNo
 def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode], entry: LedgerEntry,
                catalog: list[InstanceType], book: PriceBook, start: datetime, end: datetime, now: datetime,
                closed: dict[str, dict[str, float]] | None, nodeclass: NodeClassCosts | None = None,
-               previous: LedgerEntry | None = None) -> PoolPlan:
+               previous: LedgerEntry | None = None, headroom_policy=None) -> PoolPlan:
     budget = document.pool_amount(name)
     closing = _close_previous(name, document, running, previous, now, book)
     if closing and entry.metered_at is None and closing.after.metered_at and closing.after.metered_at >= closing.end:
@@ -166,6 +171,12 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
                                problem=problem, mode=document.mode)
     if closed:
         status["metered"] = round(meter.entry.spent, 2)
+    headroom = _headroom(nodepool, headroom_policy, decision, meter.rate_now, now, end)
+    if headroom:
+        status.update(headroom.status())
+        if headroom.cut and not headroom.was_cut:
+            alerts.append(Alert(name, "headroom", f"*{name}*: warm headroom cut. {headroom.reason}",
+                                key=f"headroom-cut-{now:%Y-%m-%d}"))
     assumed = pricing.assumed if pricing else ()
     wanted_class = nodeclass_of_pool(nodepool)
     if pricing and wanted_class and nodeclass is None:
@@ -175,7 +186,21 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
     if book.discount_percent:
         assumed += (f"Savings Plans / RIs: on-demand compute at {100 - book.discount_percent:g} % of list",)
     return PoolPlan(name, budget, meter, decision, problem, tuple(alerts), status,
-                    nodepool["metadata"].get("resourceVersion", ""), spent, entry, closing, assumed, pricing)
+                    nodepool["metadata"].get("resourceVersion", ""), spent, entry, closing, assumed, pricing, headroom)
+
+
+def _headroom(nodepool: dict, policy, decision: LimitDecision | None, rate_now: float, now: datetime,
+              end: datetime):
+    """The pool's warm headroom in its budget; None when it asks for none or its limits cannot be priced."""
+    asked = HEADROOM in (nodepool["metadata"].get("annotations") or {}) or \
+        nodepool["metadata"]["name"] in getattr(policy, "configured", {})
+    if not asked or decision is None:
+        return None
+    from chalice_app.budget.headroom import headroom_budget  # only pools with headroom load schedules and holidays
+    from chalice_app.headroom.policy import Policy
+
+    return headroom_budget(nodepool, policy or Policy({}), decision.pricing.per_vcpu_hour, decision.remaining,
+                           rate_now, decision.hours_left, now, end)
 
 
 def document_prices(document: BudgetDocument, book: PriceBook) -> PriceBook:
@@ -188,7 +213,7 @@ def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[R
                 entries: dict[str, LedgerEntry], catalog: list[InstanceType], book: PriceBook,
                 now: datetime, closed: dict[str, dict[str, float]] | None = None,
                 nodeclasses: dict[str, NodeClassCosts] | None = None,
-                previous: dict[str, LedgerEntry] | None = None) -> BudgetPlan:
+                previous: dict[str, LedgerEntry] | None = None, headroom_policy=None) -> BudgetPlan:
     """`closed`: Cost Explorer's closed days per NodePool (costexplorer.closed_days), when the document asks;
     `nodeclasses`: EC2NodeClass costs by name; `previous`: the previous period's ledger entries, whose tail the
     first run after a period end books."""
@@ -198,7 +223,8 @@ def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[R
     nodeclasses, previous = nodeclasses or {}, previous or {}
     plans = tuple(
         _plan_pool(name, by_name[name], document, running, entries.get(name, LedgerEntry()), catalog, book, start,
-                   end, now, closed, nodeclasses.get(nodeclass_of_pool(by_name[name]) or ""), previous.get(name))
+                   end, now, closed, nodeclasses.get(nodeclass_of_pool(by_name[name]) or ""), previous.get(name),
+                   headroom_policy)
         for name in sorted(document.nodepools) if name in by_name
     )
     return BudgetPlan(period=period_key(document.period, now), period_start=start, period_end=end, now=now,

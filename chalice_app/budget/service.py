@@ -95,7 +95,10 @@ def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, clu
     previous = ledger.entries(period_key(document.period, previous_period_bounds(document.period, now)[0]),
                               [p for p in pools if entries[p].metered_at is None]) if ledger else {}
     closed = closed_costs(document, session, ledger, period, now, ce_client) if document.cost_explorer else None
-    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed, nodeclasses, previous)
+    from chalice_app.headroom.policy import Policy as HeadroomPolicy  # settings only: no schedules loaded
+
+    return plan_budget(document, nodepools, running, entries, catalog, book, now, closed, nodeclasses, previous,
+                       HeadroomPolicy.from_settings(settings))
 
 
 def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledger: Ledger | None, period: str,

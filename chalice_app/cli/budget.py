@@ -54,6 +54,8 @@ def plan_rows(plan: BudgetPlan) -> list[dict]:
             "ebs_usd_per_node_hour": round(pool.pricing.volume_hourly, 5) if pool.pricing else None,
             "overhead_usd_per_node_hour": round(pool.pricing.overhead_hourly, 5) if pool.pricing else None,
             "assumed": list(pool.assumed),
+            "headroom": pool.headroom.reason if pool.headroom else None,
+            "headroom_cut": bool(pool.headroom and pool.headroom.cut),
         })
     return rows
 
@@ -115,6 +117,8 @@ def print_plan(result: BudgetPlan, rows: list[dict], console: Console) -> None:
     for row in rows:
         for line in row["assumed"]:
             console.print(f"{row['nodepool']}: {line}")
+        if row["headroom"]:
+            console.print(f"{row['nodepool']}: warm headroom {row['headroom']}")
     if result.unbudgeted:
         console.print(f"not in the budget, left alone: {', '.join(result.unbudgeted)}")
     if result.absent:

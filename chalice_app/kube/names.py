@@ -43,3 +43,9 @@ MIRROR_POD = "kubernetes.io/config.mirror"  # static pods' mirror annotation: th
 
 # Group/versions of what costguard lists and patches
 APPS = ("apps", "v1")
+
+# Warm headroom (chalice_app/headroom): the NodePool annotation that asks for it, and what holds the placeholders
+HEADROOM = ANNOTATION_PREFIX + "headroom"  # on a NodePool: "<time spec>: <cpu> vCPU, <memory>"
+HEADROOM_POOL_LABEL = ANNOTATION_PREFIX + "headroom-pool"  # on placeholder Deployments and their pods
+HEADROOM_NAMESPACE = "costguard-headroom"  # made by policies/headroom.yaml
+HEADROOM_PRIORITY_CLASS = "costguard-headroom"  # negative value, preemptionPolicy Never (policies/headroom.yaml)

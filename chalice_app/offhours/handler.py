@@ -52,7 +52,10 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
     settings (the store: the stage's DynamoDB table)."""
     from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
-    cluster = cluster or OffhoursCluster(api_client(settings))
+    api = None  # the stage's cluster: headroom runs on it after the reconcile
+    if cluster is None:
+        api = api_client(settings)
+        cluster = OffhoursCluster(api)
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     store = store or DynamoParkedStore(settings.table_name, region=settings.region)
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
@@ -62,6 +65,8 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     if report.nodes:
         report.nodes = _priced(report.nodes, settings, now, prices)
     summary = summarize(report)
+    if api is not None:  # warm headroom follows the pools' parking: after off-hours' own writes
+        summary["headroom"] = _headroom(api, settings, now, report.dry_run)
     message = summary_message(report)
     if from_settings:
         message = after_offhours_run(settings, report, now, message)
@@ -88,6 +93,18 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
     return summary
+
+
+def _headroom(api, settings: Settings, now: datetime, dry_run: bool) -> dict:
+    from chalice_app.headroom import service  # only the off-hours Lambda needs it
+    from chalice_app.headroom.cluster import HeadroomCluster
+    from chalice_app.headroom.planner import Policy
+
+    try:
+        return service.reconcile(HeadroomCluster(api), Policy.from_settings(settings), now, dry_run).summary()
+    except Exception as error:  # noqa: BLE001 - headroom is extra: its failure must not fail the off-hours run
+        logger.exception("headroom run failed")
+        return {"errors": [f"headroom: {type(error).__name__}: {error}"]}
 
 
 def _priced(stays, settings: Settings, now: datetime, prices=None):

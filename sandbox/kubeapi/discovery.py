@@ -30,6 +30,7 @@ BUILTIN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pods": (("po",), ("all",)),
     "deployments": (("deploy",), ("all",)),
     "poddisruptionbudgets": (("pdb",), ()),
+    "priorityclasses": (("pc",), ()),  # pkg/registry/scheduling/priorityclass/storage/storage.go
     # pkg/registry/admissionregistration/validatingadmissionpolicy{,binding}/storage/storage.go: Categories()
     "validatingadmissionpolicies": ((), ("api-extensions",)),
     "validatingadmissionpolicybindings": ((), ("api-extensions",)),

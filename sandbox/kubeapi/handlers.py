@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.kubeapi import admission, custom_scale, errors, objects, patches
+from sandbox.kubeapi import admission, custom_scale, errors, objects, patches, priority
 from sandbox.kubeapi.auth import Identity
 from sandbox.kubeapi.eviction import check_eviction, pdb_status
-from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
+from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, PRIORITY_CLASSES, RESOURCES, ResourceType
 from sandbox.kubeapi.routing import Route
 from sandbox.kubeapi.schemas import SchemaRegistry
 from sandbox.kubeapi.selectors import combine, field_selector, label_selector
@@ -119,6 +119,12 @@ class Handlers:
         if resource.custom:
             return self.schemas.admit(resource, obj, strict, old)
         objects.validate_builtin(resource, obj)
+        if resource is PRIORITY_CLASSES:
+            others = self.store.objects(PRIORITY_CLASSES, None,
+                                        lambda c: c["metadata"]["name"] != obj["metadata"]["name"])
+            return priority.admit_priority_class(obj, others, old)
+        if resource is PODS and old is None:  # the Priority admission plugin acts on pod creation only
+            return priority.admit_pod(obj, self.store.objects(PRIORITY_CLASSES, None))
         admission.validate_policy(resource, obj)
         return obj
 

@@ -45,6 +45,10 @@ RESOURCES: tuple[ResourceType, ...] = (
                  status_subresource=False),
     # core/v1 Events (kubernetes/kubernetes pkg/apis/core/types.go Event): no status, what `kubectl describe` lists.
     ResourceType("", "v1", "events", "Event", namespaced=True, status_subresource=False),
+    # scheduling.k8s.io/v1 PriorityClass (kubernetes/kubernetes pkg/apis/scheduling/types.go): cluster-scoped, no
+    # status; its rules are sandbox/kubeapi/priority.py's.
+    ResourceType("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False,
+                 status_subresource=False),
     # Enforced on every write by admission.py (kubernetes/kubernetes pkg/registry/admissionregistration/
     # validatingadmissionpolicy{,binding}/storage/storage.go: cluster-scoped, the policy has a status subresource).
     ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy",
@@ -57,6 +61,7 @@ NAMESPACES = RESOURCES[0]
 PODS = RESOURCES[2]
 DEPLOYMENTS = RESOURCES[3]
 PDBS = RESOURCES[4]
+PRIORITY_CLASSES = next(r for r in RESOURCES if r.plural == "priorityclasses")  # by name: merges add kinds
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 _BY_KIND = {(r.api_version, r.kind): r for r in RESOURCES}

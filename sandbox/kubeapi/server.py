@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.kubeapi import discovery, errors, proxy, routing, tables, tls
+from sandbox.kubeapi import discovery, errors, priority, proxy, routing, tables, tls
 from sandbox.kubeapi.auth import AccessKey, Authenticator, Identity, default_access_keys
 from sandbox.kubeapi.faults import Fault, FaultInjector
 from sandbox.kubeapi.handlers import Handlers, Request
@@ -46,6 +46,8 @@ class FakeKubeApi:
         self.region = region
         self.schemas = SchemaRegistry(Path(crd_dir) if crd_dir else None)
         self.store = Store(validate=self.schemas.validate_in_place)
+        # kube-apiserver makes the system PriorityClasses at start (sandbox/kubeapi/priority.py).
+        self.store.put_many(priority.system_classes())
         self.faults = FaultInjector()
         self.authenticator = Authenticator(cluster_name, access_keys or default_access_keys())
         self.bindings = load_policy_file(Path(rbac_file) if rbac_file else None)

@@ -177,6 +177,13 @@ def _pdb_row(pdb: dict, now: datetime) -> list:
             status.get("disruptionsAllowed", 0), human_age(pdb["metadata"].get("creationTimestamp"), now)]
 
 
+def _priority_class_row(priority_class: dict, now: datetime) -> list:
+    return [priority_class["metadata"]["name"], priority_class.get("value", 0),
+            bool(priority_class.get("globalDefault")),
+            human_age(priority_class["metadata"].get("creationTimestamp"), now),
+            priority_class.get("preemptionPolicy") or ""]
+
+
 def _policy_row(policy: dict, now: datetime) -> list:
     spec = policy.get("spec") or {}
     param_kind = spec.get("paramKind")
@@ -211,6 +218,8 @@ BUILTIN: dict[str, tuple[list[dict], Row]] = {
     "namespaces": ([NAME, _column("Status"), AGE], _namespace_row),
     "poddisruptionbudgets": ([NAME, _column("Min Available"), _column("Max Unavailable"),
                               _column("Allowed Disruptions", "integer"), AGE], _pdb_row),
+    "priorityclasses": ([NAME, _column("Value", "integer"), _column("Global-Default", "boolean"), AGE,
+                         _column("PreemptionPolicy")], _priority_class_row),
     # printValidatingAdmissionPolicy{,Binding} in pkg/printers/internalversion/printers.go
     "validatingadmissionpolicies": ([NAME, _column("Validations", "integer"), _column("ParamKind"), AGE],
                                     _policy_row),

@@ -8,7 +8,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from chalice_app.cli import app as cli_app
-from sandbox import Sandbox, demo_budget, demo_interruptions, demo_offhours, demo_slack_actions
+from sandbox import Sandbox, demo_budget, demo_headroom, demo_interruptions, demo_offhours, demo_slack_actions
 from sandbox.slack_user import serve_slack_actions
 from sandbox.kubeapi import Fault
 from sandbox.kubeapi.routing import request_attributes
@@ -18,9 +18,9 @@ APP_USER = "costguard"
 
 
 def granted() -> set[tuple[str, str, str]]:
-    """(verb, apiGroup, resource[/subresource]) for every rule of the ClusterRole."""
-    role = next(doc for doc in yaml.safe_load_all(RBAC.read_text()) if doc["kind"] == "ClusterRole")
-    return {(verb, group, resource) for rule in role["rules"] for verb in rule["verbs"]
+    """(verb, apiGroup, resource[/subresource]) for every rule of the ClusterRole and the Roles."""
+    roles = [doc for doc in yaml.safe_load_all(RBAC.read_text()) if doc["kind"] in ("ClusterRole", "Role")]
+    return {(verb, group, resource) for role in roles for rule in role["rules"] for verb in rule["verbs"]
             for group in rule["apiGroups"] for resource in rule["resources"]}
 
 
@@ -55,9 +55,11 @@ def everything_as_the_app(tmp_path_factory):
         with serve_slack_actions(sb) as slack:  # and annotate a namespace
             heads_up = next(m for m in reversed(sb.slack.messages) if "park at" in m.text)
             assert slack.click(heads_up, "Keep openfaas-fn up tonight")[0] == 200
+        demo_headroom.run(sb, console)  # placeholders made by the off-hours run, scaled to zero at night
         runner = CliRunner()
         for command in (["status"], ["explain", "function", "sleep"], ["offhours", "plan"],
-                        ["budget", "plan", "--from-ssm"], ["savings", "--period", "week"]):
+                        ["budget", "plan", "--from-ssm"], ["savings", "--period", "week"], ["headroom", "plan"],
+                        ["headroom", "explain", "spot"], ["headroom", "status"]):
             result = runner.invoke(cli_app, command, env=environment)
             assert result.exit_code == 0, (command, result.output)
         yield list(sb.kube.requests)
