@@ -55,6 +55,14 @@ def with_queue_account(event, account: str | None):
     return event
 
 
+def is_ours(notice: Notice, region: str, queue_account: str | None) -> bool:
+    """Fail closed: act only when the account and every region the event names are established and the stage's.
+    The queue's account is the stage's (the queue is the stage's own); a record without a readable queue ARN
+    cannot establish it."""
+    regions = {notice.region, notice.delivered_region or notice.region}
+    return queue_account is not None and notice.account == queue_account and regions == {region}
+
+
 def decode_records(records: Sequence[dict], region: str) -> Decoded:
     decoded = Decoded()
     for index, record in enumerate(records):
@@ -71,7 +79,7 @@ def decode_records(records: Sequence[dict], region: str) -> Decoded:
         if isinstance(outcome, Ignored):
             decoded.ignored.append((message_id, outcome.reason))
             continue
-        if outcome.region != region or (account is not None and outcome.account != account):
+        if not is_ours(outcome, region, account):
             decoded.foreign.append((message_id, outcome))
         else:
             decoded.notices.append((message_id, outcome))
