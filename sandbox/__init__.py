@@ -33,6 +33,7 @@ from sandbox.aws import (
 from sandbox import prometheus
 from sandbox.cluster_sim import ClusterSim
 from sandbox.kubeapi import FakeKubeApi
+from sandbox.kubeapi.admission import load_policy_file
 from sandbox.openfaas import STANDARD, OpenFaaS
 from sandbox.openfaas_chart import chart_objects
 from sandbox.seed import DEFAULT_SEED, SeededCluster, build_objects, fake_machines, launch_machines, plan_cluster
@@ -41,6 +42,7 @@ from sandbox.slack_receiver import SlackReceiver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RBAC_FILE = PROJECT_ROOT / "policies" / "kubernetes-rbac.yaml"
+ADMISSION_FILE = PROJECT_ROOT / "policies" / "kubernetes-admission.yaml"
 SHARED_CRDS = PROJECT_ROOT.parent / "shared" / "crds"
 CLUSTER_NAME = "openfaas"
 STAGE = "sandbox"
@@ -68,13 +70,15 @@ def reset_app_caches() -> None:
 class Sandbox(Service):
     def __init__(self, functions: int = 20, nodes: int = 6, seed: int = DEFAULT_SEED, stage: str = STAGE,
                  now: datetime | None = None, ec2_instances: bool = True, edition: str = STANDARD,
-                 maintain_minimum_replicas: bool = False):
+                 maintain_minimum_replicas: bool = False, admission_policies: bool = True):
         """`ec2_instances=False` skips moto's instances (made-up ids instead): for bulk benchmarks of the
         Kubernetes side, where launching thousands of instances in moto would dominate (about 18 ms each).
         `edition` ("ce" or "standard") and `maintain_minimum_replicas` choose the OpenFaaS twin (sandbox/openfaas.py)
-        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py)."""
+        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py).
+        `admission_policies` installs policies/kubernetes-admission.yaml, which the API server then enforces."""
         self.functions, self.nodes, self.seed, self.stage, self.now = functions, nodes, seed, stage, now
         self.ec2_instances = ec2_instances
+        self.admission_policies = admission_policies
         self.edition, self.maintain_minimum_replicas = edition, maintain_minimum_replicas
         self.aws = FakeAws(REGION)
         self.kube = FakeKubeApi(cluster_name=CLUSTER_NAME, region=REGION, rbac_file=RBAC_FILE, crd_dir=crd_dir())
@@ -123,6 +127,8 @@ class Sandbox(Service):
         self.cluster.objects = chart_objects(self.cluster.objects, self.edition, self.maintain_minimum_replicas,
                                              plan.now - timedelta(days=30))
         self.kube.store.put_many(self.cluster.objects)
+        if self.admission_policies:
+            self.kube.store.put_many(load_policy_file(ADMISSION_FILE))
         events = self.aws.client("events", ADMIN_ACCESS_KEY) if self.ec2_instances else None
         self.openfaas = OpenFaaS(self.kube.store, self.edition, self.maintain_minimum_replicas)
         self.sim = ClusterSim(self.kube.store, ec2, CLUSTER_NAME, self.seed, events=events, openfaas=self.openfaas)

@@ -79,6 +79,12 @@ def _compile(text: str) -> Any:
         raise UnsupportedRule(f"cannot compile CEL rule {text!r}: {error}") from error
 
 
+def compile_expression(text: str) -> Any:
+    """One CEL expression compiled with the Kubernetes functions above (admission.py's policies use it too);
+    UnsupportedRule when cel-python cannot compile it."""
+    return _compile(text)
+
+
 def compile_rules(schema: dict) -> tuple[Site, ...]:
     """Every rule of an openAPIV3Schema, compiled, with the path to its node."""
     sites: list[Site] = []

@@ -30,6 +30,9 @@ BUILTIN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pods": (("po",), ("all",)),
     "deployments": (("deploy",), ("all",)),
     "poddisruptionbudgets": (("pdb",), ()),
+    # pkg/registry/admissionregistration/validatingadmissionpolicy{,binding}/storage/storage.go: Categories()
+    "validatingadmissionpolicies": ((), ("api-extensions",)),
+    "validatingadmissionpolicybindings": ((), ("api-extensions",)),
 }
 # What the subresources are, as kube-apiserver lists them: (group, version, kind, verbs); None = the parent's kind.
 SUBRESOURCES: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {

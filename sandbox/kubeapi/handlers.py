@@ -7,7 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.kubeapi import custom_scale, errors, objects, patches
+from sandbox.kubeapi import admission, custom_scale, errors, objects, patches
+from sandbox.kubeapi.auth import Identity
 from sandbox.kubeapi.eviction import check_eviction, pdb_status
 from sandbox.kubeapi.resources import DEPLOYMENTS, NAMESPACES, PDBS, PODS, RESOURCES, ResourceType
 from sandbox.kubeapi.routing import Route
@@ -23,6 +24,7 @@ class Request:
     query: dict[str, str]
     content_type: str
     body: Any  # parsed JSON or None
+    identity: Identity | None = None  # who asks, for ValidatingAdmissionPolicies (None: not admitted)
 
     @property
     def dry_run(self) -> bool:
@@ -41,6 +43,7 @@ class Handlers:
     def __init__(self, store: Store, schemas: SchemaRegistry):
         self.store = store
         self.schemas = schemas
+        self.policies = admission.PolicyAdmission(store)
 
     def handle(self, request: Request) -> Response:
         route = request.route
@@ -116,7 +119,19 @@ class Handlers:
         if resource.custom:
             return self.schemas.admit(resource, obj, strict, old)
         objects.validate_builtin(resource, obj)
+        admission.validate_policy(resource, obj)
         return obj
+
+    def _admit_policies(self, request: Request, operation: str, obj: dict | None, old: dict | None,
+                        kind: tuple[str, str, str] | None = None) -> None:
+        """ValidatingAdmissionPolicies, after the object's own validation (as the registry calls them)."""
+        if request.identity is None:
+            return
+        route = request.route
+        name = route.name or ((obj or {}).get("metadata") or {}).get("name") or ""
+        self.policies.admit(admission.Attributes(operation, route.resource, route.subresource or "", name,
+                                                 route.namespace or "", obj, old, request.identity,
+                                                 request.dry_run, kind))
 
     def create(self, request: Request) -> Response:
         route = request.route
@@ -126,6 +141,7 @@ class Handlers:
         with self.store.lock:
             if route.resource.namespaced and self.store.read(NAMESPACES, None, route.namespace) is None:
                 raise errors.not_found("namespaces", "", route.namespace)
+            self._admit_policies(request, "CREATE", obj, None)
             if request.dry_run:
                 if self.store.read(route.resource, route.namespace, obj["metadata"]["name"]) is not None:
                     raise errors.already_exists(route.resource.plural, route.resource.group,
@@ -155,6 +171,7 @@ class Handlers:
             objects.check_resource_version(resource, entry.obj, sent_version)
             merged = objects.merge_update(resource, entry.obj, new, route.subresource)
             merged = self._admit(resource, merged, request.strict, entry.obj)
+            self._admit_policies(request, "UPDATE", merged, entry.obj)
             if merged == entry.obj or request.dry_run:
                 return 200, dumps(merged) if request.dry_run else entry.raw
             if merged["metadata"].get("deletionTimestamp") and not merged["metadata"].get("finalizers"):
@@ -198,6 +215,7 @@ class Handlers:
             merged = objects.merge_update(route.resource, entry.obj, updated, None)
             if route.resource.custom:  # the whole custom object is validated, CEL rules included
                 merged = self._admit(route.resource, merged, False, entry.obj)
+            self._admit_policies(request, "UPDATE", view(merged), view(entry.obj), ("autoscaling", "v1", "Scale"))
             if merged != entry.obj and not request.dry_run:
                 entry = self.store.replace(route.resource, merged)
                 return 200, dumps(view(entry.obj))
@@ -209,6 +227,7 @@ class Handlers:
             entry = self._existing(route)
             options = request.body if isinstance(request.body, dict) else {}
             self._check_preconditions(route, entry.obj, options.get("preconditions") or {})
+            self._admit_policies(request, "DELETE", None, entry.obj)
             if entry.obj["metadata"].get("finalizers"):
                 # Finalizers pending: the object stays, marked deleting, until its controllers remove them
                 # (kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).

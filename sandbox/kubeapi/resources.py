@@ -45,6 +45,12 @@ RESOURCES: tuple[ResourceType, ...] = (
                  status_subresource=False),
     # core/v1 Events (kubernetes/kubernetes pkg/apis/core/types.go Event): no status, what `kubectl describe` lists.
     ResourceType("", "v1", "events", "Event", namespaced=True, status_subresource=False),
+    # Enforced on every write by admission.py (kubernetes/kubernetes pkg/registry/admissionregistration/
+    # validatingadmissionpolicy{,binding}/storage/storage.go: cluster-scoped, the policy has a status subresource).
+    ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy",
+                 namespaced=False, subresources=("status",)),
+    ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
+                 "ValidatingAdmissionPolicyBinding", namespaced=False, status_subresource=False),
 )
 
 NAMESPACES = RESOURCES[0]

@@ -206,7 +206,7 @@ class FakeKubeApi:
                 parsed = json.loads(body)
             except ValueError as error:
                 raise errors.bad_request(f"the request body is not valid JSON: {error}") from None
-        status, payload = self.handlers.handle(Request(method, route, query, content_type, parsed))
+        status, payload = self.handlers.handle(Request(method, route, query, content_type, parsed, identity))
         table_version = tables.wants_table(accept) if method == "GET" and route.subresource is None else None
         if table_version and status == 200:  # kubectl get: server-side printing
             crd = self.discovery.crd(route.resource)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from jsonpath_ng.ext import parse as parse_jsonpath
 
 from sandbox.kubeapi.resources import ResourceType
+from sandbox.kubeapi.selectors import label_selector_string
 
 Row = Callable[[dict, datetime], list]
 NAME = {"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace."}
@@ -176,6 +177,26 @@ def _pdb_row(pdb: dict, now: datetime) -> list:
             status.get("disruptionsAllowed", 0), human_age(pdb["metadata"].get("creationTimestamp"), now)]
 
 
+def _policy_row(policy: dict, now: datetime) -> list:
+    spec = policy.get("spec") or {}
+    param_kind = spec.get("paramKind")
+    return [policy["metadata"]["name"], len(spec.get("validations") or []),
+            f"{param_kind.get('apiVersion', '')}/{param_kind.get('kind', '')}" if param_kind else "<unset>",
+            human_age(policy["metadata"].get("creationTimestamp"), now)]
+
+
+def _policy_binding_row(binding: dict, now: datetime) -> list:
+    spec = binding.get("spec") or {}
+    ref = spec.get("paramRef") or {}
+    param = "<unset>"
+    if ref.get("name"):
+        param = f"{ref.get('namespace') or '*'}/{ref['name']}"
+    elif ref.get("selector") is not None:
+        param = label_selector_string(ref["selector"])
+    return [binding["metadata"]["name"], spec.get("policyName", ""), param,
+            human_age(binding["metadata"].get("creationTimestamp"), now)]
+
+
 BUILTIN: dict[str, tuple[list[dict], Row]] = {
     "nodes": ([NAME, _column("Status"), _column("Roles"), AGE, _column("Version"),
                _column("Internal-IP", priority=1), _column("External-IP", priority=1),
@@ -190,6 +211,11 @@ BUILTIN: dict[str, tuple[list[dict], Row]] = {
     "namespaces": ([NAME, _column("Status"), AGE], _namespace_row),
     "poddisruptionbudgets": ([NAME, _column("Min Available"), _column("Max Unavailable"),
                               _column("Allowed Disruptions", "integer"), AGE], _pdb_row),
+    # printValidatingAdmissionPolicy{,Binding} in pkg/printers/internalversion/printers.go
+    "validatingadmissionpolicies": ([NAME, _column("Validations", "integer"), _column("ParamKind"), AGE],
+                                    _policy_row),
+    "validatingadmissionpolicybindings": ([NAME, _column("PolicyName"), _column("ParamRef"), AGE],
+                                          _policy_binding_row),
 }
 _DEFAULT = ([NAME, {"name": "Created At", "type": "date", "format": "", "description": ""}],
             lambda obj, now: [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp")])

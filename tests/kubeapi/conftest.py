@@ -21,13 +21,15 @@ REGION = "us-east-1"
 _tokens: dict[tuple[str, str, str], tuple[float, str]] = {}
 
 
-def token(access_key: str = "costguard-app", secret: str = "sandbox-secret", cluster: str = CLUSTER) -> str:
-    """An EKS token as the app makes it, reused for five minutes (minting one costs a boto3 session)."""
+def token(access_key: str = "costguard-app", secret: str = "sandbox-secret", cluster: str = CLUSTER,
+          fresh: bool = False) -> str:
+    """An EKS token as the app makes it, reused for five minutes (minting one costs a boto3 session); `fresh` mints
+    a new one, for tests about a token's age."""
     key = (access_key, secret, cluster)
     entry = _tokens.get(key)
     # "Never minted" is its own state: a fake epoch of 0.0 looks fresh while time.monotonic() (seconds since
     # boot) is under 300, which reused an empty token on machines up for less than five minutes.
-    if entry is None or time.monotonic() - entry[0] > 300:
+    if fresh or entry is None or time.monotonic() - entry[0] > 300:
         session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=REGION)
         entry = (time.monotonic(), make_token(cluster, session, REGION))
         _tokens[key] = entry

@@ -13,7 +13,7 @@ def test_discovery_documents(admin_client):
     assert k8s.CoreApi(admin_client).get_api_versions().versions == ["v1"]
     groups = {g.name: g.preferred_version.version for g in k8s.ApisApi(admin_client).get_api_versions().groups}
     assert groups == {"apps": "v1", "policy": "v1", "karpenter.sh": "v1", "karpenter.k8s.aws": "v1",
-                      "openfaas.com": "v1"}
+                      "openfaas.com": "v1", "admissionregistration.k8s.io": "v1"}
     core = {r.name for r in k8s.CoreV1Api(admin_client).get_api_resources().resources}
     assert {"nodes", "pods", "pods/eviction", "namespaces"} <= core
     assert "deployments/scale" in {r.name for r in k8s.AppsV1Api(admin_client).get_api_resources().resources}

@@ -74,6 +74,11 @@ def test_kubectl_with_the_kubeconfig_from_costguard_kubeconfig(operator, tmp_pat
     table = kubectl("get", "deploy", "-n", "openfaas-fn").splitlines()
     assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert any(line.split()[:2] == ["sleep", "1/1"] for line in table[1:])
+    # `costguard sandbox up` installs policies/kubernetes-admission.yaml; kubectl lists it with kube-apiserver's columns
+    policies = kubectl("get", "validatingadmissionpolicies").splitlines()
+    assert policies[0].split() == ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"]
+    assert sorted(line.split()[0] for line in policies[1:]) == ["costguard-function-deployments",
+                                                                 "costguard-nodepools"]
     kubectl("scale", "deployment/sleep", "--replicas=3", "-n", "openfaas-fn")
     kubectl("annotate", "deploy/sleep", "costguard.openfaas.com/exclude=true", "-n", "openfaas-fn")
     sleep = store.get("apps/v1", "Deployment", "openfaas-fn", "sleep")

@@ -1,3 +1,4 @@
+import json
 import os
 
 import pytest
@@ -30,6 +31,38 @@ def test_admin_identity_may_do_anything(sb):
     apps = k8s.AppsV1Api(sb.admin_kube_client())
     apps.patch_namespaced_deployment_scale("figlet", "openfaas-fn", {"spec": {"replicas": 2}})
     assert sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", "figlet")["spec"]["replicas"] == 2
+
+
+def test_admission_policies_are_installed_and_hold_the_app_to_replicas_and_limits(sb):
+    """policies/kubernetes-admission.yaml, installed by default: the app's identity cannot change a function's image
+    or a NodePool's requirements (403, kube-apiserver's wording), a person can, and the app's own writes pass."""
+    apps, admin_apps = k8s.AppsV1Api(sb.app_kube_client()), k8s.AppsV1Api(sb.admin_kube_client())
+    name = sorted(sb.cluster.functions)[0]
+    stored = sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", name)
+    container = stored["spec"]["template"]["spec"]["containers"][0]["name"]
+    image = {"spec": {"template": {"spec": {"containers": [{"name": container, "image": "evil/miner:1"}]}}}}
+    with pytest.raises(ApiException) as refused:
+        apps.patch_namespaced_deployment(name, "openfaas-fn", image)
+    assert refused.value.status == 403
+    assert (f'deployments.apps "{name}" is forbidden: ValidatingAdmissionPolicy \'costguard-function-deployments\' '
+            "with binding 'costguard-function-deployments' denied request: costguard may change only spec.replicas "
+            "of a function Deployment") == json.loads(refused.value.body)["message"]
+    replicas = stored["spec"]["replicas"]
+    apps.patch_namespaced_deployment(name, "openfaas-fn", {
+        "metadata": {"annotations": {"costguard.openfaas.com/original-replicas": str(replicas)}},
+        "spec": {"replicas": replicas}})
+    assert admin_apps.patch_namespaced_deployment(name, "openfaas-fn", image).spec.template.spec.containers[0].image \
+        == "evil/miner:1"
+    pools = k8s.CustomObjectsApi(sb.app_kube_client())
+    pool = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, "default")
+    requirements = pool["spec"]["template"]["spec"]["requirements"][:-1]
+    with pytest.raises(ApiException) as refused:
+        pools.patch_cluster_custom_object("karpenter.sh", "v1", "nodepools", "default",
+                                          {"spec": {"template": {"spec": {"requirements": requirements}}}})
+    assert refused.value.status == 403 and "costguard may change only spec.limits and spec.replicas" in \
+        refused.value.body
+    pools.patch_cluster_custom_object("karpenter.sh", "v1", "nodepools", "default",
+                                      {"spec": {"limits": pool["spec"]["limits"]}})
 
 
 def test_seeded_custom_objects_are_served_and_the_app_sees_only_what_it_needs(sb):
