@@ -4,7 +4,8 @@ The layout is part of a deployed stage: a key built here must stay byte-for-byte
 (tests/core/test_table_keys.py pins one example of each builder).
 
 - `ledger#<period>#<pool>`, `alert#<period>#<pool>#<key>`, `price#<kind>#<region>` (Cost Explorer's:
-  `price#ce#<period>`): budget/ledger.py — metered spend, alerts claimed once per period, cached prices.
+  `price#ce#<period>`), `budget#pending-notices`: budget/ledger.py — metered spend, alerts claimed once per period,
+  cached prices, notices Slack refused.
 - `run#<feature>`, `alerts#recent`: runlog.py. `thread#<key>`: slack/threads.py (the Slack thread of an alert key).
 - `interruptions.notice#<hash>`: Powertools idempotency records (interruptions/ledger.py);
   `hit#<instance>`, `spot#<ISO week>`, `disrupted#<day>`: interruptions/records.py;
@@ -29,6 +30,10 @@ def ledger_id(period: str, pool: str) -> str:
 
 def alert_id(period: str, pool: str, key: str) -> str:
     return f"alert#{period}#{pool}#{key}"
+
+
+# Limit-change notices Slack refused, sent with the next run's message (budget/ledger.py).
+PENDING_BUDGET_NOTICES_ID = "budget#pending-notices"
 
 
 def price_id(kind: str, region: str) -> str:

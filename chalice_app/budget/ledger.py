@@ -2,21 +2,28 @@
 
 - `ledger#<period>#<nodepool>`: spent so far, the last metered time, the rates of the nodes running then, the last
   status. Written only if `metered_at` is still what this run read, so two runs never count a slice twice.
-- `alert#<period>#<nodepool>#<key>`: once-per-period alerts; the run whose conditional put succeeds sends it.
+- `alert#<period>#<nodepool>#<key>`: once-per-period alerts; the run whose conditional put succeeds sends it and
+  then marks it sent. A claim not marked sent within ALERT_LEASE (the run was killed while posting) is taken by
+  the next run, so the alert is retried, never lost.
+- `budget#pending-notices`: limit-change notices Slack refused; the next run's message carries them.
 - `price#<kind>#<region>`: cached prices with an expiry.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import boto3
 
 from chalice_app.budget.metering import LedgerEntry
-from chalice_app.conditional import condition_held, put_if_absent
-from chalice_app.table_keys import alert_id, ledger_id, price_id
+from chalice_app.conditional import condition_held
+from chalice_app.table_keys import PENDING_BUDGET_NOTICES_ID, alert_id, ledger_id, price_id
 
+# Longer than a run (lambda_timeout 300 s in .chalice/config.json), shorter than the 15-minute schedule (app.py):
+# the next run retries an alert whose run died before marking it sent.
+ALERT_LEASE = timedelta(minutes=10)
+MAX_PENDING_NOTICES = 50  # the oldest are dropped beyond this (logged by the caller)
 KEEP_LEDGER = timedelta(days=100)  # long enough to compare a period with the previous ones
 
 
@@ -70,14 +77,41 @@ class Ledger:
             **({"ExpressionAttributeNames": {"#status": "status"}} if status is not None else {}),
             ExpressionAttributeValues=values))
 
-    def claim_alert(self, period: str, pool: str, key: str, period_end: datetime) -> bool:
-        """True for the one run that may send this alert in this period."""
-        return put_if_absent(self._table, {"id": alert_id(period, pool, key),
-                                           "expiration": _epoch(period_end + KEEP_LEDGER)})
+    def claim_alert(self, period: str, pool: str, key: str, period_end: datetime,
+                    now: datetime | None = None) -> bool:
+        """True for the one run that may send this alert in this period: the first, or the first after a claim
+        whose run never marked it sent and whose lease ran out. Items from before the lease (no `sent`) count
+        as sent."""
+        now = now or datetime.now(timezone.utc)
+        return condition_held(self._table.meta.client, lambda: self._table.put_item(
+            Item={"id": alert_id(period, pool, key), "expiration": _epoch(period_end + KEEP_LEDGER),
+                  "sent": False, "lease_until": _epoch(now + ALERT_LEASE)},
+            ConditionExpression="attribute_not_exists(id) OR (sent = :false AND lease_until < :now)",
+            ExpressionAttributeValues={":false": False, ":now": _epoch(now)}))
+
+    def mark_sent(self, period: str, pool: str, key: str) -> None:
+        self._table.update_item(Key={"id": alert_id(period, pool, key)}, UpdateExpression="SET sent = :true",
+                                ExpressionAttributeValues={":true": True})
 
     def release_alert(self, period: str, pool: str, key: str) -> None:
         """The alert could not be delivered: let the next run try again."""
         self._table.delete_item(Key={"id": alert_id(period, pool, key)})
+
+    def pending_notices(self) -> list[dict]:
+        """Notices Slack refused earlier ({"pool", "kind", "text"}), oldest first."""
+        item = self._table.get_item(Key={"id": PENDING_BUDGET_NOTICES_ID}, ConsistentRead=True).get("Item") or {}
+        try:
+            return [dict(notice) for notice in json.loads(item.get("notices", "[]"))]
+        except (TypeError, ValueError):
+            return []
+
+    def keep_pending(self, notices: list[dict], now: datetime) -> None:
+        kept = (self.pending_notices() + notices)[-MAX_PENDING_NOTICES:]
+        self._table.put_item(Item={"id": PENDING_BUDGET_NOTICES_ID, "notices": json.dumps(kept),
+                                   "expiration": _epoch(now + KEEP_LEDGER)})
+
+    def clear_pending(self) -> None:
+        self._table.delete_item(Key={"id": PENDING_BUDGET_NOTICES_ID})
 
     def cached_prices(self, kind: str, region: str, now: datetime) -> dict | None:
         item = self._table.get_item(Key={"id": price_id(kind, region)}).get("Item")

@@ -161,10 +161,12 @@ def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort,
             outcome.failures.append(f"{pool.pool}: {type(error).__name__}: {error}")
             outcome.skipped.append(pool.pool)
     outcome.alerts = newest_first(due)
+    earlier = _pending(ledger)
     if outcome.failures:
         outcome.alerts.append(Alert("-", "error", "NodePools not applied: " + "; ".join(outcome.failures)))
-    if not outcome.alerts:
+    if not outcome.alerts and not earlier:
         return outcome
+    outcome.alerts = earlier + outcome.alerts
     drivers = {}
     over = [a.pool for a in outcome.alerts if a.kind == "over-limit"]
     if over:
@@ -177,8 +179,19 @@ def apply_plan(plan: BudgetPlan, settings: Settings, cluster: BudgetClusterPort,
             if pool.pool in over:
                 drivers[pool.pool] = functions_driving(pods, set(pool.meter.node_names))
     outcome.message = budget_message(plan, outcome.alerts, drivers)
-    _deliver(outcome.message, notifier, ledger, plan, due)
+    _deliver(outcome.message, notifier, ledger, plan, due, outcome.alerts[len(earlier):], bool(earlier))
     return outcome
+
+
+def _pending(ledger: Ledger) -> list[Alert]:
+    """Limit-change notices an earlier run could not send (Slack refused): they go with this run's message."""
+    try:
+        notices = ledger.pending_notices()
+    except Exception:  # noqa: BLE001 - this run's own alerts matter more; the notices stay for the next run
+        logger.exception("could not read the pending budget notices")
+        return []
+    return [Alert(str(n.get("pool", "-")), str(n.get("kind", "limits")), f"(from an earlier run) {n.get('text', '')}")
+            for n in notices]
 
 
 def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: BudgetClusterPort, ledger: Ledger,
@@ -203,11 +216,12 @@ def _apply_pool(pool: PoolPlan, plan: BudgetPlan, enforce: bool, cluster: Budget
             outcome.skipped.append(pool.pool)
             return
     for alert in pool.alerts:
-        if alert.key is None or ledger.claim_alert(plan.period, alert.pool, alert.key, plan.period_end):
+        if alert.key is None or ledger.claim_alert(plan.period, alert.pool, alert.key, plan.period_end, plan.now):
             due.append(alert)
 
 
-def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, claimed: list[Alert]) -> None:
+def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, claimed: list[Alert],
+             sent: list[Alert], had_pending: bool) -> None:
     logger.info("budget alert", extra={"slack_text": message.text})
     try:
         notifier.send(message)
@@ -216,14 +230,24 @@ def _deliver(message: SlackMessage, notifier, ledger: Ledger, plan: BudgetPlan, 
         for alert in claimed:
             if alert.key:
                 ledger.release_alert(plan.period, alert.pool, alert.key)
+        # limit changes happen once: keep their notices for the next run's message (earlier ones are still kept)
+        notices = [{"pool": a.pool, "kind": a.kind, "text": a.text} for a in sent
+                   if a.key is None and a.kind == "limits"]
+        if notices:
+            ledger.keep_pending(notices, plan.now)
         raise
+    for alert in claimed:
+        if alert.key:
+            ledger.mark_sent(plan.period, alert.pool, alert.key)
+    if had_pending:
+        ledger.clear_pending()
 
 
 def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier) -> SlackMessage | None:
     """Log always; Slack once per day per distinct problem, so a broken document does not page every 15 minutes."""
     logger.error("budget not applied", extra={"problem": problem})
     key = f"{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"
-    if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2)):
+    if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2), now):
         return None
     message = problem_message(problem, now.isoformat(timespec="minutes"))
     try:
@@ -232,5 +256,7 @@ def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier)
         if ledger:
             ledger.release_alert(PROBLEM_PERIOD, "-", key)
         raise
+    if ledger:
+        ledger.mark_sent(PROBLEM_PERIOD, "-", key)
     return message
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
+
+from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
 
 from chalice_app.interruptions.notice import Ignored, MalformedEvent
 from chalice_app.interruptions.parsing import parse_text
 
-app = typer.Typer(help="Interruption events: parse and inspect.", no_args_is_help=True)
+app = typer.Typer(help="Interruption events: parse, inspect and redrive.", no_args_is_help=True)
+MAX_REDRIVE = 100_000
 
 
 @app.callback()
@@ -38,3 +41,27 @@ def parse(files: List[Path] = typer.Argument(..., help="files with one EventBrid
             print(json.dumps(outcome.to_json()))
     if bad:
         raise typer.Exit(2)
+
+
+@app.command("redrive")
+@one_line_errors
+def redrive(limit: int = typer.Option(10_000, "--max", min=1, max=MAX_REDRIVE, help="move at most this many"),
+            stage: Optional[str] = StageOption) -> None:
+    """Move the messages the interruption DLQ holds back to the queue (run it once Slack answers again): each is
+    alerted once, an event alerted before is not alerted again."""
+    import boto3
+
+    from chalice_app import naming
+    from chalice_app.interruptions.redrive import queue_url, redrive as move
+
+    settings = cli_settings(stage)
+    sqs = boto3.client("sqs", region_name=settings.region)
+    dlq = queue_url(sqs, naming.interruption_dlq(settings.stage), "dead-letter queue")
+    queue = queue_url(sqs, naming.interruption_queue(settings.stage), "interruption queue")
+    report = move(sqs, dlq, queue, limit)
+    print(f"moved {report.moved} message(s) from {naming.interruption_dlq(settings.stage)} back to "
+          f"{naming.interruption_queue(settings.stage)}")
+    for problem in report.failed:
+        print(f"costguard: not moved: {problem}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(1)

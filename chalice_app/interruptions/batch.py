@@ -7,7 +7,9 @@ with the real adapters. What a message's fate is:
   malformed / ignored / other account or region / already alerted / instance not in cluster / Karpenter's own
   disruption (digest) → succeeded;
   claimed by another invocation, or its Slack message not accepted → failed (SQS redelivers it, DLQ after 5).
-A failure to read the cluster or the idempotency table fails the whole batch (raised), after releasing claims.
+A cluster that cannot be read sends the brief "cluster unreachable" alert (`unreachable.py`) and fails the new
+notices' messages, so the retry sends the full alert; a failure of the idempotency table fails the whole batch
+(raised), after releasing claims.
 What follows the alert (remembering, counting, Events, actions) is best effort: a failure there is reported in the
 batch's errors and log, never a reason to alert twice.
 """
@@ -30,6 +32,7 @@ from chalice_app.interruptions.node_events import plan_events
 from chalice_app.interruptions.ledger import Claim
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice
 from chalice_app.interruptions.parsing import load_body, parse_event
+from chalice_app.interruptions.unreachable import brief_notice, unreachable_message
 from chalice_app.slack.message import SlackMessage
 
 
@@ -55,6 +58,14 @@ def with_queue_account(event, account: str | None):
     return event
 
 
+def is_ours(notice: Notice, region: str, queue_account: str | None) -> bool:
+    """Fail closed: act only when the account and every region the event names are established and the stage's.
+    The queue's account is the stage's (the queue is the stage's own); a record without a readable queue ARN
+    cannot establish it."""
+    regions = {notice.region, notice.delivered_region or notice.region}
+    return queue_account is not None and notice.account == queue_account and regions == {region}
+
+
 def decode_records(records: Sequence[dict], region: str) -> Decoded:
     decoded = Decoded()
     for index, record in enumerate(records):
@@ -71,7 +82,7 @@ def decode_records(records: Sequence[dict], region: str) -> Decoded:
         if isinstance(outcome, Ignored):
             decoded.ignored.append((message_id, outcome.reason))
             continue
-        if outcome.region != region or (account is not None and outcome.account != account):
+        if not is_ours(outcome, region, account):
             decoded.foreign.append((message_id, outcome))
         else:
             decoded.notices.append((message_id, outcome))
@@ -158,9 +169,15 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
     failed_events = {notice.event_id for notice in busy}
     result = BatchResult(succeeded=[], failed=[], decoded=decoded, counts=counts)
 
-    if new:
+    try:
+        snapshot = ports.read_cluster() if new else None
+    except Exception as error:  # noqa: BLE001 - the API is down beyond the client's retries: the brief alert
+        ports.release_all(new, error)  # the full alert is still owed: the retry claims again
+        _alert_unreachable(new, error, ports, result)
+        failed_events |= {notice.event_id for notice in new}
+        new = []
+    if new and snapshot is not None:
         try:
-            snapshot = ports.read_cluster()
             result.kube_requests = snapshot.requests
             recalled = ports.recall(sorted({i for notice in new for i in notice.instance_ids}))
             correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods,
@@ -192,6 +209,26 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
     result.succeeded += [mid for mid, _ in decoded.ignored + decoded.malformed]
     result.succeeded += [mid for mid, _ in decoded.foreign]
     return result
+
+
+def _alert_unreachable(new: list[Notice], error: Exception, ports: BatchPorts, result: BatchResult) -> None:
+    """Send what the events say, once per event (its own idempotency record), marked "cluster unreachable"."""
+    result.errors.append(f"Kubernetes: {type(error).__name__}: {error}")
+    result.counts["cluster_unreachable"] = len(new)
+    briefs = [brief_notice(notice) for notice in new]
+    fresh = [brief for brief, claim in zip(briefs, ports.claim_all(briefs)) if claim is Claim.NEW]
+    if not fresh:
+        return
+    message = unreachable_message(fresh, ports.cluster_name, ports.clock())
+    try:
+        ports.send(message)
+    except Exception as refused:  # noqa: BLE001 - the messages are failed anyway: the retry sends it again
+        result.errors.append(f"Slack: {refused}")
+        ports.release_all(fresh, refused)
+        return
+    result.messages.append(message)
+    result.counts["alerts_sent"] += 1
+    ports.done_all(fresh)
 
 
 def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str], ports: BatchPorts,

@@ -80,8 +80,9 @@ def report(result: BatchResult) -> None:
     for message_id, why in result.decoded.ignored:
         logger.debug("ignored event", extra={"message_id": message_id, "reason": why})
     for message_id, notice in result.decoded.foreign:
-        logger.info("event from another account or region", extra={
-            "message_id": message_id, "account": notice.account, "region": notice.region})
+        logger.warning("event from another account or region, or of unknown origin: not acted on", extra={
+            "message_id": message_id, "account": notice.account, "region": notice.region,
+            "delivered_region": notice.delivered_region})
     for name, value in sorted(result.counts.items()):
         metrics.add_metric(name=f"Interruptions.{name}", unit=MetricUnit.Count, value=value)
     logger.info("interruption batch done", extra={

@@ -41,6 +41,9 @@ class Notice:
     deadline: datetime | None = None  # when the instance goes, where the event says
     # Spot warnings: `terminate`, `stop` or `hibernate` (hibernation begins at once: no two-minute grace).
     instance_action: str | None = None
+    # The EventBridge envelope's `region` (where the event was emitted) when `region` comes from elsewhere (AWS
+    # Health's `detail.eventRegion`): both must be the stage's for costguard to act.
+    delivered_region: str | None = None
 
     def to_json(self) -> dict:
         return {

@@ -110,7 +110,8 @@ def _notice(envelope: EventBridgeModel, kind: NoticeKind, instance_ids: tuple[st
             deadline: datetime | None = None, region: str | None = None, action: str | None = None) -> Notice:
     return Notice(kind=kind, instance_ids=instance_ids, event_id=envelope.id, account=envelope.account,
                   region=region or envelope.region, time=_utc(envelope.time),
-                  deadline=_utc(deadline) if deadline else None, instance_action=action)
+                  deadline=_utc(deadline) if deadline else None, instance_action=action,
+                  delivered_region=envelope.region)
 
 
 def _warning_deadline(envelope: EventBridgeModel) -> datetime:
@@ -161,6 +162,9 @@ def parse_health(envelope: EventBridgeModel) -> Notice | Ignored:
             instance_id = instance_id_in(arn)
             if instance_id is not None:
                 (resolved if closed else pending)[instance_id] = None
+    # `region` is where the event was emitted, `detail.eventRegion` the region it is about; AWS Health also sends a
+    # region's public events to a backup region (detail.backupEvent; https://docs.aws.amazon.com/health/latest/ug/
+    # choosing-a-region.html). The Notice keeps both and the batch acts only when both are the stage's.
     region = detail.eventRegion
     if pending:
         return _notice(envelope, NoticeKind.SCHEDULED_CHANGE, tuple(pending), deadline=detail.startTime, region=region)

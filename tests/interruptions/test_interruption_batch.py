@@ -108,10 +108,12 @@ def test_a_notice_held_by_another_invocation_is_retried_later(ledger):
     assert result.failed == ["held"] and result.succeeded == ["free"] and len(slack.sent) == 1
 
 
-def test_a_cluster_read_failure_fails_the_batch_and_releases_the_claims(ledger):
+def test_a_cluster_read_failure_fails_the_messages_and_releases_the_claims(ledger):
+    # Issue 12: no longer raised (the batch raised before the visibility was shortened); the brief alert goes out
+    # (tests/interruptions/test_interruption_outage.py) and the messages are failed, so they come back.
     records = [f.record(f.spot_warning(1))]
-    with pytest.raises(RuntimeError, match="503"):
-        process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), snapshot_reader(fail=True)))
+    down = process_batch(records, f.REGION, ports(ledger, RecordingNotifier(), snapshot_reader(fail=True)))
+    assert down.failed == [records[0]["messageId"]] and any("503" in error for error in down.errors)
     slack = RecordingNotifier()
     assert process_batch(records, f.REGION, ports(ledger, slack, snapshot_reader())).failed == []
     assert len(slack.sent) == 1
