@@ -20,7 +20,7 @@
 - Custom objects are pruned, defaulted and validated against the CRDs' openAPIV3Schema (schemas.py); 422 names the
   field; CEL rules (x-kubernetes-validations) are evaluated (cel.py).
 - ValidatingAdmissionPolicies and their bindings are served and enforced on every write (admission.py).
-- Not served: watch (405), server-side apply (415), NodePool's scale subresource. There are no controllers: a
+- Not served: watch (405), server-side apply (415). NodePool's scale subresource is served. There are no controllers: a
   scaled Deployment gets no new pods, an evicted pod is simply gone (sandbox.cluster_sim plays the controllers).
 """
 from sandbox.kubeapi.auth import AccessKey, Identity

@@ -46,10 +46,11 @@ def test_every_page_hands_its_connection_back_to_the_pool(api, app_client):
 
 
 def test_selectors_and_named_groups(api, app_client):
-    api.store.put_many([namespace("fn"), namespace("other")]
-                       + [deployment(f"d{i:02d}", "fn", labels={"odd": str(i % 2)}) for i in range(6)]
+    # openfaas-fn: a function namespace, where costguard's Role lets it list Deployments
+    api.store.put_many([namespace("openfaas-fn"), namespace("other")]
+                       + [deployment(f"d{i:02d}", "openfaas-fn", labels={"odd": str(i % 2)}) for i in range(6)]
                        + [deployment("elsewhere", "other", labels={"odd": "1"})])
-    found = list_items(app_client, resource_path("deployments", APPS, "fn"), label_selector="odd=1")
+    found = list_items(app_client, resource_path("deployments", APPS, "openfaas-fn"), label_selector="odd=1")
     assert [item["metadata"]["name"] for item in found] == ["d01", "d03", "d05"]
     api.store.put_many([node("a", {"pool": "x"}), node("b", {"pool": "y"})])
     assert [n["metadata"]["name"] for n in list_items(app_client, resource_path("nodes"),
@@ -73,9 +74,10 @@ def test_custom_objects_list_and_merge_patch(api, app_client):
 
 
 def test_missing_objects_and_bad_tokens_are_api_errors(api, app_client):
-    assert get_json_or_none(app_client, resource_path("namespaces", name="nope")) is None
+    missing_path = resource_path("deployments", APPS, "openfaas-fn", "nope")  # readable by costguard's Role, absent
+    assert get_json_or_none(app_client, missing_path) is None
     with pytest.raises(ApiException) as missing:
-        get_json(app_client, resource_path("namespaces", name="nope"))
+        get_json(app_client, missing_path)
     assert missing.value.status == 404
     with pytest.raises(ApiException) as bad:
         get_json(app_client, resource_path("nodes"), [("limit", 1), ("continue", "not-a-token")])

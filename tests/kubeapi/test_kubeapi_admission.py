@@ -99,10 +99,14 @@ def test_costguard_changes_beyond_replicas_and_its_annotations_are_refused(seede
 
 
 def test_costguard_cannot_scale_a_deployment_that_is_not_a_function(seeded, app_client, admin_client):
-    status, answer = failure(lambda: patch_deployment(app_client, {"spec": {"replicas": 0}}, "gateway", "openfaas"))
+    # Where RBAC lets costguard patch Deployments (a function namespace), the policy still refuses one without the
+    # faas_function label (outside those namespaces RBAC refuses first: tests/cli/test_least_privilege.py).
+    helper = dict(gateway(), metadata={"name": "helper", "namespace": "openfaas-fn", "labels": {"app": "helper"}})
+    seeded.store.put(helper)
+    status, answer = failure(lambda: patch_deployment(app_client, {"spec": {"replicas": 0}}, "helper", "openfaas-fn"))
     assert status == 403
     assert answer["message"].endswith("costguard may change only OpenFaaS function Deployments (label faas_function)")
-    assert patch_deployment(admin_client, {"spec": {"replicas": 2}}, "gateway", "openfaas").spec.replicas == 2
+    assert patch_deployment(admin_client, {"spec": {"replicas": 2}}, "helper", "openfaas-fn").spec.replicas == 2
 
 
 @requires_crds

@@ -63,10 +63,10 @@ def test_lists_are_ordered_by_namespace_then_name(api, admin_client):
     assert names(apps.list_namespaced_deployment("b")) == ["y"]
 
 
-def test_paging_across_pages(api, app_client):
+def test_paging_across_pages(api, admin_client):  # admin: paging, not RBAC (the app may list only function namespaces)
     api.store.put_many([namespace("fn")] + [deployment(f"fn-{i:03d}", "fn") for i in range(25)]
                        + [namespace("zz"), deployment("last", "zz")])
-    apps = k8s.AppsV1Api(app_client)
+    apps = k8s.AppsV1Api(admin_client)
     seen, token, remaining = [], None, []
     while True:
         page = apps.list_namespaced_deployment("fn", limit=10, _continue=token)
@@ -79,10 +79,10 @@ def test_paging_across_pages(api, app_client):
     assert remaining == [15, 5, None]
 
 
-def test_paging_with_a_selector_and_writes_between_pages(api, app_client):
+def test_paging_with_a_selector_and_writes_between_pages(api, admin_client):  # admin: as above
     api.store.put_many([namespace("fn")] + [deployment(f"d{i:02d}", "fn", labels={"odd": str(i % 2)})
                                             for i in range(20)])
-    apps = k8s.AppsV1Api(app_client)
+    apps = k8s.AppsV1Api(admin_client)
     first = apps.list_deployment_for_all_namespaces(limit=4, label_selector="odd=1")
     assert names(first) == ["d01", "d03", "d05", "d07"] and first.metadata.remaining_item_count is None
     api.store.delete("apps/v1", "Deployment", "fn", "d09")
