@@ -37,7 +37,8 @@ def entry_from_item(item: dict | None) -> LedgerEntry:
     return LedgerEntry(spent=float(item.get("spent", 0)),
                        metered_at=datetime.fromisoformat(item["metered_at"]) if item.get("metered_at") else None,
                        open_rates={k: float(v) for k, v in json.loads(item.get("open_rates", "{}")).items()},
-                       daily={k: float(v) for k, v in json.loads(item.get("daily", "{}")).items()})
+                       daily={k: float(v) for k, v in json.loads(item.get("daily", "{}")).items()},
+                       open_aliases={k: tuple(v) for k, v in json.loads(item.get("open_aliases", "{}")).items()})
 
 
 class Ledger:
@@ -61,6 +62,7 @@ class Ledger:
                   ":metered_at": after.metered_at.isoformat() if after.metered_at else None,
                   ":open_rates": json.dumps({k: round(v, 6) for k, v in after.open_rates.items()}, sort_keys=True),
                   ":daily": json.dumps({k: round(v, 6) for k, v in after.daily.items()}, sort_keys=True),
+                  ":open_aliases": json.dumps({k: list(v) for k, v in after.open_aliases.items()}, sort_keys=True),
                   ":expiration": _epoch(period_end + KEEP_LEDGER)}
         if status is not None:
             values[":status"] = json.dumps(status, sort_keys=True)
@@ -71,7 +73,7 @@ class Ledger:
         return condition_held(self._table.meta.client, lambda: self._table.update_item(
             Key={"id": ledger_id(period, pool)},
             UpdateExpression="SET spent = :spent, metered_at = :metered_at, open_rates = :open_rates, "
-                             "daily = :daily, expiration = :expiration" + (
+                             "open_aliases = :open_aliases, daily = :daily, expiration = :expiration" + (
                                  ", #status = :status" if status is not None else ""),
             ConditionExpression=condition,
             **({"ExpressionAttributeNames": {"#status": "status"}} if status is not None else {}),

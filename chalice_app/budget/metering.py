@@ -53,6 +53,9 @@ class LedgerEntry:
     metered_at: datetime | None = None
     open_rates: dict[str, float] = field(default_factory=dict)  # node key → USD/h at the last run
     daily: dict[str, float] = field(default_factory=dict)  # UTC day (YYYY-MM-DD) → USD metered on it
+    # open node key → every name that machine was listed under at the last run (its providerID among them), so a
+    # machine listed next as another object (a NodeClaim before registration, then only its Node) is not gone
+    open_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,9 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
     stale = entry.metered_at is not None and entry.metered_at < period_start
     previous_open = {} if stale else entry.open_rates
     known_as = {name for node in mine for name in node.names}
+    previous_aliases = {} if stale else entry.open_aliases
     rates: dict[str, float] = {}
+    aliases: dict[str, tuple[str, ...]] = {}
     unpriced = []
     daily: dict[str, float] = {}
 
@@ -166,9 +171,11 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
             unpriced.append(node.key)
             continue
         rates[node.key] = rate
+        aliases[node.key] = tuple(sorted(set(node.names)))
         charge(rate, max(node.started, since))
     for key, rate in previous_open.items():
-        if key not in known_as:  # gone: the cluster no longer lists the machine under any of its names
+        names = {key, *previous_aliases.get(key, ())}
+        if not names & known_as:  # gone: the cluster no longer lists the machine under any of its names
             charge(rate, since)
     cost = sum(daily.values())
     usage = dict(cpu=sum(n.cpu for n in mine), memory=sum(n.memory_gib for n in mine), gpus=sum(n.gpus for n in mine))
@@ -178,7 +185,8 @@ def meter_pool(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period_s
         days = dict(entry.daily)
         for day, amount in daily.items():
             days[day] = days.get(day, 0.0) + amount
-        after = LedgerEntry(spent=entry.spent + cost, metered_at=now, open_rates=rates, daily=days)
+        after = LedgerEntry(spent=entry.spent + cost, metered_at=now, open_rates=rates, daily=days,
+                            open_aliases=aliases)
     return PoolMeter(pool=pool, since=since, until=now, cost=0.0 if after is entry else cost, entry=after,
                      rate_now=sum(rates.values()), usage_cpu=usage["cpu"], usage_memory_gib=usage["memory"],
                      usage_gpus=usage["gpus"], unpriced=tuple(sorted(unpriced)),
@@ -195,4 +203,5 @@ def close_period(pool: str, nodes: list[RunningNode], entry: LedgerEntry, period
 def carry_open(before: LedgerEntry, closed: LedgerEntry) -> LedgerEntry:
     """The first entry of a period: nothing spent yet, the previous period's open nodes still watched — those open
     at its last run too, so one gone since is charged on until the run that finds it gone, as within a period."""
-    return LedgerEntry(open_rates={**before.open_rates, **closed.open_rates})
+    return LedgerEntry(open_rates={**before.open_rates, **closed.open_rates},
+                       open_aliases={**before.open_aliases, **closed.open_aliases})

@@ -190,6 +190,25 @@ def test_ledger_equals_the_integral_when_ends_fall_on_runs(schedule, specs, data
     assert booked(ledger) == pytest.approx(true_cost(machines, completed), abs=0.005)  # to the cent
 
 
+class Scripted:
+    """st.data() replaced by a fixed sequence of draws, to replay a case hypothesis found."""
+
+    def __init__(self, draws):
+        self.draws = list(draws)
+
+    def draw(self, strategy):
+        return self.draws.pop(0)
+
+
+def test_ledger_equals_the_integral_for_a_claim_then_its_unregistered_node():
+    # Found by hypothesis: the NodeClaim (providerID, no nodeName yet) metered at 1, only its Node (same providerID,
+    # no ownerReference yet) at 5, stopped at 6 — the claim's key was charged as a vanished machine 1→5 as well.
+    schedule = [(1, "run"), (1, "rerun"), (4, "run"), (1, "run")]
+    specs = [(0, 1, "m5.xlarge", "spot", 6)]
+    ledger, machines, completed = simulate(schedule, specs, True, Scripted(["claim", "claim", "node", "claim"]))
+    assert booked(ledger) == pytest.approx(true_cost(machines, completed), abs=0.005)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedule=schedules, specs=machine_specs, data=st.data())
 def test_ledger_charges_a_vanished_machine_until_the_run_that_finds_it_gone(schedule, specs, data):

@@ -87,3 +87,35 @@ def test_spend_is_booked_per_utc_day():
     result = meter_pool("default", nodes, entry, PERIOD_START, late + timedelta(hours=3), BOOK)
     assert result.entry.daily == {"2026-11-10": pytest.approx(1.192), "2026-11-11": pytest.approx(0.384)}
     assert result.entry.spent == pytest.approx(sum(result.entry.daily.values()))
+
+
+def _unregistered(view):
+    """A machine launched but not registered yet, as Karpenter lists it: the NodeClaim has status.providerID and no
+    nodeName, the Node (created by the kubelet) has spec.providerID and no NodeClaim ownerReference yet."""
+    labels = {"karpenter.sh/nodepool": "default", "node.kubernetes.io/instance-type": "m5.xlarge",
+              "karpenter.sh/capacity-type": "spot", "topology.kubernetes.io/zone": "us-east-1a"}
+    provider = "aws:///us-east-1a/i-m0"
+    claim = {"metadata": {"name": "claim-m0", "creationTimestamp": at(0).isoformat(), "labels": labels},
+             "status": {"providerID": provider}}
+    kube_node = {"metadata": {"name": "ip-m0", "creationTimestamp": at(0).isoformat(), "labels": labels},
+                 "spec": {"providerID": provider}}
+    return running_nodes([claim] if view == "claim" else [], [kube_node] if view == "node" else [], CATALOG)
+
+
+def test_a_machine_listed_as_its_claim_then_only_as_its_node_is_metered_once():
+    """Regression (hypothesis, test_ledger_equals_the_integral_when_ends_fall_on_runs): runs at minutes 1, 1, 5, 6;
+    the unregistered machine listed as its NodeClaim, then as its Node (same providerID, no ownerReference), gone
+    at 6. The claim's key was taken for a vanished machine at 5 and charged 1→5 on top of the Node's 1→5."""
+    entry = LedgerEntry()
+    for minute, view in [(1, "claim"), (1, "claim"), (5, "node")]:
+        entry = meter_pool("default", _unregistered(view), entry, PERIOD_START, at(minute), BOOK).entry
+    entry = meter_pool("default", [], entry, PERIOD_START, at(6), BOOK).entry  # stopped at the run at 6
+    assert entry.spent == pytest.approx(0.08 * 6 / 60)  # six minutes of one machine, not ten
+    assert entry.open_rates == {}
+
+
+def test_a_machine_listed_as_its_node_then_as_its_claim_is_metered_once():
+    entry = meter_pool("default", _unregistered("node"), LedgerEntry(), PERIOD_START, at(1), BOOK).entry
+    entry = meter_pool("default", _unregistered("claim"), entry, PERIOD_START, at(5), BOOK).entry
+    assert entry.spent == pytest.approx(0.08 * 5 / 60)
+    assert list(entry.open_rates) == ["claim-m0"]
