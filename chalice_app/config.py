@@ -9,7 +9,7 @@ import json
 import os
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ValueError, OSError):  # OSError: a tzdata folder such as "America"
+            except (ValueError, ZoneInfoNotFoundError, OSError):  # OSError: a tzdata folder such as "America"
                 raise ValueError(f"not an IANA time zone: {value!r}") from None
         return value
 

@@ -14,10 +14,10 @@ import dataclasses
 from datetime import datetime
 from typing import Sequence
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
 from chalice_app.interruptions.alert import KIND_TITLES, date_token
 from chalice_app.interruptions.notice import Notice, NoticeKind
+from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
 from chalice_app.slack.text import clip, code, escape, fit_lines, fit_words
 
@@ -49,8 +49,9 @@ def unreachable_message(notices: Sequence[Notice], cluster: str, now: datetime) 
     body = fit_lines([notice_line(notice) for notice in notices], noun="more notices")
     context = (f"Cluster {code(cluster)}: the Kubernetes API did not answer, so nodes, NodePools and functions are "
                f"not known yet; they follow in this thread once it answers. {date_token(now)}")
-    blocks = [HeaderBlock(text=PlainTextObject(text=header)), SectionBlock(text=MarkdownTextObject(text=body)),
-              ContextBlock(elements=[MarkdownTextObject(text=context)])]
+    blocks = [kit.HeaderBlock(text=kit.PlainTextObject(text=header)),
+              kit.SectionBlock(text=kit.MarkdownTextObject(text=body)),
+              kit.ContextBlock(elements=[kit.MarkdownTextObject(text=context)])]
     text = f"{UNREACHABLE}: " + fit_words(ids, 600, "instances")
     return SlackMessage(text=text, blocks=[block.to_dict() for block in blocks],
                         thread_keys=tuple(ids[:MAX_THREAD_KEYS]), opens_thread=True)

@@ -53,9 +53,17 @@ class OffhoursCluster:
         """Annotations of the configured namespaces (one get each: they are few)."""
         found = {}
         for name in names:
-            namespace = get_json_or_none(self._api, resource_path("namespaces", name=name))
+            try:
+                namespace = get_json_or_none(self._api, resource_path("namespaces", name=name))
+            except k8s.ApiException as error:
+                if error.status != 403:
+                    raise
+                # costguard's rights on a function namespace come from a Role inside it: a namespace that does not
+                # exist has no Role, so kube-apiserver answers 403 where a cluster-wide grant would have said 404
+                namespace = None
             if namespace is None:
-                raise KubeAccessError(f"namespace {name!r} from COSTGUARD_FUNCTION_NAMESPACES does not exist")
+                raise KubeAccessError(f"namespace {name!r} from COSTGUARD_FUNCTION_NAMESPACES does not exist "
+                                      "(or costguard has no Role in it: policies/kubernetes-rbac.yaml)")
             key, annotations = namespace_annotations(namespace)
             found[key] = annotations
         return found

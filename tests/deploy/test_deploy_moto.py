@@ -75,8 +75,9 @@ def test_the_schedules_fire_every_5_and_15_minutes(deployed):
             targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             for target in targets:
                 schedules[target["Arn"].rsplit(":", 1)[1]] = rule["ScheduleExpression"]
-    assert schedules == {"costguard-dev-offhours": "rate(5 minutes)", "costguard-dev-budget": "rate(15 minutes)"}
-    for function in ("costguard-dev-offhours", "costguard-dev-budget"):
+    assert schedules == {"costguard-dev-offhours": "rate(5 minutes)", "costguard-dev-budget": "rate(15 minutes)",
+                         "costguard-dev-digests": "cron(0 * * * ? *)"}
+    for function in ("costguard-dev-offhours", "costguard-dev-budget", "costguard-dev-digests"):
         statements = json.loads(lam.get_policy(FunctionName=function)["Policy"])["Statement"]
         assert any(s["Principal"] == {"Service": "events.amazonaws.com"} for s in statements)
 

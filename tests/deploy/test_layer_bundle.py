@@ -88,7 +88,7 @@ def test_app_imports_from_the_bundle_alone(packaged, tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["app_name"] == "costguard"
-    assert seen["handlers"] == ["budget", "interruptions", "offhours", "on_slack_request"]
+    assert seen["handlers"] == ["budget", "digests", "interruptions", "offhours", "on_slack_request"]
     assert seen["event_sources"] == ["SQSEventConfig:interruptions", "ScheduledEventConfig:budget",
                                      "ScheduledEventConfig:offhours"]
     assert seen["kubernetes_aio"] is False

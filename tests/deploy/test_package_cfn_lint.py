@@ -29,7 +29,7 @@ def test_sam_template_is_clean(packaged):
 def test_sam_template_declares_the_layer_functions_and_events(packaged):
     template = json.loads((packaged[0] / "sam.json").read_text())["Resources"]
     functions = {name: r["Properties"] for name, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert sorted(functions) == ["APIHandler", "Budget", "Interruptions", "Offhours"]
+    assert sorted(functions) == ["APIHandler", "Budget", "Digests", "Interruptions", "Offhours"]
     assert all(props["Layers"] == [{"Ref": "ManagedLayer"}] for props in functions.values())
     assert all(props["Tracing"] == "Active" for props in functions.values())  # Powertools Tracer needs it
     sqs = functions["Interruptions"]["Events"]["InterruptionsSqsEventSource"]["Properties"]

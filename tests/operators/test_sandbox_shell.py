@@ -78,6 +78,7 @@ def test_kubectl_with_the_kubeconfig_from_costguard_kubeconfig(operator, tmp_pat
     policies = kubectl("get", "validatingadmissionpolicies").splitlines()
     assert policies[0].split() == ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"]
     assert sorted(line.split()[0] for line in policies[1:]) == ["costguard-function-deployments",
+                                                                 "costguard-headroom-placeholders",
                                                                  "costguard-nodepools"]
     kubectl("scale", "deployment/sleep", "--replicas=3", "-n", "openfaas-fn")
     kubectl("annotate", "deploy/sleep", "costguard.openfaas.com/exclude=true", "-n", "openfaas-fn")
