@@ -90,7 +90,7 @@ def test_app_imports_from_the_bundle_alone(packaged, tmp_path):
     assert seen["app_name"] == "costguard"
     assert seen["handlers"] == ["budget", "digests", "interruptions", "offhours", "on_slack_request"]
     assert seen["event_sources"] == ["SQSEventConfig:interruptions", "ScheduledEventConfig:budget",
-                                     "ScheduledEventConfig:offhours"]
+                                     "ScheduledEventConfig:digests", "ScheduledEventConfig:offhours"]
     assert seen["kubernetes_aio"] is False
     assert seen["kubernetes_from"].startswith(str(layer_dir))
     assert seen["site_imported"] is False
