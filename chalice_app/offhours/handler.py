@@ -21,7 +21,6 @@ from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
 from chalice_app.offhours.nodes import priced
 from chalice_app.offhours.report import cap_alert, held_note, nodes_note, summary_message
 from chalice_app.runlog import record_run_quietly
-from chalice_app.savings.hook import after_offhours_run
 from chalice_app.slack.notifier import notifier_from_settings
 
 _FROM_SETTINGS = object()
@@ -69,6 +68,9 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
         summary["headroom"] = _headroom(api, settings, now, report.dry_run)
     message = summary_message(report)
     if from_settings:
+        # After the plan: the savings books through the budget's metering, which the reconcile itself never needs.
+        from chalice_app.savings.hook import after_offhours_run
+
         message = after_offhours_run(settings, report, now, message)
     messages = [message for message in (cap_alert(report), message) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.
