@@ -11,11 +11,9 @@ from chalice_app import config
 from chalice_app.interruptions import actions as action_plan
 from chalice_app.interruptions.batch import BatchPorts, BatchResult, process_batch
 from chalice_app.interruptions.cluster import pods_on_node, read_snapshot
-from chalice_app.interruptions.kube_actions import apply_action
 from chalice_app.interruptions.ledger import NoticeLedger
 from chalice_app.interruptions.node_events import record_events
 from chalice_app.interruptions.records import InterruptionRecords
-from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
 from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.runlog import record_run_quietly
@@ -51,6 +49,8 @@ def _actor(settings: config.Settings, api: _Lazy):
             logger.info("dry run: would act on node", extra={"node": action.node, "action": action.action.value,
                                                              "would_evict": list(outcome.evicted)})
             return outcome
+        from chalice_app.interruptions.kube_actions import apply_action  # only pools configured to cordon or drain
+
         return apply_action(api(), action)
     return act
 
@@ -99,6 +99,8 @@ def run(event: dict, context, settings: config.Settings, ports: BatchPorts, sqs=
                            {"messages": len(records), **dict(result.counts), "failed": len(result.failed)},
                            ok=not result.failed, alerts=[message.text for message in result.messages])
     if result.failed:
+        from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
+
         sqs = sqs or boto3.client("sqs", region_name=settings.region)
         hasten_retries(sqs, records, result.failed)  # a spot warning cannot wait out the queue's 30 min timeout
         delete_messages(sqs, records, result.succeeded)
