@@ -18,7 +18,6 @@ from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.notifier import notifier_from_settings
 
 
 class _Lazy:
@@ -33,6 +32,12 @@ class _Lazy:
         if not self._built:
             self._value, self._built = self._factory(), True
         return self._value
+
+
+def _notifier(settings: config.Settings):
+    from chalice_app.slack.notifier import notifier_from_settings  # SSM and Slack's adapters: only to send
+
+    return notifier_from_settings(settings)
 
 
 def _sender(notifier: _Lazy):
@@ -61,7 +66,7 @@ def build_ports(settings: config.Settings, context=None) -> BatchPorts:
     ledger = NoticeLedger(settings.table_name, client=dynamodb, remaining_ms=remaining)
     table = InterruptionRecords(settings.table_name, dynamodb)
     api = _Lazy(lambda: api_client(settings))
-    notifier = _Lazy(lambda: notifier_from_settings(settings))
+    notifier = _Lazy(lambda: _notifier(settings))
     return BatchPorts(
         claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
         read_cluster=lambda: read_snapshot(api(), settings.function_namespaces),

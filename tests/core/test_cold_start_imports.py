@@ -22,9 +22,10 @@ print(json.dumps(sorted(sys.modules)))
 # handler module -> (costguard packages it must not load, libraries it must not load at import time)
 GRAPHS = {
     "chalice_app.interruptions.handler": (
-        # the cordon/drain adapter loads when a pool's action runs, the SQS retry helpers when a message fails
+        # the cordon/drain adapter loads when a pool's action runs, the SQS retry helpers when a message fails, the
+        # notifier (SSM, the thread store) when a message is sent
         ("chalice_app.budget", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp",
-         "chalice_app.interruptions.kube_actions", "chalice_app.interruptions.sqs_batch"),
+         "chalice_app.interruptions.kube_actions", "chalice_app.interruptions.sqs_batch", "chalice_app.slack.notifier"),
         ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
     "chalice_app.offhours.handler": (
         # the savings hook (and the budget's metering it books with) loads after the plan, on a run from settings
