@@ -2,10 +2,18 @@
 tests' fakes satisfy the same ports, so a fake cannot drift from what the handler calls."""
 from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.ports import BudgetClusterPort
+from chalice_app.interruptions.kube_cluster import KubeInterruptionCluster
+from chalice_app.interruptions.ledger import NoticeLedger
+from chalice_app.interruptions.ports import (InterruptionClusterPort, InterruptionRecordsPort, NoRecords,
+                                             NoticeLedgerPort)
+from chalice_app.interruptions.records import InterruptionRecords
 from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.parked import DynamoParkedStore, MemoryParkedStore
 from chalice_app.offhours.ports import OffhoursClusterPort, ParkedStorePort
-from tests.memory_cluster import BudgetView, MemoryCluster
+from chalice_app.slack.notifier import LazyNotifier
+from chalice_app.slack.port import LoggingNotifier, Notifier
+from tests.memory_cluster import BudgetView, FreshLedger, MemoryCluster, SnapshotReader
+from tests.slackfakes import RecordingNotifier
 
 
 def offhours_ports(real: OffhoursCluster, fake: MemoryCluster, table: DynamoParkedStore,
@@ -18,3 +26,16 @@ def offhours_ports(real: OffhoursCluster, fake: MemoryCluster, table: DynamoPark
 def budget_ports(real: BudgetCluster, fake: BudgetView) -> None:
     clusters: list[BudgetClusterPort] = [real, fake]
     del clusters
+
+
+def interruption_ports(real: KubeInterruptionCluster, fake: SnapshotReader, ledger: NoticeLedger,
+                       fresh: FreshLedger, table: InterruptionRecords, none: NoRecords) -> None:
+    clusters: list[InterruptionClusterPort] = [real, fake]
+    ledgers: list[NoticeLedgerPort] = [ledger, fresh]
+    records: list[InterruptionRecordsPort] = [table, none]
+    del clusters, ledgers, records
+
+
+def slack_ports(lazy: LazyNotifier, logging: LoggingNotifier, fake: RecordingNotifier) -> None:
+    notifiers: list[Notifier] = [lazy, logging, fake]
+    del notifiers
