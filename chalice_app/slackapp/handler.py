@@ -106,6 +106,13 @@ class SlackActions:
         self._respond = respond or self._post_response
         self._zone = ZoneInfo(settings.default_timezone)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackActions:
+        """The stage's table and cluster (the cluster's client is opened by the first action that needs it)."""
+        from chalice_app.kube.client import api_client
+
+        return cls(settings, SlackStore(settings.table_name), lambda: ActionsCluster(api_client(settings)))
+
     # --- the request ---------------------------------------------------------------------------------------
     def handle(self, body: bytes, headers: Mapping[str, str], now: datetime | None = None) -> HttpAnswer:
         started = time.monotonic()
@@ -253,9 +260,3 @@ class SlackActions:
             if user_id in cached[1]:
                 member_of.add(group)
         return member_of
-
-
-def actions_from_settings(settings: Settings) -> SlackActions:
-    from chalice_app.kube.client import api_client
-
-    return SlackActions(settings, SlackStore(settings.table_name), lambda: ActionsCluster(api_client(settings)))

@@ -2,6 +2,8 @@
 tests' fakes satisfy the same ports, so a fake cannot drift from what the handler calls."""
 from chalice_app.budget.cluster import BudgetCluster
 from chalice_app.budget.ports import BudgetClusterPort
+from chalice_app.digests.handler import DigestClaims
+from chalice_app.digests.ports import DigestClaimsPort, DigestCountsPort
 from chalice_app.interruptions.kube_cluster import KubeInterruptionCluster
 from chalice_app.interruptions.ledger import NoticeLedger
 from chalice_app.interruptions.ports import (InterruptionClusterPort, InterruptionRecordsPort, NoRecords,
@@ -39,3 +41,9 @@ def interruption_ports(real: KubeInterruptionCluster, fake: SnapshotReader, ledg
 def slack_ports(lazy: LazyNotifier, logging: LoggingNotifier, fake: RecordingNotifier) -> None:
     notifiers: list[Notifier] = [lazy, logging, fake]
     del notifiers
+
+
+def digest_ports(claims: DigestClaims, table: InterruptionRecords) -> None:
+    claimers: list[DigestClaimsPort] = [claims]
+    counters: list[DigestCountsPort] = [table]
+    del claimers, counters
