@@ -39,7 +39,7 @@ from chalice_app.ssm import read_secret
 from chalice_app.slackapp.access import AllowList, AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.commands import USAGE, ActionRequest, InvalidRequest, parse_request
 from chalice_app.slackapp.decide import Change, plan_function_change, plan_namespace_change
-from chalice_app.slackapp.kube import ActionsCluster, NotAFunction
+from chalice_app.slackapp.cluster import ActionsCluster, NotAFunction
 from chalice_app.slackapp.status import status_text
 from chalice_app.slackapp.store import SlackStore
 
