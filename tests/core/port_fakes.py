@@ -1,6 +1,6 @@
 """Type-only checks, run by mypy (tests/core/test_types.py), never imported by pytest: the real adapters and the
 tests' fakes satisfy the same ports, so a fake cannot drift from what the handler calls."""
-from chalice_app.budget.cluster import BudgetCluster
+from chalice_app.budget.cluster import BudgetCluster, StageBudgetCluster
 from chalice_app.budget.ports import BudgetClusterPort
 from chalice_app.digests.handler import DigestClaims
 from chalice_app.digests.ports import DigestClaimsPort, DigestCountsPort
@@ -25,8 +25,8 @@ def offhours_ports(real: OffhoursCluster, fake: MemoryCluster, table: DynamoPark
     del clusters, stores
 
 
-def budget_ports(real: BudgetCluster, fake: BudgetView) -> None:
-    clusters: list[BudgetClusterPort] = [real, fake]
+def budget_ports(real: BudgetCluster, stage: StageBudgetCluster, fake: BudgetView) -> None:
+    clusters: list[BudgetClusterPort] = [real, stage, fake]
     del clusters
 
 
