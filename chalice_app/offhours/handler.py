@@ -35,6 +35,7 @@ def summarize(report: RunReport) -> dict:
                     f"({report.capabilities.source})",
         "notes": report.notes,
         "nodes_staying": [stay.line() for stay in report.nodes][:50],
+        "nodeclaims_deleted": [deletion.line() for deletion in report.deleted_nodeclaims][:50],
         "nodepools": {action.name: action.kind if error is None else f"error: {error}"
                       for action, error in report.nodepools if action.kind != "skip"},
         "errors": [f"{where}: {message}" for where, message in report.errors][:50],

@@ -27,6 +27,7 @@ from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtim
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.kube.names import NODEPOOL_LABEL
 from chalice_app.offhours.placement import PoolTemplate, pods_needing, sized_allowance
+from chalice_app.offhours.reaper import reap
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.ports import OffhoursClusterPort, ParkedStorePort
 from chalice_app.offhours.planner import (
@@ -90,6 +91,7 @@ class Reconciler:
         self._adoptions: list[FunctionAction] = []
         self._last_plan: FunctionPlan | None = None
         self._wake_states: dict[str, WakeState] = {}
+        self._reapable: tuple[dict, list, dict] = ({}, [], {})  # reaper.reap's pools, nodes, pods of this run
 
     # ---- reading and planning -------------------------------------------------------------------------------
     def capabilities(self) -> editions.Capabilities:
@@ -182,6 +184,8 @@ class Reconciler:
             plan = plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records, allowances)
         if report is not None:
             report.nodes = nodes_staying(settled, reported, pods_by_node)
+            self._reapable = ({name: source for name, source in settled.items()
+                               if not parked_pools[name].static and name not in allowances}, reported, pods_by_node)
         return plan
 
     def _pods_by_node(self, nodes: list[dict]) -> dict[str, list[dict]]:
@@ -248,6 +252,8 @@ class Reconciler:
         except Exception as error:  # noqa: BLE001 - functions go on; the pools are tried again next tick
             report.read_errors.append(("NodePools", _describe(error)))
             pools = []
+        if self._config.delete_empty_nodeclaims:
+            reap(self._cluster, self._store, self._config, self._reapable, report)
         if self._config.dry_run:
             report.nodepools = [(action, None) for action in pools]
             return report
