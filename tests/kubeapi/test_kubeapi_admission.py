@@ -146,3 +146,30 @@ def _grant_create_deployments():
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "extra"},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "extra"},
          "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "costguard"}]}])
+
+
+def _nodeclaim(name: str, annotations: dict | None = None) -> dict:
+    return {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
+            "metadata": {"name": name, "labels": {"karpenter.sh/nodepool": "default"}, "uid": f"uid-{name}",
+                         "annotations": annotations or {}, "finalizers": ["karpenter.sh/termination"]},
+            "spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+                     "requirements": []}}
+
+
+@requires_crds
+def test_costguard_may_delete_a_nodeclaim_but_never_one_marked_do_not_disrupt(seeded, app_client):
+    """Off-hours' opt-in deletion of empty NodeClaims (chalice_app/offhours/reaper.py) as the app's identity."""
+    seeded.store.put_many([_nodeclaim("empty"), _nodeclaim("kept", {"karpenter.sh/do-not-disrupt": "true"})])
+    custom = k8s.CustomObjectsApi(app_client)
+    stale = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid="recreated"))
+    status, _ = failure(lambda: custom.delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", "empty",
+                                                                    body=stale))
+    assert status == 409  # the uid precondition: a NodeClaim recreated under the name is not the one judged empty
+    custom.delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", "empty",
+                                        body=k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid="uid-empty")))
+    # Karpenter's finalizer keeps it, marked deleting, until its termination has run
+    assert seeded.store.get("karpenter.sh/v1", "NodeClaim", None, "empty")["metadata"]["deletionTimestamp"]
+    status, answer = failure(lambda: custom.delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", "kept"))
+    assert status == 403 and answer["message"].endswith("costguard may not delete a NodeClaim marked "
+                                                         "karpenter.sh/do-not-disrupt")
+    assert not seeded.store.get("karpenter.sh/v1", "NodeClaim", None, "kept")["metadata"].get("deletionTimestamp")
