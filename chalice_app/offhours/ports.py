@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
 from chalice_app.slack.port import Notifier
 
@@ -58,7 +58,9 @@ class OffhoursPorts:
     # cluster is a test's or a benchmark's, which have neither.
     stage_api: ApiClient | None = None
     prices: Callable | None = None  # (on-demand types, spot types) → PriceBook; None: the budget's price source
-    catalog: Any = None  # the instance catalog that sizes night allowances; None: not sized (see handler.run)
+    # () → the region's instance types (budget.catalog.InstanceType), read only when a parked pool needs a night
+    # allowance; None: the configured CPU allowance
+    catalog: Callable[[], list] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OffhoursPorts:
@@ -69,4 +71,13 @@ class OffhoursPorts:
 
         api = api_client(settings)
         return cls(OffhoursCluster(api), DynamoParkedStore(settings.table_name, region=settings.region),
-                   notifier_from_settings(settings), stage_api=api)
+                   notifier_from_settings(settings), stage_api=api, catalog=lambda: _instance_catalog(settings.region))
+
+
+def _instance_catalog(region: str) -> list:
+    """The budget feature's catalog (ec2:DescribeInstanceTypes, cached for the container's life by aws_prices)."""
+    import boto3
+
+    from chalice_app.budget.aws_prices import instance_catalog
+
+    return instance_catalog(boto3.session.Session(), region)
