@@ -34,7 +34,7 @@ class NodeClaimDeletion:
     uid: str
     node: str
     pool: str
-    instance_id: str | None
+    instance_id: str
     instance_type: str
     capacity_type: str
     zone: str
@@ -88,8 +88,10 @@ def plan_deletions(parked_pools: dict[str, dict], claims: list[dict], nodes: lis
         pool_name = str((meta.get("labels") or {}).get(NODEPOOL_LABEL, ""))
         pool = parked_pools.get(pool_name)
         node = by_name.get(str((claim.get("status") or {}).get("nodeName") or ""))
-        if pool is None or node is None or meta.get("deletionTimestamp") or _meta(node).get("deletionTimestamp"):
-            continue
+        instance = instance_id_of(claim)
+        if pool is None or node is None or instance is None or meta.get("deletionTimestamp") \
+                or _meta(node).get("deletionTimestamp"):
+            continue  # not ours to judge, not launched, or already going
         if NIGHT_ALLOWANCE in (_meta(pool).get("annotations") or {}):
             continue  # a woken function holds capacity on this pool: its pod may be on its way here
         pods = pods_by_node.get(str(_meta(node)["name"]), [])
@@ -105,7 +107,7 @@ def plan_deletions(parked_pools: dict[str, dict], claims: list[dict], nodes: lis
         labels = _meta(node).get("labels") or {}
         blockers = "; ".join(pool_blockers(pool)) or "consolidation has not removed it"
         found.append(NodeClaimDeletion(name, str(meta.get("uid") or ""), str(_meta(node)["name"]), pool_name,
-                                       instance_id_of(claim), str(labels.get(INSTANCE_TYPE_LABEL, "?")),
+                                       instance, str(labels.get(INSTANCE_TYPE_LABEL, "?")),
                                        str(labels.get(CAPACITY_TYPE_LABEL, "on-demand")),
                                        str(labels.get(ZONE_LABEL, "")),
                                        f"empty in parked NodePool {pool_name} ({blockers}): deleted"))
@@ -128,42 +130,44 @@ def reap(cluster, store, config, reapable: tuple[dict, list, dict], report) -> N
     if config.dry_run:
         report.notes.extend(f"[dry run] would delete {deletion.line()}" for deletion in deletions)
         return
-    report.deleted_nodeclaims, report.nodeclaim_errors = delete_nodeclaims(cluster, store, deletions, report.now)
+    report.deleted_nodeclaims, report.nodeclaim_errors, skipped = delete_nodeclaims(cluster, store, deletions,
+                                                                                    report.now)
+    report.notes.extend(skipped)
     gone = {deletion.node for deletion in report.deleted_nodeclaims}
     report.nodes = [stay for stay in report.nodes if stay.node not in gone]
 
 
 def delete_nodeclaims(cluster, store, deletions: list[NodeClaimDeletion],
-                      now) -> tuple[list[NodeClaimDeletion], list[tuple[str, str]]]:
+                      now) -> tuple[list[NodeClaimDeletion], list[tuple[str, str]], list[str]]:
     """The thin adapter: remember each instance as costguard's own deletion, then DELETE the NodeClaim (uid as
-    precondition: a NodeClaim recreated under the name is not the one judged empty). (deleted, errors)."""
+    precondition: a NodeClaim recreated under the name is not the one judged empty). (deleted, errors, notes)."""
     from chalice_app.interruptions.records import offhours_deletion_facts  # only when something is deleted
     from chalice_app.table_keys import hit_key
 
-    done, errors = [], []
+    done, errors, notes = [], [], []
     for deletion in deletions:
-        key = hit_key(deletion.instance_id) if deletion.instance_id else None
+        key = hit_key(deletion.instance_id)
+        facts = offhours_deletion_facts(deletion.instance_id, deletion.node, deletion.pool, deletion.nodeclaim,
+                                        deletion.capacity_type, deletion.instance_type, deletion.zone, now)
         try:
-            if key is not None:
-                facts = offhours_deletion_facts(deletion.instance_id, deletion.node, deletion.pool,
-                                                deletion.nodeclaim, deletion.capacity_type, deletion.instance_type,
-                                                deletion.zone, now)
-                if key not in store.put_new({key: {"facts": json.dumps(facts)}}, now) and not _ours(store, key):
-                    # The instance was hit already (a spot warning...): its record stays, and so does the node.
-                    errors.append((f"NodeClaim {deletion.nodeclaim}", "its instance has an interruption record; "
-                                                                        "not deleted"))
-                    key = None
-                    continue
+            if key not in store.put_new({key: {"facts": json.dumps(facts)}}, now) and not _ours(store, key):
+                # The instance was hit already (a spot warning...): its record stays, and so does the node.
+                notes.append(f"NodeClaim {deletion.nodeclaim}: empty, but its instance {deletion.instance_id} has "
+                             f"an interruption record; not deleted")
+                continue
+        except Exception as error:  # noqa: BLE001 - without the record the termination would alert: not deleted
+            errors.append((f"NodeClaim {deletion.nodeclaim}", f"not deleted: {_describe(error)}"))
+            continue
+        try:
             cluster.delete_nodeclaim(deletion.nodeclaim, deletion.uid)
             done.append(deletion)
         except Exception as error:  # noqa: BLE001 - one NodeClaim's failure is reported, the others go on
             errors.append((f"NodeClaim {deletion.nodeclaim}", _describe(error)))
-            if key is not None:
-                try:
-                    store.delete_many([key])  # not deleted: a later real reclaim of it must still alert
-                except Exception:  # noqa: BLE001 - the record expires by itself
-                    pass
-    return done, errors
+            try:
+                store.delete_many([key])  # not deleted: a later real reclaim of it must still alert
+            except Exception:  # noqa: BLE001 - the record expires by itself
+                pass
+    return done, errors, notes
 
 
 def _ours(store, key: str) -> bool:

@@ -130,6 +130,8 @@ def test_an_instance_with_an_interruption_record_is_not_deleted():
     report = reconciler(cluster, store, delete_empty_nodeclaims=5).run(SETTLED)
     assert report.deleted_nodeclaims == [] and not [p for p in cluster.patches if p[0].endswith(" DELETE")]
     assert store.items[hit_key("i-0empty")]["facts"] == json.dumps({"first_kind": "spot-interruption"})
+    assert report.notes == ["NodeClaim empty: empty, but its instance i-0empty has an interruption record; not deleted"]
+    assert not report.errors
 
 
 def test_the_termination_of_a_nodeclaim_off_hours_deleted_is_no_interruption():
