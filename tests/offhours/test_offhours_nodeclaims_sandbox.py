@@ -5,7 +5,9 @@ night's Slack note says so. A node kept by a do-not-disrupt pod is never touched
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from typer.testing import CliRunner
 
+from chalice_app.cli import app as costguard_cli
 from chalice_app.config import settings
 from chalice_app.interruptions import handler as interruptions
 from chalice_app.offhours.handler import run
@@ -46,13 +48,17 @@ def test_empty_nodeclaims_of_a_parked_pool_that_never_consolidates_are_deleted_a
     kept = nodes[0]
     sb.sim.place_pod(kept, "backup", namespace="kube-system", do_not_disrupt=True)
     _drain_queue(sb)
-    with sb.activate(**ENV):
+    with sb.activate(**ENV) as environment:
         evening = tick(EVENING)
         assert evening["nodepools"] == {"default": "limit"} and evening["nodeclaims_deleted"] == []
         sb.sim.settle(EVENING)  # the functions' pods are gone
         assert sb.sim.disrupt(EVENING + timedelta(minutes=20)).disrupted == {}  # consolidateAfter: Never
         sent = len(sb.slack.messages)
         later = tick(EVENING + timedelta(minutes=35))
+        status = CliRunner().invoke(costguard_cli, ["status"], env=environment)
+    assert status.exit_code == 0, status.output
+    assert "empty NodeClaims the last off-hours run deleted" in status.output
+    assert all(line.split(" ", 2)[1] in status.output for line in later["nodeclaims_deleted"])  # NodeClaim names
     deleted = {line.split(" (node ", 1)[1].split(",", 1)[0] for line in later["nodeclaims_deleted"]}
     assert deleted == set(nodes[1:])  # every empty one, never the do-not-disrupt one
     assert [line for line in later["nodes_staying"] if line.startswith(kept)]
