@@ -244,7 +244,7 @@ class Reconciler:
 
     # ---- the run ----------------------------------------------------------------------------------------------
     def run(self, now: datetime) -> RunReport:
-        self._wake_states = {}
+        self._wake_states, self._reapable = {}, ({}, [], {})
         try:
             plan, failures, notes = self._plan_tolerating_failures(now)
         except Exception as error:  # noqa: BLE001 - the stage table (or detection) failed: change nothing
