@@ -12,7 +12,7 @@ from chalice_app.offhours.report import nodes_note, summary_message
 from chalice_app.table_keys import hit_key
 from tests.memory_cluster import MemoryCluster
 from tests.offhours.test_offhours_night import EVENING, reconciler
-from tests.offhours.test_offhours_nodes import DEFAULT, node, pod, pool_object
+from tests.offhours.test_offhours_nodes import node, pod, pool_object
 
 NEVER = pool_object("default", {"cpu": "100"}, [], disruption={"consolidateAfter": "Never"})
 SETTLED = EVENING + timedelta(minutes=35)  # parked long enough for consolidation to have had its chance
