@@ -24,8 +24,8 @@ from sandbox import karpenter_sim, objects, replicaset_sim, scheduler_sim
 from sandbox.aws import launch_instances, tag_instance
 from sandbox.ec2_events import EventPublisher
 from sandbox.karpenter import DisruptionReport, Karpenter
-from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
-from sandbox.karpenter_static import is_static
+from sandbox.disruption_candidates import ConsolidationPlan, plan_consolidation
+from sandbox.disruption_rules import is_static
 from sandbox.kubeapi.eviction import is_ready
 from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
 from sandbox.seed import (
@@ -198,6 +198,7 @@ class ClusterSim:
         self.store = store
         self.openfaas = openfaas
         self._last_settle: datetime | None = None
+        self._acting_at: datetime | None = None  # while a controller acts at a simulated moment (clock_at)
         self.last_consolidation: ConsolidationPlan | None = None  # why the nodes kept by the latest pass stay
         self._pod_events: set[str] = set()  # nodes whose pods changed since their NodeClaim was stamped
         self.ec2 = ec2
@@ -221,8 +222,13 @@ class ClusterSim:
         self.store.put(deployment)
 
     def now(self) -> datetime:
-        """The simulated time: that of the latest `settle(at)`, else the clock's."""
-        return self._last_settle or self._clock()
+        """The simulated time: the moment a controller acts at (`clock_at`), else that of the latest `settle(at)`,
+        else the clock's."""
+        return self._acting_at or self._last_settle or self._clock()
+
+    def pod_event(self, node_name: str) -> None:
+        """A pod was bound to or removed from the node: its NodeClaim's lastPodEventTime follows at the next stamp."""
+        self._pod_events.add(node_name)
 
     def settle(self, at: datetime | None = None) -> SettleReport:
         """Run the controllers until nothing changes: OpenFaaS (at `at`, default the clock), replicas, scheduling,
@@ -247,22 +253,15 @@ class ClusterSim:
         return report
 
     def consolidate(self, at: datetime | None = None) -> list[str]:
-        """Karpenter's empty-node consolidation (sandbox/karpenter_consolidation.py), pass after pass until its
-        budgets allow no more; the names removed. `at`: the time of the passes, so consolidateAfter counts; None
-        means "once every consolidateAfter has passed". `last_consolidation.kept` says why the others stay."""
-        removed: list[str] = []
-        while True:
-            nodes = self.store.list("v1", "Node")
-            plan = plan_consolidation(nodes, self.store.list("v1", "Pod"),
-                                      self.store.list("karpenter.sh/v1", "NodePool"),
-                                      self.store.list("karpenter.sh/v1", "NodeClaim"), at, at or self.now())
-            self.last_consolidation = plan
-            if not plan.remove:
-                return removed
-            by_name = {node["metadata"]["name"]: node for node in nodes}
-            for name in plan.remove:
-                self._remove_node(by_name[name])
-            removed.extend(plan.remove)
+        """Karpenter's emptiness through its whole v1 sequence (sandbox/karpenter.py: taint, DisruptionReason,
+        NodeClaim and Node deletion, termination, EC2's state changes), pass after pass from `at` until its budgets
+        allow no more; the names removed. `at` None: once every consolidateAfter has passed. `last_consolidation.kept`
+        says why the others stay (sandbox/disruption_candidates.py, the same rules)."""
+        removed, last = self.karpenter.consolidate_empty(at)
+        self.last_consolidation = plan_consolidation(
+            self.store.list("v1", "Node"), self.store.list("v1", "Pod"), self.store.list("karpenter.sh/v1", "NodePool"),
+            self.store.list("karpenter.sh/v1", "NodeClaim"), last)
+        return removed
 
     def place_pod(self, node_name: str, name: str, namespace: str = "kube-system", do_not_disrupt: bool = False,
                   cpu_m: int = 100) -> dict:
@@ -270,20 +269,15 @@ class ClusterSim:
         `karpenter.sh/do-not-disrupt: "true"`: what keeps a parked pool's node alive."""
         return karpenter_sim.place_pod(self, node_name, name, namespace, do_not_disrupt, cpu_m)
 
-    def consolidate_in_order(self) -> list[str]:
-        """Karpenter v1's empty-node consolidation run to its end through the whole disruption sequence (taint,
-        DisruptionReason, deletion, termination, EC2 events), budgets permitting; the names removed."""
-        return self.karpenter.consolidate_empty(self._clock())
-
     @contextlib.contextmanager
     def clock_at(self, now: datetime):
         """Read the clock as `now` meanwhile (the controllers acting at a simulated moment)."""
-        saved = self._clock
-        self._clock = lambda: now
+        saved, acting = self._clock, self._acting_at
+        self._clock, self._acting_at = (lambda: now), now
         try:
             yield
         finally:
-            self._clock = saved
+            self._clock, self._acting_at = saved, acting
 
     def disrupt(self, now: datetime | None = None) -> DisruptionReport:
         """What Karpenter's disruption and termination controllers (and EC2) have done by `now`; see
@@ -327,8 +321,7 @@ class ClusterSim:
             for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
                 name = doomed["metadata"]["name"]
                 if doomed["spec"].get("nodeName"):
-                    self.karpenter.pod_event(doomed["spec"]["nodeName"], self._clock())
-                self._pod_events.add(doomed["spec"].get("nodeName", ""))
+                    self.pod_event(doomed["spec"]["nodeName"])
                 self.store.delete("v1", "Pod", work.namespace, name)
                 del pods[name]
                 report.pods_deleted.append(name)
@@ -347,8 +340,7 @@ class ClusterSim:
         pod = _bound(pod, node, pod_ip, self.now())
         if self.timeline is not None:
             pod = self.timeline.starting(pod)
-        self._pod_events.add(node["metadata"]["name"])
-        self.karpenter.pod_event(node["metadata"]["name"], self._clock())
+        self.pod_event(node["metadata"]["name"])
         return self.store.put(pod)
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:

@@ -119,7 +119,7 @@ def _preempt(sim: "ClusterSim", pod: dict, plan: kube_scheduler.Preemption, pods
         else:
             sim.store.delete("v1", "Pod", victim["metadata"]["namespace"], key)
             pods.pop(key, None)
-        sim._pod_events.add(plan.node)
+        sim.pod_event(plan.node)
     for other in pods.values():  # lower-priority pods nominated to that node lose their nomination
         if (other is not pod and _nominated(other) == plan.node and not other["spec"].get("nodeName")
                 and pod_priority(other) < pod_priority(pod)):
