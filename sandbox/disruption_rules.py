@@ -15,6 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 from croniter import croniter
 
+from sandbox.pod_fit import tolerates
+
 # kubernetes-sigs/karpenter pkg/apis/v1/labels.go, taints.go, nodeclaim_status.go, nodepool.go
 DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
@@ -109,13 +111,8 @@ def pod_do_not_disrupt(pod: dict, now: datetime | None) -> bool:
 
 
 def tolerates_disrupted_taint(pod: dict) -> bool:
-    for toleration in (pod.get("spec") or {}).get("tolerations", []):
-        if toleration.get("operator") == "Exists" and toleration.get("key") in (None, "", DISRUPTED_TAINT["key"]) \
-                and toleration.get("effect") in (None, "", "NoSchedule"):
-            return True
-        if toleration.get("key") == DISRUPTED_TAINT["key"] and toleration.get("effect") in (None, "", "NoSchedule"):
-            return True
-    return False
+    """pkg/utils/pod/scheduling.go ToleratesDisruptedNoScheduleTaint, with core/v1's toleration matching."""
+    return tolerates((pod.get("spec") or {}).get("tolerations") or [], DISRUPTED_TAINT)
 
 
 def drainable(pod: dict) -> bool:

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 from sandbox import disruption_candidates as candidates
 from sandbox import disruption_rules as rules
 from sandbox import ec2_events
-from sandbox.kubeapi.errors import ApiError
-from sandbox.karpenter_scheduling import fits_elsewhere, forget_node, launch_for
-from sandbox.kubeapi.eviction import check_eviction
 from sandbox.k8s_events import record_event
+from sandbox.karpenter_scheduling import fits_elsewhere, forget_node, launch_for
+from sandbox.kubeapi.errors import ApiError
+from sandbox.kubeapi.eviction import check_eviction
 from sandbox.objects import stamp
 
 if TYPE_CHECKING:
