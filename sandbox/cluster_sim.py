@@ -26,7 +26,8 @@ from sandbox.aws import launch_instances, tag_instance
 from sandbox.disruption_candidates import ConsolidationPlan, plan_consolidation
 from sandbox.disruption_rules import is_static
 from sandbox.ec2_events import EventPublisher
-from sandbox.karpenter import DisruptionReport, Karpenter
+from sandbox.instance_loss import DisruptionReport
+from sandbox.karpenter import Karpenter
 from sandbox.karpenter_launch import choose_shape, pool_for
 from sandbox.kubeapi.eviction import is_ready
 from sandbox.objects import FUNCTION_NAMESPACE
