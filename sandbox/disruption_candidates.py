@@ -92,8 +92,11 @@ def node_blockers(node: dict, pods: list[dict], pool: dict, claim: dict | None, 
     busy = sorted(rules._pod_name(p) for p in pods if rules.is_reschedulable(p))
     if busy:
         blockers.append(Blocker("pods", ", ".join(busy)))
-    if ((pool.get("spec") or {}).get("disruption") or {}).get("consolidateAfter") == "Never":
+    after = ((pool.get("spec") or {}).get("disruption") or {}).get("consolidateAfter", "0s")
+    if after == "Never":
         blockers.append(Blocker("consolidate-after-never", "consolidateAfter: Never"))
+    elif rules.consolidate_after(pool) is None:
+        blockers.append(Blocker("consolidate-after", f"consolidateAfter {after!r} is not a duration"))
     elif now is not None and not busy:
         ready_at = rules.consolidatable_at(claim, pool)
         if ready_at is None or ready_at > now:

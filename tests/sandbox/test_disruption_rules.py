@@ -147,3 +147,60 @@ def test_pool_counts_count_deleting_not_ready_and_tainted_nodes_as_disrupting():
 
     counts = rules.pool_counts([node(), node(ready=False), node(deleting=True), node(tainted=True), node()])
     assert counts["spot"] == rules.PoolCount(total=5, disrupting=3)
+
+
+# --- where the two former models disagreed; kubernetes-sigs/karpenter decided -----------------------------------------
+def test_emptiness_counts_reschedulable_pods_only_as_is_reschedulable_does():
+    # pkg/utils/pod/scheduling.go IsReschedulable: active, not a DaemonSet's, not owned by the Node (mirror pods);
+    # a terminating StatefulSet pod still counts.
+    daemon = pod()
+    daemon["metadata"]["ownerReferences"] = [{"kind": "DaemonSet", "name": "aws-node"}]
+    terminating = pod()
+    terminating["metadata"]["deletionTimestamp"] = stamp(T0)
+    stateful = pod()
+    stateful["metadata"].update(deletionTimestamp=stamp(T0), ownerReferences=[{"kind": "StatefulSet", "name": "db"}])
+    assert not rules.is_reschedulable(daemon) and not rules.is_reschedulable(terminating)
+    assert rules.is_reschedulable(stateful) and rules.is_reschedulable(pod())
+    assert rules.drainable(daemon)  # drained all the same (its own wave), but it never keeps a node "not empty"
+    ready = claim(created=T0 - timedelta(hours=1))
+    assert choosing.graceful_reason(ready, pool(), [p for p in (daemon, terminating) if rules.is_reschedulable(p)],
+                                    T0) == rules.EMPTY
+
+
+def test_a_terminating_pod_no_longer_blocks_with_do_not_disrupt():
+    leaving = pod({rules.DO_NOT_DISRUPT: "true"})
+    leaving["metadata"]["deletionTimestamp"] = stamp(T0)
+    assert not rules.pod_do_not_disrupt(leaving, T0)  # IsDisruptable: !IsActive(pod) || !HasDoNotDisrupt(pod)
+
+
+def test_static_pools_and_uninitialized_nodeclaims_are_never_consolidated():
+    static = pool()
+    static["spec"]["replicas"] = 2
+    ready = claim(created=T0 - timedelta(hours=1))
+    assert choosing.graceful_reason(ready, static, [], T0) is None  # emptiness.go ShouldDisrupt: static → false
+    starting = claim(created=T0 - timedelta(hours=1))
+    next(c for c in starting["status"]["conditions"] if c["type"] == "Initialized")["status"] = "Unknown"
+    assert rules.consolidatable_at(starting, pool()) is None  # nodeclaim/disruption/consolidation.go
+
+
+def test_do_not_disrupt_on_the_nodeclaim_blocks_like_on_the_node():
+    annotated = claim()
+    annotated["metadata"]["annotations"][rules.DO_NOT_DISRUPT] = "true"
+    assert choosing.blocked_by({"metadata": {"name": "n"}}, [], T0, annotated) == f"node has {rules.DO_NOT_DISRUPT}"
+
+
+def test_budgets_count_initialized_nodes_whose_instance_is_not_terminating():
+    def node(name, initialized=True):
+        labels = {"karpenter.sh/nodepool": "spot", "karpenter.sh/initialized": "true" if initialized else "false"}
+        return {"metadata": {"name": name, "labels": labels}, "spec": {},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+
+    terminating = claim()
+    terminating["status"].update(nodeName="c", conditions=[{"type": "InstanceTerminating", "status": "True"}])
+    counts = rules.pool_counts([node("a"), node("b", initialized=False), node("c")], [terminating])
+    assert counts["spot"] == rules.PoolCount(total=1, disrupting=0)  # helpers.go BuildDisruptionBudgetMapping
+
+
+def test_an_unreadable_consolidate_after_keeps_the_node_and_says_so():
+    kept = choosing.node_blockers({"metadata": {"name": "n"}}, [], pool(consolidateAfter="soon"), claim(), T0)
+    assert [(b.kind, b.detail) for b in kept] == [("consolidate-after", "consolidateAfter 'soon' is not a duration")]

@@ -202,3 +202,17 @@ def test_a_protected_job_keeps_its_node_after_parking_and_is_named():
     reasons = {b.kind: b.detail for b in sim.last_consolidation.kept[target]}
     assert reasons["do-not-disrupt-pod"] == f"kube-system/{job['metadata']['name']}"
     assert set(reasons) == {"do-not-disrupt-pod", "pods"}
+
+
+def test_a_node_left_with_only_a_daemonset_pod_is_empty_and_goes_through_karpenters_sequence():
+    store, sim = parked_cluster()
+    target = karpenter_nodes(store, "spot")[0]
+    agent = sim.place_pod(target, "log-agent")
+    agent["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "log-agent"}]
+    store.put(agent)
+    removed = sim.consolidate(NOW + timedelta(minutes=2))
+    assert target in removed and store.get("v1", "Node", None, target) is None
+    # It went the v1 way: EC2 reported shutting-down and terminated for its instance (no instant removal).
+    states = [detail.get("state") for entry in sim.published_events for detail in [json.loads(entry["Detail"])]
+              if entry["DetailType"] == "EC2 Instance State-change Notification"]
+    assert states.count("shutting-down") == states.count("terminated") == len(removed)
