@@ -39,8 +39,6 @@ def instance_of(obj: dict) -> str:
     return provider.rsplit("/", 1)[-1]
 
 
-
-
 class InstanceLoss:
     """EC2's side of the sandbox's Karpenter (a mixin of sandbox.karpenter.Karpenter, sharing its state: `store`,
     `sim`, `publisher`, `_reclaims`, `_vanishing`, `_terminating`, `_gone`, and `_node`, `_claim_of`, `_delete_claim`)."""

@@ -197,9 +197,10 @@ class Karpenter(InstanceLoss):
         # pkg/controllers/disruption/events/events.go Terminating
         record_event(self.store, node, "DisruptionTerminating", f"Disrupting Node: {candidate.reason}", now)
         record_event(self.store, claim, "DisruptionTerminating", f"Disrupting NodeClaim: {candidate.reason}", now)
-        drainable = [p for p in pods if rules.drainable(p)]
-        if drainable and not fits_elsewhere(self.sim, drainable, exclude={candidate.node}):
-            launch_for(self.sim, drainable)
+        # Replacements are simulated for the reschedulable pods (disruption/helpers.go SimulateScheduling).
+        moving = [p for p in pods if rules.is_reschedulable(p)]
+        if moving and not fits_elsewhere(self.sim, moving, exclude={candidate.node}):
+            launch_for(self.sim, moving)
         self._delete_claim(claim, now)
 
     def _delete_claim(self, claim: dict, now: datetime) -> None:
