@@ -74,7 +74,8 @@ class Sandbox(Service):
         """`ec2_instances=False` skips moto's instances (made-up ids instead): for bulk benchmarks of the
         Kubernetes side, where launching thousands of instances in moto would dominate (about 18 ms each).
         `edition` ("ce" or "standard") and `maintain_minimum_replicas` choose the OpenFaaS twin (sandbox/openfaas.py)
-        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py).
+        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py);
+        `maintain_minimum_replicas` is issue 9's option, which upstream OpenFaaS does not have (see openfaas.py).
         `admission_policies` installs policies/kubernetes-admission.yaml, which the API server then enforces."""
         self.functions, self.nodes, self.seed, self.stage, self.now = functions, nodes, seed, stage, now
         self.ec2_instances = ec2_instances
