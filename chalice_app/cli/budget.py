@@ -19,7 +19,7 @@ from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.planner import BudgetPlan
 from chalice_app.budget.reconcile import DayError, pool_totals
 from chalice_app.budget.service import gather_plan, load_document, reconcile_report
-from chalice_app.cli.common import cli_settings, one_line_errors
+from chalice_app.cli.common import cli_settings, one_line_errors, read_operator_file
 from chalice_app.kube.client import api_client
 
 app = typer.Typer(help="Budgeted NodePool limits: plan, reconcile, validate, template.", no_args_is_help=True)
@@ -66,7 +66,7 @@ def _read_document(budget: Optional[Path], from_ssm: bool, settings, session) ->
     if budget:
         if not budget.exists():
             raise BudgetDocumentError(f"{budget}: no such file")
-        return parse_budget(budget.read_text(), source=str(budget))
+        return parse_budget(read_operator_file(budget, "budget document"), source=str(budget))
     return load_document(settings, session)
 
 
@@ -160,7 +160,7 @@ def validate(path: Path = typer.Argument(..., help="a budget document (JSON file
     """Check a budget document; print what is wrong, or a one-line summary."""
     if not path.exists():
         raise BudgetDocumentError(f"{path}: no such file")
-    document = parse_budget(path.read_text(), source=str(path))
+    document = parse_budget(read_operator_file(path, "budget document"), source=str(path))
     pools = ", ".join(f"{name} {document.pool_amount(name):.2f}" for name in sorted(document.nodepools))
     typer.echo(f"{path}: valid — {document.period} {document.amount:.2f} {document.currency}, {document.mode}; {pools}")
 
