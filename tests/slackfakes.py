@@ -72,12 +72,13 @@ def rendered_texts(payload) -> list[str]:
     return []
 
 
-def assert_hostile_inert(payloads) -> list[str]:
-    """HOSTILE reached these payloads (SlackMessages or answer dicts) only escaped: no part of it is live in any
-    rendered text. Case-insensitive, as some fields are lowercased on the way. Returns the texts."""
+def assert_hostile_inert(payloads, reached: bool = True) -> list[str]:
+    """No part of HOSTILE is live in any rendered text of these payloads (SlackMessages or answer dicts), and
+    (`reached`) it did reach them, escaped. Case-insensitive, as some fields are lowercased on the way."""
     texts = [text for payload in payloads for text in rendered_texts(
         {"text": payload.text, "blocks": payload.blocks} if isinstance(payload, SlackMessage) else payload)]
-    assert any("&lt;!channel&gt;" in text for text in texts), texts
+    assert texts
+    assert not reached or any("&lt;!channel&gt;" in text for text in texts), texts
     for text in texts:
         for live in _HOSTILE_LIVE:
             assert live not in text.lower(), (live, text)

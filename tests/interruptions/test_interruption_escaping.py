@@ -3,16 +3,23 @@ Deliver 4): `<!channel>`, a user mention and a link in the node name, instance t
 NodeClaim, function names and namespaces, PodDisruptionBudget refusals and action failures, the cluster name and
 the event's own fields, sent through `process_batch` (the handler's path) to the Slack fake; every message's
 fallback text and every string of every block is checked, for the full alert (more nodes than are shown in detail,
-so the counted tail too), the actions follow-up, AWS Health's closing reply and the cluster-unreachable alert."""
+so the counted tail too), the actions follow-up, AWS Health's closing reply and the cluster-unreachable alert; and
+the scheduled digests from the counters those nodes leave in the stage table."""
 import json
+from collections import Counter
+from datetime import date, datetime, timezone
 
 import pytest
 
+from chalice_app.config import load_settings
+from chalice_app.digests import handler as digests
 from chalice_app.interruptions import actions
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.alert import DETAILED_NODES_PER_MESSAGE
 from chalice_app.interruptions.batch import BatchPorts, process_batch
 from chalice_app.interruptions.ledger import NoticeLedger
+from chalice_app.interruptions.records import DISRUPTED_LIFETIME, SPOT_LIFETIME, InterruptionRecords, counter_name
+from chalice_app.table_keys import disrupted_key, spot_key
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
 from tests.memory_cluster import MemoryCluster, SnapshotReader
@@ -117,3 +124,27 @@ def test_the_cluster_unreachable_alert_is_inert(ledger):
     assert len(slack.sent) == 1
     assert_hostile_inert(slack.sent)
     assert_inert(slack.sent[0])  # the cluster name
+
+
+def test_the_scheduled_digests_are_inert(dynamodb):
+    """The daily Karpenter digest and the weekly spot digest, from the stage table's counters (NodePool, reason,
+    instance type and zone as the cluster labelled them) and the cluster name, sent by the digests Lambda."""
+    records = InterruptionRecords(TABLE, dynamodb)
+    records.add_counts(disrupted_key(date(2026, 11, 22)),
+                       Counter({counter_name(f"{HOSTILE}pool", f"{HOSTILE}reason"): 3,
+                                counter_name("spot", HOSTILE): 1}), DISRUPTED_LIFETIME)
+    records.add_counts(spot_key(datetime(2026, 11, 18, tzinfo=timezone.utc)),
+                       Counter({counter_name(f"{HOSTILE}type", f"{HOSTILE}zone"): 4}), SPOT_LIFETIME)
+    settings = load_settings({"COSTGUARD_CLUSTER_NAME": f"{HOSTILE}cluster", "COSTGUARD_TABLE_NAME": TABLE,
+                              "COSTGUARD_DEFAULT_TIMEZONE": "Europe/London", "COSTGUARD_KARPENTER_DIGEST": "true",
+                              "COSTGUARD_SPOT_DIGEST": "true"})
+    slack = RecordingNotifier()
+    summary = digests.run(settings, datetime(2026, 11, 23, 18, 5, tzinfo=timezone.utc), dynamodb, slack)
+    assert set(summary["outcomes"].values()) == {"sent"} and len(slack.sent) == 2
+    for message in slack.sent:
+        assert_hostile_inert([message])
+    shown = json.dumps([message.blocks for message in slack.sent])
+    counted = HOSTILE_ESCAPED.replace("|", "/")  # a counter's name keeps `|` as its separator
+    for field in ("pool", "type", "zone"):  # labels are cut at 64 characters: these still show whole
+        assert f"{counted}{field}" in shown, field
+    assert f"{HOSTILE_ESCAPED}cluster" in shown
