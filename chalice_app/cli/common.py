@@ -10,10 +10,9 @@ from typing import Any, Callable
 
 import typer
 from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError as Urllib3Error
-
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer 0.29 vendors click; not re-exported
 from typer.core import TyperGroup
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from chalice_app.config import Settings, load_settings
 from chalice_app.errors import CostguardError, explain_aws_error
@@ -119,7 +118,8 @@ class OneLineGroup(TyperGroup):
     and Typer's own usage errors print the usage and a boxed message over several lines), and operator-fixable
     failures of any sub-command (see `describe_failure`) are one line too. Bugs still raise."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+    def main(self, args=None, prog_name=None, complete_var=None,  # type: ignore[override]
+             standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
