@@ -207,10 +207,13 @@ PLAUSIBLE = {"--stage": ["dev", "prod"], "--period": ["week", "month"], "--by": 
              "--holidays": ["GB-ENG", "US", "XX"], "--namespace": ["openfaas-fn", "kube-system"]}
 
 
-def _value(parameter, files: list[str]):
+def _value(parameter, files: list[str], focused: bool):
+    """A value for `parameter`: in a focused command line only plausible ones where the option has them."""
     generic = _generic_value(parameter, files)
     plausible = [value for name in parameter.opts for value in PLAUSIBLE.get(name, [])]
-    return st.one_of(st.sampled_from(plausible), generic) if plausible else generic
+    if not plausible:
+        return generic
+    return st.sampled_from(plausible) if focused else st.one_of(st.sampled_from(plausible), generic)
 
 
 def _generic_value(parameter, files: list[str]):
@@ -223,30 +226,36 @@ def _generic_value(parameter, files: list[str]):
     return st.one_of(HOSTILE, TEXT, st.text(CONTROL, min_size=1, max_size=5))
 
 
-def _option(parameter, files: list[str]):
+def _option(parameter, files: list[str], focused: bool):
     """Zero or more occurrences of an option (required ones at least once), each with a value unless a flag."""
     name = st.sampled_from(parameter.opts)
     single = name.map(lambda flag: [flag]) if parameter.is_flag else \
-        st.tuples(name, _value(parameter, files)).map(list)
+        st.tuples(name, _value(parameter, files, focused)).map(list)
     most = 3 if parameter.multiple else 1
     return st.lists(single, min_size=1 if parameter.required else 0, max_size=most).map(
         lambda groups: [word for group in groups for word in group])
 
 
-def arguments(command, files: list[str]):
-    """A command line for `command`: its parameters in any order and amount, sometimes with stray words."""
+def _command_line(command, files: list[str], focused: bool):
     parts = []
     for parameter in command.params:
         if parameter.param_type_name == "argument":
             count = (0, 3) if parameter.nargs == -1 else (1, 1)
-            parts.append(st.lists(_value(parameter, files), min_size=count[0] if parameter.required else 0,
+            parts.append(st.lists(_value(parameter, files, focused), min_size=count[0] if parameter.required else 0,
                                   max_size=count[1]))
         else:
-            parts.append(_option(parameter, files))
+            parts.append(_option(parameter, files, focused))
     stray = st.lists(st.one_of(HOSTILE, st.sampled_from(["--unknown", "--json", "--stage", "-x"])), max_size=2)
     return st.tuples(st.tuples(*parts), stray, st.integers(0, 3)).map(
-        lambda drawn: [word for part in drawn[0] for word in part] + (drawn[1] if drawn[2] == 0 else []))
+        lambda drawn: [word for part in drawn[0] for word in part] + (drawn[1] if drawn[2] == 0 and not focused
+                                                                      else []))
 
+
+def arguments(command, files: list[str]):
+    """A command line for `command`: its parameters in any order and amount. Half are wild (any value, stray
+    words); half are focused (plausible values for the options that gate the rest, like --stage, --period or
+    --at, so the extreme times and files reach the code after those checks)."""
+    return st.one_of(_command_line(command, files, focused=False), _command_line(command, files, focused=True))
 
 
 def _check(path: tuple[str, ...], words: list[str], result) -> None:
