@@ -51,7 +51,6 @@ def write_chart(saved: dict[str, float], spent: dict[str, float] | None, path: P
     from matplotlib import pyplot as plt
 
     days = sorted(saved)
-    path.parent.mkdir(parents=True, exist_ok=True)
     figure, axes = plt.subplots(figsize=(11, 5))
     axes.bar(days, [saved[day] for day in days], color="tab:green", label="saved by parking (estimate)")
     if spent is not None:
@@ -61,8 +60,13 @@ def write_chart(saved: dict[str, float], spent: dict[str, float] | None, path: P
     axes.legend(loc="upper left")
     axes.tick_params(axis="x", rotation=45)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=100, format="png")  # PNG whatever the name ends with (matplotlib guesses by it)
+    except OSError as error:
+        raise CostguardError(f"--chart {str(path)!r}: cannot write it: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
     return path
 
 

@@ -16,6 +16,8 @@ Two layers, both in-process through the CLI's own app:
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -33,6 +35,7 @@ from chalice_app.cli import sandbox as sandbox_commands
 from chalice_app.kube.client import reset_cache
 
 RUNNER = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # The inputs issue 12 found tracebacks with, mixed in with generated ones.
@@ -152,6 +155,13 @@ def environment():
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: every connection is refused at once
     scratch = tempfile.TemporaryDirectory(prefix="costguard-fuzz-all-")
+    # Commands run in a scratch folder holding only the stage config, so a path a command writes to (savings --chart
+    # with a generated name) can never land in the repository.
+    workdir = Path(scratch.name) / "cwd"
+    (workdir / ".chalice").mkdir(parents=True)
+    shutil.copy(REPO / ".chalice" / "config.json", workdir / ".chalice" / "config.json")
+    home = os.getcwd()
+    os.chdir(workdir)
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed.getsockname()[1]}", "AWS_MAX_ATTEMPTS": "1",
            "AWS_RETRY_MODE": "standard", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None, "AWS_DEFAULT_PROFILE": None, "AWS_REGION": "us-east-1",
@@ -161,7 +171,10 @@ def environment():
            "COSTGUARD_KUBE_ENDPOINT": f"http://127.0.0.1:{kube.server_address[1]}",
            "COSTGUARD_SLACK_WEBHOOK_PARAMETER": "/costguard/fuzz/slack-webhook"}
     files = _write_files(Path(scratch.name))
-    yield env, files
+    try:
+        yield env, files
+    finally:
+        os.chdir(home)
     reset_cache()
     kube.shutdown()
     kube.server_close()
