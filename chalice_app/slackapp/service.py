@@ -39,7 +39,7 @@ from chalice_app.ssm import read_secret
 from chalice_app.slackapp.access import AllowList, AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.commands import USAGE, ActionRequest, InvalidRequest, parse_request
 from chalice_app.slackapp.decide import Change, plan_function_change, plan_namespace_change
-from chalice_app.slackapp.kube import ActionsCluster, NotAFunction
+from chalice_app.slackapp.cluster import ActionsCluster, NotAFunction
 from chalice_app.slackapp.status import status_text
 from chalice_app.slackapp.store import SlackStore
 
@@ -105,6 +105,13 @@ class SlackActions:
         self._groups_of = groups_of or self._groups_from_slack
         self._respond = respond or self._post_response
         self._zone = ZoneInfo(settings.default_timezone)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackActions:
+        """The stage's table and cluster (the cluster's client is opened by the first action that needs it)."""
+        from chalice_app.kube.client import api_client
+
+        return cls(settings, SlackStore(settings.table_name), lambda: ActionsCluster(api_client(settings)))
 
     # --- the request ---------------------------------------------------------------------------------------
     def handle(self, body: bytes, headers: Mapping[str, str], now: datetime | None = None) -> HttpAnswer:
@@ -175,19 +182,24 @@ class SlackActions:
     def _apply(self, request: ActionRequest, now: datetime) -> Change:
         cluster = self._cluster_factory()
         defaults = Defaults.from_settings(self._settings)
+        namespace, name = request.namespace, request.function
+        if namespace is None:
+            raise InvalidRequest("name a namespace")
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            namespace_annotations = cluster.namespace_annotations([request.namespace])[request.namespace]
+            namespace_annotations = cluster.namespace_annotations([namespace])[namespace]
             if request.verb == "keep-namespace":
                 change = plan_namespace_change(request, namespace_annotations, defaults, now, self._zone)
-                if change.writes:
-                    cluster.patch_namespace(request.namespace, change.patch)
+                if change.patch is not None:
+                    cluster.patch_namespace(namespace, change.patch)
                 return change
-            function = cluster.openfaas_function(request.namespace, request.function)
+            if name is None:
+                raise InvalidRequest("name a function")
+            function = cluster.openfaas_function(namespace, name)
             change = plan_function_change(request, function, namespace_annotations, defaults, now, self._zone)
-            if not change.writes:
+            if change.patch is None:
                 return change
             try:
-                cluster.patch_function(request.namespace, request.function, change.patch)
+                cluster.patch_function(namespace, name, change.patch)
                 return change
             except ApiException as error:
                 if error.status != 409 or attempt == CONFLICT_ATTEMPTS:
@@ -206,7 +218,7 @@ class SlackActions:
             self._store.audit(entry, now)
         except Exception:  # noqa: BLE001 - the change is made; a lost audit line is logged with its content
             logger.exception("could not write the audit entry", extra={"audit": entry})
-        if request.source == "button" and response_url_allowed(who.response_url, self._settings):
+        if request.source == "button" and who.response_url and response_url_allowed(who.response_url, self._settings):
             body = {**answer.body, "replace_original": False}
             if who.thread_ts:
                 body["thread_ts"] = who.thread_ts
@@ -234,12 +246,12 @@ class SlackActions:
         client = WebClient(token=read_secret(self._settings.slack_bot_token_parameter, self._settings),
                            base_url=self._settings.slack_api_base_url or WebClient.BASE_URL,
                            timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER)
-        member_of = set()
+        member_of: set[str] = set()
         for group in sorted(groups):
             cached = _GROUP_CACHE.get(group)
             if cached is None or time.monotonic() - cached[0] > GROUP_CACHE_SECONDS:
                 try:
-                    members = set(client.usergroups_users_list(usergroup=group).get("users", []))
+                    members: set[str] = set(client.usergroups_users_list(usergroup=group).get("users", []))
                 except Exception as error:  # noqa: BLE001 - an unknown group grants nothing
                     logger.warning("slack user group lookup failed", extra={"usergroup": group,
                                                                             "error": type(error).__name__})
@@ -248,9 +260,3 @@ class SlackActions:
             if user_id in cached[1]:
                 member_of.add(group)
         return member_of
-
-
-def actions_from_settings(settings: Settings) -> SlackActions:
-    from chalice_app.kube.client import api_client
-
-    return SlackActions(settings, SlackStore(settings.table_name), lambda: ActionsCluster(api_client(settings)))
