@@ -13,11 +13,13 @@ import pytest
 
 from chalice_app.config import load_settings
 from chalice_app.digests import handler as digests
+from chalice_app.digests.ports import DigestPorts
 from chalice_app.interruptions import actions
 from chalice_app.interruptions.actions import ActionOutcome
 from chalice_app.interruptions.alert import DETAILED_NODES_PER_MESSAGE
-from chalice_app.interruptions.batch import BatchPorts, process_batch
+from chalice_app.interruptions.batch import process_batch
 from chalice_app.interruptions.ledger import NoticeLedger
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.records import DISRUPTED_LIFETIME, SPOT_LIFETIME, InterruptionRecords, counter_name
 from chalice_app.table_keys import disrupted_key, spot_key
 from tests.interruptions import factories as f
@@ -61,12 +63,15 @@ def refused(action) -> ActionOutcome:
                          failed=(f"evict {HOSTILE}pod: {HOSTILE}",), skipped=(f"{HOSTILE}ns/{HOSTILE}kept",))
 
 
-def ports(ledger, slack, cluster, **changes) -> BatchPorts:
-    base = BatchPorts(claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
-                      read_cluster=cluster.read, act=refused,
-                      plan_actions=lambda impacts: actions.plan_actions(impacts, {}, "cordon-and-drain"),
-                      send=slack.send, clock=lambda: f.NOW, cluster_name=f"{HOSTILE}cluster")
-    return BatchPorts(**{**base.__dict__, **changes})
+def ports(ledger, slack, cluster) -> InterruptionPorts:
+    return InterruptionPorts(ledger=ledger, cluster=cluster, notifier=slack,
+                             plan_actions=lambda impacts: actions.plan_actions(impacts, {}, "cordon-and-drain"),
+                             clock=lambda: f.NOW, cluster_name=f"{HOSTILE}cluster")
+
+
+def hostile_reader(fail: bool = False) -> SnapshotReader:
+    """The cluster port over the hostile cluster; acting on a node is refused by PodDisruptionBudgets (`refused`)."""
+    return SnapshotReader(hostile_cluster(), fail=fail, act=refused)
 
 
 @pytest.fixture
@@ -93,7 +98,7 @@ def records() -> list[dict]:
 
 def test_every_cluster_and_event_value_in_the_alert_and_its_follow_up_is_inert(ledger):
     slack = RecordingNotifier()
-    result = process_batch(records(), f.REGION, ports(ledger, slack, SnapshotReader(hostile_cluster())))
+    result = process_batch(records(), f.REGION, ports(ledger, slack, hostile_reader()))
     assert result.failed == [] and len(slack.sent) >= 2, result.errors
     assert_hostile_inert(slack.sent)
     shown = json.dumps([message.blocks for message in slack.sent]).lower()  # capacity types are lowercased
@@ -105,14 +110,12 @@ def test_every_cluster_and_event_value_in_the_alert_and_its_follow_up_is_inert(l
 
 
 def test_the_health_closing_reply_is_inert(ledger):
-    cluster = hostile_cluster()
     opened = f.health([0])
-    process_batch([f.record(hostile_event(opened))], f.REGION, ports(ledger, RecordingNotifier(),
-                                                                       SnapshotReader(cluster)))
+    process_batch([f.record(hostile_event(opened))], f.REGION, ports(ledger, RecordingNotifier(), hostile_reader()))
     closed = hostile_event(f.health([0], category="scheduledChange"))
     closed["detail"]["statusCode"] = "closed"
     slack = RecordingNotifier()
-    process_batch([f.record(closed)], f.REGION, ports(ledger, slack, SnapshotReader(cluster)))
+    process_batch([f.record(closed)], f.REGION, ports(ledger, slack, hostile_reader()))
     assert any("closed" in message.text for message in slack.sent), [m.text for m in slack.sent]
     assert_hostile_inert(slack.sent)
     assert_inert(slack.sent[-1])
@@ -120,7 +123,7 @@ def test_the_health_closing_reply_is_inert(ledger):
 
 def test_the_cluster_unreachable_alert_is_inert(ledger):
     slack = RecordingNotifier()
-    process_batch(records(), f.REGION, ports(ledger, slack, SnapshotReader(hostile_cluster(), fail=True)))
+    process_batch(records(), f.REGION, ports(ledger, slack, hostile_reader(fail=True)))
     assert len(slack.sent) == 1
     assert_hostile_inert(slack.sent)
     assert_inert(slack.sent[0])  # the cluster name
@@ -139,7 +142,8 @@ def test_the_scheduled_digests_are_inert(dynamodb):
                               "COSTGUARD_DEFAULT_TIMEZONE": "Europe/London", "COSTGUARD_KARPENTER_DIGEST": "true",
                               "COSTGUARD_SPOT_DIGEST": "true"})
     slack = RecordingNotifier()
-    summary = digests.run(settings, datetime(2026, 11, 23, 18, 5, tzinfo=timezone.utc), dynamodb, slack)
+    ports = DigestPorts(digests.DigestClaims(TABLE, dynamodb), records, slack)
+    summary = digests.run(settings, datetime(2026, 11, 23, 18, 5, tzinfo=timezone.utc), ports)
     assert set(summary["outcomes"].values()) == {"sent"} and len(slack.sent) == 2
     for message in slack.sent:
         assert_hostile_inert([message])

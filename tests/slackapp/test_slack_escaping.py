@@ -16,8 +16,8 @@ from chalice_app.config import load_settings
 from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.slackapp.access import AllowList
 from chalice_app.slackapp.decide import EXCLUDE_UNTIL
-from chalice_app.slackapp.handler import SlackActions
-from chalice_app.slackapp.kube import NotAFunction
+from chalice_app.slackapp.cluster import NotAFunction
+from chalice_app.slackapp.service import SlackActions
 from chalice_app.slackapp.store import SlackStore
 from tests.memory_cluster import MemoryCluster
 from tests.moto_helpers import create_stage_table
@@ -36,7 +36,7 @@ NAMESPACE = SETTINGS.function_namespaces[0]
 
 
 class ActionsMemoryCluster(MemoryCluster):
-    """The route's cluster port (slackapp/kube.ActionsCluster) over the in-memory cluster."""
+    """The route's cluster port (slackapp/cluster.ActionsCluster) over the in-memory cluster."""
 
     def openfaas_function(self, namespace, name):
         if (namespace, name) not in self.deployments:
