@@ -7,7 +7,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice_app import config
 from chalice_app.interruptions.batch import BatchResult, process_batch
 from chalice_app.interruptions.ports import InterruptionPorts
-from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.runlog import record_run_quietly
 
@@ -37,6 +36,8 @@ def run(event: dict, context, settings: config.Settings, ports: InterruptionPort
                            {"messages": len(records), **dict(result.counts), "failed": len(result.failed)},
                            ok=not result.failed, alerts=[message.text for message in result.messages])
     if result.failed:
+        from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
+
         sqs = sqs or boto3.client("sqs", region_name=settings.region)
         hasten_retries(sqs, records, result.failed)  # a spot warning cannot wait out the queue's 30 min timeout
         delete_messages(sqs, records, result.succeeded)

@@ -19,7 +19,6 @@ from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
 from chalice_app.offhours.nodes import priced
 from chalice_app.offhours.report import cap_alert, held_note, nodes_note, summary_message
 from chalice_app.runlog import record_run_quietly
-from chalice_app.savings.hook import after_offhours_run
 
 
 def summarize(report: RunReport) -> dict:
@@ -57,6 +56,9 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
         summary["headroom"] = _headroom(ports.stage_api, settings, now, report.dry_run)
     message = summary_message(report)
     if ports.stage_api is not None:  # savings are booked for the stage's own cluster and table
+        # After the plan: the savings books through the budget's metering, which the reconcile itself never needs.
+        from chalice_app.savings.hook import after_offhours_run
+
         message = after_offhours_run(settings, report, now, message)
     messages = [message for message in (cap_alert(report), message) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.

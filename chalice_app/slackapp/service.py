@@ -20,13 +20,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from kubernetes.client.exceptions import ApiException
-from slack_sdk import WebClient, WebhookClient
-from slack_sdk.signature import Clock, SignatureVerifier
 
 from chalice_app import naming
 from chalice_app.config import Settings
@@ -34,7 +32,6 @@ from chalice_app.errors import ConfigError
 from chalice_app.observability import logger
 from chalice_app.offhours.policy import Defaults
 from chalice_app.slack.text import code, escape
-from chalice_app.slack.retry import SDK_LOGGER
 from chalice_app.ssm import read_secret
 from chalice_app.slackapp.access import AllowList, AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.commands import USAGE, ActionRequest, InvalidRequest, parse_request
@@ -42,6 +39,9 @@ from chalice_app.slackapp.decide import Change, plan_function_change, plan_names
 from chalice_app.slackapp.cluster import ActionsCluster, NotAFunction
 from chalice_app.slackapp.status import status_text
 from chalice_app.slackapp.store import SlackStore
+
+if TYPE_CHECKING:
+    from slack_sdk.signature import SignatureVerifier
 
 SLACK_ORIGINS = ("https://hooks.slack.com/",)
 RESPONSE_TIMEOUT_SECONDS = 2
@@ -60,12 +60,16 @@ def _answer(status: int, text: str, visible: bool = False) -> HttpAnswer:
     return HttpAnswer(status, {"response_type": "in_channel" if visible else "ephemeral", "text": text})
 
 
-class _FixedClock(Clock):
-    def __init__(self, now: float):
-        self._now = now
+def _verifier(secret: str, now: datetime) -> SignatureVerifier:
+    # slack_sdk on the first request, not at import: its package loads the Web API and webhook clients (and asyncio)
+    # with any of its modules, a third of the route's cold import (benchmarks/bench_cold_start.py).
+    from slack_sdk.signature import Clock, SignatureVerifier
 
-    def now(self) -> float:
-        return self._now
+    class FixedClock(Clock):
+        def now(self) -> float:
+            return now.timestamp()
+
+    return SignatureVerifier(secret, clock=FixedClock())
 
 
 def signature_valid(secret: str, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
@@ -75,7 +79,7 @@ def signature_valid(secret: str, body: bytes, headers: Mapping[str, str], now: d
     if not timestamp or not signature or not timestamp.isdigit() or len(signature) > 100:
         return False
     try:
-        return SignatureVerifier(secret, clock=_FixedClock(now.timestamp())).is_valid(body, timestamp, signature)
+        return _verifier(secret, now).is_valid(body, timestamp, signature)
     except (ValueError, UnicodeDecodeError):
         return False
 
@@ -226,6 +230,10 @@ class SlackActions:
         return answer
 
     def _post_response(self, url: str, body: dict) -> None:
+        from slack_sdk import WebhookClient
+
+        from chalice_app.slack.retry import SDK_LOGGER
+
         client = WebhookClient(url, timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER, retry_handlers=[])
         try:
             response = client.send_dict(body)
@@ -243,6 +251,10 @@ class SlackActions:
         if not self._settings.slack_bot_token_parameter:
             logger.warning("allow-list names user groups but no bot token is configured to look them up")
             return set()
+        from slack_sdk import WebClient
+
+        from chalice_app.slack.retry import SDK_LOGGER
+
         client = WebClient(token=read_secret(self._settings.slack_bot_token_parameter, self._settings),
                            base_url=self._settings.slack_api_base_url or WebClient.BASE_URL,
                            timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER)
