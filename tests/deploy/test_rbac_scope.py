@@ -62,3 +62,18 @@ def test_every_binding_names_one_lambda_group_and_each_cluster_role_is_its_group
         assert [subject["name"] for subject in binding["subjects"]] in ([group] for group in groups), binding
         if binding["kind"] == "ClusterRoleBinding":  # costguard:<feature> bound to group costguard:<feature>
             assert binding["roleRef"]["name"] == binding["subjects"][0]["name"] == binding["metadata"]["name"]
+
+
+def test_the_deploy_guide_gives_each_lambda_with_cluster_grants_its_own_access_entry_and_group():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    loop = next(line for line in readme.splitlines() if line.startswith("for fn in ") and ":" in line)
+    pairs = dict(pair.split(":") for pair in loop.removeprefix("for fn in ").removesuffix("; do").split())
+    assert {function: f"costguard:{suffix}" for function, suffix in pairs.items()} == {
+        function: naming.kubernetes_group(function) for function in naming.LAMBDAS
+        if naming.kubernetes_group(function) in bound_groups()}
+    assert "role/costguard-prod-${fn%%:*} --username costguard:${fn#*:} --kubernetes-groups costguard:${fn#*:}" in readme
+
+
+def bound_groups() -> set[str]:
+    return {subject["name"] for doc in DOCUMENTS if doc["kind"] in ("RoleBinding", "ClusterRoleBinding")
+            for subject in doc["subjects"]}
