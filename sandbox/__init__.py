@@ -57,7 +57,9 @@ def crd_dir() -> Path | None:
 
 
 def reset_app_caches() -> None:
-    """Forget what the app cached per container: settings, Kubernetes clients, SSM parameter values."""
+    """Forget what the app cached per container: settings, Kubernetes clients, SSM parameter values, and boto3's
+    default session (`boto3.client(...)` keeps the credentials it first found)."""
+    boto3.DEFAULT_SESSION = None
     settings.cache_clear()
     kube_client.reset_cache()
     parameters.clear_caches()

@@ -42,7 +42,8 @@ class FakeKubeApi:
 
     def __init__(self, cluster_name: str = "openfaas", region: str = "us-east-1", rbac_file: Path | None = None,
                  crd_dir: Path | None = None, access_keys: dict[str, AccessKey] | None = None,
-                 access_entries: dict[str, AccessEntry] | None = None, host: str = "127.0.0.1", port: int = 0, https: bool = True):
+                 access_entries: dict[str, AccessEntry] | None = None, host: str = "127.0.0.1", port: int = 0,
+                 https: bool = True):
         """`https=True` (like every EKS endpoint) serves TLS with a CA made for this server: `ca_data`, `ca_file`."""
         self.cluster_name = cluster_name
         self.region = region

@@ -1,9 +1,12 @@
 """policies/kubernetes-rbac.yaml is enough and no more, per Lambda: every feature and command runs on the sandbox
 as ITS OWN identity (its role's EKS access entry → its own Kubernetes group; the API server enforces the roles),
-nothing is refused, and every permission bound to a group is used by that group's Lambda."""
+nothing is refused, and every permission bound to a group is used by that group's Lambda. The same run records each
+Lambda's AWS calls (moto enforces no IAM): each is granted to that Lambda's own role and found by the code scan."""
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import botocore.client
 import pytest
 import yaml
 from kubernetes import client as k8s
@@ -21,6 +24,8 @@ from sandbox.kubeapi import Fault
 from sandbox.kubeapi.auth import lambda_access_key
 from sandbox.kubeapi.routing import request_attributes
 from sandbox.slack_user import serve_slack_actions
+from tests.deploy.lambda_calls import AUTHORISED_AS, lambdas_of_app, needed_actions
+from tests.deploy.scripts import iam_template
 
 RBAC = Path(__file__).resolve().parents[2] / "policies" / "kubernetes-rbac.yaml"
 GROUPS = {naming.kubernetes_group(function): function for function in naming.LAMBDAS}
@@ -73,8 +78,8 @@ def cross_feature_attempts(sb) -> dict[tuple[str, str], int]:
     tries = {
         (naming.API_HANDLER, "cordon a node"): lambda api: k8s.CoreV1Api(api).patch_node(
             node, {"spec": {"unschedulable": True}}),
-        ("interruptions", "set a NodePool's limits"): lambda api: k8s.CustomObjectsApi(
-            api).patch_cluster_custom_object("karpenter.sh", "v1", "nodepools", pool, {"spec": {"limits": {"cpu": "1"}}}),
+        ("interruptions", "set a NodePool's limits"): lambda api: k8s.CustomObjectsApi(api).patch_cluster_custom_object(
+            "karpenter.sh", "v1", "nodepools", pool, {"spec": {"limits": {"cpu": "1"}}}),
         ("budget", "scale a function"): lambda api: k8s.AppsV1Api(api).patch_namespaced_deployment(
             "sleep", "openfaas-fn", {"spec": {"replicas": 0}}),
         ("offhours", "evict a pod"): lambda api: k8s.CoreV1Api(api).create_namespaced_pod_eviction(
@@ -91,8 +96,29 @@ def cross_feature_attempts(sb) -> dict[tuple[str, str], int]:
     return answers
 
 
+def recording_aws_calls(monkeypatch, calls: set[tuple[str, str]]) -> None:
+    """Every boto3 call made in this process, as (access key, `service:Operation`)."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def recorded(client, operation_name, api_params):
+        credentials = client._request_signer._credentials  # the key the request is signed with
+        if credentials is not None:
+            calls.add((credentials.access_key, f"{client.meta.service_model.service_name}:{operation_name}"))
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
+
+
 @pytest.fixture(scope="module")
-def everything_as_each_lambda(tmp_path_factory):
+def aws_calls():
+    calls: set[tuple[str, str]] = set()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        recording_aws_calls(monkeypatch, calls)
+        yield calls
+
+
+@pytest.fixture(scope="module")
+def everything_as_each_lambda(tmp_path_factory, aws_calls):
     console = Console(file=open("/dev/null", "w"))
     output = tmp_path_factory.mktemp("demo-output")
     # cordon-and-drain on spot, so the interruption path exercises cordon and eviction too
@@ -117,7 +143,12 @@ def everything_as_each_lambda(tmp_path_factory):
         with sb.as_lambda("offhours"):
             demo_headroom.run(sb, console)  # placeholders made by the off-hours run, scaled to zero at night
         with sb.as_lambda("digests"):
-            digests.run(load_settings(), datetime(2026, 12, 7, 9, 5, tzinfo=timezone.utc))  # a Monday: weekly digest
+            both = {"COSTGUARD_KARPENTER_DIGEST": "true", "COSTGUARD_SPOT_DIGEST": "true",
+                    "COSTGUARD_DIGEST_TIMEZONE": "UTC"}
+            # a Monday after the digest hour: the daily and the weekly digest are due (claimed, read, sent if any)
+            monday_evening = datetime(2026, 12, 7, 18, 5, tzinfo=timezone.utc)
+            assert digests.run(load_settings({**os.environ, **both}), monday_evening)["due"]
+        lambdas_aws_calls = frozenset(aws_calls)  # the commands' AWS calls are the operator's (policies/README.md)
         runner = CliRunner()
         for function, commands in COMMANDS.items():
             for command in commands:
@@ -126,17 +157,17 @@ def everything_as_each_lambda(tmp_path_factory):
                                            env={**environment, "AWS_ACCESS_KEY_ID": lambda_access_key(function)})
                 assert result.exit_code == 0, (function, command, result.output)
         requests = list(sb.kube.requests)
-        yield requests, cross_feature_attempts(sb)
+        yield requests, cross_feature_attempts(sb), lambdas_aws_calls
 
 
 def test_every_feature_ran_without_a_refusal(everything_as_each_lambda):
-    requests, _ = everything_as_each_lambda
+    requests, _, _ = everything_as_each_lambda
     refused = sorted({(r.user, r.method, r.path) for r in requests if r.user in GROUPS and r.status == 403})
     assert refused == []
 
 
 def test_every_feature_ran_as_its_own_identity(everything_as_each_lambda):
-    requests, _ = everything_as_each_lambda
+    requests, _, _ = everything_as_each_lambda
     users = {r.user for r in requests}
     assert {"costguard:interruptions", "costguard:offhours", "costguard:budget", "costguard:slack"} <= users
     assert "costguard" not in users  # the sandbox's all-groups principal played no part
@@ -144,7 +175,7 @@ def test_every_feature_ran_as_its_own_identity(everything_as_each_lambda):
 
 
 def test_every_granted_permission_is_used_by_its_own_group(everything_as_each_lambda):
-    requests, _ = everything_as_each_lambda
+    requests, _, _ = everything_as_each_lambda
     by_user = used(requests)
     unused = {group: sorted(grant for grant in granted if not any(covers(grant, r) for r in by_user.get(group, ())))
               for group, granted in grants().items()}
@@ -158,6 +189,20 @@ def test_only_the_lambdas_groups_are_bound(everything_as_each_lambda):
 
 
 def test_a_feature_using_another_features_grant_is_refused(everything_as_each_lambda):
-    _, attempts = everything_as_each_lambda
+    _, attempts, _ = everything_as_each_lambda
     assert attempts == {("api_handler", "cordon a node"): 403, ("interruptions", "set a NodePool's limits"): 403,
                         ("budget", "scale a function"): 403, ("offhours", "evict a pod"): 403}
+
+
+@pytest.mark.parametrize("function", naming.LAMBDAS)
+def test_every_aws_call_a_lambda_made_is_granted_to_its_own_role_and_seen_by_the_scan(everything_as_each_lambda,
+                                                                                        function):
+    _, _, aws_calls = everything_as_each_lambda
+    made = {action for key, operation in aws_calls if key == lambda_access_key(function)
+            for action in AUTHORISED_AS.get(operation, {operation})}
+    assert made, f"{function} made no AWS call in the run"  # the run really exercised it
+    document = iam_template().policy_document("sandbox", "openfaas", function)
+    granted = {action for statement in document["Statement"] for action in statement["Action"]}
+    assert made - granted == set(), f"{function} called what its role lacks"
+    modules, fed = lambdas_of_app()[function]
+    assert made - needed_actions(modules, fed) == set(), "the code scan (tests/deploy/lambda_calls.py) missed a call"

@@ -71,7 +71,8 @@ def test_the_deploy_guide_gives_each_lambda_with_cluster_grants_its_own_access_e
     assert {function: f"costguard:{suffix}" for function, suffix in pairs.items()} == {
         function: naming.kubernetes_group(function) for function in naming.LAMBDAS
         if naming.kubernetes_group(function) in bound_groups()}
-    assert "role/costguard-prod-${fn%%:*} --username costguard:${fn#*:} --kubernetes-groups costguard:${fn#*:}" in readme
+    entry = "role/costguard-prod-${fn%%:*} --username costguard:${fn#*:} --kubernetes-groups costguard:${fn#*:}"
+    assert entry in readme
 
 
 def bound_groups() -> set[str]:
