@@ -51,6 +51,7 @@ import kubernetes.client.api.custom_objects_api
 from datetime import datetime
 from chalice_app.config import settings
 from chalice_app.offhours import handler, reconcile
+from chalice_app.offhours.ports import OffhoursPorts
 imported = time.perf_counter() - started
 def status_mb(field):  # /proc, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
     return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1]) / 1024
@@ -58,7 +59,8 @@ baseline = status_mb("VmRSS:")
 cpu_before = time.process_time()
 config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()), workers=int(sys.argv[2]))
 started = time.perf_counter()
-summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), config=config)
+summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), OffhoursPorts.from_settings(settings()),
+                      config=config)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported,
                   "summary": summary, "rss_after_imports_mb": baseline,
