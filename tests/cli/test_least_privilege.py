@@ -18,6 +18,7 @@ from chalice_app import naming
 from chalice_app.cli import app as cli_app
 from chalice_app.config import load_settings
 from chalice_app.digests import handler as digests
+from chalice_app.digests.ports import DigestPorts
 from chalice_app.kube import client as kube_client
 from sandbox import Sandbox, demo_budget, demo_headroom, demo_interruptions, demo_offhours, demo_slack_actions
 from sandbox.kubeapi import Fault
@@ -147,7 +148,8 @@ def everything_as_each_lambda(tmp_path_factory, aws_calls):
                     "COSTGUARD_DIGEST_TIMEZONE": "UTC"}
             # a Monday after the digest hour: the daily and the weekly digest are due (claimed, read, sent if any)
             monday_evening = datetime(2026, 12, 7, 18, 5, tzinfo=timezone.utc)
-            assert digests.run(load_settings({**os.environ, **both}), monday_evening)["due"]
+            settings = load_settings({**os.environ, **both})
+            assert digests.run(settings, monday_evening, DigestPorts.from_settings(settings))["due"]
         lambdas_aws_calls = frozenset(aws_calls)  # the commands' AWS calls are the operator's (policies/README.md)
         runner = CliRunner()
         for function, commands in COMMANDS.items():
