@@ -75,7 +75,7 @@ def describe_failure(error: BaseException) -> str | None:
     if isinstance(error, ApiException):
         if error.status in (401, 403):
             return (f"Kubernetes refused costguard ({error.status} {error.reason}): check the EKS access entry and "
-                    f"the ClusterRole in policies/kubernetes-rbac.yaml")
+                    f"the roles bound to its group in policies/kubernetes-rbac.yaml")
         return f"Kubernetes API error {error.status} {error.reason}: {status_message(error)}"
     if isinstance(error, Urllib3Error):
         return f"cannot reach the Kubernetes API: {error}"
