@@ -52,10 +52,12 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
     settings (the store: the stage's DynamoDB table)."""
     from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
-    api = None  # the stage's cluster: headroom runs on it after the reconcile
+    api = listed = None  # the stage's cluster: headroom runs on it after the reconcile
     if cluster is None:
-        api = api_client(settings)
-        cluster = OffhoursCluster(api)
+        from chalice_app.savings.service import ListedFunctions  # the ledger's needs, taken from the same list
+
+        api, listed = api_client(settings), ListedFunctions()
+        cluster = OffhoursCluster(api, on_listed=listed)
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
     store = store or DynamoParkedStore(settings.table_name, region=settings.region)
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
@@ -69,7 +71,7 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
         summary["headroom"] = _headroom(api, settings, now, report.dry_run)
     message = summary_message(report)
     if from_settings:
-        message = after_offhours_run(settings, report, now, message)
+        message = after_offhours_run(settings, report, now, message, api=api, listed=listed)
     messages = [message for message in (cap_alert(report), message) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.
     # The nodes note once a night (keyed on the evening's date, so one note spans midnight).

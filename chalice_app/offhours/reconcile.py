@@ -26,6 +26,7 @@ from chalice_app.offhours import editions
 from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtime, plan_nodepools
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.kube.names import NODEPOOL_LABEL
+from chalice_app.offhours.model import FunctionDeployment
 from chalice_app.offhours.placement import PoolTemplate, pods_needing, sized_allowance
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.ports import OffhoursClusterPort, ParkedStorePort
@@ -90,6 +91,7 @@ class Reconciler:
         self._adoptions: list[FunctionAction] = []
         self._last_plan: FunctionPlan | None = None
         self._wake_states: dict[str, WakeState] = {}
+        self._listed: list[FunctionDeployment] = []
 
     # ---- reading and planning -------------------------------------------------------------------------------
     def capabilities(self) -> editions.Capabilities:
@@ -110,7 +112,8 @@ class Reconciler:
 
     def _plan_tolerating_failures(self, now: datetime):
         """Plan the namespaces that could be read; (namespace, error) for each that could not; notes."""
-        self._namespaces, functions, failures, notes = {}, [], [], []
+        functions: list[FunctionDeployment] = []
+        self._namespaces, failures, notes, self._listed = {}, [], [], functions
         for namespace in self._config.namespaces:
             try:
                 self._namespaces.update(self._cluster.namespace_annotations([namespace]))
@@ -240,7 +243,8 @@ class Reconciler:
             report = RunReport(now, self._config.dry_run, FunctionPlan((), self._config.max_changes))
             report.read_errors.append(("stage table", f"{_describe(error)}; no function changed this run"))
             return report
-        report = RunReport(now, self._config.dry_run, plan, capabilities=self._rules.capabilities, notes=notes)
+        report = RunReport(now, self._config.dry_run, plan, capabilities=self._rules.capabilities, notes=notes,
+                           functions=self._listed)
         report.read_errors = [(f"namespace {namespace}", _describe(error)) for namespace, error in failures]
         self._last_plan = plan
         try:
