@@ -1,0 +1,58 @@
+"""The savings ledger reads the function Deployments off the reconcile's own list (issue 9: one list page per 500
+per run), brought up to date with the run's applied patches: what it sees equals a fresh list after the run."""
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from chalice_app.config import settings
+from chalice_app.kube.client import api_client
+from chalice_app.offhours.cluster import OffhoursCluster
+from chalice_app.offhours.handler import run
+from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
+from chalice_app.savings.service import ClusterView, ListedFunctions, read_cluster
+from sandbox import Sandbox
+from sandbox.kubeapi.faults import Fault
+from sandbox.objects import FUNCTION_NAMESPACE
+
+SEEDED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)  # Tuesday, 19:05 in London (GMT)
+MORNING = datetime(2026, 11, 25, 7, 5, tzinfo=timezone.utc)
+ENV = {"COSTGUARD_DEFAULT_UPTIME": "Mon-Fri 07:00-19:00 Europe/London", "COSTGUARD_OFFHOURS_NODEPOOLS": "default"}
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(functions=12, nodes=4, now=SEEDED_AT) as running:
+        yield running
+
+
+def comparable(view: ClusterView):
+    """The view without resourceVersions (a patch moves them; the ledger does not read them), in a fixed order."""
+    return (sorted(view.functions, key=lambda f: (f.namespace, f.name)),
+            sorted((replace(f, resource_version="") for f in view.slim), key=lambda f: f.key),
+            view.namespaces)
+
+
+def test_the_view_after_a_run_is_what_a_fresh_list_shows(sb):
+    running = sorted(d["metadata"]["name"] for d in sb.kube.store.list("apps/v1", "Deployment", FUNCTION_NAMESPACE)
+                     if d["spec"].get("replicas"))
+    with sb.activate(**ENV):
+        api, namespaces = api_client(settings()), [FUNCTION_NAMESPACE]
+        for now, failing in ((EVENING, running[0]), (MORNING, running[1])):  # one patch fails each run
+            sb.kube.faults.inject(Fault(status=500, retry_after=0, times=50, method="PATCH", path_contains=f"/{failing}"))
+            listed = ListedFunctions()
+            report = Reconciler(OffhoursCluster(api, on_listed=listed), OffhoursConfig.from_settings(settings())).run(now)
+            sb.kube.faults.clear()
+            assert report.outcomes and any(o.error for o in report.outcomes) and any(o.applied for o in report.outcomes)
+            assert comparable(listed.view_after(api, namespaces, report)) == comparable(read_cluster(api, namespaces))
+
+
+def test_a_run_with_the_ledger_lists_the_function_deployments_once(sb):
+    with sb.activate(**ENV):
+        sb.kube.reset_requests()
+        summary = run(settings(), EVENING)
+        requests = list(sb.kube.requests)
+    assert summary["scaled_down"] > 0
+    collection = f"/namespaces/{FUNCTION_NAMESPACE}/deployments"
+    assert sum(1 for r in requests if r.method == "GET" and r.path.endswith(collection)) == 1  # 12 functions
