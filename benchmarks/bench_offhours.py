@@ -217,7 +217,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=WORKERS, help="patches in flight (default: the app's)")
     options = parser.parse_args()
     header = ("functions", "run", "round", "seconds", "reconcile_seconds", "first_patch_seconds", "floor_seconds",
-              "vs_floor", "reconcile_vs_floor", "cpu_ms_per_patch", "patching_cpu_ms_per_patch", "floor_cpu_ms_per_patch",
+              "vs_floor", "reconcile_vs_floor", "cpu_ms_per_patch", "patching_cpu_ms_per_patch",
+              "floor_cpu_ms_per_patch",
               "catalog_seconds",
               "requests", "deployment_pages", "patches", "changes", "other_gets", "client_cpu_seconds",
               "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors", "floor_failed")

@@ -52,14 +52,19 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
     settings (the store: the stage's DynamoDB table)."""
     from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
-    api = listed = None  # the stage's cluster: headroom runs on it after the reconcile
+    api = listed = session = None  # the stage's cluster: headroom runs on it after the reconcile
     if cluster is None:
-        from chalice_app.savings.service import ListedFunctions  # the ledger's needs, taken from the same list
+        from chalice_app.savings.service import ListedFunctions, session_and_store
 
-        api, listed = api_client(settings), ListedFunctions()
+        api, listed = api_client(settings), ListedFunctions()  # the ledger's needs, taken from the same list
         cluster = OffhoursCluster(api, on_listed=listed)
+        # One boto3 session per container for the run's table clients (the ledger's own): each new session
+        # loads DynamoDB's service model again, ~0.2 s of CPU per client.
+        session = session_and_store(settings)[0]
     notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
-    store = store or DynamoParkedStore(settings.table_name, region=settings.region)
+    store = store or DynamoParkedStore(settings.table_name, region=settings.region,
+                                       client=session.client("dynamodb", region_name=settings.region)
+                                       if session else None)
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
     # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
     report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store,
@@ -93,7 +98,7 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
-    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
+    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts, session=session)
     return summary
 
 

@@ -40,9 +40,11 @@ def test_the_view_after_a_run_is_what_a_fresh_list_shows(sb):
     with sb.activate(**ENV):
         api, namespaces = api_client(settings()), [FUNCTION_NAMESPACE]
         for now, failing in ((EVENING, running[0]), (MORNING, running[1])):  # one patch fails each run
-            sb.kube.faults.inject(Fault(status=500, retry_after=0, times=50, method="PATCH", path_contains=f"/{failing}"))
+            sb.kube.faults.inject(Fault(status=500, retry_after=0, times=50, method="PATCH",
+                                        path_contains=f"/{failing}"))
             listed = ListedFunctions()
-            report = Reconciler(OffhoursCluster(api, on_listed=listed), OffhoursConfig.from_settings(settings())).run(now)
+            reconciler = Reconciler(OffhoursCluster(api, on_listed=listed), OffhoursConfig.from_settings(settings()))
+            report = reconciler.run(now)
             sb.kube.faults.clear()
             assert report.outcomes and any(o.error for o in report.outcomes) and any(o.applied for o in report.outcomes)
             assert comparable(listed.view_after(api, namespaces, report)) == comparable(read_cluster(api, namespaces))
