@@ -14,9 +14,8 @@ of the run (reported): without the records a restore could use a stale mirror.
 """
 from __future__ import annotations
 
+import threading
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from kubernetes.client.exceptions import ApiException
@@ -44,7 +43,6 @@ from chalice_app.offhours.wakeups import QUERY, MetricsError, counter_for, next_
 
 CONFLICT_ATTEMPTS = 3
 CONFLICT_BACKOFF_SECONDS = 0.2
-WINDOW_PER_WORKER = 4  # patches queued per worker: never 10,000 pending futures, never an idle worker
 # Nodes of a parked pool are reported once it has been parked this long: consolidation needs a few minutes.
 NODE_REPORT_AFTER = timedelta(minutes=30)
 PER_NODE_LISTS_UP_TO = 20
@@ -59,16 +57,33 @@ def _since(text: str, now: datetime) -> datetime:
 
 
 def _in_window(apply, actions: list, workers: int) -> list:
-    """`apply` over `actions` on `workers` threads, results in order. A sliding window of queued calls rather than
-    fixed batches: a batch waits for its slowest patch while the other workers idle."""
-    results: list = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        for action in actions:
-            pending.append(pool.submit(apply, action))
-            if len(pending) >= workers * WINDOW_PER_WORKER:
-                results.append(pending.popleft().result())
-        results.extend(future.result() for future in pending)
+    """`apply` over `actions` on `workers` threads, results in order. Each thread takes the next action as it
+    finishes one, so no worker idles behind a slow patch; no Future per patch and no wake-up of this thread per
+    result (a ThreadPoolExecutor's per-item bookkeeping was ~15% of the client CPU of 10,000 patches). An exception
+    `apply` lets out stops the run here, as Future.result() would."""
+    results: list = [None] * len(actions)
+    pending = iter(enumerate(actions))
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        while not failures:
+            with lock:
+                item = next(pending, None)
+            if item is None:
+                return
+            try:
+                results[item[0]] = apply(item[1])
+            except BaseException as error:  # noqa: BLE001 - re-raised below, in the caller's thread
+                failures.append(error)
+
+    threads = [threading.Thread(target=work, name=f"offhours-patch-{n}") for n in range(min(workers, len(actions)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
     return results
 
 
