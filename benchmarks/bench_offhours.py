@@ -10,9 +10,17 @@ imports shows what the run itself adds.
 
 The floor: right after costguard's run, a child process sends the same patches (same objects, same body shape and
 size, same fieldManager, conditional on the current resourceVersion) with a bare urllib3 loop and the same number of
-workers, against the same sandbox. `vs_floor` is costguard's wall time over the floor's (whole run - lists, the
-DynamoDB records, planning - against the patches alone); `cpu_ms_per_patch` is the child's process CPU over its
-patches. Prints figures; asserts nothing.
+workers, against the same sandbox. `vs_floor` is costguard's wall time over the floor's (the whole handler run -
+lists, the DynamoDB records, planning, and after the patches the Slack summary, the savings ledger, headroom and
+the run log - against the patches alone); `reconcile_vs_floor` the same for the Reconciler's run alone (list to the
+last patch and the NodePools). `cpu_ms_per_patch` is the child's process CPU over its patches (all of it);
+`patching_cpu_ms_per_patch` only that of the patch phase (the records written before the patches, the patches).
+
+Warm-container state is set up apart, as a 5-minute schedule keeps the Lambda warm: the imports and the region's
+instance catalog (the savings ledger caches it for 12 h; moto's DescribeInstanceTypes alone takes 5-15 s here),
+timed in `import_seconds` and `catalog_seconds`; and prices are put where a stage's runs cache them (moto has no
+Pricing API: without them every run retried GetProducts against it and booked nothing). Prints figures; asserts
+nothing.
 """
 from __future__ import annotations
 
