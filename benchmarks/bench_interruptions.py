@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalice_app import config  # noqa: E402
 from chalice_app.interruptions import handler  # noqa: E402
+from chalice_app.interruptions.ports import InterruptionPorts  # noqa: E402
 from chalice_app.interruptions import records as interruption_records  # noqa: E402
 from chalice_app.interruptions.ledger import TRANSACTION_ITEMS, WRITE_BATCH_ITEMS, Claim  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
@@ -169,11 +170,9 @@ def run(size: int, batch: int, ledger_kind: str = "memory") -> dict:
         batches = 0
         for records_of_batch in lambda_batches(records, batch):
             batches += 1
-            ports = handler.build_ports(settings)
+            ports = InterruptionPorts.from_settings(settings)
             if ledger_kind == "memory":
-                ports.claim_all, ports.done_all, ports.release_all = (memory.claim_all, memory.done_all,
-                                                                      memory.release_all)
-                ports.recall, ports.remember, ports.add_counts = table.recall, table.remember, table.add_counts
+                ports.ledger, ports.records = memory, table
             handler.run({"Records": records_of_batch}, None, settings, ports)
         elapsed = time.perf_counter() - started
         kube = [r for r in sb.kube.requests[before:] if r.user == "costguard"]

@@ -66,6 +66,7 @@ from datetime import datetime
 from chalice_app.budget.aws_prices import instance_catalog
 from chalice_app.config import settings
 from chalice_app.offhours import handler, reconcile
+from chalice_app.offhours.ports import OffhoursPorts
 imported = time.perf_counter() - started
 started = time.perf_counter()
 instance_catalog(boto3.session.Session(), settings().region)
@@ -88,7 +89,8 @@ baseline = status_mb("VmRSS:")
 cpu_before = time.process_time()
 config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()), workers=int(sys.argv[2]))
 started = time.perf_counter()
-summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), config=config)
+summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), OffhoursPorts.from_settings(settings()),
+                      config=config)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported,
                   "catalog_seconds": catalog, "reconcile_seconds": phases["reconcile"],

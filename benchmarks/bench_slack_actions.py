@@ -26,6 +26,7 @@ from chalice.test import Client  # noqa: E402
 
 from chalice_app.config import load_settings  # noqa: E402
 from chalice_app.offhours import handler  # noqa: E402
+from chalice_app.offhours.ports import OffhoursPorts  # noqa: E402
 from chalice_app.savings import service  # noqa: E402
 from chalice_app.slackapp import route  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
@@ -64,8 +65,8 @@ def main() -> None:
               f"({len(warm)} requests)")
 
         seed_prices(sb, EVENING - timedelta(hours=1))
-        handler.run(load_settings(), EVENING - timedelta(minutes=10))  # the cursor
-        handler.run(load_settings(), EVENING)  # parks every function
+        handler.run(load_settings(), EVENING - timedelta(minutes=10), OffhoursPorts.from_settings(load_settings()))  # the cursor
+        handler.run(load_settings(), EVENING, OffhoursPorts.from_settings(load_settings()))  # parks every function
         from chalice_app.savings.hook import after_offhours_run
 
         for label, reset in (("cold prices", True), ("warm", False)):

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from chalice_app import naming
 from chalice_app.budget import handler
+from chalice_app.budget.ports import BudgetPorts
 from chalice_app.budget.aws_prices import ON_DEMAND_CACHE_HOURS, instance_catalog
 from sandbox.budget_chart import write_burn_chart
 from chalice_app.budget.cluster import BudgetCluster
@@ -111,7 +112,7 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
     before = len(sb.slack.messages)
     console.print(f"[bold]{t0:%H:%M}[/bold] first budget run (meters the month so far), {POOL} limits "
                   f"{_limits(sb, POOL)}")
-    first = handler.run(settings, t0)
+    first = handler.run(settings, t0, BudgetPorts.from_settings(settings))
     console.print(f"→ {POOL} limits now {_limits(sb, POOL)}")
 
     functions = _scale_burst(sb)
@@ -128,7 +129,7 @@ def run(sb, console: Console, output_dir: Path | str = Path("demo-output")) -> d
         console.print(f"  {POOL} price assumes: {line}")
     console.print(f"[bold]{t1:%H:%M}[/bold] ({quarters * 15 / 60:.2f} h later; missed runs are caught up from the "
                   f"ledger) the budget run:")
-    second = handler.run(settings, t1)
+    second = handler.run(settings, t1, BudgetPorts.from_settings(settings))
     console.print(f"→ {POOL} limits now {_limits(sb, POOL)}")
     annotation = json.loads(sb.kube.store.get("karpenter.sh/v1", "NodePool", None, POOL)["metadata"]
                             .get("annotations", {}).get(BUDGET_STATUS, "{}"))

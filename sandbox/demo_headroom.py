@@ -22,6 +22,7 @@ from chalice_app.config import load_settings
 from chalice_app.kube.names import HEADROOM, HEADROOM_NAMESPACE, HEADROOM_POOL_LABEL
 from chalice_app.kube.rest import call, resource_path
 from chalice_app.offhours import handler
+from chalice_app.offhours.ports import OffhoursPorts
 from sandbox.objects import FUNCTION_NAMESPACE
 
 LONDON = ZoneInfo("Europe/London")
@@ -82,7 +83,7 @@ def run(sb, console: Console, at: datetime | None = None) -> dict:
     at = at or working_morning(datetime.now(timezone.utc))
     sb.sim.scale_function("sleep", 1)
     sb.sim.settle(at)
-    summary = handler.run(load_settings(), at.astimezone(timezone.utc))
+    summary = handler.run(load_settings(), at.astimezone(timezone.utc), OffhoursPorts.from_settings(load_settings()))
     console.print(f"[bold]{at:%a %H:%M} {at.tzname()}[/bold] headroom: {summary.get('headroom')}")
     sb.sim.settle(at)
     warm_nodes = {pod["spec"].get("nodeName") for pod in _pods(sb, HEADROOM_NAMESPACE, (HEADROOM_POOL_LABEL, POOL))}
@@ -98,7 +99,7 @@ def run(sb, console: Console, at: datetime | None = None) -> dict:
     console.print(f"{len(on_warm)} of {len(new)} new `sleep` pods landed on the warm node(s) {sorted(warm_nodes)}")
     evening = datetime.combine(at.date(), time(19, 5), tzinfo=LONDON)
     sb.sim.scale_function("sleep", 1)
-    night = handler.run(load_settings(), evening.astimezone(timezone.utc))
+    night = handler.run(load_settings(), evening.astimezone(timezone.utc), OffhoursPorts.from_settings(load_settings()))
     sb.sim.settle(evening)
     left = len(_pods(sb, HEADROOM_NAMESPACE, (HEADROOM_POOL_LABEL, POOL)))
     console.print(f"[bold]19:05[/bold] headroom: {night.get('headroom')}; placeholder pods left: {left}")

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.kube.names import NODEPOOL_OPT_IN, ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
@@ -108,7 +109,7 @@ def _pool_table(sb, title: str) -> Table:
 
 def _tick(sb, console: Console, at: datetime) -> dict:
     sent = len(sb.slack.messages)
-    summary = handler.run(load_settings(), at.astimezone(timezone.utc))
+    summary = handler.run(load_settings(), at.astimezone(timezone.utc), OffhoursPorts.from_settings(load_settings()))
     console.print(f"[bold]{at:%a %d %b %H:%M} {at.tzname()}[/bold] off-hours run: {summary['scaled_down']} scaled "
                   f"down, {summary['reparked']} parked again, {summary['restored']} restored, awake "
                   f"{summary['awake'] or '-'}, NodePools {summary['nodepools'] or 'unchanged'}, "

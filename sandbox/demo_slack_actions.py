@@ -16,6 +16,7 @@ from rich.console import Console
 
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.render import to_text
 from sandbox.demo_budget import seed_prices
@@ -54,7 +55,7 @@ def _replicas(sb, name: str) -> int:
 
 def _tick(sb, console: Console, clock: _SimClock, at: datetime) -> None:
     clock.now = at.astimezone(timezone.utc)
-    summary = handler.run(load_settings(), clock.now)
+    summary = handler.run(load_settings(), clock.now, OffhoursPorts.from_settings(load_settings()))
     sb.sim.settle()
     console.print(f"[bold]{at:%H:%M}[/bold] off-hours run: {summary['scaled_down']} scaled down, "
                   f"{summary['restored']} restored; `sleep` at {_replicas(sb, 'sleep')} replica(s)")

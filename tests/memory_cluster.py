@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from typing import Callable, Sequence
 
 from kubernetes.client.exceptions import ApiException
 
+from chalice_app.interruptions.actions import ActionOutcome, NodeAction, dry_run_outcome
 from chalice_app.interruptions.cluster import ClusterSnapshot
 from chalice_app.offhours.model import function_from_object, nodepool_from_object
 from sandbox.kubeapi.patches import merge_patch  # RFC 7386, as the fake API server applies it
@@ -139,15 +141,48 @@ def budget_cluster(nodepools, nodeclaims=(), nodes=(), pods=(), nodeclasses=()) 
 
 
 class SnapshotReader:
-    """The interruptions' port (read_cluster) over a MemoryCluster: nodes, NodeClaims and pods in one snapshot, reads
-    counted; `fail`: the API server is unreachable."""
+    """The interruptions' cluster port (InterruptionClusterPort) over a MemoryCluster: nodes, NodeClaims and pods in
+    one snapshot, reads counted; `fail`: the API server is unreachable. `act`: what acting on a node does (default:
+    the dry run's outcome); Event bodies are kept in `events`."""
 
-    def __init__(self, cluster: MemoryCluster, fail: bool = False, requests: int = 3):
-        self.cluster, self.fail, self.requests = cluster, fail, requests
+    def __init__(self, cluster: MemoryCluster, fail: bool = False, requests: int = 3,
+                 act: Callable[[NodeAction], ActionOutcome] = dry_run_outcome):
+        self.cluster, self.fail, self.requests, self._act = cluster, fail, requests, act
         self.reads = 0
+        self.events: list[dict] = []
 
-    def read(self) -> ClusterSnapshot:
+    def act(self, action: NodeAction) -> ActionOutcome:
+        return self._act(action)
+
+    def record_events(self, bodies: Sequence[dict]) -> list[str]:
+        self.events.extend(bodies)
+        return []
+
+    def read_snapshot(self) -> ClusterSnapshot:
         self.reads += 1
         if self.fail:
             raise RuntimeError("Kubernetes API 503")
         return ClusterSnapshot(self.cluster.nodes, self.cluster.nodeclaims, self.cluster.pods, requests=self.requests)
+
+
+def snapshot_of(nodes=(), claims=(), pods=(), requests: int = 3,
+                act: Callable[[NodeAction], ActionOutcome] = dry_run_outcome) -> SnapshotReader:
+    """The interruptions' cluster port over these objects as they are."""
+    cluster = MemoryCluster(nodeclaims=claims)
+    cluster.nodes, cluster.pods = list(nodes), list(pods)
+    return SnapshotReader(cluster, requests=requests, act=act)
+
+
+class FreshLedger:
+    """The interruptions' ledger port for tests that are not about idempotency: every notice is new."""
+
+    def claim_all(self, notices: Sequence) -> list:
+        from chalice_app.interruptions.ledger import Claim
+
+        return [Claim.NEW] * len(notices)
+
+    def done_all(self, notices: Sequence) -> None:
+        return None
+
+    def release_all(self, notices: Sequence, reason: Exception) -> None:
+        return None

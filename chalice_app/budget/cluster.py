@@ -2,8 +2,10 @@
 merge-patch a NodePool (the patch carries metadata.resourceVersion, so a concurrent change answers 409)."""
 from __future__ import annotations
 
+import boto3
 from kubernetes import client as k8s
 
+from chalice_app.config import Settings
 from chalice_app.kube.lists import list_items
 from chalice_app.kube.names import (KARPENTER_AWS_GROUP, KARPENTER_GROUP, KARPENTER_VERSION, NODECLAIMS, NODECLASSES,
                                     NODEPOOLS)
@@ -35,3 +37,37 @@ class BudgetCluster:
 
     def patch_nodepool(self, name: str, patch: dict) -> dict:
         return self._patcher.patch_json(resource_path(NODEPOOLS, KARPENTER, name=name), patch)
+
+
+class StageBudgetCluster:
+    """BudgetCluster over the stage's cluster, opened at the first call: a bad budget document is reported without
+    reaching the cluster, and a cluster that cannot be reached is the run's reported error."""
+
+    def __init__(self, settings: Settings, session: boto3.session.Session):
+        self._settings, self._session = settings, session
+        self._cluster: BudgetCluster | None = None
+
+    def _opened(self) -> BudgetCluster:
+        if self._cluster is None:
+            from chalice_app.kube.client import api_client
+
+            self._cluster = BudgetCluster(api_client(self._settings, self._session))
+        return self._cluster
+
+    def nodepools(self) -> list[dict]:
+        return self._opened().nodepools()
+
+    def nodeclaims(self) -> list[dict]:
+        return self._opened().nodeclaims()
+
+    def nodeclasses(self) -> list[dict]:
+        return self._opened().nodeclasses()
+
+    def nodes(self) -> list[dict]:
+        return self._opened().nodes()
+
+    def pods(self, namespaces: list[str]) -> list[dict]:
+        return self._opened().pods(namespaces)
+
+    def patch_nodepool(self, name: str, patch: dict) -> dict:
+        return self._opened().patch_nodepool(name, patch)

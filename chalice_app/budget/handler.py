@@ -8,36 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalice_app.budget.cluster import BudgetCluster
-from chalice_app.budget.ports import BudgetClusterPort
+from chalice_app.budget.ports import BudgetPorts
 from chalice_app.budget.document import BudgetDocumentError
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.prices import PriceUnavailable
 from chalice_app.budget.service import apply_plan, gather_plan, load_document, report_problem
 from chalice_app.config import Settings, settings as current_settings
-from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.runlog import record_run_quietly
-from chalice_app.slack.notifier import notifier_from_settings
-
-_FROM_SETTINGS = object()
 
 
-def run(settings: Settings, now: datetime, session: boto3.session.Session | None = None,
-        cluster: BudgetClusterPort | None = None, notifier=_FROM_SETTINGS, prices=None, ce_client=None) -> dict:
-    """One reconcile. `cluster`, `notifier`, `prices` and `ce_client` may be given (tests, sandbox); by default they
-    come from the settings."""
-    given_session, session = session, session or boto3.session.Session()
-    ledger = Ledger(settings.table_name, session)
-    if notifier is _FROM_SETTINGS:
-        notifier = notifier_from_settings(settings)
+def run(settings: Settings, now: datetime, ports: BudgetPorts) -> dict:
+    """One reconcile over `ports` (the stage's: BudgetPorts.from_settings; tests and the sandbox give their own)."""
+    session, ledger, cluster, notifier = ports.session, ports.ledger, ports.cluster, ports.notifier
     try:
-        document = load_document(settings, given_session)  # None: Powertools' cached default provider
-        cluster = cluster or BudgetCluster(api_client(settings, session))
-        plan = gather_plan(settings, document, now, cluster, session, ledger, prices, ce_client)
+        document = load_document(settings, ports.document_session)
+        plan = gather_plan(settings, document, now, cluster, session, ledger, ports.prices, ports.ce_client)
     except (BudgetDocumentError, PriceUnavailable) as problem:
         report_problem(str(problem), now, ledger, notifier)
         summary = {"applied": False, "problem": str(problem)}
@@ -77,4 +65,5 @@ def _report_failed_run(error: Exception, settings: Settings, now: datetime, ledg
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    return run(current_settings(), datetime.now(timezone.utc))
+    settings = current_settings()
+    return run(settings, datetime.now(timezone.utc), BudgetPorts.from_settings(settings))

@@ -12,19 +12,15 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
 
-import boto3
-
 from chalice_app.conditional import condition_held
 from chalice_app.config import Settings, settings as current_settings
+from chalice_app.digests.ports import DigestClaimsPort, DigestPorts
 from chalice_app.digests.schedule import KARPENTER, DigestSchedule, DueDigest, due_digests
 from chalice_app.errors import CostguardError
 from chalice_app.interruptions.digest import karpenter_digest, spot_digest
-from chalice_app.interruptions.records import InterruptionRecords
 from chalice_app.observability import instrumented, logger
 from chalice_app.runlog import record_run_quietly
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.notifier import notifier_from_settings
-from chalice_app.slack.port import Notifier
 from chalice_app.table_keys import SPOT_PREFIX, disrupted_key
 
 CLAIM_LIFETIME = timedelta(days=21)  # longer than any period claimed (a week)
@@ -62,7 +58,7 @@ def digest_message(due: DueDigest, counts: Mapping[str, Counter], cluster: str, 
     return spot_digest({key[len(SPOT_PREFIX):]: counts[key] for key in due.spot_keys if key in counts}, cluster, weeks)
 
 
-def send_due(due: Sequence[DueDigest], now: datetime, claims: DigestClaims,
+def send_due(due: Sequence[DueDigest], now: datetime, claims: DigestClaimsPort,
              read_counts: Callable[[list[str]], Mapping[str, Counter]], send: Callable[[SlackMessage], object],
              cluster: str, weeks: int) -> tuple[dict[str, str], list[str]]:
     """(what happened to each due digest, the failures)."""
@@ -89,19 +85,11 @@ def send_due(due: Sequence[DueDigest], now: datetime, claims: DigestClaims,
     return outcomes, failures
 
 
-def run(settings: Settings, now: datetime, client=None, notifier: Notifier | None = None) -> dict:
+def run(settings: Settings, now: datetime, ports: DigestPorts) -> dict:
     due = due_digests(now, DigestSchedule.from_settings(settings))
     if not due:
         return {"due": []}
-    client = client or boto3.client("dynamodb", region_name=settings.region)
-    records = InterruptionRecords(settings.table_name, client)
-
-    def send(message: SlackMessage):
-        nonlocal notifier
-        notifier = notifier or notifier_from_settings(settings)  # SSM is read only when there is something to send
-        return notifier.send(message)
-
-    outcomes, failures = send_due(due, now, DigestClaims(settings.table_name, client), records.counts, send,
+    outcomes, failures = send_due(due, now, ports.claims, ports.counters.counts, ports.notifier.send,
                                   settings.cluster_name, settings.spot_digest_weeks)
     summary = {"due": [f"{d.kind} {d.period}" for d in due], "outcomes": outcomes, "failures": failures}
     logger.info("digests run", extra={"digests": summary})
@@ -113,4 +101,5 @@ def run(settings: Settings, now: datetime, client=None, notifier: Notifier | Non
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    return run(current_settings(), datetime.now(timezone.utc))
+    settings = current_settings()
+    return run(settings, datetime.now(timezone.utc), DigestPorts.from_settings(settings))

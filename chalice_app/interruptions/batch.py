@@ -2,7 +2,7 @@
 alert → settle → remember, count, record Events → act (concurrently, bounded) → report the actions.
 
 The alert leaves before any node action starts: a drain can take its time, the warning gives two minutes. The I/O
-steps come in through `BatchPorts` (plain callables), so the whole flow runs in tests with fakes and in the Lambda
+steps come in through `InterruptionPorts` (ports.py: Protocols), so the whole flow runs in tests with fakes and in the Lambda
 with the real adapters. What a message's fate is:
   malformed / ignored / other account or region / already alerted / instance not in cluster / Karpenter's own
   disruption (digest) → succeeded;
@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from chalice_app.interruptions import records
@@ -26,9 +25,9 @@ from chalice_app import table_keys
 from chalice_app.interruptions.actions import ActionOutcome, NodeAction
 from chalice_app.interruptions.alert import BatchCounts
 from chalice_app.interruptions.chunking import actions_message, closed_messages, plan_messages, thread_keys
-from chalice_app.interruptions.cluster import ClusterSnapshot
-from chalice_app.interruptions.correlation import Correlation, NodeImpact, correlate
+from chalice_app.interruptions.correlation import Correlation, correlate
 from chalice_app.interruptions.node_events import plan_events
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.ledger import Claim
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice
 from chalice_app.interruptions.parsing import load_body, parse_event
@@ -90,25 +89,6 @@ def decode_records(records: Sequence[dict], region: str) -> Decoded:
 
 
 @dataclass
-class BatchPorts:
-    claim_all: Callable[[list[Notice]], list[Claim]]
-    done_all: Callable[[list[Notice]], None]
-    release_all: Callable[[list[Notice], Exception], None]
-    read_cluster: Callable[[], ClusterSnapshot]
-    act: Callable[[NodeAction], ActionOutcome]  # real or dry-run
-    plan_actions: Callable[[tuple], tuple[NodeAction, ...]]
-    send: Callable[[SlackMessage], object]  # raises when Slack does not accept the message
-    clock: Callable[[], datetime]
-    cluster_name: str
-    # instance ids → {id: (remembered NodeFacts, functions then)}; the stage table's hit# records
-    recall: Callable[[list[str]], dict] = lambda ids: {}
-    remember: Callable[[list[NodeImpact]], None] = lambda impacts: None
-    add_counts: Callable[[str, Counter, timedelta], None] = lambda key, counts, lifetime: None
-    record_events: Callable[[list[dict]], list[str]] = lambda bodies: []  # Event bodies → failures
-    action_workers: int = 4  # nodes acted on at once
-
-
-@dataclass
 class BatchResult:
     succeeded: list[str]
     failed: list[str]
@@ -149,7 +129,7 @@ def _deliver(planned: list[tuple[SlackMessage, frozenset]], send: Callable[[Slac
     return set()
 
 
-def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> BatchResult:
+def process_batch(records: Sequence[dict], region: str, ports: InterruptionPorts) -> BatchResult:
     decoded = decode_records(records, region)
     by_event: dict[str, Notice] = {}
     messages_of: dict[str, list[str]] = {}
@@ -161,7 +141,7 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
                       "foreign": len(decoded.foreign)})
     counts.update(f"kind.{notice.kind.value}" for notice in unique)
 
-    claims = ports.claim_all(unique)
+    claims = ports.ledger.claim_all(unique)
     new = [notice for notice, claim in zip(unique, claims) if claim is Claim.NEW]
     busy = [notice for notice, claim in zip(unique, claims) if claim is Claim.BUSY]
     counts["already_alerted"] = sum(claim is Claim.DONE for claim in claims)
@@ -170,16 +150,16 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
     result = BatchResult(succeeded=[], failed=[], decoded=decoded, counts=counts)
 
     try:
-        snapshot = ports.read_cluster() if new else None
+        snapshot = ports.cluster.read_snapshot() if new else None
     except Exception as error:  # noqa: BLE001 - the API is down beyond the client's retries: the brief alert
-        ports.release_all(new, error)  # the full alert is still owed: the retry claims again
+        ports.ledger.release_all(new, error)  # the full alert is still owed: the retry claims again
         _alert_unreachable(new, error, ports, result)
         failed_events |= {notice.event_id for notice in new}
         new = []
     if new and snapshot is not None:
         try:
             result.kube_requests = snapshot.requests
-            recalled = ports.recall(sorted({i for notice in new for i in notice.instance_ids}))
+            recalled = ports.records.recall(sorted({i for notice in new for i in notice.instance_ids}))
             correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods,
                                     remembered={i: facts for i, (facts, _) in recalled.items()},
                                     remembered_replicas={i: replicas for i, (_, replicas) in recalled.items()})
@@ -191,15 +171,15 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
             planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts)
             planned += closed_messages(correlation.closed, ports.cluster_name)
         except Exception as error:
-            ports.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
+            ports.ledger.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
             raise
-        undelivered = _deliver(planned, ports.send, result)
+        undelivered = _deliver(planned, ports.notifier.send, result)
         counts["alerts_sent"] = len(result.messages)
         settled = [notice for notice in new if notice.event_id not in undelivered]
         unsent = [notice for notice in new if notice.event_id in undelivered]
-        ports.done_all(settled)
+        ports.ledger.done_all(settled)
         if unsent:
-            ports.release_all(unsent, RuntimeError(result.errors[-1]))
+            ports.ledger.release_all(unsent, RuntimeError(result.errors[-1]))
         failed_events |= undelivered
         _best_effort(result, "after the alert",
                      lambda: _after_alert(correlation, set(recalled), {n.event_id for n in settled}, ports, result))
@@ -211,27 +191,27 @@ def process_batch(records: Sequence[dict], region: str, ports: BatchPorts) -> Ba
     return result
 
 
-def _alert_unreachable(new: list[Notice], error: Exception, ports: BatchPorts, result: BatchResult) -> None:
+def _alert_unreachable(new: list[Notice], error: Exception, ports: InterruptionPorts, result: BatchResult) -> None:
     """Send what the events say, once per event (its own idempotency record), marked "cluster unreachable"."""
     result.errors.append(f"Kubernetes: {type(error).__name__}: {error}")
     result.counts["cluster_unreachable"] = len(new)
     briefs = [brief_notice(notice) for notice in new]
-    fresh = [brief for brief, claim in zip(briefs, ports.claim_all(briefs)) if claim is Claim.NEW]
+    fresh = [brief for brief, claim in zip(briefs, ports.ledger.claim_all(briefs)) if claim is Claim.NEW]
     if not fresh:
         return
     message = unreachable_message(fresh, ports.cluster_name, ports.clock())
     try:
-        ports.send(message)
+        ports.notifier.send(message)
     except Exception as refused:  # noqa: BLE001 - the messages are failed anyway: the retry sends it again
         result.errors.append(f"Slack: {refused}")
-        ports.release_all(fresh, refused)
+        ports.ledger.release_all(fresh, refused)
         return
     result.messages.append(message)
     result.counts["alerts_sent"] += 1
-    ports.done_all(fresh)
+    ports.ledger.done_all(fresh)
 
 
-def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str], ports: BatchPorts,
+def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str], ports: InterruptionPorts,
                  result: BatchResult) -> None:
     """Remember, count, record Events, act and report the actions, for the notices whose alert was accepted."""
     now = ports.clock()
@@ -240,21 +220,21 @@ def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str]
     first_seen = [impact for impact in impacts + disrupted
                   if impact.node.instance_id not in recalled and not impact.node.remembered]
     if first_seen:
-        _best_effort(result, "remembering hit instances", lambda: ports.remember(first_seen))
+        _best_effort(result, "remembering hit instances", lambda: ports.records.remember(first_seen))
     # Karpenter's disruptions count once per instance: at its first notice, not its paired follow-up.
     newly_disrupted = [impact for impact in disrupted if impact.node.instance_id not in recalled]
     if newly_disrupted:
-        _best_effort(result, "counting Karpenter disruptions", lambda: ports.add_counts(
+        _best_effort(result, "counting Karpenter disruptions", lambda: ports.records.add_counts(
             table_keys.disrupted_key(now.date()), records.disruption_counts(newly_disrupted),
             records.DISRUPTED_LIFETIME))
     spot = records.spot_counts(impacts)
     if spot:
         _best_effort(result, "counting spot warnings",
-                     lambda: ports.add_counts(table_keys.spot_key(now), spot, records.SPOT_LIFETIME))
+                     lambda: ports.records.add_counts(table_keys.spot_key(now), spot, records.SPOT_LIFETIME))
     bodies, left_out = plan_events(impacts, now)
     result.counts["node_events"] = len(bodies)
     result.counts["node_events_left_out"] = left_out
-    problems = _best_effort(result, "recording node Events", lambda: ports.record_events(bodies)) or []
+    problems = _best_effort(result, "recording node Events", lambda: ports.cluster.record_events(bodies)) or []
     result.errors.extend(problems)
     result.kube_requests += len(bodies)
 
@@ -262,11 +242,11 @@ def _after_alert(correlation: Correlation, recalled: set[str], settled: set[str]
     if not actions:
         return
     with ThreadPoolExecutor(max(1, min(ports.action_workers, len(actions)))) as pool:
-        result.outcomes = tuple(pool.map(lambda action: _act_or_report(ports.act, action), actions))
+        result.outcomes = tuple(pool.map(lambda action: _act_or_report(ports.cluster.act, action), actions))
     follow_up = actions_message(result.outcomes, thread_keys(correlation))
     if follow_up is not None:
         try:
-            ports.send(follow_up)
+            ports.notifier.send(follow_up)
             result.messages.append(follow_up)
         except Exception as error:  # noqa: BLE001 - the alert is out; the action report is logged instead
             result.errors.append(f"Slack (actions report): {error}")

@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from chalice_app.interruptions.correlation import NodeImpact
 from chalice_app.interruptions.notice import NoticeKind
-from chalice_app.kube.rest import FIELD_MANAGER
+from chalice_app.kube.rest import FIELD_MANAGER, call, resource_path
 
 EVENT_NAMESPACE = "default"
 COMPONENT = "costguard"
@@ -78,11 +78,12 @@ def plan_events(impacts: Sequence[NodeImpact], now: datetime,
 
 def record_events(api: k8s.ApiClient, bodies: Sequence[dict]) -> list[str]:
     """Create the Events; returns one line per failure. 409: already recorded (a redelivery), which is fine."""
-    core = k8s.CoreV1Api(api)
+    # A plain-dict POST (kube/rest.py): CoreV1Api's create_namespaced_event is typed for its CoreV1Event model.
+    path = resource_path("events", namespace=EVENT_NAMESPACE)
 
     def create(body: dict) -> str | None:
         try:
-            core.create_namespaced_event(EVENT_NAMESPACE, body, field_manager=FIELD_MANAGER)
+            call(api, "POST", path, [("fieldManager", FIELD_MANAGER)], body, "application/json")
         except ApiException as error:
             if error.status != 409:
                 return f"event on {body['involvedObject']['name']}: HTTP {error.status} {error.reason}"

@@ -38,8 +38,10 @@ class _Envelope(EventBridgeModel):
     resources: list[str] = Field(default_factory=list)
 
 
+# Each kind's detail model builds its validator on its first event (defer_build): a batch seldom holds every kind,
+# and a Lambda container should not pay at import for the kinds it never sees.
 class _InstanceDetail(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
     instance_id: str = Field(alias="instance-id", pattern=INSTANCE_ID_PATTERN)
 
 
@@ -56,13 +58,13 @@ class _CapacityReservationDetail(_InstanceDetail):
 
 
 class _AffectedEntity(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     entityValue: str = Field("", max_length=1224)  # API_AffectedEntity's bound
     statusCode: str | None = None
 
 
 class _HealthDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     service: str
     eventTypeCategory: str
     eventTypeCode: str = ""

@@ -54,7 +54,12 @@ def build_api_client(endpoint: ClusterEndpoint, tokens: TokenCache, retries: url
     configuration.host = endpoint.url.rstrip("/")
     configuration.api_key_prefix["authorization"] = "Bearer"
     configuration.api_key["authorization"] = tokens.get()
-    configuration.refresh_api_key_hook = lambda cfg: cfg.api_key.__setitem__("authorization", tokens.get())
+
+    def refresh_token(cfg: k8s.Configuration) -> None:
+        cfg.api_key["authorization"] = tokens.get()
+
+    # The generated Configuration declares the hook as `None`; the client calls it before each request.
+    configuration.refresh_api_key_hook = refresh_token  # type: ignore[assignment]
     configuration.retries = retries if retries is not None else retry_policy()
     configuration.connection_pool_maxsize = pool_size
     if endpoint.ca_data:

@@ -12,19 +12,13 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalice_app.config import Settings, settings as current_settings
-from chalice_app.kube.client import api_client
 from chalice_app.observability import instrumented, logger, metrics
-from chalice_app.offhours.cluster import OffhoursCluster
-from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.offhours.planner import Kind
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler, RunReport
 from chalice_app.offhours.nodes import priced
 from chalice_app.offhours.report import cap_alert, held_note, nodes_note, summary_message
 from chalice_app.runlog import record_run_quietly
-from chalice_app.savings.hook import after_offhours_run
-from chalice_app.slack.notifier import notifier_from_settings
-
-_FROM_SETTINGS = object()
 
 
 def summarize(report: RunReport) -> dict:
@@ -47,36 +41,25 @@ def summarize(report: RunReport) -> dict:
     }
 
 
-def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS,
-        config: OffhoursConfig | None = None, store=None, prices=None, catalog=None) -> dict:
-    """One reconcile; `cluster`, `notifier`, `config` and `store` may be given (tests, benchmarks), else from the
-    settings (the store: the stage's DynamoDB table)."""
-    from_settings = cluster is None  # savings and Slack buttons need the stage's own cluster and table
-    api = listed = session = None  # the stage's cluster: headroom runs on it after the reconcile
-    if cluster is None:
-        from chalice_app.savings.service import ListedFunctions, session_and_store
-
-        api, listed = api_client(settings), ListedFunctions()  # the ledger's needs, taken from the same list
-        cluster = OffhoursCluster(api, on_listed=listed)
-        # One boto3 session per container for the run's table clients (the ledger's own): each new session
-        # loads DynamoDB's service model again, ~0.2 s of CPU per client.
-        session = session_and_store(settings)[0]
-    notifier = notifier_from_settings(settings) if notifier is _FROM_SETTINGS else notifier
-    store = store or DynamoParkedStore(settings.table_name, region=settings.region,
-                                       client=session.client("dynamodb", region_name=settings.region)
-                                       if session else None)
+def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: OffhoursConfig | None = None) -> dict:
+    """One reconcile over `ports` (the stage's: OffhoursPorts.from_settings); `config` may be given (tests,
+    benchmarks), else from the settings."""
+    store, notifier = ports.store, ports.notifier
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
     # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
-    report = Reconciler(cluster, config or OffhoursConfig.from_settings(settings), store=store,
-                        catalog=catalog).run(now)
+    report = Reconciler(ports.cluster, config or OffhoursConfig.from_settings(settings), store=store,
+                        catalog=ports.catalog).run(now)
     if report.nodes:
-        report.nodes = _priced(report.nodes, settings, now, prices)
+        report.nodes = _priced(report.nodes, settings, now, ports.prices)
     summary = summarize(report)
-    if api is not None:  # warm headroom follows the pools' parking: after off-hours' own writes
-        summary["headroom"] = _headroom(api, settings, now, report.dry_run)
+    if ports.stage_api is not None:  # warm headroom follows the pools' parking: after off-hours' own writes
+        summary["headroom"] = _headroom(ports.stage_api, settings, now, report.dry_run)
     message = summary_message(report)
-    if from_settings:
-        message = after_offhours_run(settings, report, now, message, api=api, listed=listed)
+    if ports.stage_api is not None:  # savings are booked for the stage's own cluster and table
+        # After the plan: the savings books through the budget's metering, which the reconcile itself never needs.
+        from chalice_app.savings.hook import after_offhours_run
+
+        message = after_offhours_run(settings, report, now, message, api=ports.stage_api, listed=ports.listed)
     messages = [message for message in (cap_alert(report), message) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.
     # The nodes note once a night (keyed on the evening's date, so one note spans midnight).
@@ -98,7 +81,8 @@ def run(settings: Settings, now: datetime, cluster=None, notifier=_FROM_SETTINGS
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
-    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts, session=session)
+    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts,
+                       session=ports.session)
     return summary
 
 
@@ -149,4 +133,5 @@ def _release(store, key: str, now: datetime) -> None:
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    return run(current_settings(), datetime.now(timezone.utc))
+    settings = current_settings()
+    return run(settings, datetime.now(timezone.utc), OffhoursPorts.from_settings(settings))

@@ -136,13 +136,15 @@ def _decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
     # Only parking needs the opt-in: a pool we parked that lost it must still get its limits back.
     try:
         policy = resolve_policy(layers_for("NodePool", pool.annotations, None, None), defaults)
-        stored = _stored_replicas(pool, record) if pool.static else _stored_limits(pool, record)
+        # A static pool's stored replica count, a dynamic pool's stored limits: the type says which below.
+        stored: int | dict | None = _stored_replicas(pool, record) if pool.static else _stored_limits(pool, record)
     except PolicyError as error:
         return act("error", clip(str(error), MAX_REASON))
     # Static pools get two writes (scale, then the mirror), so theirs cannot both be conditional on one version.
     version = {} if pool.static else {"resourceVersion": pool.resource_version}
     forget = record is not None
-    unmirror = {"metadata": {**version, "annotations": {mirror_key: None}}} if mirror_key in pool.annotations else None
+    unmirror: dict | None = ({"metadata": {**version, "annotations": {mirror_key: None}}}
+                             if mirror_key in pool.annotations else None)
     ours = not pool.static and _allowance_is_ours(pool)
     parked_now = pool.replicas == 0 if pool.static else (_is_zeroed(pool.limits) or ours)
     if unmirror is not None and NIGHT_ALLOWANCE in pool.annotations:
@@ -155,7 +157,7 @@ def _decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
         if not parked_now:
             return act("release", f"{why}; changed by someone during downtime, keeping it", patch=unmirror,
                        forget=forget)
-        if pool.static:
+        if isinstance(stored, int):  # a static pool
             return act("restore", f"{why}; replicas 0 → {stored}", scale={"spec": {"replicas": stored}},
                        patch=unmirror, forget=forget, extra={"replicas": stored})
         # Merge patch: keys we added are removed with null, the rest set back to their stored values.
@@ -164,7 +166,7 @@ def _decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
         return act("restore", why, stored, patch={"metadata": {**version, "annotations": annotations},
                                                    "spec": {"limits": limits_patch}}, forget=forget)
     at = f"downtime ({policy.schedule_source})"
-    if stored is not None and parked_now and not pool.static:
+    if isinstance(stored, dict) and parked_now:  # a parked dynamic pool
         if allowance is not None and pool.limits != allowance:
             limits = {**{key: None for key in pool.limits if key not in allowance}, **allowance}
             return act("allow", f"{at}; a woken function needs it: night allowance {allowance}", allowance,
@@ -180,7 +182,7 @@ def _decide_nodepool(pool: NodePoolLimits, now: datetime, defaults: Defaults,
         if parked_now:
             adopt = record is None  # parked before the table held it: take the count into the table
             return act("keep", f"{at}; restores to {stored}",
-                       record=(ParkedPool(replicas=stored) if pool.static else ParkedPool(limits=stored))
+                       record=(ParkedPool(replicas=stored) if isinstance(stored, int) else ParkedPool(limits=stored))
                        if adopt else None, record_is_new=adopt)
         return act("skip", "changed by someone during downtime; left alone until uptime")
     if parked_now:

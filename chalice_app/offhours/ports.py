@@ -1,9 +1,18 @@
 """The off-hours reconcile's ports: what it reads and writes, as Protocols the real adapters and the tests' fakes both
-satisfy (mypy checks both: tests/core/port_fakes.py, run by tests/core/test_types.py)."""
+satisfy (mypy checks both: tests/core/port_fakes.py, run by tests/core/test_types.py), and `OffhoursPorts`, what the
+handler runs over (`OffhoursPorts.from_settings`)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
+
+from chalice_app.slack.port import Notifier
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+    from chalice_app.config import Settings
 
 from chalice_app.offhours.model import FunctionDeployment, NodePoolLimits
 
@@ -36,3 +45,34 @@ class ParkedStorePort(Protocol):
     def delete_many(self, ids: Iterable[str]) -> None: ...
     def claim_note(self, key: str, now: datetime) -> bool: ...
     def release_note(self, key: str, now: datetime) -> None: ...
+
+
+@dataclass
+class OffhoursPorts:
+    cluster: OffhoursClusterPort
+    store: ParkedStorePort
+    notifier: Notifier
+    # The stage's own cluster: warm headroom and the savings ledger run on it after the reconcile. None when the
+    # cluster is a test's or a benchmark's, which have neither.
+    stage_api: ApiClient | None = None
+    prices: Callable | None = None  # (on-demand types, spot types) → PriceBook; None: the budget's price source
+    catalog: Any = None  # the instance catalog that sizes night allowances; None: not sized (see handler.run)
+    listed: Any = None  # savings.service.ListedFunctions the cluster fills as it lists; None: the ledger lists again
+    session: Any = None  # the container's boto3 session for the table clients; None: each client its own
+
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OffhoursPorts:
+        from chalice_app.kube.client import api_client
+        from chalice_app.offhours.cluster import OffhoursCluster
+        from chalice_app.offhours.parked import DynamoParkedStore
+        from chalice_app.savings.service import ListedFunctions, session_and_store
+        from chalice_app.slack.notifier import notifier_from_settings
+
+        api, listed = api_client(settings), ListedFunctions()  # the ledger's needs, taken from the run's own list
+        # One boto3 session per container for the table clients (the ledger's own): each new session loads
+        # DynamoDB's service model again, ~0.2 s of CPU per client.
+        session = session_and_store(settings)[0]
+        store = DynamoParkedStore(settings.table_name, client=session.client("dynamodb", region_name=settings.region))
+        return cls(OffhoursCluster(api, on_listed=listed), store, notifier_from_settings(settings), stage_api=api,
+                   listed=listed, session=session)

@@ -4,11 +4,14 @@ notifier that logs. The parts live next door, one job each: `port` (the `Notifie
 `threads` (thread roots in the stage table) and `secrets` (the SSM read)."""
 from __future__ import annotations
 
+import threading
+
 import boto3
 
 from chalice_app.config import Settings
 from chalice_app.errors import ConfigError
-from chalice_app.slack.port import LoggingNotifier, Notifier
+from chalice_app.slack.message import SlackMessage
+from chalice_app.slack.port import LoggingNotifier, Notifier, SendResult
 from chalice_app.ssm import read_secret
 from chalice_app.slack.threads import DynamoThreadStore
 
@@ -33,3 +36,18 @@ def notifier_from_settings(settings: Settings, api_base_url: str | None = None, 
         return BotNotifier(read_secret(settings.slack_bot_token_parameter, settings), settings.slack_channel,
                            base_url=api_base_url or settings.slack_api_base_url, thread_store=store)
     return LoggingNotifier()
+
+
+class LazyNotifier:
+    """The stage's notifier, built at the first send: a run with nothing to say never reads SSM."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._notifier: Notifier | None = None
+        self._lock = threading.Lock()
+
+    def send(self, message: SlackMessage) -> SendResult:
+        with self._lock:
+            if self._notifier is None:
+                self._notifier = notifier_from_settings(self._settings)
+        return self._notifier.send(message)

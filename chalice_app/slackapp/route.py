@@ -6,7 +6,7 @@ from typing import Callable, Mapping
 
 from chalice_app.config import settings as current_settings
 from chalice_app.observability import logger
-from chalice_app.slackapp.handler import HttpAnswer, SlackActions, actions_from_settings
+from chalice_app.slackapp.service import HttpAnswer, SlackActions
 
 # The clock of the route; the sandbox replaces it with its simulated time (the signatures it makes use the same).
 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
@@ -15,7 +15,7 @@ _actions: list[SlackActions] = []
 
 def reset() -> None:
     """Forget the per-container SlackActions and user-group members (settings changed: tests, the sandbox)."""
-    from chalice_app.slackapp.handler import _GROUP_CACHE
+    from chalice_app.slackapp.service import _GROUP_CACHE
 
     _actions.clear()
     _GROUP_CACHE.clear()
@@ -23,7 +23,7 @@ def reset() -> None:
 
 def handle(body: bytes | None, headers: Mapping[str, str]) -> HttpAnswer:
     if not _actions:
-        _actions.append(actions_from_settings(current_settings()))
+        _actions.append(SlackActions.from_settings(current_settings()))
     try:
         return _actions[0].handle(body or b"", headers, now=clock())
     except Exception:  # noqa: BLE001 - Slack sees a plain 500; the details (no secrets in them) are logged

@@ -80,8 +80,7 @@ def aws_budget(aws):
     kube = h.budget_cluster([h.nodepool("default")], nodeclaims=claims)
 
     def run(client):
-        return h.handler.run(h.SETTINGS, now, session=aws, cluster=kube, notifier=RecordingNotifier(),
-                             prices=h.prices(aws), ce_client=client)
+        return h.handler.run(h.SETTINGS, now, h.ports(aws, kube, RecordingNotifier(), ce_client=client))
 
     return aws, run, 14 * 0.192 * 36
 

@@ -11,6 +11,7 @@ from chalice_app.budget import handler
 from chalice_app.budget.aws_prices import PriceSource
 from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.metering import LedgerEntry
+from chalice_app.budget.ports import BudgetPorts
 from sandbox.budget_status import budget_statuses, status_from_annotation
 from chalice_app.config import load_settings
 from tests.budget.conftest import STAGE
@@ -62,9 +63,14 @@ def cluster():
         nodeclaims=CLAIMS, pods=PODS)
 
 
+def ports(session, kube, notifier, source=None, settings=SETTINGS, ce_client=None) -> BudgetPorts:
+    """The run's ports on moto (`session`), the given cluster, Slack fake and prices; the document read directly."""
+    return BudgetPorts(session, Ledger(settings.table_name, session), kube, notifier, prices=source or prices(session),
+                       ce_client=ce_client, document_session=session)
+
+
 def run(session, kube, notifier, source=None, settings=SETTINGS, now=NOW):
-    return handler.run(settings, now, session=session, cluster=kube, notifier=notifier,
-                       prices=source or prices(session))
+    return handler.run(settings, now, ports(session, kube, notifier, source, settings))
 
 
 def test_crossing_80_percent_lowers_the_limit_and_says_why(aws):

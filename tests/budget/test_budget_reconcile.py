@@ -99,7 +99,6 @@ def test_budget_message_carries_the_last_closed_days_error_above_the_threshold(a
     with Stubber(client) as stub:
         stub.add_response("get_cost_and_usage", {"ResultsByTime": [
             day("2026-11-01", [("default", 64.5)]), day("2026-11-02", [("default", 50.0)])]})
-        h.handler.run(h.SETTINGS, now, session=aws, cluster=kube, notifier=notifier, prices=h.prices(aws),
-                      ce_client=client)
+        h.handler.run(h.SETTINGS, now, h.ports(aws, kube, notifier, ce_client=client))
     text = notifier.sent[-1].text
     assert "on 2026-11-02: metered 64.51 USD, billed 50.00 USD (+29.0 %, above 5 %)" in text

@@ -22,12 +22,14 @@ print(json.dumps(sorted(sys.modules)))
 # handler module -> (costguard packages it must not load, libraries it must not load at import time)
 GRAPHS = {
     "chalice_app.interruptions.handler": (
-        ("chalice_app.budget", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp"),
+        # the cordon/drain adapter loads when a pool's action runs, the SQS retry helpers when a message fails, the
+        # notifier (SSM, the thread store) when a message is sent
+        ("chalice_app.budget", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp",
+         "chalice_app.interruptions.kube_actions", "chalice_app.interruptions.sqs_batch", "chalice_app.slack.notifier"),
         ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
     "chalice_app.offhours.handler": (
-        # the savings hook books every run with the budget's metering; the budget's price sources are not loaded
-        ("chalice_app.interruptions", "chalice_app.budget.aws_prices", "chalice_app.budget.costexplorer",
-         "chalice_app.budget.service", "chalice_app.budget.handler", "chalice_app.savings.service"),
+        # the savings hook (and the budget's metering it books with) loads after the plan, on a run from settings
+        ("chalice_app.interruptions", "chalice_app.budget", "chalice_app.savings", "chalice_app.slackapp"),
         ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a message is built or sent
     "chalice_app.budget.handler": (
         ("chalice_app.interruptions", "chalice_app.offhours", "chalice_app.savings", "chalice_app.slackapp"),
@@ -37,8 +39,8 @@ GRAPHS = {
          "chalice_app.interruptions.handler", "chalice_app.interruptions.batch"),
         ("aws_xray_sdk", "holidays")),
     "chalice_app.slackapp.route": (
-        ("chalice_app.interruptions", "chalice_app.budget", "chalice_app.savings.service"),
-        ("aws_xray_sdk", "holidays")),
+        ("chalice_app.interruptions", "chalice_app.budget", "chalice_app.savings.service", "chalice_app.slack.retry"),
+        ("aws_xray_sdk", "holidays", "slack_sdk")),  # slack_sdk loads when a request is verified or answered
 }
 
 
@@ -50,6 +52,11 @@ def loaded_modules(*names: str) -> set[str]:
 
 def under(modules: set[str], package: str) -> list[str]:
     return sorted(name for name in modules if name == package or name.startswith(package + "."))
+
+
+# Every graph reads its settings (chalice_app/config.py) with plain pydantic: pydantic-settings' sources loaded
+# asyncio, argparse and python-dotenv, which no handler uses.
+SETTINGS_LIBRARIES = ("pydantic_settings", "dotenv", "asyncio", "argparse")
 
 
 def test_app_alone_loads_no_feature():
@@ -65,5 +72,5 @@ def test_each_handler_graph_loads_only_its_feature(handler):
     packages, libraries = GRAPHS[handler]
     modules = loaded_modules("app", handler)
     assert handler in modules
-    for package in packages + libraries:
+    for package in packages + libraries + SETTINGS_LIBRARIES:
         assert not under(modules, package), f"{handler} loads {under(modules, package)}"

@@ -5,7 +5,8 @@ import boto3
 import pytest
 
 from chalice_app.interruptions import actions
-from chalice_app.interruptions.batch import BatchPorts, process_batch
+from chalice_app.interruptions.batch import process_batch
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.ledger import Claim, NoticeLedger
 from chalice_app.interruptions.parsing import parse_event
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
@@ -20,11 +21,11 @@ from tests.slackfakes import RecordingNotifier
 
 
 
-def snapshot_reader(count=10, fail=False, pools=("spot",)) -> SnapshotReader:
+def snapshot_reader(count=10, fail=False, pools=("spot",), act=actions.dry_run_outcome) -> SnapshotReader:
     cluster = MemoryCluster()
     cluster.nodes = [f.node(n, pool=pools[n % len(pools)]) for n in range(count)]
     cluster.pods = [f.pod("sleep", n, n) for n in range(count)]
-    return SnapshotReader(cluster, fail=fail)
+    return SnapshotReader(cluster, fail=fail, act=act)
 
 
 @pytest.fixture
@@ -33,10 +34,9 @@ def ledger(dynamodb):
 
 
 def ports(ledger, slack, cluster, per_pool=None, default="alert"):
-    return BatchPorts(claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
-                      read_cluster=cluster.read, act=lambda action: actions.dry_run_outcome(action),
-                      plan_actions=lambda impacts: actions.plan_actions(impacts, per_pool or {}, default),
-                      send=slack.send, clock=lambda: f.NOW, cluster_name="test")
+    return InterruptionPorts(ledger=ledger, cluster=cluster, notifier=slack,
+                             plan_actions=lambda impacts: actions.plan_actions(impacts, per_pool or {}, default),
+                             clock=lambda: f.NOW, cluster_name="test")
 
 
 def test_a_mixed_batch_alerts_once_and_never_fails_on_bad_messages(ledger):
@@ -159,12 +159,11 @@ def test_handler_deletes_what_succeeded_and_raises_naming_what_failed(ledger, mo
 
 def test_a_failing_action_is_reported_in_the_alert_not_raised(ledger):
     slack = RecordingNotifier()
-    batch_ports = ports(ledger, slack, snapshot_reader(), per_pool={"spot": "cordon"})
 
     def broken(action):
         raise ConnectionError("API server went away")
 
-    batch_ports.act = broken
+    batch_ports = ports(ledger, slack, snapshot_reader(act=broken), per_pool={"spot": "cordon"})
     result = process_batch([f.record(f.spot_warning(1))], f.REGION, batch_ports)
     assert result.failed == [] and "API server went away" in json.dumps(slack.sent[1].blocks)
 

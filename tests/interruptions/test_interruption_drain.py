@@ -3,12 +3,12 @@ import threading
 
 from chalice_app.interruptions import actions
 from chalice_app.interruptions.actions import Action, NodeAction, plan_actions, plan_drain
-from chalice_app.interruptions.batch import BatchPorts, process_batch
-from chalice_app.interruptions.cluster import ClusterSnapshot
+from chalice_app.interruptions.batch import process_batch
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.correlation import correlate
-from chalice_app.interruptions.ledger import Claim
 from chalice_app.interruptions.parsing import parse_event
 from tests.interruptions import factories as f
+from tests.memory_cluster import FreshLedger, snapshot_of
 
 
 def _pod(name, priority=None, do_not_disrupt=False, owner="ReplicaSet"):
@@ -56,13 +56,18 @@ def test_the_alert_leaves_before_any_action_and_actions_run_concurrently_with_a_
         events.append(("send", message.text))
 
     nodes = [f.node(n) for n in range(10)]
-    ports = BatchPorts(claim_all=lambda notices: [Claim.NEW] * len(notices), done_all=lambda notices: None,
-                       release_all=lambda notices, error: None,
-                       read_cluster=lambda: ClusterSnapshot(nodes, [], [], 3), act=act,
-                       plan_actions=lambda impacts: plan_actions(impacts, {"spot": "cordon"}, "alert"),
-                       send=send, clock=lambda: f.NOW, cluster_name="test", action_workers=3)
+    ports = InterruptionPorts(ledger=FreshLedger(), cluster=snapshot_of(nodes, act=act), notifier=_Sender(send),
+                              plan_actions=lambda impacts: plan_actions(impacts, {"spot": "cordon"}, "alert"),
+                              clock=lambda: f.NOW, cluster_name="test", action_workers=3)
     result = process_batch([f.record(f.spot_warning(n)) for n in range(10)], f.REGION, ports)
     assert events[0][0] == "send" and events[-1][0] == "send"  # alert, ten actions, then the actions report
     assert [kind for kind, _ in events[1:-1]] == ["act"] * 10
     assert peak[0] == 3 and len(result.outcomes) == 10 and not any(o.failed for o in result.outcomes)
     assert result.outcomes[0].action is Action.CORDON
+
+
+class _Sender:
+    """A notifier that hands each message to `send` (the test's own ordered log)."""
+
+    def __init__(self, send):
+        self.send = send

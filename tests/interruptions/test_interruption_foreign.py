@@ -3,7 +3,8 @@ not the stage's, is never acted on (no alert, no cordon, no drain), and it is co
 import pytest
 
 from chalice_app.interruptions import actions
-from chalice_app.interruptions.batch import BatchPorts, decode_records, process_batch
+from chalice_app.interruptions.batch import decode_records, process_batch
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.ledger import NoticeLedger
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
@@ -34,12 +35,12 @@ def _health_about(region: str, emitted_in: str) -> dict:
 def test_an_event_of_unknown_or_foreign_origin_is_counted_and_never_acted_on(dynamodb, record):
     cluster = MemoryCluster()
     cluster.nodes = [f.node(1, pool="spot")]
-    reader, slack, acted = SnapshotReader(cluster), RecordingNotifier(), []
+    slack, acted = RecordingNotifier(), []
+    reader = SnapshotReader(cluster, act=lambda action: acted.append(action) or actions.dry_run_outcome(action))
     ledger = NoticeLedger(TABLE, client=dynamodb, remaining_ms=lambda: 60_000)
-    ports = BatchPorts(claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
-                       read_cluster=reader.read, act=lambda action: acted.append(action) or actions.dry_run_outcome(action),
-                       plan_actions=lambda impacts: actions.plan_actions(impacts, {}, "cordon-and-drain"),
-                       send=slack.send, clock=lambda: f.NOW, cluster_name="test")
+    ports = InterruptionPorts(ledger=ledger, cluster=reader, notifier=slack,
+                              plan_actions=lambda impacts: actions.plan_actions(impacts, {}, "cordon-and-drain"),
+                              clock=lambda: f.NOW, cluster_name="test")
     result = process_batch([record], f.REGION, ports)
     assert result.counts["foreign"] == 1 and result.decoded.notices == []
     assert slack.sent == [] and acted == [] and reader.reads == 0

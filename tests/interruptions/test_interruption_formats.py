@@ -4,16 +4,16 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalice_app.interruptions.batch import BatchPorts, process_batch
+from chalice_app.interruptions.batch import process_batch
 from chalice_app.interruptions.chunking import plan_messages
-from chalice_app.interruptions.cluster import ClusterSnapshot
 from chalice_app.interruptions.correlation import correlate
-from chalice_app.interruptions.ledger import Claim
+from chalice_app.interruptions.ports import InterruptionPorts, NoRecords
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, NoticeKind
 from chalice_app.interruptions.parsing import instance_id_in, parse_event
 from chalice_app.slack.render import to_text
 from tests.interruptions import aws_samples as aws
 from tests.interruptions import factories as f
+from tests.memory_cluster import FreshLedger, snapshot_of
 from tests.slackfakes import RecordingNotifier
 
 RETIREMENT_START = datetime(2023, 2, 10, 10, 0, tzinfo=timezone.utc)
@@ -75,11 +75,17 @@ def test_closed_health_event_ends_the_thread_instead_of_alerting():
 
 
 def _ports(slack, nodes, recalled=None):
-    return BatchPorts(claim_all=lambda notices: [Claim.NEW] * len(notices), done_all=lambda notices: None,
-                      release_all=lambda notices, error: None,
-                      read_cluster=lambda: ClusterSnapshot(nodes, [], [], 2), act=lambda action: None,
-                      plan_actions=lambda impacts: (), send=slack.send, clock=lambda: f.NOW, cluster_name="demo",
-                      recall=lambda ids: {i: v for i, v in (recalled or {}).items() if i in ids})
+    return InterruptionPorts(ledger=FreshLedger(), cluster=snapshot_of(nodes, requests=2, act=lambda action: None),
+                             notifier=slack, plan_actions=lambda impacts: (), clock=lambda: f.NOW,
+                             cluster_name="demo", records=_Recalled(recalled or {}))
+
+
+class _Recalled(NoRecords):
+    def __init__(self, recalled: dict):
+        self.recalled = recalled
+
+    def recall(self, ids):
+        return {i: v for i, v in self.recalled.items() if i in ids}
 
 
 def test_a_closed_event_for_a_known_instance_is_a_reply_in_its_thread_not_an_alert():

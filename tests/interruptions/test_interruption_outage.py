@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from chalice_app.interruptions import actions
-from chalice_app.interruptions.batch import BatchPorts, process_batch
+from chalice_app.interruptions.batch import process_batch
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.ledger import NoticeLedger
 from chalice_app.interruptions.unreachable import UNREACHABLE
 from tests.interruptions import factories as f
@@ -27,10 +27,9 @@ def reader(fail: bool) -> SnapshotReader:
     return SnapshotReader(cluster, fail=fail)
 
 
-def ports(ledger, slack, cluster) -> BatchPorts:
-    return BatchPorts(claim_all=ledger.claim_all, done_all=ledger.done_all, release_all=ledger.release_all,
-                      read_cluster=cluster.read, act=actions.dry_run_outcome,
-                      plan_actions=lambda impacts: (), send=slack.send, clock=lambda: f.NOW, cluster_name="prod")
+def ports(ledger, slack, cluster) -> InterruptionPorts:
+    return InterruptionPorts(ledger=ledger, cluster=cluster, notifier=slack, plan_actions=lambda impacts: (),
+                             clock=lambda: f.NOW, cluster_name="prod")
 
 
 def test_cluster_down_sends_what_the_event_says_once_then_the_correlation_in_its_thread(ledger):
@@ -71,5 +70,5 @@ def test_event_values_in_the_brief_alert_are_inert(ledger):
     event["detail"]["eventRegion"] = f.REGION
     slack = RecordingNotifier()
     process_batch([f.record(event)], f.REGION,
-                  BatchPorts(**{**ports(ledger, slack, reader(fail=True)).__dict__, "cluster_name": "<!channel>"}))
+                  InterruptionPorts(**{**ports(ledger, slack, reader(fail=True)).__dict__, "cluster_name": "<!channel>"}))
     assert "<!channel>" not in json.dumps(slack.sent[0].blocks) and "&lt;!channel&gt;" in json.dumps(slack.sent[0].blocks)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from chalice_app import config, naming
 from chalice_app.cli import app as cli_app
 from chalice_app.interruptions import handler
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from chalice_app.interruptions.unreachable import UNREACHABLE
 from chalice_app.slack.bot import BotNotifier
@@ -144,8 +145,8 @@ def test_kubernetes_down_the_alert_arrives_at_once_marked_and_the_correlation_fo
 
     def run(event, context):
         settings = config.settings()
-        ports = handler.build_ports(settings, context)
-        ports.send = bot.send
+        ports = InterruptionPorts.from_settings(settings, context)
+        ports.notifier = bot
         return handler.run(event, context, settings, ports)
 
     _warn(sb, instance)

@@ -4,14 +4,14 @@ from datetime import datetime, timezone
 
 from chalice_app import table_keys
 from chalice_app.interruptions import actions, records
-from chalice_app.interruptions.batch import BatchPorts, process_batch
-from chalice_app.interruptions.cluster import ClusterSnapshot
+from chalice_app.interruptions.batch import process_batch
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.correlation import correlate
-from chalice_app.interruptions.ledger import Claim
 from chalice_app.interruptions.parsing import parse_event
 from tests.interruptions import factories as f
 from tests.interruptions.conftest import TABLE
 from tests.interruptions.test_interruption_classify import disrupted_claim, tainted_node
+from tests.memory_cluster import FreshLedger, snapshot_of
 from tests.slackfakes import RecordingNotifier
 
 
@@ -65,13 +65,9 @@ class _Memory:
 
 
 def _ports(memory, slack, nodes, claims=(), pods=()):
-    return BatchPorts(claim_all=lambda notices: [Claim.NEW] * len(notices), done_all=lambda notices: None,
-                      release_all=lambda notices, error: None,
-                      read_cluster=lambda: ClusterSnapshot(list(nodes), list(claims), list(pods), 3),
-                      act=lambda action: actions.dry_run_outcome(action),
-                      plan_actions=lambda impacts: actions.plan_actions(impacts, {}, "alert"),
-                      send=slack.send, clock=lambda: f.NOW, cluster_name="test", recall=memory.recall,
-                      remember=memory.remember, add_counts=memory.add_counts)
+    return InterruptionPorts(ledger=FreshLedger(), cluster=snapshot_of(nodes, claims, pods), notifier=slack,
+                             plan_actions=lambda impacts: actions.plan_actions(impacts, {}, "alert"),
+                             clock=lambda: f.NOW, cluster_name="test", records=memory)
 
 
 def test_the_terminated_follow_up_after_the_node_is_gone_is_alerted_and_threaded():
@@ -100,12 +96,12 @@ def test_karpenter_disruptions_go_to_the_digest_counted_once_and_never_alert():
 
 def test_a_failing_record_store_never_holds_the_alert_back():
     memory, slack = _Memory(), RecordingNotifier()
-    ports = _ports(memory, slack, [f.node(1)])
 
     def broken(*args):
         raise ConnectionError("DynamoDB went away")
 
-    ports.remember = ports.add_counts = broken
+    memory.remember = memory.add_counts = broken
+    ports = _ports(memory, slack, [f.node(1)])
     result = process_batch([f.record(f.spot_warning(1))], f.REGION, ports)
     assert len(slack.sent) == 1 and result.failed == []
     assert any("DynamoDB went away" in error for error in result.errors)

@@ -6,6 +6,7 @@ import pytest
 
 from chalice_app import naming
 from chalice_app.interruptions import handler
+from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.sqs_batch import BatchItemsFailed
 from sandbox.slack_receiver import DEFAULT_BOT_TOKEN
 from chalice_app import config
@@ -143,8 +144,8 @@ def test_with_a_bot_token_later_events_for_an_instance_thread_under_the_first(sb
         events.put_events(Entries=[_entry(detail_type, detail)])
         with sb.activate():
             settings = config.settings()
-            ports = handler.build_ports(settings, LambdaContext())
-            ports.send = bot.send
+            ports = InterruptionPorts.from_settings(settings, LambdaContext())
+            ports.notifier = bot
             handler.run({"Records": _drain_queue(sb)}, LambdaContext(), settings, ports)
     first, warning, terminated = sb.slack.messages_for("#alerts")
     assert first.thread_ts is None and warning.thread_ts == first.ts and terminated.thread_ts == first.ts

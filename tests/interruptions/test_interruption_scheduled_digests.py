@@ -7,6 +7,7 @@ import pytest
 
 from chalice_app.config import load_settings
 from chalice_app.digests import handler
+from chalice_app.digests.ports import DigestPorts
 from chalice_app.digests.schedule import KARPENTER, SPOT, DigestSchedule, due_digests
 from chalice_app.errors import ConfigError
 from chalice_app.interruptions.records import DISRUPTED_LIFETIME, SPOT_LIFETIME, InterruptionRecords
@@ -61,6 +62,10 @@ def test_settings_name_a_bad_zone_or_hour_in_one_line():
         True, False, 9, "Europe/London", "fri")
 
 
+def ports(dynamodb, slack) -> DigestPorts:
+    return DigestPorts(handler.DigestClaims(TABLE, dynamodb), InterruptionRecords(TABLE, dynamodb), slack)
+
+
 def _counts(dynamodb):
     records = InterruptionRecords(TABLE, dynamodb)
     records.add_counts(disrupted_key(date(2026, 11, 22)), Counter({"n:spot|Underutilized": 10, "n:spot|Empty": 3,
@@ -73,16 +78,16 @@ def test_each_digest_goes_once_per_period_whatever_the_ticks(dynamodb):
     _counts(dynamodb)
     enabled = settings(COSTGUARD_KARPENTER_DIGEST="true", COSTGUARD_SPOT_DIGEST="true")
     slack = RecordingNotifier()
-    summary = handler.run(enabled, MONDAY_EVENING, dynamodb, slack)
+    summary = handler.run(enabled, MONDAY_EVENING, ports(dynamodb, slack))
     assert summary["outcomes"] == {"karpenter 2026-11-22": "sent", "spot 2026-W48": "sent"}
     assert slack.texts == ["Karpenter replaced 14 nodes on 2026-11-22: 10 underutilized, 3 empty, 1 drifted",
                            "Spot reclaims, last 4 weeks: 4 warnings"]
     for hour in (19, 20, 23):
-        again = handler.run(enabled, MONDAY_EVENING.replace(hour=hour), dynamodb, slack)
+        again = handler.run(enabled, MONDAY_EVENING.replace(hour=hour), ports(dynamodb, slack))
         assert set(again["outcomes"].values()) == {"already sent"}
     assert len(slack.sent) == 2
     # the next day has nothing to report: no message, and its claim is kept
-    quiet = handler.run(enabled, TUESDAY_EVENING, dynamodb, slack)
+    quiet = handler.run(enabled, TUESDAY_EVENING, ports(dynamodb, slack))
     assert quiet["outcomes"] == {"karpenter 2026-11-23": "nothing to report"} and len(slack.sent) == 2
     assert "Item" in dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "digest#karpenter#2026-11-23"}})
 
@@ -92,15 +97,16 @@ def test_a_digest_slack_refused_is_released_and_sent_by_the_next_tick(dynamodb):
     enabled = settings(COSTGUARD_KARPENTER_DIGEST="true")
     slack = RecordingNotifier(fail_after=0, failures=1)
     with pytest.raises(handler.DigestsNotSent, match="karpenter 2026-11-22: SlackDeliveryError"):
-        handler.run(enabled, MONDAY_EVENING, dynamodb, slack)
+        handler.run(enabled, MONDAY_EVENING, ports(dynamodb, slack))
     assert slack.sent == []
     assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "digest#karpenter#2026-11-22"}})
-    assert handler.run(enabled, MONDAY_EVENING.replace(hour=19), dynamodb, slack)["outcomes"] == {
+    assert handler.run(enabled, MONDAY_EVENING.replace(hour=19), ports(dynamodb, slack))["outcomes"] == {
         "karpenter 2026-11-22": "sent"}
-    assert handler.run(enabled, MONDAY_EVENING.replace(hour=20), dynamodb, slack)["outcomes"] == {
+    assert handler.run(enabled, MONDAY_EVENING.replace(hour=20), ports(dynamodb, slack))["outcomes"] == {
         "karpenter 2026-11-22": "already sent"}
     assert len(slack.sent) == 1
 
 
 def test_a_tick_with_nothing_due_touches_nothing():
-    assert handler.run(settings(), MONDAY_EVENING, client=object(), notifier=None) == {"due": []}
+    untouchable = DigestPorts(claims=object(), counters=object(), notifier=None)
+    assert handler.run(settings(), MONDAY_EVENING, untouchable) == {"due": []}

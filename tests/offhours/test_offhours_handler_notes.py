@@ -6,6 +6,7 @@ import pytest
 from chalice_app.budget.prices import PriceBook
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.offhours.parked import MemoryParkedStore
 from tests.offhours.factories import deployment
 from tests.memory_cluster import MemoryCluster
@@ -22,8 +23,9 @@ def no_run_log(monkeypatch):
 
 
 def run(cluster, store, notifier, now):
-    return handler.run(SETTINGS, now, cluster=cluster, notifier=notifier, config=config(), store=store,
-                       prices=lambda on_demand, spot: PriceBook(spot={("c6a.large", "us-east-1a"): 0.05}))
+    ports = OffhoursPorts(cluster, store, notifier,
+                          prices=lambda on_demand, spot: PriceBook(spot={("c6a.large", "us-east-1a"): 0.05}))
+    return handler.run(SETTINGS, now, ports, config=config())
 
 
 def test_held_functions_are_said_once_a_day_with_the_fix():

@@ -10,6 +10,7 @@ from chalice_app.config import settings
 from chalice_app.errors import KubeAccessError
 from chalice_app.offhours.explain import explain
 from chalice_app.offhours.handler import run
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.kube.names import ORIGINAL_LIMITS, ORIGINAL_REPLICAS
 from sandbox import Sandbox
 from sandbox.kubeapi.faults import Fault
@@ -43,12 +44,12 @@ def test_evening_to_zero_and_morning_back_exactly(sb):
     limits = {name: pool(sb, name)["spec"]["limits"] for name in ("default", "spot")}
     with sb.activate(**ENV):
         sb.kube.reset_requests()
-        evening = run(settings(), EVENING)
+        evening = run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
         requests = list(sb.kube.requests)
         sb.sim.settle()
         after_evening = deployments(sb)
-        again = run(settings(), EVENING.replace(minute=10))
-        morning = run(settings(), MORNING)
+        again = run(settings(), EVENING.replace(minute=10), OffhoursPorts.from_settings(settings()))
+        morning = run(settings(), MORNING, OffhoursPorts.from_settings(settings()))
     assert all(r.user == "costguard" and r.status < 400 for r in requests)
     patches = [r for r in requests if r.method == "PATCH"]
     scaled = sum(1 for count in before.values() if count > 0)
@@ -69,7 +70,7 @@ def test_evening_to_zero_and_morning_back_exactly(sb):
 def test_nodepool_limits_zero_during_downtime_only_when_opted_in(sb):
     spot = pool(sb, "spot")
     with sb.activate(**ENV):
-        run(settings(), EVENING)
+        run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
     limited = pool(sb, "default")
     assert limited["spec"]["limits"] == {"cpu": "0"}
     assert limited["metadata"]["annotations"][ORIGINAL_LIMITS] == '{"cpu": 100}'
@@ -82,7 +83,7 @@ def test_a_conflict_is_re_read_and_a_failing_function_does_not_stop_the_others(s
     sb.kube.faults.inject(Fault(status=409, retry_after=None, times=1, method="PATCH", path_contains=f"/{victims[0]}"))
     sb.kube.faults.inject(Fault(status=500, retry_after=0, times=50, method="PATCH", path_contains=f"/{victims[1]}"))
     with sb.activate(**ENV):
-        summary = run(settings(), EVENING)
+        summary = run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
         sb.kube.faults.clear()
     now = replicas(sb)
     assert now[victims[0]] == 0  # re-read after the 409, then patched
@@ -94,11 +95,11 @@ def test_a_conflict_is_re_read_and_a_failing_function_does_not_stop_the_others(s
 
 def test_human_scale_during_downtime_is_left_alone_and_kept(sb):
     with sb.activate(**ENV):
-        run(settings(), EVENING)
+        run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
         sb.sim.scale_function("sleep", 4)
-        night = run(settings(), EVENING.replace(hour=23))
+        night = run(settings(), EVENING.replace(hour=23), OffhoursPorts.from_settings(settings()))
         explained = explain("sleep", "openfaas-fn", EVENING.replace(hour=23))
-        run(settings(), MORNING)
+        run(settings(), MORNING, OffhoursPorts.from_settings(settings()))
     assert night["scaled_down"] == 0 and replicas(sb)["sleep"] == 4
     assert explained.action == "skip" and "by someone" in explained.reason
     assert explained.next_change == MORNING.replace(minute=0)
@@ -108,7 +109,7 @@ def test_human_scale_during_downtime_is_left_alone_and_kept(sb):
 def test_dry_run_and_cli_plan_change_nothing(sb, tmp_path, monkeypatch):
     before = replicas(sb)
     with sb.activate(**ENV, COSTGUARD_DRY_RUN="true"):
-        summary = run(settings(), EVENING)
+        summary = run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
         monkeypatch.chdir(tmp_path)  # no .chalice/config.json here: the CLI reads the sandbox's environment
         result = CliRunner().invoke(costguard_cli, ["offhours", "plan", "--at", EVENING.isoformat()])
     assert summary["dry_run"] and summary["scaled_down"] == summary["counts"]["scale-down"] > 0  # would have
@@ -138,7 +139,7 @@ def test_lambda_entry_takes_the_scheduled_event_and_reports_the_run(sb):
 
 def test_a_missing_namespace_is_reported_naming_it_and_the_others_still_run(sb):
     with sb.activate(**{**ENV, "COSTGUARD_FUNCTION_NAMESPACES": "openfaas-fn,openfaas-fnn"}):
-        summary = run(settings(), EVENING)
+        summary = run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
     assert any("namespace 'openfaas-fnn' from COSTGUARD_FUNCTION_NAMESPACES" in error for error in summary["errors"])
     assert summary["scaled_down"] > 0  # openfaas-fn was still reconciled
 

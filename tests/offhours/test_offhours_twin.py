@@ -6,6 +6,7 @@ import pytest
 
 from chalice_app.config import settings
 from chalice_app.offhours.handler import run
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.kube.names import ORIGINAL_REPLICAS
 from sandbox import Sandbox
 from sandbox.demo_budget import seed_prices
@@ -26,7 +27,7 @@ def replicas(sb):
 
 
 def tick(sb, at):
-    summary = run(settings(), at)
+    summary = run(settings(), at, OffhoursPorts.from_settings(settings()))
     sb.sim.settle(at)
     return summary
 

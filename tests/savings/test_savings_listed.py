@@ -9,6 +9,7 @@ from chalice_app.config import settings
 from chalice_app.kube.client import api_client
 from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.handler import run
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from chalice_app.savings.service import ClusterView, ListedFunctions, read_cluster
 from sandbox import Sandbox
@@ -53,7 +54,7 @@ def test_the_view_after_a_run_is_what_a_fresh_list_shows(sb):
 def test_a_run_with_the_ledger_lists_the_function_deployments_once(sb):
     with sb.activate(**ENV):
         sb.kube.reset_requests()
-        summary = run(settings(), EVENING)
+        summary = run(settings(), EVENING, OffhoursPorts.from_settings(settings()))
         requests = list(sb.kube.requests)
     assert summary["scaled_down"] > 0
     collection = f"/namespaces/{FUNCTION_NAMESPACE}/deployments"

@@ -16,6 +16,7 @@ from chalice_app.budget.ledger import Ledger
 from chalice_app.cli import app as cli_app
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.kube.names import NODEPOOL_OPT_IN
 from sandbox import Sandbox
 from sandbox.objects import FUNCTION_NAMESPACE
@@ -73,7 +74,7 @@ def run_week(sb, times, wake_nodeinfo_at=at(2, 2, 0)) -> list[tuple[datetime, di
         if moment == wake_nodeinfo_at:
             sb.sim.scale_function("nodeinfo", 1)  # a request woke it (OpenFaaS Standard scales from zero)
             sb.sim.settle()
-        handler.run(load_settings(), moment)
+        handler.run(load_settings(), moment, OffhoursPorts.from_settings(load_settings()))
         sb.sim.settle()
         if moment.hour == 19:
             baselines.append((moment, pool_node_prices(sb)))

@@ -8,6 +8,7 @@ import pytest
 
 from chalice_app.config import load_settings
 from chalice_app.offhours import handler
+from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.slackapp.decide import EXCLUDE_UNTIL
 from chalice_app.slackapp.store import SlackStore
@@ -46,7 +47,7 @@ def replicas(sb, name: str) -> int:
 
 def tick(sb, clock: SimClock, hour: int, minute: int) -> dict:
     clock.now = MONDAY.replace(hour=hour, minute=minute)
-    summary = handler.run(load_settings(), clock.now)
+    summary = handler.run(load_settings(), clock.now, OffhoursPorts.from_settings(load_settings()))
     sb.sim.settle()
     return summary
 

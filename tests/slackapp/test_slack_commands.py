@@ -15,7 +15,7 @@ from chalice_app.slackapp.buttons import keep_buttons, wake_buttons, with_button
 from chalice_app.slackapp.commands import InvalidRequest, button_value, parse_duration, parse_request
 from chalice_app.slackapp.decide import EXCLUDE_UNTIL, plan_function_change, plan_namespace_change
 from chalice_app.slackapp.headsup import going_down
-from chalice_app.slackapp.handler import response_url_allowed, signature_valid
+from chalice_app.slackapp.service import response_url_allowed, signature_valid
 
 LONDON = ZoneInfo("Europe/London")
 UPTIME = {"costguard.openfaas.com/uptime": "Mon-Fri 07:00-19:00 Europe/London"}

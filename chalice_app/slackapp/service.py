@@ -20,13 +20,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from kubernetes.client.exceptions import ApiException
-from slack_sdk import WebClient, WebhookClient
-from slack_sdk.signature import Clock, SignatureVerifier
 
 from chalice_app import naming
 from chalice_app.config import Settings
@@ -34,14 +32,16 @@ from chalice_app.errors import ConfigError
 from chalice_app.observability import logger
 from chalice_app.offhours.policy import Defaults
 from chalice_app.slack.text import code, escape
-from chalice_app.slack.retry import SDK_LOGGER
 from chalice_app.ssm import read_secret
 from chalice_app.slackapp.access import AllowList, AllowListError, may_act, parse_allow_list
 from chalice_app.slackapp.commands import USAGE, ActionRequest, InvalidRequest, parse_request
 from chalice_app.slackapp.decide import Change, plan_function_change, plan_namespace_change
-from chalice_app.slackapp.kube import ActionsCluster, NotAFunction
+from chalice_app.slackapp.cluster import ActionsCluster, NotAFunction
 from chalice_app.slackapp.status import status_text
 from chalice_app.slackapp.store import SlackStore
+
+if TYPE_CHECKING:
+    from slack_sdk.signature import SignatureVerifier
 
 SLACK_ORIGINS = ("https://hooks.slack.com/",)
 RESPONSE_TIMEOUT_SECONDS = 2
@@ -60,12 +60,16 @@ def _answer(status: int, text: str, visible: bool = False) -> HttpAnswer:
     return HttpAnswer(status, {"response_type": "in_channel" if visible else "ephemeral", "text": text})
 
 
-class _FixedClock(Clock):
-    def __init__(self, now: float):
-        self._now = now
+def _verifier(secret: str, now: datetime) -> SignatureVerifier:
+    # slack_sdk on the first request, not at import: its package loads the Web API and webhook clients (and asyncio)
+    # with any of its modules, a third of the route's cold import (benchmarks/bench_cold_start.py).
+    from slack_sdk.signature import Clock, SignatureVerifier
 
-    def now(self) -> float:
-        return self._now
+    class FixedClock(Clock):
+        def now(self) -> float:
+            return now.timestamp()
+
+    return SignatureVerifier(secret, clock=FixedClock())
 
 
 def signature_valid(secret: str, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
@@ -75,7 +79,7 @@ def signature_valid(secret: str, body: bytes, headers: Mapping[str, str], now: d
     if not timestamp or not signature or not timestamp.isdigit() or len(signature) > 100:
         return False
     try:
-        return SignatureVerifier(secret, clock=_FixedClock(now.timestamp())).is_valid(body, timestamp, signature)
+        return _verifier(secret, now).is_valid(body, timestamp, signature)
     except (ValueError, UnicodeDecodeError):
         return False
 
@@ -105,6 +109,13 @@ class SlackActions:
         self._groups_of = groups_of or self._groups_from_slack
         self._respond = respond or self._post_response
         self._zone = ZoneInfo(settings.default_timezone)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackActions:
+        """The stage's table and cluster (the cluster's client is opened by the first action that needs it)."""
+        from chalice_app.kube.client import api_client
+
+        return cls(settings, SlackStore(settings.table_name), lambda: ActionsCluster(api_client(settings)))
 
     # --- the request ---------------------------------------------------------------------------------------
     def handle(self, body: bytes, headers: Mapping[str, str], now: datetime | None = None) -> HttpAnswer:
@@ -175,19 +186,24 @@ class SlackActions:
     def _apply(self, request: ActionRequest, now: datetime) -> Change:
         cluster = self._cluster_factory()
         defaults = Defaults.from_settings(self._settings)
+        namespace, name = request.namespace, request.function
+        if namespace is None:
+            raise InvalidRequest("name a namespace")
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            namespace_annotations = cluster.namespace_annotations([request.namespace])[request.namespace]
+            namespace_annotations = cluster.namespace_annotations([namespace])[namespace]
             if request.verb == "keep-namespace":
                 change = plan_namespace_change(request, namespace_annotations, defaults, now, self._zone)
-                if change.writes:
-                    cluster.patch_namespace(request.namespace, change.patch)
+                if change.patch is not None:
+                    cluster.patch_namespace(namespace, change.patch)
                 return change
-            function = cluster.openfaas_function(request.namespace, request.function)
+            if name is None:
+                raise InvalidRequest("name a function")
+            function = cluster.openfaas_function(namespace, name)
             change = plan_function_change(request, function, namespace_annotations, defaults, now, self._zone)
-            if not change.writes:
+            if change.patch is None:
                 return change
             try:
-                cluster.patch_function(request.namespace, request.function, change.patch)
+                cluster.patch_function(namespace, name, change.patch)
                 return change
             except ApiException as error:
                 if error.status != 409 or attempt == CONFLICT_ATTEMPTS:
@@ -206,7 +222,7 @@ class SlackActions:
             self._store.audit(entry, now)
         except Exception:  # noqa: BLE001 - the change is made; a lost audit line is logged with its content
             logger.exception("could not write the audit entry", extra={"audit": entry})
-        if request.source == "button" and response_url_allowed(who.response_url, self._settings):
+        if request.source == "button" and who.response_url and response_url_allowed(who.response_url, self._settings):
             body = {**answer.body, "replace_original": False}
             if who.thread_ts:
                 body["thread_ts"] = who.thread_ts
@@ -214,6 +230,10 @@ class SlackActions:
         return answer
 
     def _post_response(self, url: str, body: dict) -> None:
+        from slack_sdk import WebhookClient
+
+        from chalice_app.slack.retry import SDK_LOGGER
+
         client = WebhookClient(url, timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER, retry_handlers=[])
         try:
             response = client.send_dict(body)
@@ -231,15 +251,19 @@ class SlackActions:
         if not self._settings.slack_bot_token_parameter:
             logger.warning("allow-list names user groups but no bot token is configured to look them up")
             return set()
+        from slack_sdk import WebClient
+
+        from chalice_app.slack.retry import SDK_LOGGER
+
         client = WebClient(token=read_secret(self._settings.slack_bot_token_parameter, self._settings),
                            base_url=self._settings.slack_api_base_url or WebClient.BASE_URL,
                            timeout=RESPONSE_TIMEOUT_SECONDS, logger=SDK_LOGGER)
-        member_of = set()
+        member_of: set[str] = set()
         for group in sorted(groups):
             cached = _GROUP_CACHE.get(group)
             if cached is None or time.monotonic() - cached[0] > GROUP_CACHE_SECONDS:
                 try:
-                    members = set(client.usergroups_users_list(usergroup=group).get("users", []))
+                    members: set[str] = set(client.usergroups_users_list(usergroup=group).get("users", []))
                 except Exception as error:  # noqa: BLE001 - an unknown group grants nothing
                     logger.warning("slack user group lookup failed", extra={"usergroup": group,
                                                                             "error": type(error).__name__})
@@ -248,9 +272,3 @@ class SlackActions:
             if user_id in cached[1]:
                 member_of.add(group)
         return member_of
-
-
-def actions_from_settings(settings: Settings) -> SlackActions:
-    from chalice_app.kube.client import api_client
-
-    return SlackActions(settings, SlackStore(settings.table_name), lambda: ActionsCluster(api_client(settings)))
