@@ -1,9 +1,6 @@
 """The savings ledger reads the function Deployments off the reconcile's own list (issue 9: one list page per 500
 per run), brought up to date with the run's applied patches: what it sees equals a fresh list after the run."""
 from dataclasses import replace
-from datetime import datetime, timezone
-
-import pytest
 
 from chalice_app.config import settings
 from chalice_app.kube.client import api_client
@@ -12,20 +9,12 @@ from chalice_app.offhours.handler import run
 from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 from chalice_app.savings.service import ClusterView, ListedFunctions, read_cluster
-from sandbox import Sandbox
 from sandbox.kubeapi.faults import Fault
 from sandbox.objects import FUNCTION_NAMESPACE
+from tests.offhours import test_offhours_sandbox
+from tests.offhours.test_offhours_sandbox import ENV, EVENING, MORNING
 
-SEEDED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
-EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)  # Tuesday, 19:05 in London (GMT)
-MORNING = datetime(2026, 11, 25, 7, 5, tzinfo=timezone.utc)
-ENV = {"COSTGUARD_DEFAULT_UPTIME": "Mon-Fri 07:00-19:00 Europe/London", "COSTGUARD_OFFHOURS_NODEPOOLS": "default"}
-
-
-@pytest.fixture
-def sb():
-    with Sandbox(functions=12, nodes=4, now=SEEDED_AT) as running:
-        yield running
+sb = test_offhours_sandbox.sb  # the same sandbox fixture (12 functions)
 
 
 def comparable(view: ClusterView):
