@@ -46,7 +46,7 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
     benchmarks), else from the settings."""
     store, notifier = ports.store, ports.notifier
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: moto answers it in
-    # 5-15 s on the shared cores (all ~900 types rendered in one XML body, ~3 s of botocore parsing), once per cold
+    # 5-15 s on the shared cores (~900 types in two large XML pages, ~3 s of botocore parsing), once per cold
     # container (the savings ledger caches it for 12 h).
     report = Reconciler(ports.cluster, config or OffhoursConfig.from_settings(settings), store=store,
                         catalog=ports.catalog).run(now)
