@@ -255,7 +255,8 @@ class Reconciler:
         try:
             plan, failures, notes = self._plan_tolerating_failures(now)
         except Exception as error:  # noqa: BLE001 - the stage table (or detection) failed: change nothing
-            report = RunReport(now, self._config.dry_run, FunctionPlan((), self._config.max_changes))
+            report = RunReport(now, self._config.dry_run, FunctionPlan((), self._config.max_changes),
+                               functions=self._listed)  # as listed (the savings view), though nothing changed
             report.read_errors.append(("stage table", f"{_describe(error)}; no function changed this run"))
             return report
         report = RunReport(now, self._config.dry_run, plan, capabilities=self._rules.capabilities, notes=notes,
