@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from chalice_app.slack.port import Notifier
 
@@ -61,23 +61,28 @@ class OffhoursPorts:
     # () → the region's instance types (budget.catalog.InstanceType), read only when a parked pool needs a night
     # allowance; None: the configured CPU allowance
     catalog: Callable[[], list] | None = None
+    listed: Any = None  # savings.service.ListedFunctions the cluster fills as it lists; None: the ledger lists again
+    session: Any = None  # the container's boto3 session for the table clients; None: each client its own
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OffhoursPorts:
         from chalice_app.kube.client import api_client
         from chalice_app.offhours.cluster import OffhoursCluster
         from chalice_app.offhours.parked import DynamoParkedStore
+        from chalice_app.savings.service import ListedFunctions, session_and_store
         from chalice_app.slack.notifier import notifier_from_settings
 
-        api = api_client(settings)
-        return cls(OffhoursCluster(api), DynamoParkedStore(settings.table_name, region=settings.region),
-                   notifier_from_settings(settings), stage_api=api, catalog=lambda: _instance_catalog(settings.region))
+        api, listed = api_client(settings), ListedFunctions()  # the ledger's needs, taken from the run's own list
+        # One boto3 session per container for the table clients (the ledger's own): each new session loads
+        # DynamoDB's service model again, ~0.2 s of CPU per client.
+        session = session_and_store(settings)[0]
+        store = DynamoParkedStore(settings.table_name, client=session.client("dynamodb", region_name=settings.region))
+        return cls(OffhoursCluster(api, on_listed=listed), store, notifier_from_settings(settings), stage_api=api,
+                   listed=listed, session=session, catalog=lambda: _instance_catalog(session, settings.region))
 
 
-def _instance_catalog(region: str) -> list:
+def _instance_catalog(session, region: str) -> list:
     """The budget feature's catalog (ec2:DescribeInstanceTypes, cached for the container's life by aws_prices)."""
-    import boto3
-
     from chalice_app.budget.aws_prices import instance_catalog
 
-    return instance_catalog(boto3.session.Session(), region)
+    return instance_catalog(session, region)
