@@ -107,7 +107,7 @@ class Reconciler:
         self._adoptions: list[FunctionAction] = []
         self._last_plan: FunctionPlan | None = None
         self._wake_states: dict[str, WakeState] = {}
-from chalice_app.offhours.model import FunctionDeployment
+        self._listed: list[FunctionDeployment] = []
         self._reapable: tuple[dict, list, dict] = ({}, [], {})  # reaper.reap's pools, nodes, pods of this run
         self._sizing: list[str] = []  # what this run's night allowances were sized from (placement.sizing_basis)
 
