@@ -1,10 +1,9 @@
 """Lambda entry for interruption messages: build the adapters, run the batch, report, settle with SQS."""
 from __future__ import annotations
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalice_app import config
+from chalice_app import aws_clients, config
 from chalice_app.interruptions.batch import BatchResult, process_batch
 from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.observability import instrumented, logger, metrics
@@ -38,7 +37,7 @@ def run(event: dict, context, settings: config.Settings, ports: InterruptionPort
     if result.failed:
         from chalice_app.interruptions.sqs_batch import BatchItemsFailed, delete_messages, hasten_retries
 
-        sqs = sqs or boto3.client("sqs", region_name=settings.region)
+        sqs = sqs or aws_clients.client("sqs", settings.region)
         hasten_retries(sqs, records, result.failed)  # a spot warning cannot wait out the queue's 30 min timeout
         delete_messages(sqs, records, result.succeeded)
         raise BatchItemsFailed(result.failed, result.errors)
