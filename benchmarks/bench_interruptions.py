@@ -142,8 +142,11 @@ def memory_stand_ins():
         def remember(self, impacts):
             self.ledger.requests += math.ceil(len(impacts) / interruption_records.WRITE_BATCH)
             now = datetime.now(timezone.utc)
-            for impact in impacts:  # items as the real adapter writes them; read back (parsed) only when recalled
-                self.hits[impact.node.instance_id] = interruption_records.hit_item(impact, now)
+            # Items as the real adapter writes them (the peer's code may predate hit_items); parsed when recalled.
+            many = getattr(interruption_records, "hit_items", None)
+            items = many(impacts, now) if many else [interruption_records.hit_item(impact, now) for impact in impacts]
+            for impact, item in zip(impacts, items):
+                self.hits[impact.node.instance_id] = item
 
         def add_counts(self, key, counts, lifetime):
             self.ledger.requests += math.ceil(len(counts) / interruption_records.COUNTERS_PER_UPDATE)

@@ -119,7 +119,8 @@ def _zone_of(provider_id: str | None) -> str:
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(value)  # Python ≥ 3.11 reads RFC 3339's "Z"
+    return moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
 
 
 def _expired(claim: dict) -> bool:
@@ -155,27 +156,29 @@ def _tainted_disrupted(node: dict) -> bool:
 
 def node_facts(node: dict, claim_by_node: Mapping[str, dict]) -> NodeFacts | None:
     meta = node.get("metadata", {})
+    spec = node.get("spec") or {}
     labels = meta.get("labels") or {}
-    provider_id = (node.get("spec") or {}).get("providerID")
+    provider_id = spec.get("providerID")
     instance_id = instance_id_of(provider_id)
     if instance_id is None:
         return None
     capacity = labels.get(CAPACITY_TYPE_LABEL) or labels.get(EKS_CAPACITY_TYPE_LABEL, "on-demand")
     claim = claim_by_node.get(meta["name"])
+    claim_meta = (claim or {}).get("metadata") or {}
     return NodeFacts(
         name=meta["name"],
         instance_id=instance_id,
         nodepool=labels.get(NODEPOOL_LABEL),
-        nodeclaim=(claim or {}).get("metadata", {}).get("name") or _owner_claim(meta),
+        nodeclaim=claim_meta.get("name") or _owner_claim(meta),
         capacity_type=capacity.lower().replace("_", "-"),
         instance_type=labels.get(INSTANCE_TYPE_LABEL, "unknown"),
         zone=labels.get(ZONE_LABEL) or _zone_of(provider_id),
         created=parse_time(meta.get("creationTimestamp")),
-        unschedulable=bool((node.get("spec") or {}).get("unschedulable")),
+        unschedulable=bool(spec.get("unschedulable")),
         resource_version=meta.get("resourceVersion"),
-        tainted_disrupted=_tainted_disrupted(node),
-        deleting=bool(meta.get("deletionTimestamp") or (claim or {}).get("metadata", {}).get("deletionTimestamp")),
-        disruption_reason=_disruption_reason(claim),
+        tainted_disrupted=bool(spec.get("taints")) and _tainted_disrupted(node),
+        deleting=bool(meta.get("deletionTimestamp") or claim_meta.get("deletionTimestamp")),
+        disruption_reason=_disruption_reason(claim) if claim else None,
         uid=meta.get("uid"),
     )
 
