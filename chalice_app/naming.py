@@ -65,6 +65,20 @@ def function_name(stage: str, name: str) -> str:
     return scoped(stage, name)
 
 
+SLACK_ROUTE = "slack-route"  # the Slack actions route's name in alarms (its Lambda is Chalice's API handler)
+
+
+def api_function_name(stage: str) -> str:
+    """The Lambda behind the app's routes (the Slack actions route): Chalice names its `api_handler` function
+    `<app>-<stage>` (aws/chalice chalice/deploy/appgraph.py, `_create_rest_api_model`)."""
+    return prefix(stage)
+
+
+def watched_functions(stage: str) -> list[tuple[str, str]]:
+    """(name in alarms and dashboards, Lambda function name) of every function the stage deploys."""
+    return [(name, function_name(stage, name)) for name in FUNCTIONS] + [(SLACK_ROUTE, api_function_name(stage))]
+
+
 def alarm(stage: str, suffix: str) -> str:
     return scoped(stage, suffix)
 
