@@ -161,6 +161,47 @@ def status_mb(field: str) -> float:
         return int(next(line for line in status if line.startswith(field)).split()[1]) / 1024
 
 
+def timed_phases() -> dict[str, float]:
+    """Wrap the batch's steps (this code's names) so that each one's CPU seconds add up in the returned dict."""
+    from chalice_app.interruptions import batch, handler, kube_cluster
+
+    phases: dict[str, float] = {}
+
+    def timed(owner, name: str, label: str) -> None:
+        step = getattr(owner, name)
+
+        def run(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                phases[label] = phases.get(label, 0.0) + time.process_time() - started
+        setattr(owner, name, run)
+
+    for owner, name, label in ((batch, "decode_records", "decode"), (kube_cluster, "read_snapshot", "read cluster"),
+                               (batch, "correlate", "correlate"), (batch, "plan_messages", "plan messages"),
+                               (batch, "_deliver", "Slack"), (batch, "_after_alert", "after the alert"),
+                               (handler, "record_run_quietly", "run log")):
+        timed(owner, name, label)
+    return phases
+
+
+def timed_collections(phases: dict[str, float]) -> None:
+    """The cyclic garbage collector's CPU seconds, apart (it runs inside whichever step allocates)."""
+    import gc
+
+    started = [0.0]
+
+    def on_collection(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.process_time()
+        else:
+            phases["(garbage collection, in the steps above)"] = (
+                phases.get("(garbage collection, in the steps above)", 0.0) + time.process_time() - started[0])
+
+    gc.callbacks.append(on_collection)
+
+
 def child(spec_file: str) -> None:
     """Run the batches of `spec_file` as one Lambda container would; print one JSON line of figures."""
     spec = json.loads(Path(spec_file).read_text())
@@ -179,11 +220,14 @@ def child(spec_file: str) -> None:
     # Lambda's poller cuts the batches (and decodes nothing): done before the clock starts.
     batches = list(lambda_batches(json.loads(Path(spec["records"]).read_text()), spec["batch"]))
     memory, table = memory_stand_ins()
+    phases = timed_phases() if spec.get("phases") else None
     profiler = None
     if spec.get("profile"):
         import cProfile
         profiler = cProfile.Profile(time.process_time)  # CPU, not wall: the load of other processes left out
         profiler.enable()
+    if phases is not None:
+        timed_collections(phases)
     cpu, started = time.process_time(), time.perf_counter()
     for records_of_batch in batches:
         ports = InterruptionPorts.from_settings(settings)
@@ -194,7 +238,7 @@ def child(spec_file: str) -> None:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(spec["profile"])
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "batches": len(batches), "cold_start_seconds": cold_start,
+    print(json.dumps({"phases": phases, "seconds": seconds, "cpu_seconds": cpu, "batches": len(batches), "cold_start_seconds": cold_start,
                       "dynamodb_requests": memory.requests if spec["ledger"] == "memory" else None,
                       "peak_rss_mb": status_mb("VmHWM:")}))
 
@@ -216,7 +260,7 @@ def run_child(sb, code: str, records_file: str, batch: int, ledger_kind: str, pr
                    "POWERTOOLS_METRICS_NAMESPACE": "costguard", "PATH": "/usr/bin:/bin"}
     with tempfile.NamedTemporaryFile("w", suffix=".json") as spec:
         json.dump({"code": code, "records": records_file, "batch": batch, "ledger": ledger_kind,
-                   "profile": profile}, spec)
+                   "profile": profile, "phases": code == str(ROOT)}, spec)
         spec.flush()
         sb.kube.reset_requests()
         slack_before, rejections_before = len(sb.slack.messages), len(sb.slack.rejections)
@@ -284,6 +328,8 @@ def main() -> None:
         for size in (int(value) for value in args.sizes.split(",")):
             figures = measure(size, args.batch, args.ledger, peer_dir if peer else None, args.profile)
             print(row("this", size, figures), flush=True)
+            print(f"{'':>6} {size:>9} client CPU by step: " + ", ".join(
+                f"{label} {seconds:.2f} s" for label, seconds in figures["phases"].items()), flush=True)
             if peer:
                 print(row("peer", size, figures["peer"]), flush=True)
                 print(f"{'':>6} {size:>9} vs peer: {figures['peer']['seconds'] / figures['seconds']:.2f}× faster, "
