@@ -240,6 +240,10 @@ def child(spec_file: str) -> None:
         profiler.dump_stats(spec["profile"])
     print(json.dumps({"phases": phases, "seconds": seconds, "cpu_seconds": cpu, "batches": len(batches), "cold_start_seconds": cold_start,
                       "dynamodb_requests": memory.requests if spec["ledger"] == "memory" else None,
+                      # every message settled (claimed, alerted, marked done) and every instance remembered once
+                      "settled": sum(status == "COMPLETED" for status in memory.status.values())
+                      if spec["ledger"] == "memory" else "-",
+                      "remembered": len(table.hits) if spec["ledger"] == "memory" else "-",
                       "peak_rss_mb": status_mb("VmHWM:")}))
 
 
@@ -301,7 +305,8 @@ def row(label: str, size: int, figures: dict) -> str:
     return (f"{label:>6} {size:>9} {figures['batches']:>7} {figures['seconds']:>8.2f} {figures['cpu_seconds']:>8.2f} "
             f"{size / figures['seconds']:>8.0f} {figures['kube_requests']:>9} {figures['kube_requests'] / size:>8.4f} "
             f"{ddb:>8} {figures['slack_messages']:>6} {figures['slack_rejections']:>5} "
-            f"{figures['cold_start_seconds']:>6.1f} {figures['peak_rss_mb']:>12.0f} {os.getloadavg()[0]:>6.1f}")
+            f"{figures['cold_start_seconds']:>6.1f} {figures['peak_rss_mb']:>12.0f} {os.getloadavg()[0]:>6.1f} "
+            f"{figures['settled']:>8} {figures['remembered']:>10}")
 
 
 def main() -> None:
@@ -324,7 +329,8 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.1f} (other processes share these cores); "
               + (f"peer: {args.peer} ({peer})" if peer else "peer: none"))
         print(f"{'code':>6} {'messages':>9} {'batches':>7} {'seconds':>8} {'cpu s':>8} {'msg/s':>8} {'kube req':>9} "
-              f"{'req/msg':>8} {'ddb req':>8} {'slack':>6} {'429s':>5} {'cold s':>6} {'peak RSS MB':>12} {'load':>6}")
+              f"{'req/msg':>8} {'ddb req':>8} {'slack':>6} {'429s':>5} {'cold s':>6} {'peak RSS MB':>12} {'load':>6} "
+              f"{'settled':>8} {'remembered':>10}")
         for size in (int(value) for value in args.sizes.split(",")):
             figures = measure(size, args.batch, args.ledger, peer_dir if peer else None, args.profile)
             print(row("this", size, figures), flush=True)
