@@ -16,33 +16,30 @@ from typing import Any
 import boto3
 
 _lock = threading.Lock()
-_cached: dict[tuple, Any] = {}
+_cached_objects: dict[tuple, Any] = {}
 
 
-def _key(kind: str, service: str, region: str | None) -> tuple:
-    return (kind, service, region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"),
-            os.environ.get("AWS_PROFILE"))
+def _cached(kind: str, service: str, region: str | None):
+    key = (kind, service, region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ACCESS_KEY_ID"),
+           os.environ.get("AWS_PROFILE"))
+    with _lock:
+        if key not in _cached_objects:
+            make = getattr(boto3.session.Session(), kind)  # Session.client or Session.resource
+            _cached_objects[key] = make(service, region_name=region)
+        return _cached_objects[key]
 
 
 def client(service: str, region: str | None = None):
     """The container's client for `service` in `region` (None: the environment's region)."""
-    key = _key("client", service, region)
-    with _lock:
-        if key not in _cached:
-            _cached[key] = boto3.session.Session().client(service, region_name=region)
-        return _cached[key]
+    return _cached("client", service, region)
 
 
 def resource(service: str, region: str | None = None):
     """The container's resource for `service`; not for use across threads."""
-    key = _key("resource", service, region)
-    with _lock:
-        if key not in _cached:
-            _cached[key] = boto3.session.Session().resource(service, region_name=region)
-        return _cached[key]
+    return _cached("resource", service, region)
 
 
 def reset_cache() -> None:
     """Forget every cached client (tests switch sandboxes between runs)."""
     with _lock:
-        _cached.clear()
+        _cached_objects.clear()
