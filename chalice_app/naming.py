@@ -65,18 +65,34 @@ def function_name(stage: str, name: str) -> str:
     return scoped(stage, name)
 
 
-SLACK_ROUTE = "slack-route"  # the Slack actions route's name in alarms (its Lambda is Chalice's API handler)
+# ---- one identity per Lambda: its IAM role and, through its EKS access entry, its Kubernetes group ----------
+API_HANDLER = "api_handler"  # Chalice's name for the function behind the REST API (the Slack route)
+LAMBDAS = (*FUNCTIONS, API_HANDLER)
+_GROUP_SUFFIX = {API_HANDLER: "slack"}
 
 
-def api_function_name(stage: str) -> str:
-    """The Lambda behind the app's routes (the Slack actions route): Chalice names its `api_handler` function
-    `<app>-<stage>` (aws/chalice chalice/deploy/appgraph.py, `_create_rest_api_model`)."""
-    return prefix(stage)
+def lambda_function_name(stage: str, name: str) -> str:
+    """What Chalice deploys: `<app>-<stage>` for the API handler, `<app>-<stage>-<name>` for the others
+    (chalice/deploy/appgraph.py, 1.34)."""
+    return prefix(stage) if name == API_HANDLER else function_name(stage, name)
+
+
+def role_name(stage: str, name: str) -> str:
+    """The role Chalice makes per function when autogen_policy is false: `<app>-<stage>-<function>`."""
+    return scoped(stage, name)
+
+
+def kubernetes_group(name: str) -> str:
+    """The Kubernetes group the Lambda's EKS access entry maps its role to (RBAC and admission bind these)."""
+    return f"{APP_NAME}:{_GROUP_SUFFIX.get(name, name)}"
+
+
+SLACK_ROUTE = "slack-route"  # the API handler's name in alarms: it serves the Slack actions route
 
 
 def watched_functions(stage: str) -> list[tuple[str, str]]:
     """(name in alarms and dashboards, Lambda function name) of every function the stage deploys."""
-    return [(name, function_name(stage, name)) for name in FUNCTIONS] + [(SLACK_ROUTE, api_function_name(stage))]
+    return [(SLACK_ROUTE if name == API_HANDLER else name, lambda_function_name(stage, name)) for name in LAMBDAS]
 
 
 def alarm(stage: str, suffix: str) -> str:
