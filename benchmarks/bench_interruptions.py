@@ -11,8 +11,8 @@ as in a Lambda container, so the twin's serving never shares the measured client
 child's imports and first clients are a cold start, paid once per container: timed apart, kept out of msg/s.
 
 The peer, in the same run: right after costguard's run, the same child runs the same messages against the same
-sandbox on `--peer` code (default: the `main` branch, exported with `git archive` into a temporary directory); `vs
-peer` is the peer's seconds over this code's. `--peer none` skips it.
+sandbox on `--peer` code (default: the `main` branch, exported with `git archive` into a temporary directory); the
+ratios printed are this code's msg/s and client CPU over the peer's. `--peer none` skips it.
 
 The idempotency table: moto's TransactWriteItems deep-copies the whole table for every item of a transaction,
 so with thousands of records moto itself, not the app, would be measured. By default (`--ledger memory`) the
@@ -343,9 +343,9 @@ def main() -> None:
                 f"{label} {seconds:.2f} s" for label, seconds in figures["phases"].items()), flush=True)
             if peer:
                 print(row("peer", size, figures["peer"]), flush=True)
-                print(f"{'':>6} {size:>9} vs peer: {figures['peer']['seconds'] / figures['seconds']:.2f}× faster, "
-                      f"client CPU {figures['cpu_seconds']:.2f} s against {figures['peer']['cpu_seconds']:.2f} s",
-                      flush=True)
+                print(f"{'':>6} {size:>9} against the peer: msg/s ×{figures['peer']['seconds'] / figures['seconds']:.2f}, "
+                      f"client CPU ×{figures['cpu_seconds'] / figures['peer']['cpu_seconds']:.2f} "
+                      f"({figures['cpu_seconds']:.2f} s against {figures['peer']['cpu_seconds']:.2f} s)", flush=True)
 
 
 if __name__ == "__main__":
