@@ -45,8 +45,9 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
     """One reconcile over `ports` (the stage's: OffhoursPorts.from_settings); `config` may be given (tests,
     benchmarks), else from the settings."""
     store, notifier = ports.store, ports.notifier
-    # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
-    # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
+    # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: moto answers it in
+    # 5-15 s on the shared cores (~900 types in two large XML pages, ~3 s of botocore parsing), once per cold
+    # container (the savings ledger caches it for 12 h).
     report = Reconciler(ports.cluster, config or OffhoursConfig.from_settings(settings), store=store,
                         catalog=ports.catalog).run(now)
     if report.nodes:
@@ -59,7 +60,7 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
         # After the plan: the savings books through the budget's metering, which the reconcile itself never needs.
         from chalice_app.savings.hook import after_offhours_run
 
-        message = after_offhours_run(settings, report, now, message)
+        message = after_offhours_run(settings, report, now, message, api=ports.stage_api, listed=ports.listed)
     messages = [message for message in (cap_alert(report), message) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.
     # The nodes note once a night (keyed on the evening's date, so one note spans midnight).
@@ -81,7 +82,8 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
-    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
+    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts,
+                       session=ports.session)
     return summary
 
 
