@@ -87,6 +87,14 @@ def kubernetes_group(name: str) -> str:
     return f"{APP_NAME}:{_GROUP_SUFFIX.get(name, name)}"
 
 
+SLACK_ROUTE = "slack-route"  # the API handler's name in alarms: it serves the Slack actions route
+
+
+def watched_functions(stage: str) -> list[tuple[str, str]]:
+    """(name in alarms and dashboards, Lambda function name) of every function the stage deploys."""
+    return [(SLACK_ROUTE if name == API_HANDLER else name, lambda_function_name(stage, name)) for name in LAMBDAS]
+
+
 def alarm(stage: str, suffix: str) -> str:
     return scoped(stage, suffix)
 

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import boto3
 
+from chalice_app import aws_clients
 from chalice_app.conditional import condition_held
 from chalice_app.errors import StageTableError
 from chalice_app.table_keys import RECENT_ALERTS_KEY, run_id
@@ -31,7 +32,8 @@ def appended_alerts(existing: list[dict], alert: dict, cap: int = MAX_RECENT_ALE
 
 class RunLog:
     def __init__(self, table_name: str, session: boto3.session.Session | None = None):
-        self._table = (session or boto3.session.Session()).resource("dynamodb").Table(table_name)
+        # Without a session, the container's one resource (aws_clients): a new one per run costs a model load.
+        self._table = (session.resource("dynamodb") if session else aws_clients.resource("dynamodb")).Table(table_name)
 
     def record_run(self, feature: str, summary: dict[str, Any], ok: bool = True, at: str | None = None) -> None:
         self._table.put_item(Item={"id": run_id(feature), "feature": feature, "at": at or _now(), "ok": ok,

@@ -18,7 +18,7 @@ from typing import Iterator
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
-from chalice_app import naming
+from chalice_app import aws_clients, naming
 from chalice_app.config import settings
 from chalice_app.kube import client as kube_client
 from chalice_app.kube.auth import ClusterEndpoint, TokenCache, make_token
@@ -62,6 +62,7 @@ def reset_app_caches() -> None:
     boto3.DEFAULT_SESSION = None
     settings.cache_clear()
     kube_client.reset_cache()
+    aws_clients.reset_cache()
     parameters.clear_caches()
     from chalice_app.savings import service as savings
     from chalice_app.slackapp import route as slack_actions

@@ -118,12 +118,13 @@ def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock
 
 
 def tail_section(rest: Sequence[NodeImpact]) -> SectionBlock:
-    types = Counter(esc(impact.node.instance_type) for impact in rest)
-    zones = Counter(esc(impact.node.zone) for impact in rest)
+    # Counted raw, escaped once per name shown (escaping is one-to-one: the counts are the same).
+    types = Counter(impact.node.instance_type for impact in rest)
+    zones = Counter(impact.node.zone for impact in rest)
     head = (f"*+{len(rest)} more nodes* · types: "
-            + ", ".join(f"{name} ×{count}" for name, count in types.most_common(8))
+            + ", ".join(f"{esc(name)} ×{count}" for name, count in types.most_common(8))
             + (f", +{len(types) - 8} types" if len(types) > 8 else "")
-            + " · zones: " + ", ".join(f"{name} ×{count}" for name, count in zones.most_common(6)))
+            + " · zones: " + ", ".join(f"{esc(name)} ×{count}" for name, count in zones.most_common(6)))
     ids = fit_words([impact.node.instance_id for impact in rest], MAX_SECTION_TEXT - len(head) - 10, "instances")
     return kit.SectionBlock(text=kit.MarkdownTextObject(text=f"{head}\n{ids}"))
 

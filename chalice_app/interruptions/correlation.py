@@ -121,7 +121,8 @@ def _zone_of(provider_id: str | None) -> str:
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(value)  # Python ≥ 3.11 reads RFC 3339's "Z"
+    return moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
 
 
 def _expired(claim: dict) -> bool:
@@ -157,27 +158,29 @@ def _tainted_disrupted(node: dict) -> bool:
 
 def node_facts(node: dict, claim_by_node: Mapping[str, dict]) -> NodeFacts | None:
     meta = node.get("metadata", {})
+    spec = node.get("spec") or {}
     labels = meta.get("labels") or {}
-    provider_id = (node.get("spec") or {}).get("providerID")
+    provider_id = spec.get("providerID")
     instance_id = instance_id_of(provider_id)
     if instance_id is None:
         return None
     capacity = labels.get(CAPACITY_TYPE_LABEL) or labels.get(EKS_CAPACITY_TYPE_LABEL, "on-demand")
     claim = claim_by_node.get(meta["name"])
+    claim_meta = (claim or {}).get("metadata") or {}
     return NodeFacts(
         name=meta["name"],
         instance_id=instance_id,
         nodepool=labels.get(NODEPOOL_LABEL),
-        nodeclaim=(claim or {}).get("metadata", {}).get("name") or _owner_claim(meta),
+        nodeclaim=claim_meta.get("name") or _owner_claim(meta),
         capacity_type=capacity.lower().replace("_", "-"),
         instance_type=labels.get(INSTANCE_TYPE_LABEL, "unknown"),
         zone=labels.get(ZONE_LABEL) or _zone_of(provider_id),
         created=parse_time(meta.get("creationTimestamp")),
-        unschedulable=bool((node.get("spec") or {}).get("unschedulable")),
+        unschedulable=bool(spec.get("unschedulable")),
         resource_version=meta.get("resourceVersion"),
-        tainted_disrupted=_tainted_disrupted(node),
-        deleting=bool(meta.get("deletionTimestamp") or (claim or {}).get("metadata", {}).get("deletionTimestamp")),
-        disruption_reason=_disruption_reason(claim),
+        tainted_disrupted=bool(spec.get("taints")) and _tainted_disrupted(node),
+        deleting=bool(meta.get("deletionTimestamp") or claim_meta.get("deletionTimestamp")),
+        disruption_reason=_disruption_reason(claim) if claim else None,
         uid=meta.get("uid"),
     )
 
@@ -199,32 +202,31 @@ def claims_by_node(claims: Iterable[dict]) -> dict[str, dict]:
     return found
 
 
-def index_nodes(nodes: Iterable[dict], claims: Iterable[dict] | Mapping[str, dict],
-                only: set[str] | None = None) -> dict[str, NodeFacts]:
-    """Instance id → NodeFacts for every node with an AWS providerID (only those instances, when given: a batch
-    names a few of a large cluster's nodes, and facts cost more than the id)."""
-    by_node = claims if isinstance(claims, Mapping) else claims_by_node(claims)
-    index = {}
+def scan_nodes(nodes: Iterable[dict], claim_by_node: Mapping[str, dict],
+               only: set[str]) -> tuple[dict[str, NodeFacts], set[str]]:
+    """One pass over the cluster's nodes: instance id → NodeFacts for the batch's instances (`only`: a batch names a
+    few of a large cluster's nodes, and facts cost more than the id), and the names of every AWS node already on its
+    way out (NodeFacts.going, read straight from the objects for the others)."""
+    index: dict[str, NodeFacts] = {}
+    going: set[str] = set()
     for node in nodes:
-        if only is not None and instance_id_of((node.get("spec") or {}).get("providerID")) not in only:
+        spec = node.get("spec") or {}
+        instance_id = instance_id_of(spec.get("providerID"))
+        if instance_id is None:
             continue
-        facts = node_facts(node, by_node)
-        if facts is not None:
-            index[facts.instance_id] = facts
-    return index
-
-
-def going_names(nodes: Iterable[dict], claim_by_node: Mapping[str, dict]) -> set[str]:
-    """Names of the AWS nodes already on their way out (NodeFacts.going, read straight from the objects)."""
-    names = set()
-    for node in nodes:
-        meta, spec = node.get("metadata") or {}, node.get("spec") or {}
-        claim_meta = (claim_by_node.get(meta.get("name") or "") or {}).get("metadata") or {}
-        if instance_id_of(spec.get("providerID")) is not None and (
-                spec.get("unschedulable") or _tainted_disrupted(node) or meta.get("deletionTimestamp")
-                or claim_meta.get("deletionTimestamp")):
-            names.add(meta["name"])
-    return names
+        if instance_id in only:
+            facts = node_facts(node, claim_by_node)
+            if facts is not None:
+                index[instance_id] = facts
+                if facts.going:
+                    going.add(facts.name)
+            continue
+        meta = node.get("metadata") or {}
+        if (spec.get("unschedulable") or (spec.get("taints") and _tainted_disrupted(node))
+                or meta.get("deletionTimestamp")
+                or ((claim_by_node.get(meta.get("name") or "") or {}).get("metadata") or {}).get("deletionTimestamp")):
+            going.add(meta["name"])
+    return index, going
 
 
 def is_ready(pod: dict) -> bool:
@@ -243,9 +245,13 @@ def function_of(pod: dict) -> FunctionKey | None:
     return FunctionKey(meta.get("namespace", ""), name) if name else None
 
 
+_URGENCY = {kind: index for index, kind in enumerate(KIND_ORDER)}
+
+
 def _most_urgent(notices: list[Notice]) -> Notice:
-    order = {kind: index for index, kind in enumerate(KIND_ORDER)}
-    return min(notices, key=lambda notice: order.get(notice.kind, len(order)))
+    if len(notices) == 1:
+        return notices[0]
+    return min(notices, key=lambda notice: _URGENCY.get(notice.kind, len(_URGENCY)))
 
 
 def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable[dict], pods: Iterable[dict],
@@ -254,7 +260,7 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
     """`remembered`: instance id → facts recalled for instances Kubernetes may have forgotten (live facts win)."""
     nodes, notices = list(nodes), list(notices)
     by_node = claims_by_node(claims)
-    index = index_nodes(nodes, by_node, only={i for notice in notices for i in notice.instance_ids})
+    index, going = scan_nodes(nodes, by_node, only={i for notice in notices for i in notice.instance_ids})
     remembered = remembered or {}
     by_instance: dict[str, list[Notice]] = defaultdict(list)
     closed_by_instance: dict[str, list[Notice]] = defaultdict(list)
@@ -284,7 +290,7 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
             chosen.append((notice, facts, ids))
 
     affected = {facts.name for _, facts, _ in chosen if not facts.remembered}
-    going = going_names(nodes, by_node) | {facts.name for _, facts, _ in disrupted_pairs}
+    going |= {facts.name for _, facts, _ in disrupted_pairs}
     per_node: dict[str, Counter] = defaultdict(Counter)
     ready_total: Counter = Counter()
     ready_at_risk: Counter = Counter()
@@ -308,7 +314,8 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
         if facts.remembered:
             replicas = tuple(remembered_replicas.get(facts.instance_id, ()))
         else:
-            replicas = tuple(sorted(per_node[facts.name].items(), key=lambda item: (-item[1], str(item[0]))))
+            on_node = per_node.get(facts.name)
+            replicas = tuple(sorted(on_node.items(), key=lambda item: (-item[1], str(item[0])))) if on_node else ()
         return NodeImpact(notice, facts, replicas, ids)
 
     impacts = tuple(impact(*chosen_one) for chosen_one in chosen)

@@ -76,15 +76,14 @@ class InterruptionPorts:
         """The stage's adapters; `context` (the Lambda's) bounds the ledger's waits by the time left."""
         from functools import partial
 
-        import boto3
-
+        from chalice_app import aws_clients
         from chalice_app.interruptions.actions import plan_actions
         from chalice_app.interruptions.kube_cluster import KubeInterruptionCluster
         from chalice_app.interruptions.ledger import NoticeLedger
         from chalice_app.interruptions.records import InterruptionRecords
         from chalice_app.slack.notifier import LazyNotifier
 
-        dynamodb = boto3.client("dynamodb", region_name=settings.region)
+        dynamodb = aws_clients.client("dynamodb", settings.region)  # made once per container
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         return cls(
             ledger=NoticeLedger(settings.table_name, client=dynamodb, remaining_ms=remaining),

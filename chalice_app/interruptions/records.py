@@ -41,15 +41,23 @@ def counter_name(first: str | None, second: str | None) -> str:
     return f"{COUNT_PREFIX}{_label(first)}|{_label(second)}"
 
 
+def _named(pairs: Counter) -> Counter:
+    """(a, b) counts → counter names: the few distinct pairs are named once, not once per instance."""
+    named: Counter = Counter()
+    for (first, second), count in pairs.items():
+        named[counter_name(first, second)] += count
+    return named
+
+
 def spot_counts(impacts: Iterable[NodeImpact]) -> Counter:
     """Spot warnings per (instance type, zone): one per instance."""
-    return Counter(counter_name(impact.node.instance_type, impact.node.zone) for impact in impacts
-                   if impact.notice.kind is NoticeKind.SPOT_INTERRUPTION)
+    return _named(Counter((impact.node.instance_type, impact.node.zone) for impact in impacts
+                          if impact.notice.kind is NoticeKind.SPOT_INTERRUPTION))
 
 
 def disruption_counts(impacts: Iterable[NodeImpact]) -> Counter:
     """Karpenter's disruptions per (NodePool, reason): one per instance."""
-    return Counter(counter_name(impact.node.nodepool, impact.node.karpenter_reason) for impact in impacts)
+    return _named(Counter((impact.node.nodepool, impact.node.karpenter_reason) for impact in impacts))
 
 
 def counts_of(item: Mapping[str, dict]) -> Counter:
@@ -62,7 +70,8 @@ def counts_of(item: Mapping[str, dict]) -> Counter:
     return found
 
 
-def hit_item(impact: NodeImpact, now: datetime) -> dict:
+def hit_item(impact: NodeImpact, now: datetime, at: str | None = None, expiration: str | None = None) -> dict:
+    """`at` and `expiration`: `now` as written, when the caller writes many items of one batch (made once)."""
     node = impact.node
     facts = {
         "instance_id": node.instance_id, "node": node.name, "nodepool": node.nodepool, "nodeclaim": node.nodeclaim,
@@ -71,10 +80,20 @@ def hit_item(impact: NodeImpact, now: datetime) -> dict:
         "disruption_reason": node.disruption_reason, "uid": node.uid,
         "functions": [[function.namespace, function.name, count]
                       for function, count in impact.replicas[:MAX_REMEMBERED_FUNCTIONS]],
-        "first_event": impact.notice.event_id, "first_kind": impact.notice.kind.value, "at": now.isoformat(),
+        "first_event": impact.notice.event_id, "first_kind": impact.notice.kind.value, "at": at or now.isoformat(),
     }
     return {"id": {"S": hit_key(node.instance_id)}, "facts": {"S": json.dumps(facts)},
-            "expiration": {"N": str(int((now + HIT_LIFETIME).timestamp()))}}
+            "expiration": {"N": expiration or hit_expiration(now)}}
+
+
+def hit_expiration(now: datetime) -> str:
+    return str(int((now + HIT_LIFETIME).timestamp()))
+
+
+def hit_items(impacts: Iterable[NodeImpact], now: datetime) -> list[dict]:
+    """The hit# items of one batch's impacts, all written at `now`."""
+    at, expiration = now.isoformat(), hit_expiration(now)
+    return [hit_item(impact, now, at, expiration) for impact in impacts]
 
 
 def offhours_deletion_facts(instance_id: str, node: str, nodepool: str, nodeclaim: str, capacity_type: str,
@@ -139,7 +158,7 @@ class InterruptionRecords:
 
     def remember(self, impacts: Sequence[NodeImpact]) -> None:
         now = self._clock()
-        requests = [{"PutRequest": {"Item": hit_item(impact, now)}} for impact in impacts]
+        requests = [{"PutRequest": {"Item": item}} for item in hit_items(impacts, now)]
         self.requests += batch_write(self._client, self._table, requests, "hit records")
 
     def add_counts(self, key: str, counts: Counter, lifetime: timedelta) -> None:

@@ -15,8 +15,13 @@ from chalice_app import naming
 from chalice_app.errors import CostguardError
 from chalice_app.observability import HEARTBEAT_METRIC, NAMESPACE, SERVICE
 
-# app.py's schedules, in minutes (a test keeps them equal).
-SCHEDULE_MINUTES = {"offhours": 5, "budget": 15}
+# app.py's schedules, in minutes (a test reads them from app.py's event sources through schedule_minutes).
+SCHEDULE_MINUTES = {"offhours": 5, "budget": 15, "digests": 60}
+# What a missing heartbeat means, per scheduled handler.
+HEARTBEAT_STAKES = {"offhours": "functions may stay parked or NodePool limits stale",
+                    "budget": "functions may stay parked or NodePool limits stale",
+                    "digests": "the Karpenter disruption and spot digests are not sent"}
+RATE_UNIT_MINUTES = {"MINUTES": 1, "HOURS": 60, "DAYS": 1440}
 HEARTBEAT_PERIODS = 2  # consecutive periods without a heartbeat before the alarm fires
 ERROR_PERIOD_SECONDS = 300
 ALARM_FIELDS = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods",
@@ -60,8 +65,7 @@ def alarm_specs(stage: str) -> list[AlarmSpec]:
         f"Interruption events in {dlq} failed 5 times and were not alerted: inspect, fix, redrive.",
         "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", dlq),), "Maximum", 300, 1, 0,
         "GreaterThanThreshold", "notBreaching")]
-    for function in naming.FUNCTIONS:
-        lambda_name = naming.function_name(stage, function)
+    for function, lambda_name in naming.watched_functions(stage):
         specs.append(AlarmSpec(
             naming.alarm(stage, f"{function}-errors"), f"{lambda_name} failed (Lambda Errors > 0 in 5 minutes).",
             "AWS/Lambda", "Errors", (("FunctionName", lambda_name),), "Sum", ERROR_PERIOD_SECONDS, 1, 0,
@@ -70,10 +74,24 @@ def alarm_specs(stage: str) -> list[AlarmSpec]:
         specs.append(AlarmSpec(
             naming.alarm(stage, f"{function}-heartbeat"),
             f"No successful {function} run for {HEARTBEAT_PERIODS} schedule periods ({minutes} min each): "
-            f"functions may stay parked or NodePool limits stale.",
+            f"{HEARTBEAT_STAKES[function]}.",
             NAMESPACE, HEARTBEAT_METRIC, heartbeat_dimensions(function), "Sum", minutes * 60, HEARTBEAT_PERIODS,
             1, "LessThanThreshold", "breaching"))
     return specs
+
+
+def schedule_minutes(expression) -> int:
+    """Minutes between two runs of a Chalice schedule: a `Rate`, or a `Cron` firing at a fixed minute of every
+    hour (or of one hour every day). Other Crons have no single period and raise ValueError."""
+    if hasattr(expression, "unit"):  # chalice.Rate(value, unit)
+        return int(expression.value) * RATE_UNIT_MINUTES[str(expression.unit).upper()]
+    fields = (expression.day_of_month, expression.month, expression.day_of_week, expression.year)
+    if isinstance(expression.minutes, int) and all(str(field) in ("*", "?") for field in fields):
+        if expression.hours == "*":
+            return 60
+        if isinstance(expression.hours, int):
+            return 24 * 60
+    raise ValueError(f"schedule without one period: {vars(expression)}")
 
 
 def _comparable(alarm: dict) -> dict:
@@ -98,7 +116,7 @@ def dashboard_body(stage: str, region: str) -> dict:
         widgets.append({"type": "metric", "x": 0, "y": row * 6, "width": 24, "height": 6, "properties": {
             "title": f"{function}: EMF metrics (Sum per 5 min)", "region": region, "view": "timeSeries",
             "metrics": [[{"expression": search(function), "id": f"m{row}"}]]}})
-    errors = [["AWS/Lambda", "Errors", "FunctionName", naming.function_name(stage, f)] for f in naming.FUNCTIONS]
+    errors = [["AWS/Lambda", "Errors", "FunctionName", lambda_name] for _, lambda_name in naming.watched_functions(stage)]
     widgets.append({"type": "metric", "x": 0, "y": 18, "width": 12, "height": 6, "properties": {
         "title": "Lambda errors", "region": region, "stat": "Sum", "period": 300, "metrics": errors}})
     widgets.append({"type": "metric", "x": 12, "y": 18, "width": 12, "height": 6, "properties": {

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import threading
 
-import boto3
-
+from chalice_app import aws_clients
 from chalice_app.config import Settings
 from chalice_app.errors import ConfigError
 from chalice_app.slack.message import SlackMessage
@@ -32,7 +31,7 @@ def notifier_from_settings(settings: Settings, api_base_url: str | None = None, 
         if not settings.slack_channel:
             raise ConfigError("COSTGUARD_SLACK_CHANNEL: required when COSTGUARD_SLACK_BOT_TOKEN_PARAMETER is set")
         store = DynamoThreadStore(settings.table_name, client=dynamodb_client or
-                                  boto3.client("dynamodb", region_name=settings.region))
+                                  aws_clients.client("dynamodb", settings.region))  # once per container
         return BotNotifier(read_secret(settings.slack_bot_token_parameter, settings), settings.slack_channel,
                            base_url=api_base_url or settings.slack_api_base_url, thread_store=store)
     return LoggingNotifier()

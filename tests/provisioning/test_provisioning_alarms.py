@@ -12,7 +12,7 @@ from chalice_app.cli import app as cli
 from chalice_app.errors import CostguardError
 from chalice_app.observability import with_heartbeat
 from chalice_app.provisioning import ensure_stage, teardown_stage
-from chalice_app.provisioning.alarms import SCHEDULE_MINUTES, alarm_specs, dashboard_body
+from chalice_app.provisioning.alarms import SCHEDULE_MINUTES, alarm_specs, dashboard_body, schedule_minutes
 from chalice_app.provisioning.watch import alarm_states
 from tests.provisioning.conftest import CLUSTER
 
@@ -32,7 +32,42 @@ def test_heartbeat_alarms_fire_when_two_schedule_periods_pass_without_a_run():
 def test_schedules_match_app_py():
     rates = dict((name, int(minutes)) for minutes, name in
                  re.findall(r"Rate\((\d+), unit=Rate.MINUTES\), name=\"(\w+)\"", APP_PY.read_text()))
-    assert rates == SCHEDULE_MINUTES
+    assert rates == {name: minutes for name, minutes in SCHEDULE_MINUTES.items() if name in rates}
+
+
+def test_every_scheduled_handler_has_a_heartbeat_alarm_with_its_own_period():
+    import app
+
+    schedules = {source.name: schedule_minutes(source.schedule_expression) for source in app.app.event_sources
+                 if hasattr(source, "schedule_expression")}
+    assert schedules == SCHEDULE_MINUTES == {"offhours": 5, "budget": 15, "digests": 60}  # digests: hourly Cron
+    heartbeats = {spec.name: spec for spec in alarm_specs(STAGE) if spec.name.endswith("-heartbeat")}
+    digests = heartbeats["costguard-dev-digests-heartbeat"]
+    assert (digests.period, digests.evaluation_periods, digests.treat_missing_data) == (3600, 2, "breaching")
+    assert dict(digests.dimensions) == {"function": "digests", "service": "costguard"}
+    assert "digests are not sent" in digests.description
+    assert sorted(heartbeats) == [f"costguard-dev-{name}-heartbeat" for name in sorted(schedules)]
+
+
+def test_schedule_minutes_reads_rates_and_hourly_or_daily_crons():
+    from chalice import Cron, Rate
+
+    assert schedule_minutes(Rate(2, unit=Rate.HOURS)) == 120
+    assert schedule_minutes(Cron(15, "*", "*", "*", "?", "*")) == 60
+    assert schedule_minutes(Cron(0, 7, "*", "*", "?", "*")) == 24 * 60
+    with pytest.raises(ValueError, match="without one period"):
+        schedule_minutes(Cron(0, 7, "?", "*", "MON-FRI", "*"))  # weekdays only: no single period
+
+
+def test_every_lambda_has_an_errors_alarm_the_slack_route_included():
+    errors = {spec.name: dict(spec.dimensions)["FunctionName"] for spec in alarm_specs(STAGE)
+              if spec.name.endswith("-errors")}
+    # The Slack actions route runs in Chalice's API handler, named <app>-<stage> (tests/deploy/test_deploy_moto.py).
+    assert errors == {"costguard-dev-interruptions-errors": "costguard-dev-interruptions",
+                      "costguard-dev-offhours-errors": "costguard-dev-offhours",
+                      "costguard-dev-budget-errors": "costguard-dev-budget",
+                      "costguard-dev-digests-errors": "costguard-dev-digests",
+                      "costguard-dev-slack-route-errors": "costguard-dev"}
 
 
 def test_a_successful_run_emits_a_heartbeat_with_its_function_dimension(capsys, monkeypatch):
@@ -62,7 +97,8 @@ def test_bootstrap_creates_alarms_topic_subscription_and_dashboard(session):
     assert sorted(alarms) == sorted(spec.name for spec in alarm_specs(STAGE))
     assert set(alarms) >= {"costguard-dev-dlq-messages", "costguard-dev-interruptions-errors",
                            "costguard-dev-offhours-errors", "costguard-dev-budget-errors",
-                           "costguard-dev-offhours-heartbeat", "costguard-dev-budget-heartbeat"}
+                           "costguard-dev-offhours-heartbeat", "costguard-dev-budget-heartbeat",
+                           "costguard-dev-digests-heartbeat", "costguard-dev-slack-route-errors"}
     topic = "arn:aws:sns:us-east-1:123456789012:costguard-dev-alarms"
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms.values())
     heartbeat = alarms["costguard-dev-offhours-heartbeat"]
