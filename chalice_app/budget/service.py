@@ -67,8 +67,11 @@ def priced_types(document: BudgetedPools, nodepools: list[dict], running: list[R
     for pool in nodepools:
         if pool["metadata"]["name"] not in document.nodepools:
             continue
-        kinds = capacity_types(requirements_of(pool))
-        names = {t.name for t in allowed_instance_types(pool, catalog)}
+        try:
+            kinds = capacity_types(requirements_of(pool))
+            names = {t.name for t in allowed_instance_types(pool, catalog)}
+        except Exception:  # noqa: BLE001 - the planner reports that pool's malformed fields; the others are priced
+            continue
         if "spot" in kinds:
             spot |= names
         if "on-demand" in kinds or "reserved" in kinds:  # reservations are billed at the on-demand rate
