@@ -250,8 +250,12 @@ def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier)
     """Log always; Slack once per day per distinct problem, so a broken document does not page every 15 minutes."""
     logger.error("budget not applied", extra={"problem": problem})
     key = f"{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"
-    if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2), now):
-        return None
+    try:
+        if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2), now):
+            return None
+    except Exception:  # noqa: BLE001 - the table is down: sent (perhaps once per run) rather than lost
+        logger.exception("could not claim the budget problem alert: sending it unclaimed")
+        ledger = None
     message = problem_message(problem, now.isoformat(timespec="minutes"))
     try:
         notifier.send(message)

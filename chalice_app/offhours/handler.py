@@ -12,6 +12,8 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalice_app.config import Settings, settings as current_settings
+from chalice_app.errors import CostguardError
+from chalice_app.failed_run import report_failed_run, settings_and_ports
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.ports import OffhoursPorts
@@ -25,6 +27,9 @@ def summarize(report: RunReport) -> dict:
     return {
         "dry_run": report.dry_run, "counts": report.counts, "capped": report.plan.capped,
         "scaled_down": len(report.applied(Kind.SCALE_DOWN)), "restored": len(report.applied(Kind.RESTORE)),
+        "restored_from_annotation": [f"{a.namespace}/{a.name} → {a.desired}" + (f" (capped from {a.capped_from})"
+                                                                                 if a.capped_from else "")
+                                     for a in report.applied(Kind.RESTORE) if a.unrecorded][:50],
         "released": len(report.applied(Kind.RELEASE)), "reparked": len(report.applied(Kind.REPARK)),
         "awake": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.AWAKE)][:50],
         "held": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.HOLD)][:50],
@@ -43,7 +48,23 @@ def summarize(report: RunReport) -> dict:
 
 def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: OffhoursConfig | None = None) -> dict:
     """One reconcile over `ports` (the stage's: OffhoursPorts.from_settings); `config` may be given (tests,
-    benchmarks), else from the settings."""
+    benchmarks), else from the settings. A run that fails as a whole is reported (run log, Slack), then raised."""
+    try:
+        summary, read_errors = _run(settings, now, ports, config)
+    except Exception as error:
+        report_failed_run("offhours", error, settings.table_name, ports.notifier)
+        raise
+    if read_errors:  # reported in the summary (Slack, run log) already; raised so the errors alarm fires
+        raise OffhoursRunFailed("; ".join(f"{where}: {message}" for where, message in read_errors)[:1000])
+    return summary
+
+
+class OffhoursRunFailed(CostguardError):
+    """A list the run needed could not be read (Kubernetes or the stage table): what it could do was done."""
+
+
+def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
+         config: OffhoursConfig | None) -> tuple[dict, list[tuple[str, str]]]:
     store, notifier = ports.store, ports.notifier
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
     # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
@@ -82,7 +103,7 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
-    return summary
+    return summary, report.read_errors
 
 
 def _headroom(api, settings: Settings, now: datetime, dry_run: bool) -> dict:
@@ -132,5 +153,5 @@ def _release(store, key: str, now: datetime) -> None:
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    settings = current_settings()
-    return run(settings, datetime.now(timezone.utc), OffhoursPorts.from_settings(settings))
+    settings, ports = settings_and_ports("offhours", current_settings, OffhoursPorts.from_settings)
+    return run(settings, datetime.now(timezone.utc), ports)
