@@ -54,7 +54,7 @@ def salvaged_settings(environ: dict[str, str] | None = None) -> Settings | None:
     values = {key[len(ENV_PREFIX):].lower(): value for key, value in source.items() if key.startswith(ENV_PREFIX)}
     for _ in range(MAX_SALVAGE_ROUNDS):
         try:
-            return Settings(**values)
+            return Settings.model_validate(values)
         except ValidationError as error:
             broken = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
             if not broken & set(values):

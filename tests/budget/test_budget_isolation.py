@@ -126,3 +126,12 @@ def test_a_malformed_field_is_that_pools_problem_naming_the_field_and_value(chan
     assert named in {row["nodepool"]: row for row in plan_rows(result)}["hostile"]["why"]  # `costguard budget plan`
     assert {name: decided(result)[name] for name in WITHOUT} == WITHOUT
 
+
+
+def test_a_hostile_value_named_in_the_problem_reaches_slack_inert():
+    from chalice_app.budget.report import budget_message
+    from tests.slackfakes import assert_inert
+    result = plan(others() + [_with(lambda pool: pool["spec"]["limits"].update(cpu="<!channel> <https://x.example|y>"))])
+    [bad] = [p for p in result.pools if p.pool == "hostile"]
+    assert "spec.limits.cpu" in bad.problem
+    assert_inert(budget_message(result, list(bad.alerts), {}))
