@@ -123,7 +123,7 @@ def _instances_named(node: Any, instance_ids: Sequence[str]) -> list[str]:
     if not isinstance(provider, str):
         return []
     found = instance_id_of(provider)
-    return [found] if found in instance_ids else [i for i in instance_ids if i in provider]
+    return [found] if found is not None and found in instance_ids else [i for i in instance_ids if i in provider]
 
 
 def checked_objects(nodes: Sequence, claims: Sequence, pods: Sequence, notices: Sequence[Notice]) -> Checked:

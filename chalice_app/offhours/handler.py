@@ -60,7 +60,15 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
 
 
 class OffhoursRunFailed(CostguardError):
-    """A list the run needed could not be read (Kubernetes or the stage table): what it could do was done."""
+    """The run could read nothing to act on (the stage table, or no function namespace): its summary says why."""
+
+
+def _failed_whole(report: RunReport, namespaces: int) -> list[tuple[str, str]]:
+    """The read errors when the run failed as a whole; [] when some of it could run (a missing namespace, the
+    NodePools list: reported in the summary, the rest reconciled)."""
+    places = [where for where, _ in report.read_errors]
+    unread = sum(where.startswith("namespace ") for where in places)
+    return report.read_errors if "stage table" in places or (namespaces and unread >= namespaces) else []
 
 
 def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
@@ -68,7 +76,8 @@ def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
     store, notifier = ports.store, ports.notifier
     # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
     # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
-    report = Reconciler(ports.cluster, config or OffhoursConfig.from_settings(settings), store=store,
+    config = config or OffhoursConfig.from_settings(settings)
+    report = Reconciler(ports.cluster, config, store=store,
                         catalog=ports.catalog).run(now)
     if report.nodes:
         report.nodes = _priced(report.nodes, settings, now, ports.prices)
@@ -103,7 +112,7 @@ def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
-    return summary, report.read_errors
+    return summary, _failed_whole(report, len(config.namespaces))
 
 
 def _headroom(api, settings: Settings, now: datetime, dry_run: bool) -> dict:

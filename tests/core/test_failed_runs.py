@@ -59,14 +59,9 @@ class Buggy(MemoryCluster):
 
 
 def _failed_line(session, feature):
-    run = RunLog(TABLE, session).last_runs()[feature] if feature != "digests" else _digests_line(session)
+    run = RunLog(TABLE, session).last_runs()[feature]  # as `costguard status` reads it
     assert run["ok"] is False
     return run["summary"]["failed"]
-
-
-def _digests_line(session):
-    item = session.resource("dynamodb").Table(TABLE).get_item(Key={"id": "run#digests"})["Item"]
-    return {"ok": item["ok"], "summary": json.loads(item["summary"])}
 
 
 @pytest.mark.parametrize("cluster, store, named", [
@@ -148,7 +143,7 @@ def test_a_digests_run_that_raises_unexpectedly_is_logged_and_said_in_slack(tabl
     ports = DigestPorts(digests_handler.DigestClaims(TABLE, client), Broken(TABLE, client), slack)
     with pytest.raises(digests_handler.DigestsNotSent):  # one digest failed: its own line, retried next hour
         digests_handler.run(SETTINGS, datetime(2026, 11, 24, 18, 5, tzinfo=timezone.utc), ports)
-    assert "RuntimeError: bug" in _digests_line(table)["summary"]["failures"][0]
+    assert "RuntimeError: bug" in RunLog(TABLE, table).last_runs()["digests"]["summary"]["failures"][0]
 
 
 @pytest.mark.parametrize("feature, module", [("offhours", offhours_handler), ("budget", budget_handler),
