@@ -67,11 +67,11 @@ def salvaged_settings(environ: dict[str, str] | None = None) -> Settings | None:
 def settings_and_ports(feature: str, load: Callable[[], Settings], build: Callable[[Settings], T],
                        environ: dict[str, str] | None = None) -> tuple[Settings, T]:
     """The handler's settings and ports; when either cannot be had, the failure is reported and raised."""
-    from chalice_app.slack.notifier import LazyNotifier
-
     try:
         settings = load()
     except Exception as error:
+        from chalice_app.slack.notifier import LazyNotifier  # only on failure: Slack is built from what is left
+
         fallback = salvaged_settings(environ)
         report_failed_run(feature, error, fallback.table_name if fallback else None,
                           LazyNotifier(fallback) if fallback else None)
@@ -79,5 +79,7 @@ def settings_and_ports(feature: str, load: Callable[[], Settings], build: Callab
     try:
         return settings, build(settings)
     except Exception as error:
+        from chalice_app.slack.notifier import LazyNotifier
+
         report_failed_run(feature, error, settings.table_name, LazyNotifier(settings))
         raise
