@@ -26,7 +26,7 @@ from chalice_app.interruptions.actions import ActionOutcome, NodeAction
 from chalice_app.interruptions.alert import BatchCounts
 from chalice_app.interruptions.chunking import actions_message, closed_messages, plan_messages, thread_keys
 from chalice_app.interruptions.correlation import Correlation, correlate
-from chalice_app.interruptions.isolation import checked_objects, malformed_message
+from chalice_app.interruptions.isolation import checked_objects, isolation_messages
 from chalice_app.interruptions.node_events import plan_events
 from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.ledger import Claim
@@ -173,8 +173,7 @@ def process_batch(records: Sequence[dict], region: str, ports: InterruptionPorts
                                        foreign=len(decoded.foreign))
             planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts)
             planned += closed_messages(correlation.closed, ports.cluster_name)
-            malformed = malformed_message(correlation, checked, ports.cluster_name, ports.clock())
-            planned += [malformed] if malformed else []
+            planned += isolation_messages(correlation, checked, ports.cluster_name, ports.clock())
         except Exception as error:
             ports.ledger.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
             raise

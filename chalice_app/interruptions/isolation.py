@@ -107,6 +107,7 @@ class Checked:
     bad_nodes: dict[str, str] = field(default_factory=dict)  # instance id → "Node <name>: <field problem>"
     unplaced: list[str] = field(default_factory=list)  # left-out Nodes whose instance cannot be told
     errors: list[str] = field(default_factory=list)  # every object left out, named
+    on_node: dict[str, list[str]] = field(default_factory=dict)  # Node name → its NodeClaims and Pods left out
 
 
 def _name(obj: Any) -> str:
@@ -126,6 +127,14 @@ def _instances_named(node: Any, instance_ids: Sequence[str]) -> list[str]:
     return [found] if found is not None and found in instance_ids else [i for i in instance_ids if i in provider]
 
 
+def _node_name(kind: str, obj: Any) -> str | None:
+    """The Node a left-out NodeClaim (status.nodeName) or Pod (spec.nodeName) is on, when it can be read."""
+    section = {"NodeClaim": "status", "Pod": "spec"}.get(kind)
+    part = obj.get(section) if section and isinstance(obj, dict) else None
+    name = part.get("nodeName") if isinstance(part, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def checked_objects(nodes: Sequence, claims: Sequence, pods: Sequence, notices: Sequence[Notice]) -> Checked:
     checked = Checked()
     instance_ids = sorted({i for notice in notices for i in notice.instance_ids})
@@ -138,6 +147,9 @@ def checked_objects(nodes: Sequence, claims: Sequence, pods: Sequence, notices: 
                 continue
             said = f"{kind} {_name(obj)}: {problem}"
             checked.errors.append(f"left out of the correlation: {said}")
+            node_name = _node_name(kind, obj)
+            if node_name:
+                checked.on_node.setdefault(node_name, []).append(said)
             if kind == "Node":
                 named = _instances_named(obj, instance_ids)
                 for instance_id in named:
@@ -174,3 +186,30 @@ def malformed_message(correlation: Correlation, checked: Checked, cluster: str,
     message = SlackMessage(text="node malformed: " + fit_words(ids, 600, "instances"),
                            blocks=[block.to_dict() for block in blocks], thread_keys=tuple(ids[:MAX_THREAD_KEYS]))
     return message, frozenset(notice.event_id for notice in notices)
+
+
+def left_out_note(correlation: Correlation, checked: Checked) -> tuple[SlackMessage, frozenset[str]] | None:
+    """A reply in the alerted nodes' threads naming their NodeClaims and Pods that were left out (their functions
+    are missing from the alert); it settles no notice, the alert itself did."""
+    lines, ids = [], []
+    for impact in correlation.impacts:
+        for said in checked.on_node.get(impact.node.name, ()):
+            lines.append(f"• {code(impact.node.instance_id)}: {escape(said)}")
+            ids.append(impact.node.instance_id)
+    if not lines:
+        return None
+    ids = list(dict.fromkeys(ids))
+    body = "Left out of the alert above (a field costguard cannot read), so functions on these nodes may be " \
+           "missing from it:\n" + "\n".join(lines)
+    blocks = [kit.SectionBlock(text=kit.MarkdownTextObject(text=fit_lines(body.split("\n"), noun="more lines")))]
+    message = SlackMessage(text="left out: " + fit_words(ids, 600, "instances"),
+                           blocks=[block.to_dict() for block in blocks], thread_keys=tuple(ids[:MAX_THREAD_KEYS]),
+                           opens_thread=False)
+    return message, frozenset()
+
+
+def isolation_messages(correlation: Correlation, checked: Checked, cluster: str,
+                       now: datetime) -> list[tuple[SlackMessage, frozenset[str]]]:
+    """What the left-out objects add to the batch's messages: the alert for left-out Nodes, the note for the rest."""
+    return [part for part in (malformed_message(correlation, checked, cluster, now),
+                              left_out_note(correlation, checked)) if part is not None]
