@@ -65,6 +65,28 @@ def function_name(stage: str, name: str) -> str:
     return scoped(stage, name)
 
 
+# ---- one identity per Lambda: its IAM role and, through its EKS access entry, its Kubernetes group ----------
+API_HANDLER = "api_handler"  # Chalice's name for the function behind the REST API (the Slack route)
+LAMBDAS = (*FUNCTIONS, API_HANDLER)
+_GROUP_SUFFIX = {API_HANDLER: "slack"}
+
+
+def lambda_function_name(stage: str, name: str) -> str:
+    """What Chalice deploys: `<app>-<stage>` for the API handler, `<app>-<stage>-<name>` for the others
+    (chalice/deploy/appgraph.py, 1.34)."""
+    return prefix(stage) if name == API_HANDLER else function_name(stage, name)
+
+
+def role_name(stage: str, name: str) -> str:
+    """The role Chalice makes per function when autogen_policy is false: `<app>-<stage>-<function>`."""
+    return scoped(stage, name)
+
+
+def kubernetes_group(name: str) -> str:
+    """The Kubernetes group the Lambda's EKS access entry maps its role to (RBAC and admission bind these)."""
+    return f"{APP_NAME}:{_GROUP_SUFFIX.get(name, name)}"
+
+
 def alarm(stage: str, suffix: str) -> str:
     return scoped(stage, suffix)
 

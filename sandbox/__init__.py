@@ -34,6 +34,7 @@ from sandbox import prometheus
 from sandbox.cluster_sim import ClusterSim
 from sandbox.kubeapi import FakeKubeApi
 from sandbox.kubeapi.admission import load_policy_file
+from sandbox.kubeapi.auth import default_access_entries, default_access_keys, lambda_access_key
 from sandbox.openfaas import STANDARD, OpenFaaS
 from sandbox.openfaas_chart import chart_objects
 from sandbox.seed import DEFAULT_SEED, SeededCluster, build_objects, fake_machines, launch_machines, plan_cluster
@@ -56,7 +57,9 @@ def crd_dir() -> Path | None:
 
 
 def reset_app_caches() -> None:
-    """Forget what the app cached per container: settings, Kubernetes clients, SSM parameter values."""
+    """Forget what the app cached per container: settings, Kubernetes clients, SSM parameter values, and boto3's
+    default session (`boto3.client(...)` keeps the credentials it first found)."""
+    boto3.DEFAULT_SESSION = None
     settings.cache_clear()
     kube_client.reset_cache()
     parameters.clear_caches()
@@ -74,19 +77,22 @@ class Sandbox(Service):
         """`ec2_instances=False` skips moto's instances (made-up ids instead): for bulk benchmarks of the
         Kubernetes side, where launching thousands of instances in moto would dominate (about 18 ms each).
         `edition` ("ce" or "standard") and `maintain_minimum_replicas` choose the OpenFaaS twin (sandbox/openfaas.py)
-        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py).
+        and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py);
+        `maintain_minimum_replicas` is issue 9's option, which upstream OpenFaaS does not have (see openfaas.py).
         `admission_policies` installs policies/kubernetes-admission.yaml, which the API server then enforces."""
         self.functions, self.nodes, self.seed, self.stage, self.now = functions, nodes, seed, stage, now
         self.ec2_instances = ec2_instances
         self.admission_policies = admission_policies
         self.edition, self.maintain_minimum_replicas = edition, maintain_minimum_replicas
         self.aws = FakeAws(REGION)
-        self.kube = FakeKubeApi(cluster_name=CLUSTER_NAME, region=REGION, rbac_file=RBAC_FILE, crd_dir=crd_dir())
+        self.kube = FakeKubeApi(cluster_name=CLUSTER_NAME, region=REGION, rbac_file=RBAC_FILE, crd_dir=crd_dir(),
+                                access_keys=default_access_keys(stage), access_entries=default_access_entries(stage))
         self.slack = SlackReceiver()
         self.cluster: SeededCluster | None = None
         self.sim: ClusterSim | None = None
         self.openfaas: OpenFaaS | None = None
         self.webhook_url = ""
+        self._lambda: str | None = None  # the Lambda `as_lambda` runs the app as
         self._stack = contextlib.ExitStack()
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -174,14 +180,28 @@ class Sandbox(Service):
                     os.environ[key] = value
             reset_app_caches()
 
+    @contextlib.contextmanager
+    def as_lambda(self, function: str) -> Iterator[None]:
+        """Inside `activate()`: run the app as one Lambda (chalice_app.naming.LAMBDAS) — its role's credentials, so
+        its own EKS access entry and Kubernetes group — with caches as fresh as its own container's."""
+        saved = os.environ["AWS_ACCESS_KEY_ID"], self._lambda
+        os.environ["AWS_ACCESS_KEY_ID"], self._lambda = lambda_access_key(function), function
+        reset_app_caches()
+        try:
+            yield
+        finally:
+            os.environ["AWS_ACCESS_KEY_ID"], self._lambda = saved
+            reset_app_caches()
+
     def _kube_client(self, access_key: str):
         session = self.aws.session(access_key)
         tokens = TokenCache(lambda: make_token(CLUSTER_NAME, session, REGION))
         return kube_client.build_api_client(ClusterEndpoint(self.kube.url, self.kube.ca_data), tokens)
 
     def app_kube_client(self):
-        """A kubernetes ApiClient signed as the app (RBAC: policies/kubernetes-rbac.yaml)."""
-        return self._kube_client(APP_ACCESS_KEY)
+        """A kubernetes ApiClient signed as the app (RBAC: policies/kubernetes-rbac.yaml): as the Lambda that
+        `as_lambda` runs, else as the sandbox's all-groups principal."""
+        return self._kube_client(lambda_access_key(self._lambda) if self._lambda else APP_ACCESS_KEY)
 
     def admin_kube_client(self):
         """A kubernetes ApiClient signed as the sandbox admin (system:masters)."""

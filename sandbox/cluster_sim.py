@@ -9,6 +9,9 @@
   instances taken away (reclaims, human terminations) are `sandbox.karpenter`'s, reached through `disrupt(now)`.
 Deployments outside OpenFaaS' core namespace and kube-system are reconciled (sandbox/replicaset_sim.py); the core
 stays where it was seeded. Time-stepped runs (node and pod start times) are sandbox/cluster_timing.py's.
+The decisions live by role: where a pod fits (pod_fit.py), the scheduler's queue and preemption (scheduler_sim.py,
+kube_scheduler.py), Karpenter's launches (karpenter_launch.py), static pools (karpenter_static.py, karpenter_sim.py)
+and disruption (disruption_rules.py, disruption_candidates.py, karpenter.py); this module wires them.
 """
 from __future__ import annotations
 
@@ -18,19 +21,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from kubernetes.utils.quantity import parse_quantity
-
 from sandbox import karpenter_sim, objects, replicaset_sim, scheduler_sim
 from sandbox.aws import launch_instances, tag_instance
+from sandbox.disruption_candidates import ConsolidationPlan, plan_consolidation
+from sandbox.disruption_rules import is_static
 from sandbox.ec2_events import EventPublisher
-from sandbox.karpenter import DisruptionReport, Karpenter
-from sandbox.karpenter_consolidation import ConsolidationPlan, plan_consolidation
-from sandbox.karpenter_static import is_static
+from sandbox.instance_loss import DisruptionReport
+from sandbox.karpenter import Karpenter
+from sandbox.karpenter_launch import choose_shape, pool_for
 from sandbox.kubeapi.eviction import is_ready
-from sandbox.objects import DAEMONSET_PODS, FUNCTION_NAMESPACE, Workload
+from sandbox.objects import FUNCTION_NAMESPACE
+from sandbox.pod_fit import cpu_m, pod_cpu_m
+from sandbox.replicaset_sim import deletion_order, workload_of
 from sandbox.seed import (
     DEFAULT_SEED,
-    LAUNCH_SHAPES,
     SHAPES,
     ZONES,
     Machine,
@@ -41,142 +45,6 @@ from sandbox.seed import (
 
 MAX_ROUNDS = 20
 OFFLINE_INDEX_BASE = 1_000_000  # made-up instances of new nodes never collide with seeded ones
-
-
-def cpu_m(value) -> int:
-    return int(parse_quantity(value) * 1000)
-
-
-def pod_cpu_m(pod: dict) -> int:
-    return sum(cpu_m(c.get("resources", {}).get("requests", {}).get("cpu", 0)) for c in pod["spec"]["containers"])
-
-
-def _tolerates(tolerations: list[dict], taint: dict) -> bool:
-    for toleration in tolerations:
-        if toleration.get("effect") not in (None, "", taint["effect"]):
-            continue
-        if toleration.get("operator") == "Exists" and toleration.get("key") in (None, "", taint["key"]):
-            return True
-        if toleration.get("key") == taint["key"] and toleration.get("value", "") == taint.get("value", ""):
-            return True
-    return False
-
-
-def _expression_holds(expression: dict, labels: dict) -> bool:
-    value = labels.get(expression["key"])
-    operator = expression["operator"]
-    if operator == "In":
-        return value in expression.get("values", [])
-    if operator == "NotIn":
-        return value not in expression.get("values", [])
-    if operator == "Exists":
-        return value is not None
-    if operator == "DoesNotExist":
-        return value is None
-    raise ValueError(f"node affinity operator {operator!r} is not simulated")
-
-
-def admits(pod_spec: dict, labels: dict, taints: list[dict]) -> bool:
-    """Whether a node (or a NodePool's future node) with these labels and taints may run the pod."""
-    tolerations = pod_spec.get("tolerations", [])
-    if any(taint["effect"] in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint) for taint in taints):
-        return False
-    if any(labels.get(key) != value for key, value in pod_spec.get("nodeSelector", {}).items()):
-        return False
-    required = (pod_spec.get("affinity", {}).get("nodeAffinity", {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms"))
-    if not required:
-        return True
-    return any(all(_expression_holds(e, labels) for e in term.get("matchExpressions", [])) for term in required)
-
-
-@dataclass
-class NodeRoom:
-    name: str
-    labels: dict
-    taints: list[dict]
-    free_cpu_m: int
-    free_pods: int
-
-
-def node_rooms(nodes: list[dict], pods: list[dict]) -> dict[str, NodeRoom]:
-    """Free CPU and pod slots of the Karpenter nodes that accept new pods (Ready, not cordoned)."""
-    rooms = {}
-    for node in nodes:
-        labels = node["metadata"].get("labels", {})
-        conditions = node.get("status", {}).get("conditions", [])
-        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-        if "karpenter.sh/nodepool" not in labels or not ready or node["spec"].get("unschedulable"):
-            continue
-        allocatable = node["status"]["allocatable"]
-        rooms[node["metadata"]["name"]] = NodeRoom(node["metadata"]["name"], labels, node["spec"].get("taints", []),
-                                                   cpu_m(allocatable["cpu"]),
-                                                   int(allocatable["pods"]) - DAEMONSET_PODS)
-    for pod in pods:
-        room = rooms.get(pod["spec"].get("nodeName", ""))
-        if room is not None:
-            room.free_cpu_m -= pod_cpu_m(pod)
-            room.free_pods -= 1
-    return rooms
-
-
-def best_node(pod: dict, rooms: dict[str, NodeRoom]) -> NodeRoom | None:
-    request = pod_cpu_m(pod)
-    fitting = [room for room in rooms.values() if room.free_pods > 0 and room.free_cpu_m >= request
-               and admits(pod["spec"], room.labels, room.taints)]
-    return max(fitting, key=lambda room: (room.free_cpu_m, room.name), default=None)
-
-
-def pool_for(pod: dict, pools: list[dict]) -> dict | None:
-    """The first NodePool (by weight, then name) whose nodes would admit the pod."""
-    for pool in sorted(pools, key=lambda p: (-p["spec"].get("weight", 0), p["metadata"]["name"])):
-        template = pool["spec"]["template"]
-        labels = {**template.get("metadata", {}).get("labels", {}), "karpenter.sh/nodepool": pool["metadata"]["name"]}
-        for requirement in template["spec"].get("requirements", []):
-            if requirement["operator"] == "In" and requirement.get("values"):
-                labels[requirement["key"]] = requirement["values"][0]
-        if admits(pod["spec"], labels, template["spec"].get("taints", [])):
-            return pool
-    return None
-
-
-def choose_shape(pool: dict, pending_cpu: list[int], used_cpu: int) -> str | None:
-    """The smallest launchable type that fits all pending pods, else the largest; None past `limits.cpu`.
-    Karpenter drops every instance type whose capacity exceeds what is left of the pool's limits
-    (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling/scheduler.go filterByRemainingResources),
-    so a pool parked at `cpu: "0"` launches nothing and its pods stay Pending."""
-    capacity_type = next((r["values"][0] for r in pool["spec"]["template"]["spec"].get("requirements", [])
-                          if r["key"] == "karpenter.sh/capacity-type"), "on-demand")
-    limit = pool["spec"].get("limits", {}).get("cpu")
-    allowed = [SHAPES[name] for name in LAUNCH_SHAPES[capacity_type]
-               if limit is None or used_cpu + SHAPES[name].vcpus * 1000 <= cpu_m(limit)]
-    if not allowed:
-        return None
-    for shape in allowed:
-        if shape.allocatable_cpu_m >= sum(pending_cpu) and shape.max_pods - DAEMONSET_PODS >= len(pending_cpu):
-            return shape.name
-    largest = allowed[-1]
-    return largest.name if largest.allocatable_cpu_m >= min(pending_cpu) else None
-
-
-def deletion_order(pods: list[dict]) -> list[dict]:
-    """Which pods a ReplicaSet removes first when scaling down: unscheduled ones, then the newest."""
-    newest_first = sorted(pods, key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]),
-                          reverse=True)
-    return sorted(newest_first, key=lambda p: bool(p["spec"].get("nodeName")))
-
-
-def workload_of(deployment: dict) -> Workload:
-    """What the ReplicaSet controller stamps pods from: the pod template (labels, annotations, containers)."""
-    meta, template = deployment["metadata"], deployment["spec"]["template"]
-    container = template["spec"]["containers"][0]
-    requests = container.get("resources", {}).get("requests", {})
-    template_meta = template.get("metadata") or {}
-    annotations = template_meta.get("annotations") or {}
-    return Workload(meta["name"], meta["namespace"], container["image"], cpu_m(requests.get("cpu", 0)),
-                    int(parse_quantity(requests.get("memory", "0")) // (1024 * 1024)),
-                    deployment["spec"].get("replicas", 1), template_meta.get("labels") or {}, annotations,
-                    annotations.get("com.openfaas.profile"))
 
 
 @dataclass
@@ -198,6 +66,7 @@ class ClusterSim:
         self.store = store
         self.openfaas = openfaas
         self._last_settle: datetime | None = None
+        self._acting_at: datetime | None = None  # while a controller acts at a simulated moment (clock_at)
         self.last_consolidation: ConsolidationPlan | None = None  # why the nodes kept by the latest pass stay
         self._pod_events: set[str] = set()  # nodes whose pods changed since their NodeClaim was stamped
         self.ec2 = ec2
@@ -221,8 +90,13 @@ class ClusterSim:
         self.store.put(deployment)
 
     def now(self) -> datetime:
-        """The simulated time: that of the latest `settle(at)`, else the clock's."""
-        return self._last_settle or self._clock()
+        """The simulated time: the moment a controller acts at (`clock_at`), else that of the latest `settle(at)`,
+        else the clock's."""
+        return self._acting_at or self._last_settle or self._clock()
+
+    def pod_event(self, node_name: str) -> None:
+        """A pod was bound to or removed from the node: its NodeClaim's lastPodEventTime follows at the next stamp."""
+        self._pod_events.add(node_name)
 
     def settle(self, at: datetime | None = None) -> SettleReport:
         """Run the controllers until nothing changes: OpenFaaS (at `at`, default the clock), replicas, scheduling,
@@ -247,22 +121,15 @@ class ClusterSim:
         return report
 
     def consolidate(self, at: datetime | None = None) -> list[str]:
-        """Karpenter's empty-node consolidation (sandbox/karpenter_consolidation.py), pass after pass until its
-        budgets allow no more; the names removed. `at`: the time of the passes, so consolidateAfter counts; None
-        means "once every consolidateAfter has passed". `last_consolidation.kept` says why the others stay."""
-        removed: list[str] = []
-        while True:
-            nodes = self.store.list("v1", "Node")
-            plan = plan_consolidation(nodes, self.store.list("v1", "Pod"),
-                                      self.store.list("karpenter.sh/v1", "NodePool"),
-                                      self.store.list("karpenter.sh/v1", "NodeClaim"), at, at or self.now())
-            self.last_consolidation = plan
-            if not plan.remove:
-                return removed
-            by_name = {node["metadata"]["name"]: node for node in nodes}
-            for name in plan.remove:
-                self._remove_node(by_name[name])
-            removed.extend(plan.remove)
+        """Karpenter's emptiness through its whole v1 sequence (sandbox/karpenter.py: taint, DisruptionReason,
+        NodeClaim and Node deletion, termination, EC2's state changes), pass after pass from `at` until its budgets
+        allow no more; the names removed. `at` None: once every consolidateAfter has passed. `last_consolidation.kept`
+        says why the others stay (sandbox/disruption_candidates.py, the same rules)."""
+        removed, last = self.karpenter.consolidate_empty(at)
+        self.last_consolidation = plan_consolidation(
+            self.store.list("v1", "Node"), self.store.list("v1", "Pod"), self.store.list("karpenter.sh/v1", "NodePool"),
+            self.store.list("karpenter.sh/v1", "NodeClaim"), last)
+        return removed
 
     def place_pod(self, node_name: str, name: str, namespace: str = "kube-system", do_not_disrupt: bool = False,
                   cpu_m: int = 100) -> dict:
@@ -270,20 +137,15 @@ class ClusterSim:
         `karpenter.sh/do-not-disrupt: "true"`: what keeps a parked pool's node alive."""
         return karpenter_sim.place_pod(self, node_name, name, namespace, do_not_disrupt, cpu_m)
 
-    def consolidate_in_order(self) -> list[str]:
-        """Karpenter v1's empty-node consolidation run to its end through the whole disruption sequence (taint,
-        DisruptionReason, deletion, termination, EC2 events), budgets permitting; the names removed."""
-        return self.karpenter.consolidate_empty(self._clock())
-
     @contextlib.contextmanager
     def clock_at(self, now: datetime):
         """Read the clock as `now` meanwhile (the controllers acting at a simulated moment)."""
-        saved = self._clock
-        self._clock = lambda: now
+        saved, acting = self._clock, self._acting_at
+        self._clock, self._acting_at = (lambda: now), now
         try:
             yield
         finally:
-            self._clock = saved
+            self._clock, self._acting_at = saved, acting
 
     def disrupt(self, now: datetime | None = None) -> DisruptionReport:
         """What Karpenter's disruption and termination controllers (and EC2) have done by `now`; see
@@ -327,8 +189,7 @@ class ClusterSim:
             for doomed in deletion_order(current)[:max(0, len(current) - work.replicas)]:
                 name = doomed["metadata"]["name"]
                 if doomed["spec"].get("nodeName"):
-                    self.karpenter.pod_event(doomed["spec"]["nodeName"], self._clock())
-                self._pod_events.add(doomed["spec"].get("nodeName", ""))
+                    self.pod_event(doomed["spec"]["nodeName"])
                 self.store.delete("v1", "Pod", work.namespace, name)
                 del pods[name]
                 report.pods_deleted.append(name)
@@ -347,8 +208,7 @@ class ClusterSim:
         pod = _bound(pod, node, pod_ip, self.now())
         if self.timeline is not None:
             pod = self.timeline.starting(pod)
-        self._pod_events.add(node["metadata"]["name"])
-        self.karpenter.pod_event(node["metadata"]["name"], self._clock())
+        self.pod_event(node["metadata"]["name"])
         return self.store.put(pod)
 
     def _provision(self, pending: list[dict], report: SettleReport) -> bool:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Callable
 
 from sandbox import objects
 from sandbox.disruption_rules import parse_time
+from sandbox.pod_fit import NodeRoom, best_node, cpu_m, pod_cpu_m
 from sandbox.seed import DEFAULT_SEED
 
 if TYPE_CHECKING:
@@ -137,8 +138,6 @@ class Timeline:
 
     def unclaimed(self, pending: list[dict]) -> list[dict]:
         """The pending pods that do not fit on nodes still starting (Karpenter launches only for those)."""
-        from sandbox.cluster_sim import NodeRoom, best_node, cpu_m, pod_cpu_m
-
         live = {c["metadata"]["name"] for c in self.sim.store.list("karpenter.sh/v1", "NodeClaim")}
         rooms = {}
         for name, launch in self._launching.items():
@@ -158,8 +157,6 @@ class Timeline:
         return left
 
     def starting_cpu_m(self, pool: str) -> int:
-        from sandbox.cluster_sim import cpu_m
-
         live = {c["metadata"]["name"] for c in self.sim.store.list("karpenter.sh/v1", "NodeClaim")}
         return sum(cpu_m(launch.node["status"]["capacity"]["cpu"]) for name, launch in self._launching.items()
                    if launch.pool == pool and name in live)

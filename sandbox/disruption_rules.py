@@ -1,7 +1,10 @@
-"""Karpenter v1's disruption decisions as small pure functions (objects + clock → answer), for the sandbox's Karpenter.
+"""Karpenter v1's disruption rules as small pure functions (objects + clock → answer): the one home of every rule the
+sandbox's Karpenter applies — emptiness, do-not-disrupt on pods, nodes and NodeClaims, consolidateAfter (incl.
+`Never`), disruption budgets (reasons, schedule, duration, percentages), static NodePools, drain order, expiry.
 
-Each rule names its upstream home; the imperative side (taint, delete, drain, terminate) is `sandbox.karpenter`.
-Kept free of I/O and of the simulator so another eligibility module (off-hours) can share or replace them.
+Each rule names its upstream home in kubernetes-sigs/karpenter (or its docs page). The imperative side (taint,
+delete, drain, terminate) is `sandbox.karpenter`; `plan_consolidation` and `node_blockers` are the same rules seen
+from off-hours: which empty nodes one pass removes, and why every other node stays.
 """
 from __future__ import annotations
 
@@ -12,8 +15,11 @@ from datetime import datetime, timedelta, timezone
 
 from croniter import croniter
 
+from sandbox.pod_fit import tolerates
+
 # kubernetes-sigs/karpenter pkg/apis/v1/labels.go, taints.go, nodeclaim_status.go, nodepool.go
 DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+NODEPOOL_LABEL = "karpenter.sh/nodepool"
 TERMINATION_FINALIZER = "karpenter.sh/termination"
 DISRUPTED_TAINT = {"key": "karpenter.sh/disrupted", "effect": "NoSchedule"}
 CONDITION_DISRUPTION_REASON = "DisruptionReason"
@@ -54,17 +60,44 @@ def condition_true(obj: dict, kind: str) -> bool:
     return found is not None and found.get("status") == "True"
 
 
+def _annotations(obj: dict | None) -> dict:
+    return ((obj or {}).get("metadata") or {}).get("annotations") or {}
+
+
+def _owned_by(pod: dict, *kinds: str) -> bool:
+    return any(o.get("kind") in kinds for o in (pod.get("metadata") or {}).get("ownerReferences") or [])
+
+
+def _pod_name(pod: dict) -> str:
+    return f"{pod['metadata'].get('namespace', '')}/{pod['metadata']['name']}"
+
+
 # --- pods ----------------------------------------------------------------------------------------------------------
 def is_terminal(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
-def pod_do_not_disrupt(pod: dict, now: datetime) -> bool:
+def is_active(pod: dict) -> bool:
+    """Neither finished nor terminating (pkg/utils/pod/scheduling.go IsActive)."""
+    return not is_terminal(pod) and not (pod.get("metadata") or {}).get("deletionTimestamp")
+
+
+def is_reschedulable(pod: dict) -> bool:
+    """Counts against emptiness and must fit elsewhere: active (or a terminating StatefulSet pod), not a DaemonSet's,
+    not a mirror pod — a static pod, owned by its Node (pkg/utils/pod/scheduling.go IsReschedulable; the disruption
+    candidate's `reschedulablePods`, pkg/controllers/disruption/types.go NewCandidate)."""
+    terminating_stateful = bool((pod.get("metadata") or {}).get("deletionTimestamp")) and _owned_by(pod, "StatefulSet")
+    return (is_active(pod) or terminating_stateful) and not _owned_by(pod, "DaemonSet", "Node")
+
+
+def pod_do_not_disrupt(pod: dict, now: datetime | None) -> bool:
     """The pod's `karpenter.sh/do-not-disrupt` is active: "true", or a Go duration not yet elapsed since the pod
-    started; an invalid duration is ignored; terminal pods never block (docs: concepts/disruption.md, Pod-Level
-    Controls; kubernetes-sigs/karpenter pkg/utils/pod/scheduling.go HasDoNotDisrupt)."""
-    value = (pod.get("metadata", {}).get("annotations") or {}).get(DO_NOT_DISRUPT)
-    if value is None or is_terminal(pod):
+    started (docs: karpenter.sh/preview/reference/annotations — "On a Pod, the value may also be a duration (e.g. 5m)
+    after the Pod's start time at which the protection ends"); an invalid duration is ignored; only active pods
+    block (pkg/utils/pod/scheduling.go IsDisruptable: `!IsActive(pod) || !HasDoNotDisrupt(pod)`). `now` None means
+    "eventually": only "true" still blocks."""
+    value = _annotations(pod).get(DO_NOT_DISRUPT)
+    if value is None or not is_active(pod):
         return False
     if value == "true":
         return True
@@ -74,25 +107,19 @@ def pod_do_not_disrupt(pod: dict, now: datetime) -> bool:
         return False
     started = parse_time((pod.get("status") or {}).get("startTime")) or parse_time(
         pod.get("metadata", {}).get("creationTimestamp"))
-    return window is not None and started is not None and now < started + window
+    return now is not None and window is not None and started is not None and now < started + window
 
 
 def tolerates_disrupted_taint(pod: dict) -> bool:
-    for toleration in (pod.get("spec") or {}).get("tolerations", []):
-        if toleration.get("operator") == "Exists" and toleration.get("key") in (None, "", DISRUPTED_TAINT["key"]) \
-                and toleration.get("effect") in (None, "", "NoSchedule"):
-            return True
-        if toleration.get("key") == DISRUPTED_TAINT["key"] and toleration.get("effect") in (None, "", "NoSchedule"):
-            return True
-    return False
+    """pkg/utils/pod/scheduling.go ToleratesDisruptedNoScheduleTaint, with core/v1's toleration matching."""
+    return tolerates((pod.get("spec") or {}).get("tolerations") or [], DISRUPTED_TAINT)
 
 
 def drainable(pod: dict) -> bool:
-    """Pods the termination controller evicts: not terminal, not static (owned by the Node), not tolerating the
-    disrupted taint (kubernetes-sigs/karpenter pkg/controllers/node/termination/terminator/terminator.go; docs:
-    Termination Controller step 2)."""
-    owners = pod.get("metadata", {}).get("ownerReferences") or []
-    if is_terminal(pod) or any(o.get("kind") == "Node" for o in owners):
+    """Pods the termination controller waits for: not terminal, not static (owned by the Node), not tolerating the
+    disrupted taint (pkg/utils/pod/scheduling.go IsWaitingEviction / IsDrainable; docs: Termination Controller
+    step 2). Emptiness counts `is_reschedulable` pods instead."""
+    if is_terminal(pod) or _owned_by(pod, "Node"):
         return False
     return not tolerates_disrupted_taint(pod)
 
@@ -103,15 +130,21 @@ def drain_groups(pods: list[dict]) -> list[list[dict]]:
     groups: list[list[dict]] = [[], [], [], []]
     for pod in pods:
         critical = (pod.get("spec") or {}).get("priorityClassName") in CRITICAL_PRIORITY_CLASSES
-        daemon = any(o.get("kind") == "DaemonSet" for o in pod.get("metadata", {}).get("ownerReferences") or [])
-        groups[2 * critical + daemon].append(pod)
+        groups[2 * critical + _owned_by(pod, "DaemonSet")].append(pod)
     return [group for group in groups if group]
 
 
 # --- nodes and NodeClaims --------------------------------------------------------------------------------------------
-def node_do_not_disrupt(node: dict) -> bool:
-    """Node-level control: `karpenter.sh/do-not-disrupt: "true"` on the Node (docs: Node-Level Controls)."""
-    return (node.get("metadata", {}).get("annotations") or {}).get(DO_NOT_DISRUPT) == "true"
+def node_do_not_disrupt(node: dict, claim: dict | None = None) -> bool:
+    """`karpenter.sh/do-not-disrupt: "true"` on the Node or its NodeClaim (docs: Node-Level Controls; the annotations
+    reference: "On a Node or NodeClaim, it blocks consolidation and drift")."""
+    return _annotations(node).get(DO_NOT_DISRUPT) == "true" or _annotations(claim).get(DO_NOT_DISRUPT) == "true"
+
+
+def is_static(pool: dict) -> bool:
+    """`spec.replicas` set: neither emptiness nor consolidation disrupt its nodes (pkg/controllers/disruption
+    emptiness.go / consolidation.go ShouldDisrupt: `OwnedByStaticNodePool()` → false)."""
+    return (pool.get("spec") or {}).get("replicas") is not None
 
 
 def is_deleting(obj: dict) -> bool:
@@ -122,16 +155,28 @@ def node_ready(node: dict) -> bool:
     return condition_true(node, "Ready")
 
 
-def consolidatable_at(claim: dict, pool: dict) -> datetime | None:
-    """When the NodeClaim becomes Consolidatable: `consolidateAfter` after its last pod event, or after it
-    initialized when no pod event was recorded; None for `consolidateAfter: Never`
-    (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/disruption/consolidation.go)."""
-    after = parse_duration(((pool.get("spec") or {}).get("disruption") or {}).get("consolidateAfter", "0s"))
-    if after is None:
+def has_disrupted_taint(node: dict) -> bool:
+    return any(t.get("key") == DISRUPTED_TAINT["key"] for t in (node.get("spec") or {}).get("taints", []))
+
+
+def consolidate_after(pool: dict) -> timedelta | None:
+    """The pool's `consolidateAfter`; None for `Never` (consolidation off) or a value Karpenter could not read."""
+    try:
+        return parse_duration(((pool.get("spec") or {}).get("disruption") or {}).get("consolidateAfter", "0s"))
+    except ValueError:
         return None
-    initialized = condition(claim, "Initialized")
+
+
+def consolidatable_at(claim: dict | None, pool: dict) -> datetime | None:
+    """When the NodeClaim becomes Consolidatable: `consolidateAfter` after its last pod event, or after it initialized
+    when no pod event was recorded; None for `consolidateAfter: Never` and for a NodeClaim not yet Initialized
+    (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/disruption/consolidation.go)."""
+    after = consolidate_after(pool)
+    initialized = condition(claim, "Initialized") if claim is not None else None
+    if after is None or initialized is None or initialized.get("status") != "True":
+        return None
     since = parse_time((claim.get("status") or {}).get("lastPodEventTime")) or parse_time(
-        (initialized or {}).get("lastTransitionTime")) or parse_time(claim["metadata"].get("creationTimestamp"))
+        initialized.get("lastTransitionTime"))
     return since + after if since else None
 
 
@@ -143,15 +188,20 @@ def expires_at(claim: dict) -> datetime | None:
 
 
 # --- budgets -------------------------------------------------------------------------------------------------------
-def budget_active(budget: dict, now: datetime) -> bool:
+def budget_active(budget: dict, now: datetime | None) -> bool:
     """Always, without schedule; else within `duration` after the last hit of the UTC cron `schedule`
-    (pkg/apis/v1/nodepool.go Budget.IsActive: the next hit after now - duration is not after now)."""
-    schedule, duration = budget.get("schedule"), budget.get("duration")
+    (pkg/apis/v1/nodepool.go Budget.IsActive: the next hit after now - duration is not after now). Raises ValueError
+    when the schedule or duration is unreadable. `now` None (no moment given): a scheduled budget counts as active,
+    the most restrictive reading."""
+    schedule = budget.get("schedule")
     if not schedule:
         return True
-    window = parse_duration(duration) or timedelta(0)
-    start = (now - window).astimezone(timezone.utc)
-    next_hit = croniter(schedule, start).get_next(datetime)
+    if not croniter.is_valid(schedule):
+        raise ValueError(f"budget schedule {schedule!r} is not a cron schedule")
+    window = parse_duration(budget.get("duration")) or timedelta(0)
+    if now is None:
+        return True
+    next_hit = croniter(schedule, (now - window).astimezone(timezone.utc)).get_next(datetime)
     return next_hit <= now
 
 
@@ -166,13 +216,42 @@ def budget_nodes(budget: dict, total: int) -> int:
     raise ValueError(f"budget nodes {value!r}: expected a count or a percentage")
 
 
-def allowed_disruptions(pool: dict, reason: str, total: int, disrupting: int, now: datetime) -> int:
-    """The minimum over the active budgets that name `reason` or no reason, less the nodes already deleting or
-    NotReady, never below 0 (pkg/controllers/disruption/helpers.go BuildDisruptionBudgetMapping)."""
-    budgets = ((pool.get("spec") or {}).get("disruption") or {}).get("budgets") or list(DEFAULT_BUDGETS)
-    limits = [budget_nodes(b, total) for b in budgets
-              if (not b.get("reasons") or reason in b["reasons"]) and budget_active(b, now)]
-    return max(0, (min(limits) if limits else total) - disrupting)
+def _budget_limits(pool: dict, reason: str, total: int, now: datetime | None) -> list[tuple[int, dict]] | None:
+    """(allowed, budget) of the active budgets for `reason`; None when any budget is misconfigured. A pool without
+    `budgets` gets the CRD's default; an explicit empty list has none (nodepool.go GetAllowedDisruptionsByReason)."""
+    disruption = (pool.get("spec") or {}).get("disruption") or {}
+    budgets = disruption["budgets"] if disruption.get("budgets") is not None else list(DEFAULT_BUDGETS)
+    limits = []
+    try:
+        for budget in budgets:
+            active, allowed = budget_active(budget, now), budget_nodes(budget, total)
+            if active and (not budget.get("reasons") or reason in budget["reasons"]):
+                limits.append((allowed, budget))
+    except ValueError:
+        return None
+    return limits
+
+
+def allowed_disruptions(pool: dict, reason: str, total: int, disrupting: int, now: datetime | None) -> int:
+    """The minimum over the active budgets that name `reason` or no reason (no budget: no limit), less the nodes
+    already disrupting, never below 0; a misconfigured budget fails closed at 0 (nodepool.go
+    MustGetAllowedDisruptions; pkg/controllers/disruption/helpers.go BuildDisruptionBudgetMapping)."""
+    limits = _budget_limits(pool, reason, total, now)
+    if limits is None:
+        return 0
+    return max(0, min((allowed for allowed, _ in limits), default=total) - disrupting)
+
+
+def deciding_budget(pool: dict, reason: str, total: int, now: datetime | None) -> str:
+    """The budget `allowed_disruptions` took its limit from, as a person reads it."""
+    limits = _budget_limits(pool, reason, total, now)
+    if limits is None:
+        return "a misconfigured budget (fails closed)"
+    if not limits:
+        return "no budget"
+    _, budget = min(limits, key=lambda limit: limit[0])
+    window = f' (schedule "{budget["schedule"]}", duration {budget.get("duration")})' if budget.get("schedule") else ""
+    return f'nodes: "{budget.get("nodes")}"{window}'
 
 
 @dataclass(frozen=True)
@@ -181,69 +260,18 @@ class PoolCount:
     disrupting: int
 
 
-def pool_counts(nodes: list[dict]) -> dict[str, PoolCount]:
-    """Per NodePool: its initialized Karpenter nodes, and how many of them are deleting or not Ready."""
+def pool_counts(nodes: list[dict], claims: list[dict] | None = None) -> dict[str, PoolCount]:
+    """Per NodePool: its initialized Karpenter nodes whose instance is not already terminating, and how many of them
+    are NotReady or marked for deletion (helpers.go BuildDisruptionBudgetMapping; the disrupted taint marks them)."""
+    terminating = {(c.get("status") or {}).get("nodeName") for c in claims or []
+                   if condition_true(c, CONDITION_INSTANCE_TERMINATING)}
     totals: dict[str, list[int]] = {}
     for node in nodes:
         labels = node.get("metadata", {}).get("labels") or {}
-        pool = labels.get("karpenter.sh/nodepool")
-        if pool is None or labels.get("karpenter.sh/initialized") != "true":
+        pool = labels.get(NODEPOOL_LABEL)
+        if pool is None or labels.get("karpenter.sh/initialized") != "true" or node["metadata"]["name"] in terminating:
             continue
         entry = totals.setdefault(pool, [0, 0])
         entry[0] += 1
         entry[1] += is_deleting(node) or not node_ready(node) or has_disrupted_taint(node)
     return {pool: PoolCount(*counts) for pool, counts in totals.items()}
-
-
-def has_disrupted_taint(node: dict) -> bool:
-    return any(t.get("key") == DISRUPTED_TAINT["key"] for t in (node.get("spec") or {}).get("taints", []))
-
-
-# --- candidates ----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Candidate:
-    node: str
-    claim: str
-    pool: str
-    reason: str
-    pods: int
-
-
-def blocked_by(node: dict, pods: list[dict], now: datetime) -> str | None:
-    """Why a node may not be disrupted gracefully (drift, consolidation), or None (disruption/helpers.go
-    GetCandidates → ValidateDisruption: node annotation, do-not-disrupt pods)."""
-    if node_do_not_disrupt(node):
-        return f"node has {DO_NOT_DISRUPT}"
-    blocking = next((p for p in pods if pod_do_not_disrupt(p, now)), None)
-    if blocking is not None:
-        return f"pod {blocking['metadata'].get('namespace', '')}/{blocking['metadata']['name']} has {DO_NOT_DISRUPT}"
-    return None
-
-
-def graceful_reason(claim: dict, pool: dict, reschedulable: list[dict], now: datetime) -> str | None:
-    """Drifted first, then Empty, then Underutilized (the disruption controller's method order: drift, emptiness,
-    multi-node then single-node consolidation — pkg/controllers/disruption/controller.go NewMethods).
-    Underutilized only under `WhenEmptyOrUnderutilized`; consolidation only once Consolidatable."""
-    if condition_true(claim, CONDITION_DRIFTED):
-        return DRIFTED
-    policy = ((pool.get("spec") or {}).get("disruption") or {}).get("consolidationPolicy", WHEN_EMPTY_OR_UNDERUTILIZED)
-    ready_at = consolidatable_at(claim, pool)
-    if ready_at is None or now < ready_at:
-        return None
-    if not reschedulable:
-        return EMPTY
-    return UNDERUTILIZED if policy == WHEN_EMPTY_OR_UNDERUTILIZED else None
-
-
-def within_budgets(candidates: list[Candidate], pools: dict[str, dict], counts: dict[str, PoolCount],
-                   now: datetime) -> list[Candidate]:
-    """Candidates kept in order while their NodePool's budget for their reason allows one more."""
-    used: dict[str, int] = {}
-    kept = []
-    for candidate in candidates:
-        count = counts.get(candidate.pool, PoolCount(0, 0))
-        allowed = allowed_disruptions(pools[candidate.pool], candidate.reason, count.total, count.disrupting, now)
-        if used.get(candidate.pool, 0) < allowed:
-            used[candidate.pool] = used.get(candidate.pool, 0) + 1
-            kept.append(candidate)
-    return kept

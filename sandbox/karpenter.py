@@ -16,56 +16,33 @@ controllers do by `now`:
    until the instance is `terminated` (aws/karpenter-provider-aws pkg/providers/instance/instance.go lists
    shutting-down instances as existing), then removes the finalizers (pkg/controllers/node/termination/controller.go).
 
-Reclaims and human terminations are the other ways a node goes: EC2's own events, no Karpenter markings.
+Reclaims and human terminations are the other ways a node goes: EC2's own events, no Karpenter markings
+(sandbox/instance_loss.py, mixed into `Karpenter`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sandbox import disruption_candidates as candidates
 from sandbox import disruption_rules as rules
 from sandbox import ec2_events
-from sandbox.kubeapi.errors import ApiError
-from sandbox.karpenter_scheduling import fits_elsewhere, forget_node, launch_for
-from sandbox.kubeapi.eviction import check_eviction
+from sandbox.instance_loss import INSTANCE_SHUTDOWN, DisruptionReport, InstanceLoss, instance_of
 from sandbox.k8s_events import record_event
+from sandbox.karpenter_scheduling import fits_elsewhere, launch_for
+from sandbox.kubeapi.errors import ApiError
+from sandbox.kubeapi.eviction import check_eviction
 from sandbox.objects import stamp
 
 if TYPE_CHECKING:
     from sandbox.cluster_sim import ClusterSim
 
-# EC2 moves an instance from shutting-down to terminated once its OS has stopped; the sandbox takes this long.
-INSTANCE_SHUTDOWN = timedelta(seconds=30)
-# A spot instance is reclaimed two minutes after its interruption warning (AWS docs: Spot Instance interruptions).
-SPOT_NOTICE = timedelta(minutes=2)
-# NodeClaim garbage collection notices instances gone behind Karpenter's back on this period
-# (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/garbagecollection/controller.go: RequeueAfter 2 min).
-GC_PERIOD = timedelta(minutes=2)
 
-
-@dataclass
-class DisruptionReport:
-    expired: list[str] = field(default_factory=list)        # node names, per reason, in the order acted on
-    disrupted: dict[str, str] = field(default_factory=dict)  # node -> DisruptionReason
-    shutting_down: list[str] = field(default_factory=list)   # instances terminated in EC2 this pass
-    terminated: list[str] = field(default_factory=list)      # instances gone, their Node and NodeClaim removed
-    blocked: dict[str, str] = field(default_factory=dict)    # node -> why it is not disrupted / not drained yet
-    collected: list[str] = field(default_factory=list)       # nodes garbage-collected after their instance vanished
-    stopped: list[str] = field(default_factory=list)         # instances EC2 stopped or hibernated
-
-
-def instance_of(obj: dict) -> str:
-    provider = (obj.get("spec") or {}).get("providerID") or (obj.get("status") or {}).get("providerID") or ""
-    return provider.rsplit("/", 1)[-1]
-
-
-class Karpenter:
+class Karpenter(InstanceLoss):
     def __init__(self, sim: "ClusterSim", publisher: ec2_events.EventPublisher):
         self.sim = sim
         self.store = sim.store
         self.publisher = publisher
-        self._pod_events: dict[str, datetime] = {}      # node -> last pod bound to / removed from it
         self._terminating: dict[str, datetime] = {}     # instance -> when TerminateInstances was called
         self._reclaims: dict[str, tuple[datetime, str]] = {}  # instance -> (when EC2 takes it, instance-action)
         self._gone: set[str] = set()                    # instances already terminated
@@ -73,10 +50,6 @@ class Karpenter:
         self.last_now: datetime | None = None           # the latest `now` a pass ran at
 
     # --- hooks from the simulator ----------------------------------------------------------------------------------
-    def pod_event(self, node_name: str, at: datetime) -> None:
-        # Never backwards: a command at the wall clock after a pass at a simulated later moment keeps the later one.
-        self._pod_events[node_name] = max(at, self._pod_events.get(node_name, at))
-
     def launched(self, instance_id: str, at: datetime) -> None:
         """EC2 reports a new instance pending, then running."""
         self.publisher.publish(ec2_events.state_change(instance_id, "pending", at),
@@ -89,35 +62,6 @@ class Karpenter:
         _set_condition(claim, rules.CONDITION_DRIFTED, "NodePoolDrifted", "NodePoolDrifted", at)
         self.store.put(claim)
 
-    def reclaim(self, node_name: str, at: datetime, rebalance_first: bool = False,
-                karpenter_handles_interruption: bool = False, action: str = "terminate") -> str:
-        """AWS reclaims the node's spot instance: the two-minute warning now, the instance taken at `at + 2 min` (on
-        a later `disrupt()`); `action` stop or hibernate stops it instead — hibernation at once, with no two minutes
-        (AWS docs, Spot Instance interruption notices: "hibernation begins immediately"). With Karpenter's own
-        interruption queue, Karpenter deletes the NodeClaim on the warning (no DisruptionReason;
-        aws/karpenter-provider-aws pkg/controllers/interruption/controller.go deleteNodeClaim). The instance id."""
-        if action not in ("terminate", "stop", "hibernate"):
-            raise ValueError(f"instance-action {action!r}: expected terminate, stop or hibernate")
-        node = self._node(node_name)
-        instance = instance_of(node)
-        if rebalance_first:
-            self.publisher.publish(ec2_events.rebalance(instance, at))
-        self.publisher.publish(ec2_events.spot_warning(instance, at, action))
-        self._reclaims[instance] = (at if action == "hibernate" else at + SPOT_NOTICE, action)
-        if karpenter_handles_interruption:
-            claim = self._claim_of(node_name)
-            record_event(self.store, node, "SpotInterrupted", "Spot interruption warning was triggered", at)
-            record_event(self.store, node, "TerminatingOnInterruption",
-                         "Interruption triggered termination for the Node", at)
-            self._delete_claim(claim, at)
-        return instance
-
-    def terminate_by_hand(self, node_name: str, at: datetime) -> str:
-        """Someone calls TerminateInstances on the node's instance (console, CLI): EC2's state changes only."""
-        instance = instance_of(self._node(node_name))
-        self._reclaims[instance] = (at, "terminate")
-        return instance
-
     # --- one pass --------------------------------------------------------------------------------------------------
     def disrupt(self, now: datetime, methods: tuple[str, ...] = (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED),
                 ) -> DisruptionReport:
@@ -126,30 +70,33 @@ class Karpenter:
         with self.sim.clock_at(now):  # what the controllers write (launches, pod events) is stamped `now`
             self._finish_terminations(now, report)
             self._take_reclaimed(now, report)
-            self._record_pod_events()
             self._expire(now, report)
             while self._disrupt_once(now, methods, report):
                 pass
             self._run_terminations(now, report)
-            # The ReplicaSet controller and the scheduler do not wait: evicted pods come back right away.
+            # The ReplicaSet controller and the scheduler do not wait: evicted pods come back right away (and the
+            # NodeClaims' lastPodEventTime follows, stamped `now`).
             self.sim.settle()
         return report
 
-    def consolidate_empty(self, clock_now: datetime) -> list[str]:
-        """Empty-node consolidation run to its end, from `consolidateAfter` past the latest moment seen (the clock, a
-        pass, a pod event): pass after pass (budgets permitting) until nothing is left to do; the nodes removed."""
-        after = max((_consolidate_after(p) for p in self.store.list("karpenter.sh/v1", "NodePool")),
-                    default=timedelta(0))
-        latest = max([clock_now, self.last_now or clock_now, *self._pod_events.values()])
-        now = max(clock_now + after, latest + after)
-        removed: list[str] = []
+    def consolidate_empty(self, start: datetime | None) -> tuple[list[str], datetime]:
+        """Emptiness run to its end: passes from `start` (None: once `consolidateAfter` has passed since the latest
+        moment seen — the simulated clock, a pass, a pod event), one every INSTANCE_SHUTDOWN, until a pass finds
+        nothing to do (budgets count the nodes still going); (the nodes removed, the time of the last pass)."""
+        if start is None:
+            pools = self.store.list("karpenter.sh/v1", "NodePool")
+            after = max((rules.consolidate_after(p) or timedelta(0) for p in pools), default=timedelta(0))
+            events = [rules.parse_time((c.get("status") or {}).get("lastPodEventTime"))
+                      for c in self.store.list("karpenter.sh/v1", "NodeClaim")]
+            start = max([self.sim.now(), self.last_now or self.sim.now(), *filter(None, events)]) + after
+        now, removed = start, []
         for _ in range(200):
             report = self.disrupt(now, methods=(rules.EMPTY,))
-            now += INSTANCE_SHUTDOWN
             removed.extend(node for node, reason in report.disrupted.items() if reason == rules.EMPTY)
             if not report.disrupted and not report.shutting_down and not self.busy:
                 break
-        return removed
+            now += INSTANCE_SHUTDOWN
+        return removed, now
 
     @property
     def busy(self) -> bool:
@@ -157,14 +104,6 @@ class Karpenter:
         return bool(self._terminating or self._reclaims or self._vanishing)
 
     # --- controllers -----------------------------------------------------------------------------------------------
-    def _record_pod_events(self) -> None:
-        """nodeclaim.podevents: `status.lastPodEventTime` follows pods bound to or removed from the node."""
-        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
-            at = self._pod_events.get((claim.get("status") or {}).get("nodeName", ""))
-            if at is not None and claim["status"].get("lastPodEventTime") != stamp(at):
-                claim["status"]["lastPodEventTime"] = stamp(at)
-                self.store.put(claim)
-
     def _expire(self, now: datetime, report: DisruptionReport) -> None:
         for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
             expiry = rules.expires_at(claim)
@@ -173,58 +112,82 @@ class Karpenter:
                 report.expired.append(claim["status"].get("nodeName", ""))
 
     def _disrupt_once(self, now: datetime, methods: tuple[str, ...], report: DisruptionReport) -> bool:
-        """One disruption command (the first method with candidates acts); False when nothing was done."""
+        """One disruption command: the first method (drift, emptiness, consolidation) with candidates within its
+        budgets acts; False when nothing was done."""
         nodes = self.store.list("v1", "Node")
         pods = [p for p in self.store.list("v1", "Pod") if p["spec"].get("nodeName")]
-        pools = {p["metadata"]["name"]: p for p in self.store.list("karpenter.sh/v1", "NodePool")}
-        claims = {c["status"].get("nodeName"): c for c in self.store.list("karpenter.sh/v1", "NodeClaim")}
+        pool_list = self.store.list("karpenter.sh/v1", "NodePool")
+        claim_list = self.store.list("karpenter.sh/v1", "NodeClaim")
+        pools = {p["metadata"]["name"]: p for p in pool_list}
+        claims = {c["status"].get("nodeName"): c for c in claim_list}
         by_node: dict[str, list[dict]] = {}
         for pod in pods:
             by_node.setdefault(pod["spec"]["nodeName"], []).append(pod)
-        found: dict[str, list[rules.Candidate]] = {}
+        counts = rules.pool_counts(nodes, claim_list)
+        for method in (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED):
+            if method not in methods:
+                continue
+            if method == rules.EMPTY:  # emptiness deletes every allowed empty node at once
+                plan = candidates.plan_consolidation(nodes, pods, pool_list, claim_list, now)
+                pool_of = {n["metadata"]["name"]: n["metadata"].get("labels", {}).get(rules.NODEPOOL_LABEL, "")
+                           for n in nodes}
+                for name, blockers in plan.kept.items():
+                    why = _empty_but_blocked(blockers, pool_of[name])
+                    if why:
+                        report.blocked.setdefault(name, why)
+                command = [candidates.Candidate(name, claims[name]["metadata"]["name"], pool_of[name], rules.EMPTY, 0)
+                           for name in plan.remove]
+            else:  # drift and single-node consolidation: one node a command
+                found = self._graceful_candidates(method, nodes, pools, claims, by_node, now, report)
+                command = candidates.within_budgets(found, pools, counts, now)[:1]
+                if not command:
+                    for candidate in found:
+                        report.blocked.setdefault(candidate.node, f"NodePool {candidate.pool} budget for {method}")
+            if not command:
+                continue
+            for candidate in command:
+                if method != rules.DRIFTED:
+                    self._mark_consolidatable(self.store.get("karpenter.sh/v1", "NodeClaim", None, candidate.claim), now)
+                self._start_disruption(candidate, by_node.get(candidate.node, []), now)
+                report.disrupted[candidate.node] = method
+            return True
+        return False
+
+    def _graceful_candidates(self, method: str, nodes: list[dict], pools: dict[str, dict], claims: dict[str, dict],
+                             by_node: dict[str, list[dict]], now: datetime,
+                             report: DisruptionReport) -> list[candidates.Candidate]:
+        """The nodes whose reason is `method` (Drifted or Underutilized) and that may go, cheapest first."""
+        found: list[tuple[tuple, candidates.Candidate]] = []
         for node in nodes:
             name = node["metadata"]["name"]
-            pool = pools.get(node["metadata"].get("labels", {}).get("karpenter.sh/nodepool", ""))
+            pool = pools.get(node["metadata"].get("labels", {}).get(rules.NODEPOOL_LABEL, ""))
             claim = claims.get(name)
             if pool is None or claim is None or rules.is_deleting(node) or rules.has_disrupted_taint(node):
                 continue
-            on_node = [p for p in by_node.get(name, []) if rules.drainable(p)]
-            reason = rules.graceful_reason(claim, pool, on_node, now)
-            if reason is None or reason not in methods:
+            on_node = by_node.get(name, [])
+            reschedulable = [p for p in on_node if rules.is_reschedulable(p)]
+            if candidates.graceful_reason(claim, pool, reschedulable, now) != method:
                 continue
-            why = rules.blocked_by(node, on_node, now)
+            why = candidates.blocked_by(node, on_node, now, claim)
             if why is not None:
                 report.blocked[name] = why
                 continue
-            if reason in (rules.EMPTY, rules.UNDERUTILIZED):
+            if method == rules.UNDERUTILIZED:
                 self._mark_consolidatable(claim, now)
-            if reason == rules.UNDERUTILIZED and not fits_elsewhere(self.sim, on_node, exclude={name}):
-                report.blocked[name] = "its pods fit on no other node"
-                continue
-            found.setdefault(reason, []).append(rules.Candidate(name, claim["metadata"]["name"],
-                                                                pool["metadata"]["name"], reason, len(on_node)))
-        counts = rules.pool_counts(nodes)
-        for reason in (rules.DRIFTED, rules.EMPTY, rules.UNDERUTILIZED):
-            ordered = sorted(found.get(reason, []), key=lambda c: (c.pods, c.node))
-            allowed = rules.within_budgets(ordered, pools, counts, now)
-            if not allowed:
-                for candidate in ordered:
-                    report.blocked.setdefault(candidate.node, f"NodePool {candidate.pool} budget for {reason}")
-                continue
-            # Emptiness deletes every allowed empty node at once; drift and single-node consolidation one a command.
-            command = allowed if reason == rules.EMPTY else allowed[:1]
-            for candidate in command:
-                self._start_disruption(candidate, by_node.get(candidate.node, []), now)
-                report.disrupted[candidate.node] = reason
-            return True
-        return False
+                if not fits_elsewhere(self.sim, reschedulable, exclude={name}):
+                    report.blocked[name] = "its pods fit on no other node"
+                    continue
+            found.append((candidates.candidate_order(node, len(reschedulable)),
+                          candidates.Candidate(name, claim["metadata"]["name"], pool["metadata"]["name"], method,
+                                               len(reschedulable))))
+        return [candidate for _, candidate in sorted(found, key=lambda item: item[0])]
 
     def _mark_consolidatable(self, claim: dict, now: datetime) -> None:
         if not rules.condition_true(claim, rules.CONDITION_CONSOLIDATABLE):
             _set_condition(claim, rules.CONDITION_CONSOLIDATABLE, rules.CONDITION_CONSOLIDATABLE, "", now)
             self.store.put(claim)
 
-    def _start_disruption(self, candidate: rules.Candidate, pods: list[dict], now: datetime) -> None:
+    def _start_disruption(self, candidate: candidates.Candidate, pods: list[dict], now: datetime) -> None:
         """Orchestration queue: taint, DisruptionReason, replacements first, then delete the NodeClaim."""
         node = self._node(candidate.node)
         self._taint(node)
@@ -234,9 +197,10 @@ class Karpenter:
         # pkg/controllers/disruption/events/events.go Terminating
         record_event(self.store, node, "DisruptionTerminating", f"Disrupting Node: {candidate.reason}", now)
         record_event(self.store, claim, "DisruptionTerminating", f"Disrupting NodeClaim: {candidate.reason}", now)
-        drainable = [p for p in pods if rules.drainable(p)]
-        if drainable and not fits_elsewhere(self.sim, drainable, exclude={candidate.node}):
-            launch_for(self.sim, drainable)
+        # Replacements are simulated for the reschedulable pods (disruption/helpers.go SimulateScheduling).
+        moving = [p for p in pods if rules.is_reschedulable(p)]
+        if moving and not fits_elsewhere(self.sim, moving, exclude={candidate.node}):
+            launch_for(self.sim, moving)
         self._delete_claim(claim, now)
 
     def _delete_claim(self, claim: dict, now: datetime) -> None:
@@ -300,7 +264,7 @@ class Karpenter:
         except ApiError as refused:
             return f"pod {meta['namespace']}/{meta['name']}: {refused}"
         self.store.delete("v1", "Pod", meta["namespace"], meta["name"])
-        self.pod_event(pod["spec"]["nodeName"], now)
+        self.sim.pod_event(pod["spec"]["nodeName"])
         return None
 
     def _terminate_instance(self, instance: str, now: datetime) -> None:
@@ -325,59 +289,6 @@ class Karpenter:
                 if instance_of(claim) == instance and rules.is_deleting(claim):
                     self.store.delete("karpenter.sh/v1", "NodeClaim", None, claim["metadata"]["name"])
 
-    def _take_reclaimed(self, now: datetime, report: DisruptionReport) -> None:
-        """Reclaims and human terminations that are due: EC2 stops the instance by itself, no drain; EC2 reports
-        shutting-down, then terminated; the kubelet is gone, so the node controller marks the Node's Ready
-        `Unknown`; Karpenter's NodeClaim garbage collection removes NodeClaim and Node (and the pods go with the
-        Node) on its next period after the instance is gone."""
-        for instance, (due, action) in sorted(self._reclaims.items()):
-            if now < due:
-                continue
-            del self._reclaims[instance]
-            if instance in self._terminating or instance in self._gone:
-                continue  # Karpenter terminated it first (its own interruption handling): EC2 has nothing left
-            if action != "terminate":
-                self._stop(instance, due, report)
-                continue
-            if self.sim.ec2 is not None:
-                self.sim.ec2.terminate_instances(InstanceIds=[instance])
-            self.publisher.publish(ec2_events.state_change(instance, "shutting-down", due))
-            self._vanishing[instance] = due
-            report.shutting_down.append(instance)
-        for instance, since in sorted(self._vanishing.items()):
-            if instance not in self._gone and now >= since + INSTANCE_SHUTDOWN:
-                self._gone.add(instance)
-                self.publisher.publish(ec2_events.state_change(instance, "terminated", since + INSTANCE_SHUTDOWN))
-                report.terminated.append(instance)
-                self._kubelet_gone(instance, since + INSTANCE_SHUTDOWN)
-            if now >= since + INSTANCE_SHUTDOWN + GC_PERIOD:
-                del self._vanishing[instance]
-                node = next((n for n in self.store.list("v1", "Node") if instance_of(n) == instance), None)
-                if node is not None:
-                    forget_node(self.store, node)
-                    report.collected.append(node["metadata"]["name"])
-
-    def _stop(self, instance: str, at: datetime, report: DisruptionReport) -> None:
-        """A stopped or hibernated spot instance: stopping, then stopped; the kubelet is gone. Its NodeClaim stays:
-        Karpenter still lists stopped instances (aws/karpenter-provider-aws pkg/providers/instance/instance.go)."""
-        if self.sim.ec2 is not None:
-            self.sim.ec2.stop_instances(InstanceIds=[instance])
-        self.publisher.publish(ec2_events.state_change(instance, "stopping", at),
-                               ec2_events.state_change(instance, "stopped", at + INSTANCE_SHUTDOWN))
-        self._kubelet_gone(instance, at + INSTANCE_SHUTDOWN)
-        report.stopped.append(instance)
-
-    def _kubelet_gone(self, instance: str, at: datetime) -> None:
-        """kubernetes/kubernetes pkg/controller/nodelifecycle: Ready → Unknown once the kubelet stops posting."""
-        for node in self.store.list("v1", "Node"):
-            if instance_of(node) == instance:
-                node["status"]["conditions"] = [
-                    c for c in node["status"].get("conditions", []) if c.get("type") != "Ready"] + [
-                    {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
-                     "message": "Kubelet stopped posting node status.", "lastHeartbeatTime": stamp(at),
-                     "lastTransitionTime": stamp(at)}]
-                self.store.put(node)
-
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _node(self, name: str) -> dict:
         node = self.store.get("v1", "Node", None, name)
@@ -399,12 +310,18 @@ class Karpenter:
             self.store.put(node)
 
 
-def _consolidate_after(pool: dict) -> timedelta:
-    try:
-        return rules.parse_duration((pool["spec"].get("disruption") or {}).get("consolidateAfter", "0s")) \
-            or timedelta(0)
-    except ValueError:
-        return timedelta(0)
+def _empty_but_blocked(blockers: tuple[candidates.Blocker, ...], pool: str) -> str | None:
+    """What keeps an empty, consolidatable node (do-not-disrupt, the budget), as the report says it; None for nodes
+    that are not empty, not consolidatable yet or never (static, `Never`)."""
+    kinds = {blocker.kind for blocker in blockers}
+    if kinds & {"pods", "static", "consolidate-after", "consolidate-after-never"}:
+        return None
+    if "budget" in kinds:
+        return f"NodePool {pool} budget for {rules.EMPTY}"
+    if "do-not-disrupt-node" in kinds:
+        return f"node has {rules.DO_NOT_DISRUPT}"
+    pod = next(b.detail for b in blockers if b.kind == "do-not-disrupt-pod").split(", ")[0]
+    return f"pod {pod} has {rules.DO_NOT_DISRUPT}"
 
 
 def _set_condition(obj: dict, kind: str, reason: str, message: str, at: datetime) -> None:

@@ -1,10 +1,11 @@
 """What Karpenter's disruption asks of the scheduler and the provisioner: do these pods fit elsewhere, launch a
-replacement for them, forget a node whose instance is gone. Thin wrappers over sandbox.cluster_sim."""
+replacement for them, forget a node whose instance is gone. Thin wrappers over sandbox.cluster_sim and sandbox.pod_fit."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from sandbox.disruption_rules import is_deleting
+from sandbox.pod_fit import best_node, node_rooms, pod_cpu_m
 
 if TYPE_CHECKING:
     from sandbox.cluster_sim import ClusterSim
@@ -13,8 +14,6 @@ if TYPE_CHECKING:
 def fits_elsewhere(sim: "ClusterSim", pods: list[dict], exclude: set[str]) -> bool:
     """Whether the scheduler could place all `pods` on Ready nodes other than `exclude` and other than nodes being
     deleted or tainted disrupted (Karpenter's scheduling simulation, deletion-only)."""
-    from sandbox.cluster_sim import best_node, node_rooms, pod_cpu_m
-
     nodes = [n for n in sim.store.list("v1", "Node") if n["metadata"]["name"] not in exclude
              and not is_deleting(n)]
     bound = [p for p in sim.store.list("v1", "Pod") if p["spec"].get("nodeName")

@@ -1,13 +1,13 @@
 """The simulator's Karpenter steps over the store that are not scheduling: static NodePools, the NodeClaims' pod event
-times, and pods placed by hand. Decisions come from karpenter_static.py / karpenter_consolidation.py (pure); these
+times, and pods placed by hand. Decisions come from karpenter_static.py / disruption_rules.py (pure); these
 functions apply them for ClusterSim (`sim`), which owns launching and removing nodes."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sandbox import objects
-from sandbox.karpenter_consolidation import DO_NOT_DISRUPT
-from sandbox.karpenter_static import is_static, static_changes
+from sandbox.disruption_rules import DO_NOT_DISRUPT, is_static
+from sandbox.karpenter_static import static_changes
 from sandbox.objects import Workload
 from sandbox.seed import LAUNCH_SHAPES, random_suffix
 
@@ -36,12 +36,13 @@ def reconcile_static_pools(sim, pods: dict[str, dict], report) -> None:
 def stamp_pod_events(store, node_names: set[str], now: datetime) -> None:
     """NodeClaim `status.lastPodEventTime` of nodes whose pods were bound or removed (Karpenter's podevents
     controller, kubernetes-sigs/karpenter pkg/controllers/nodeclaim/podevents/controller.go; consolidateAfter counts
-    from it)."""
+    from it). Never backwards: a command at the clock after a pass at a later simulated moment keeps the later one."""
     if not node_names:
         return
     stamp = objects.stamp(now)
     for claim in store.list("karpenter.sh/v1", "NodeClaim"):
-        if claim.get("status", {}).get("nodeName") in node_names:
+        if claim.get("status", {}).get("nodeName") in node_names and \
+                claim["status"].get("lastPodEventTime", "") < stamp:
             claim["status"]["lastPodEventTime"] = stamp
             store.put(claim)
     node_names.clear()

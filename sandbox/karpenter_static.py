@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sandbox.karpenter_consolidation import NODEPOOL_LABEL
+from sandbox.disruption_rules import NODEPOOL_LABEL, is_static
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,6 @@ class StaticChange:
     pool: str
     launch: int
     remove: tuple[str, ...]
-
-
-def is_static(pool: dict) -> bool:
-    return (pool.get("spec") or {}).get("replicas") is not None
 
 
 def static_changes(pools: list[dict], nodes: list[dict], pods: list[dict]) -> list[StaticChange]:

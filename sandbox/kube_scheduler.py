@@ -104,7 +104,7 @@ def plan_preemption(pod: dict, rooms: dict, pods_by_node: dict[str, list[dict]],
                     pdbs: list[dict] = ()) -> Preemption | None:
     """Where `pod` (which fits no node as they are) could run once lower-priority pods go, and which go; None when
     no node would do or the pod may not preempt. `rooms`: node name -> what it has left (`free_cpu_m`, `free_pods`,
-    as sandbox.cluster_sim.NodeRoom); `admits(pod, node)`: the non-resource filters."""
+    as sandbox.pod_fit.NodeRoom); `admits(pod, node)`: the non-resource filters."""
     if not eligible_to_preempt(pod, pods_by_node):
         return None
     priority, request = pod_priority(pod), cpu_of(pod)

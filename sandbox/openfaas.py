@@ -11,9 +11,13 @@
   (pkg/handlers/replica_updater.go).
 - Standard: the autoscaler scales functions labelled `com.openfaas.scale.zero=true` to 0 once they had no
   invocation for `com.openfaas.scale.zero-duration` (https://docs.openfaas.com/openfaas-pro/scale-to-zero/; the docs
-  give no default, the sandbox assumes 15m, the docs' example). With the chart option
-  `autoscaler.maintainMinimumReplicas: true` it scales functions WITHOUT `com.openfaas.scale.zero=true` that are at 0
-  back to their minimum (the issue's reading of the chart option; the twin models only 0 -> min).
+  give no default, the sandbox assumes 15m, the docs' example).
+- `maintain_minimum_replicas` (off by default) is NOT an upstream option: issue 9 names a chart value
+  `autoscaler.maintainMinimumReplicas`, but no version of openfaas/faas-netes chart/openfaas (values.yaml,
+  values-pro.yaml, README.md, templates/autoscaler-dep.yaml) nor openfaas/docs (openfaas-pro/scale-to-zero.md,
+  architecture/autoscaling.md) in the sources has it (checked 2026-12-02). When turned on, the twin plays issue 9's
+  description — functions WITHOUT `com.openfaas.scale.zero=true` at 0 go back to `com.openfaas.scale.min` (default
+  1) — so the product's handling of it can be tried; nothing upstream pins that behaviour.
 - A redeploy of an existing function (`faas-cli deploy`, faas-netes pkg/handlers/update.go updateDeploymentSpec):
   the Deployment's annotations and the template's labels and annotations are replaced by the function's; replicas
   are reset to `com.openfaas.scale.min` when that label is set (> 0), else left alone. The CE and Standard providers

@@ -8,13 +8,14 @@ a client can tell the editions apart by).
   `-license-file=/var/secrets/license/license` (chart/openfaas/templates/autoscaler-dep.yaml renders it for the
   autoscaler; the sandbox renders the Pro gateway the same way — an assumption, the Pro gateway template was not in
   the sources available), and an `autoscaler` Deployment (autoscaler-dep.yaml, rendered only with openfaasPro and
-  autoscaler.enabled). `autoscaler.maintainMinimumReplicas` is rendered as the autoscaler's env
-  `maintain_minimum_replicas` — the template version that renders this value was not in the sources available
-  either; the name follows the chart's convention for autoscaler settings (env `default_target` for
-  `autoscaler.defaultTarget`). Re-checked 2026-12-02 (issue 9): the newest autoscaler-dep.yaml in the sources
+  autoscaler.enabled). The autoscaler's env is what autoscaler-dep.yaml renders (gateway_url, prometheus_host,
+  prometheus_port; default_target only when autoscaler.defaultTarget is set).
+- `autoscaler.maintainMinimumReplicas` does not exist upstream: the newest autoscaler-dep.yaml in the sources
   (faas-netes commit 0140752) renders only gateway_url, prometheus_host/port, secret_mount_path, basic_auth,
-  default_target and `-horizontal-scaling=false`; neither it nor values.yaml mention maintainMinimumReplicas, so the
-  rendering stays an assumption (COSTGUARD_OPENFAAS_MAINTAIN_MINIMUM_REPLICAS overrides what is detected).
+  default_target and `-horizontal-scaling=false`, and no values.yaml, values-pro.yaml or chart README mentions it
+  (re-checked 2026-12-02, issue 9). The twin's invented stand-in — an env `maintain_minimum_replicas: "true"` —
+  is rendered ONLY when a sandbox turns the option on, the way the chart renders its optional values
+  (`{{- if .Values.autoscaler.defaultTarget }}`), so a default Standard twin looks like a real chart.
 Pure: objects in, objects out.
 """
 from __future__ import annotations
@@ -54,8 +55,9 @@ def _autoscaler(created: datetime, maintain_minimum_replicas: bool, node: dict) 
     container["command"] = ["/usr/bin/autoscaler", LICENSE_FLAG]
     container["env"] = [{"name": "gateway_url", "value": "http://gateway.openfaas:8080/"},
                         {"name": "prometheus_host", "value": "prometheus.openfaas"},
-                        {"name": "prometheus_port", "value": "9090"},
-                        {"name": "maintain_minimum_replicas", "value": str(maintain_minimum_replicas).lower()}]
+                        {"name": "prometheus_port", "value": "9090"}]
+    if maintain_minimum_replicas:  # not upstream: see the module docstring
+        container["env"].append({"name": "maintain_minimum_replicas", "value": "true"})
     ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
     pod = objects.pod(work, objects.uid_for("autoscaler")[:5], created, node["metadata"]["name"], ip, "100.64.255.2")
     pod["spec"]["containers"] = copy.deepcopy(deployment["spec"]["template"]["spec"]["containers"])

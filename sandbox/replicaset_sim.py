@@ -16,11 +16,14 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
+from kubernetes.utils.quantity import parse_quantity
+
 from sandbox import objects
 from sandbox.kubeapi.errors import ApiError
 from sandbox.kubeapi.priority import admit_pod
 from sandbox.kubeapi.selectors import selector_from_label_selector
-from sandbox.objects import CORE_NAMESPACE, FUNCTION_NAMESPACE
+from sandbox.objects import CORE_NAMESPACE, FUNCTION_NAMESPACE, Workload
+from sandbox.pod_fit import cpu_m
 
 UNMANAGED_NAMESPACES = (CORE_NAMESPACE, "kube-system")
 
@@ -89,3 +92,23 @@ def new_pod(deployment: dict, workload: objects.Workload, suffix: str, created: 
         return admit_pod(pod, priority_classes)
     except ApiError:
         return None
+
+
+def deletion_order(pods: list[dict]) -> list[dict]:
+    """Which pods a ReplicaSet removes first when scaling down: unscheduled ones, then the newest."""
+    newest_first = sorted(pods, key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]),
+                          reverse=True)
+    return sorted(newest_first, key=lambda p: bool(p["spec"].get("nodeName")))
+
+
+def workload_of(deployment: dict) -> Workload:
+    """What the ReplicaSet controller stamps pods from: the pod template (labels, annotations, containers)."""
+    meta, template = deployment["metadata"], deployment["spec"]["template"]
+    container = template["spec"]["containers"][0]
+    requests = container.get("resources", {}).get("requests", {})
+    template_meta = template.get("metadata") or {}
+    annotations = template_meta.get("annotations") or {}
+    return Workload(meta["name"], meta["namespace"], container["image"], cpu_m(requests.get("cpu", 0)),
+                    int(parse_quantity(requests.get("memory", "0")) // (1024 * 1024)),
+                    deployment["spec"].get("replicas", 1), template_meta.get("labels") or {}, annotations,
+                    annotations.get("com.openfaas.profile"))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sandbox import kube_scheduler, objects
 from sandbox.k8s_events import record_event
 from sandbox.kubeapi.priority import pod_priority
+from sandbox.pod_fit import admits, best_node, node_rooms, pod_cpu_m
 
 if TYPE_CHECKING:
     from sandbox.cluster_sim import ClusterSim
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 def schedule(sim: "ClusterSim", pods: dict[str, dict]) -> tuple[list[dict], bool]:
     """Bind, nominate or leave each pending pod of `pods` (name -> pod, kept current); (the pods left for
     Karpenter, whether any pod preempted)."""
-    from sandbox.cluster_sim import admits, best_node, node_rooms, pod_cpu_m
-
     nodes = {node["metadata"]["name"]: node for node in sim.store.list("v1", "Node")}
     bound = _bound_pods(sim, pods)
     rooms = node_rooms(list(nodes.values()), bound)
@@ -119,7 +118,7 @@ def _preempt(sim: "ClusterSim", pod: dict, plan: kube_scheduler.Preemption, pods
         else:
             sim.store.delete("v1", "Pod", victim["metadata"]["namespace"], key)
             pods.pop(key, None)
-        sim._pod_events.add(plan.node)
+        sim.pod_event(plan.node)
     for other in pods.values():  # lower-priority pods nominated to that node lose their nomination
         if (other is not pod and _nominated(other) == plan.node and not other["spec"].get("nodeName")
                 and pod_priority(other) < pod_priority(pod)):

@@ -50,8 +50,16 @@ class SlackPerson:
 
 
 class _QuietHandler(ChaliceRequestHandler):
+    sandbox = None  # set per server: the route then runs as the API handler Lambda's own role
+
     def log_message(self, *args) -> None:  # the demo's output stays readable
         pass
+
+    def do_POST(self) -> None:  # the route's only method (Chalice's handler maps every method to one function)
+        # The route is its own Lambda (Chalice's api_handler) with its own role and Kubernetes group; the caller
+        # waits for the answer, so the process's identity is the route's for the request's duration.
+        with self.sandbox.as_lambda(naming.API_HANDLER):
+            self._generic_handle()
 
 
 class SlackUser:
@@ -160,8 +168,9 @@ def serve_slack_actions(sb, allowed: list[str] = ("U0ALEX0001",), clock: Callabl
     previous_clock = route.clock
     route.clock = lambda: datetime.fromtimestamp(clock(), timezone.utc)
     route.reset()
+    handler = type("RouteHandler", (_QuietHandler,), {"sandbox": sb})
     server = LocalDevServer(chalice_entry.app, Config.create(chalice_stage=sb.stage), "127.0.0.1", 0,
-                            handler_cls=_QuietHandler)
+                            handler_cls=handler)
     thread = threading.Thread(target=server.server.serve_forever, name="chalice-local", daemon=True)
     thread.start()
     try:

@@ -2,6 +2,8 @@
 be told to fail. Tests that need Slack's HTTP behaviour use the sandbox's SlackReceiver instead."""
 from __future__ import annotations
 
+import re
+
 from chalice_app.slack.message import SlackMessage
 from chalice_app.slack.port import SendResult, SlackDeliveryError
 
@@ -39,9 +41,45 @@ def message_texts(payload) -> list[str]:
     return [payload] if isinstance(payload, str) else []
 
 
+# Slack's live control sequences (https://api.slack.com/reference/surfaces/formatting): special mentions
+# (`<!channel>`, `<!here>`, `<!subteam^…>`), user and channel mentions, links. `<!date^…>` is the one costguard writes.
+LIVE = re.compile(r"<(?!!date\^)(?:!|@|#|https?:|mailto:)")
+
+
 def assert_inert(message) -> None:
     """The hostile `<!channel>` reached the message escaped, and no mention or link stayed live anywhere in it."""
     texts = message_texts({"text": message.text, "blocks": message.blocks})
     assert any("&lt;!channel&gt;" in text for text in texts)
     for text in texts:
-        assert "<!" not in text and "<http" not in text, text
+        assert not LIVE.search(text), text
+
+
+# A value that is a channel-wide mention, a user mention, a link and a bare `&` at once: put into every field that
+# may reach Slack, it must arrive escaped (issue 12, Deliver 4).
+HOSTILE = "<!channel> <@U0HOSTILE> <https://evil.example|click here> &"
+HOSTILE_ESCAPED = "&lt;!channel&gt; &lt;@U0HOSTILE&gt; &lt;https://evil.example|click here&gt; &amp;"
+_HOSTILE_LIVE = ("<!channel", "<@u0hostile", "<https://evil.example")
+
+
+def rendered_texts(payload) -> list[str]:
+    """Every string Slack renders in a payload: its top-level `text` and the `text` of every block, field, element
+    and button, wherever it is nested (the walk covers block types costguard does not use yet)."""
+    if isinstance(payload, dict):
+        return [text for key, value in payload.items()
+                for text in ([value] if key == "text" and isinstance(value, str) else rendered_texts(value))]
+    if isinstance(payload, list):
+        return [text for value in payload for text in rendered_texts(value)]
+    return []
+
+
+def assert_hostile_inert(payloads, reached: bool = True) -> list[str]:
+    """No part of HOSTILE is live in any rendered text of these payloads (SlackMessages or answer dicts), and
+    (`reached`) it did reach them, escaped. Case-insensitive, as some fields are lowercased on the way."""
+    texts = [text for payload in payloads for text in rendered_texts(
+        {"text": payload.text, "blocks": payload.blocks} if isinstance(payload, SlackMessage) else payload)]
+    assert texts
+    assert not reached or any("&lt;!channel&gt;" in text for text in texts), texts
+    for text in texts:
+        for live in _HOSTILE_LIVE:
+            assert live not in text.lower(), (live, text)
+    return texts

@@ -5,9 +5,10 @@ import typer
 
 from chalice_app.cli import budget, events, headroom, interruptions, offhours, operations, savings
 from chalice_app.cli import sandbox as sandbox_commands
+from chalice_app.cli.common import OneLineGroup
 
 app = typer.Typer(help="costguard: spot alerts, off-hours scale-to-zero and budgeted NodePool limits.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineGroup)
 app.add_typer(events.app, name="events")
 app.add_typer(interruptions.app, name="interruptions")
 app.add_typer(offhours.schedule_app, name="schedule")

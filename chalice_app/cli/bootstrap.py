@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chalice_app.budget.document import TEMPLATE_PATH
-from chalice_app.cli.common import cli_settings, one_line_errors
-from chalice_app.errors import CostguardError
+from chalice_app.cli.common import cli_settings, one_line_errors, read_operator_file
 from chalice_app.provisioning import ProvisionReport, ensure_stage, teardown_stage
 
 ACTION_STYLES = {"created": "green", "updated": "yellow", "deleted": "red", "kept": "dim", "absent": "dim"}
@@ -31,12 +30,7 @@ def render_report(report: ProvisionReport, console: Console) -> None:
 
 def read_budget_file(path: Path | None) -> str:
     """The operator's budget document, or the budget feature's default (what `costguard budget template` prints)."""
-    if path is None:
-        path = TEMPLATE_PATH
-    try:
-        return path.read_text()
-    except OSError as error:
-        raise CostguardError(f"cannot read budget file {path}: {error.strerror}") from None
+    return read_operator_file(path or TEMPLATE_PATH, "budget file")
 
 
 @one_line_errors

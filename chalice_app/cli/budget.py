@@ -9,7 +9,6 @@ from typing import Optional
 
 import boto3
 import typer
-from dateutil.parser import isoparse
 from rich.console import Console
 from rich.table import Table
 
@@ -19,8 +18,10 @@ from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.planner import BudgetPlan
 from chalice_app.budget.reconcile import DayError, pool_totals
 from chalice_app.budget.service import gather_plan, load_document, reconcile_report
-from chalice_app.cli.common import cli_settings, one_line_errors
+from chalice_app.cli.common import cli_settings, one_line_errors, read_operator_file
+from chalice_app.cli.offhours import parse_at
 from chalice_app.kube.client import api_client
+from chalice_app.offhours.schedule import ScheduleError
 
 app = typer.Typer(help="Budgeted NodePool limits: plan, reconcile, validate, template.", no_args_is_help=True)
 StageOption = typer.Option(None, "--stage", help="stage in .chalice/config.json (default: $COSTGUARD_STAGE or dev)")
@@ -66,18 +67,17 @@ def _read_document(budget: Optional[Path], from_ssm: bool, settings, session) ->
     if budget:
         if not budget.exists():
             raise BudgetDocumentError(f"{budget}: no such file")
-        return parse_budget(budget.read_text(), source=str(budget))
+        return parse_budget(read_operator_file(budget, "budget document"), source=str(budget))
     return load_document(settings, session)
 
 
 def _parse_time(at: Optional[str]) -> datetime:
-    if not at:
-        return datetime.now(timezone.utc)
+    """The CLI's one --at parser (UTC when no offset is given; years near 1 or 9999, where a period's bounds leave
+    datetime's range, are refused), naming the option."""
     try:
-        moment = isoparse(at)
-    except ValueError:
-        raise BudgetDocumentError(f"--at {at!r}: expected an ISO 8601 time such as 2026-11-24T18:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return parse_at(at, "UTC")
+    except ScheduleError as error:
+        raise BudgetDocumentError(f"--at {at!r}: {error}") from None
 
 
 @app.command("plan")
@@ -160,7 +160,7 @@ def validate(path: Path = typer.Argument(..., help="a budget document (JSON file
     """Check a budget document; print what is wrong, or a one-line summary."""
     if not path.exists():
         raise BudgetDocumentError(f"{path}: no such file")
-    document = parse_budget(path.read_text(), source=str(path))
+    document = parse_budget(read_operator_file(path, "budget document"), source=str(path))
     pools = ", ".join(f"{name} {document.pool_amount(name):.2f}" for name in sorted(document.nodepools))
     typer.echo(f"{path}: valid — {document.period} {document.amount:.2f} {document.currency}, {document.mode}; {pools}")
 

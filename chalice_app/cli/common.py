@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 import typer
 from kubernetes.client.exceptions import ApiException
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer 0.29 vendors click; not re-exported
+from typer.core import TyperGroup
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from chalice_app.config import Settings, load_settings
@@ -27,6 +29,16 @@ def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG) -> dict[st
     if stage not in config.get("stages", {}):
         raise CostguardError(f"unknown stage {stage!r} in {config_path}: expected one of {sorted(config['stages'])}")
     return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def read_operator_file(path: Path, what: str = "file") -> str:
+    """The text of a file named on the command line; one line naming it when it cannot be read as UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CostguardError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise CostguardError(f"cannot read {what} {path}: not UTF-8 text (byte {error.start})") from None
 
 
 def cli_settings(stage: str | None = None) -> Settings:
@@ -63,11 +75,16 @@ def describe_failure(error: BaseException) -> str | None:
     if isinstance(error, ApiException):
         if error.status in (401, 403):
             return (f"Kubernetes refused costguard ({error.status} {error.reason}): check the EKS access entry and "
-                    f"the ClusterRole in policies/kubernetes-rbac.yaml")
+                    f"the roles bound to its group in policies/kubernetes-rbac.yaml")
         return f"Kubernetes API error {error.status} {error.reason}: {status_message(error)}"
     if isinstance(error, Urllib3Error):
         return f"cannot reach the Kubernetes API: {error}"
     return None
+
+
+def error_line(message: str) -> str:
+    """`costguard: message` as one line: line breaks that an operator's input carried into the message are spaces."""
+    return "costguard: " + " ".join(message.split())
 
 
 def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +100,46 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             line = describe_failure(error)
             if line is None:
                 raise
-            print(f"costguard: {line}", file=sys.stderr)
+            print(error_line(line), file=sys.stderr)
             raise typer.Exit(2) from None
 
     return run
+
+
+def _command_words(error: typer.TyperException) -> str:
+    """The sub-command an error is about ('budget reconcile'), without the program's own name."""
+    context = getattr(error, "ctx", None)
+    words = context.command_path.split()[1:] if context is not None else []
+    return " ".join(words) + ": " if words else ""
+
+
+class OneLineGroup(TyperGroup):
+    """The `costguard` group: every way a command line can be wrong is one line on stderr with exit code 2 (click's
+    and Typer's own usage errors print the usage and a boxed message over several lines), and operator-fixable
+    failures of any sub-command (see `describe_failure`) are one line too. Bugs still raise."""
+
+    def main(self, args=None, prog_name=None, complete_var=None,  # type: ignore[override]
+             standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as error:  # a group without its command: the help, then why
+            typer.echo(error.format_message())
+            print(error_line(f"{_command_words(error)}give one of the commands listed above"), file=sys.stderr)
+            code = error.exit_code
+        except typer.TyperException as error:
+            hint = " (see --help)" if isinstance(error, UsageError) else ""
+            print(error_line(f"{_command_words(error)}{error.format_message()}{hint}"), file=sys.stderr)
+            code = error.exit_code
+        except typer.Abort:
+            print(error_line("aborted"), file=sys.stderr)
+            code = 1
+        except Exception as error:  # noqa: BLE001 - classified below, re-raised when not an operator error
+            line = describe_failure(error)
+            if line is None:
+                raise
+            print(error_line(line), file=sys.stderr)
+            code = 2
+        # Without standalone mode click returns Exit's code, or the command's return value (None: success).
+        sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
+from chalice_app.cli.common import StageOption, cli_settings, error_line, one_line_errors
 
 from chalice_app.interruptions.notice import Ignored, MalformedEvent
 from chalice_app.interruptions.parsing import parse_text
@@ -30,11 +30,11 @@ def parse(files: List[Path] = typer.Argument(..., help="files with one EventBrid
         try:
             outcome = parse_text(path.read_text())
         except (OSError, UnicodeDecodeError) as error:
-            print(f"costguard: {path}: cannot read: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+            print(error_line(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}"), file=sys.stderr)
             bad += 1
             continue
         except MalformedEvent as error:
-            print(f"costguard: {path}: not a valid interruption event: {error}", file=sys.stderr)
+            print(error_line(f"{path}: not a valid interruption event: {error}"), file=sys.stderr)
             bad += 1
             continue
         if not isinstance(outcome, Ignored):
@@ -62,6 +62,6 @@ def redrive(limit: int = typer.Option(10_000, "--max", min=1, max=MAX_REDRIVE, h
     print(f"moved {report.moved} message(s) from {naming.interruption_dlq(settings.stage)} back to "
           f"{naming.interruption_queue(settings.stage)}")
     for problem in report.failed:
-        print(f"costguard: not moved: {problem}", file=sys.stderr)
+        print(error_line(f"not moved: {problem}"), file=sys.stderr)
     if report.failed:
         raise typer.Exit(1)

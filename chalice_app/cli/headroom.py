@@ -7,7 +7,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
+from chalice_app.cli.common import StageOption, cli_settings, error_line, one_line_errors
 from chalice_app.cli.offhours import parse_at
 from chalice_app.headroom import service
 from chalice_app.headroom.cluster import HeadroomCluster
@@ -56,7 +56,7 @@ def explain(pool_name: str = typer.Argument(..., help="a NodePool's name"),
     result, _ = _plan(at, stage)
     found = [pool for pool in result.pools if pool.pool == pool_name]
     if not found:
-        typer.echo(f"costguard: NodePool {pool_name!r} asks for no headroom (or does not exist)", err=True)
+        typer.echo(error_line(f"NodePool {pool_name!r} asks for no headroom (or does not exist)"), err=True)
         raise typer.Exit(INVALID)
     pool = found[0]
     lines = [f"NodePool {pool.pool}: request from {pool.source}"]

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
+from chalice_app.cli.common import StageOption, cli_settings, error_line, one_line_errors
 from chalice_app.kube.client import api_client
 from chalice_app.offhours.cluster import OffhoursCluster
 from chalice_app.offhours.parked import DynamoParkedStore
@@ -40,7 +40,7 @@ def check(spec: str = typer.Argument(..., help="e.g. 'Mon-Fri 07:00-19:00 Europe
         schedule = parse_schedule(spec, holidays, zone)
         moment = parse_at(at, zone)
     except ScheduleError as error:
-        typer.echo(f"costguard: {error}", err=True)
+        typer.echo(error_line(str(error)), err=True)
         raise typer.Exit(INVALID) from None
     inside = schedule.contains(moment)
     following = schedule.next_change(moment)

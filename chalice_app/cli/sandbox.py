@@ -9,18 +9,23 @@ from typing import List
 
 import typer
 
+from chalice_app.cli.common import error_line
+
 app = typer.Typer(help="The loopback sandbox: AWS (moto), a Kubernetes API over HTTPS, a Slack receiver and the "
                   "OpenFaaS EKS + Karpenter guide's cluster, with the stage bootstrapped.", no_args_is_help=True)
-SizeOptions = {"functions": typer.Option(20, "--functions", min=0, help="OpenFaaS functions to seed"),
-               "nodes": typer.Option(6, "--nodes", min=3, help="nodes to seed (node group, default and spot pools: 3 at least)")}
+MAX_FUNCTIONS, MAX_NODES = 5000, 500  # bounds, so a typo cannot make the sandbox seed for hours
+SizeOptions = {"functions": typer.Option(20, "--functions", min=0, max=MAX_FUNCTIONS,
+                                         help="OpenFaaS functions to seed"),
+               "nodes": typer.Option(6, "--nodes", min=3, max=MAX_NODES,
+                                     help="nodes to seed (node group, default and spot pools: 3 at least)")}
 
 
 def _start(functions: int, nodes: int):
     try:
         from sandbox.operator import OperatorSandbox
     except ImportError as error:  # a Lambda bundle or an install without the development requirements
-        typer.echo(f"costguard: the sandbox needs the development requirements ({error.name} is missing): "
-                   f"run `make install`", err=True)
+        typer.echo(error_line(f"the sandbox needs the development requirements ({error.name} is missing): "
+                              f"run `make install`"), err=True)
         raise typer.Exit(2) from None
     return OperatorSandbox(functions=functions, nodes=nodes)
 
@@ -53,6 +58,6 @@ def exec_command(command: List[str] = typer.Argument(..., help="the command and 
         try:
             completed = subprocess.run(command, env=operator.shell_environment(), check=False)
         except FileNotFoundError:
-            typer.echo(f"costguard: command not found: {command[0]}", err=True)
+            typer.echo(error_line(f"command not found: {command[0]}"), err=True)
             raise typer.Exit(127) from None
     raise typer.Exit(completed.returncode)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from chalice_app.budget.document import Period, period_bounds
 from chalice_app.cli.common import StageOption, cli_settings, one_line_errors
+from chalice_app.cli.offhours import parse_at
 from chalice_app.errors import CostguardError
 from chalice_app.savings.report import GROUPINGS, cents, days_between, per_day, rows, total
 from chalice_app.savings.store import SavingsStore
@@ -21,16 +22,6 @@ PERIODS: dict[str, Period] = {"week": "weekly", "month": "monthly"}
 METHOD = ("estimate: parked replica-hours × requested vCPU and memory at the NodePool's $/vCPU-hour and $/GiB-hour "
           "(budget prices; see README 'Savings'), net of night wake-ups; nodes: node-hours consolidation removed × "
           "instance price. The two overlap and are not added.")
-
-
-def _at(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(timezone.utc)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise CostguardError(f"--at {text!r}: expected an ISO 8601 time like 2026-12-06T12:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def spent_per_day(settings, session, days: list[str]) -> dict[str, float] | None:
@@ -60,7 +51,6 @@ def write_chart(saved: dict[str, float], spent: dict[str, float] | None, path: P
     from matplotlib import pyplot as plt
 
     days = sorted(saved)
-    path.parent.mkdir(parents=True, exist_ok=True)
     figure, axes = plt.subplots(figsize=(11, 5))
     axes.bar(days, [saved[day] for day in days], color="tab:green", label="saved by parking (estimate)")
     if spent is not None:
@@ -70,8 +60,13 @@ def write_chart(saved: dict[str, float], spent: dict[str, float] | None, path: P
     axes.legend(loc="upper left")
     axes.tick_params(axis="x", rotation=45)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=100, format="png")  # PNG whatever the name ends with (matplotlib guesses by it)
+    except OSError as error:
+        raise CostguardError(f"--chart {str(path)!r}: cannot write it: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
     return path
 
 
@@ -91,7 +86,8 @@ def savings(
         raise CostguardError(f"--by {by!r}: expected one of {', '.join(GROUPINGS)}")
     settings = cli_settings(stage)
     session = boto3.session.Session()
-    start, end = period_bounds(PERIODS[period], _at(at))
+    # the one --at parser of the CLI: a time without an offset is UTC; years near 1 or 9999 are refused
+    start, end = period_bounds(PERIODS[period], parse_at(at, "UTC"))
     days = days_between(start, end)
     books = SavingsStore(settings.table_name, session).days(days)
     overall, found = total(books), rows(books, by)

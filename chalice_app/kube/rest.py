@@ -18,6 +18,8 @@ from urllib.parse import quote
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from chalice_app.errors import CostguardError
+
 MERGE_PATCH = "application/merge-patch+json"
 FIELD_MANAGER = "costguard"
 HEADERS_SECONDS = 60.0  # write headers (bearer token included) are re-made this often; EKS tokens live 15 min
@@ -27,6 +29,9 @@ def resource_path(plural: str, group_version: tuple[str, str] = ("", "v1"), name
                   name: str | None = None, subresource: str | None = None) -> str:
     """The REST path of a collection or object: core (`("", "v1")`) under /api, named groups under /apis.
     Names come from the cluster or from settings (untrusted), so each segment is escaped."""
+    for what, value in (("namespace", namespace), ("name", name)):
+        if value is not None and not value:  # "" would address the collection (a list where an object is meant)
+            raise CostguardError(f"empty {what} for {plural}: a Kubernetes {what} is never empty")
     group, version = group_version
     parts = ["api", version] if not group else ["apis", group, version]
     if namespace is not None:

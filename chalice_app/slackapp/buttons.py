@@ -15,6 +15,7 @@ from chalice_app.kube.names import ORIGINAL_REPLICAS
 from chalice_app.offhours.policy import Defaults, PolicyError
 from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_BLOCKS, SlackMessage
+from chalice_app.slack.text import escape
 from chalice_app.slackapp.commands import ACTION_PREFIX, button_value
 from chalice_app.slackapp.decide import function_policy, keep_until_default
 
@@ -26,6 +27,7 @@ MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
 
 
 def _button(text: str, action: str, value: str, style: str | None = None) -> ButtonElement:
+    """`text` names cluster objects: callers escape them (Slack asks for `&`, `<`, `>` escaped in all text)."""
     return kit.ButtonElement(text=text[:MAX_BUTTON_TEXT], action_id=f"{ACTION_PREFIX}{action}"[:255], value=value,
                              style=style)
 
@@ -45,17 +47,17 @@ def keep_buttons(functions: list[FunctionDeployment], namespaces: dict[str, dict
         if until is None:
             continue
         local = until.astimezone(zone)
-        buttons.append(_button(f"Keep {function.name} up until {local:%H:%M}",
+        buttons.append(_button(f"Keep {escape(function.name)} up until {local:%H:%M}",
                                f"keep:{function.namespace}/{function.name}",
                                button_value("keep", function.namespace, function.name, until)))
     for namespace in sorted({function.namespace for function in functions}):
-        buttons.append(_button(f"Keep {namespace} up tonight", f"keep-namespace:{namespace}",
+        buttons.append(_button(f"Keep {escape(namespace)} up tonight", f"keep-namespace:{namespace}",
                                button_value("keep-namespace", namespace), style="primary"))
     return buttons
 
 
 def wake_buttons(parked: list[FunctionDeployment]) -> list[ButtonElement]:
-    return [_button(f"Wake {function.name} now", f"wake:{function.namespace}/{function.name}",
+    return [_button(f"Wake {escape(function.name)} now", f"wake:{function.namespace}/{function.name}",
                     button_value("wake", function.namespace, function.name))
             for function in parked[:MAX_FUNCTION_BUTTONS]]
 

@@ -11,7 +11,8 @@
 - HTTPS only (tls.py: a CA and a serving certificate made at start, removed at stop); discovery documents as
   kube-apiserver's (discovery.py) and Tables for kubectl's `as=Table` requests (tables.py).
 - Authentication: `Bearer k8s-aws-v1.…` tokens are decoded and their SigV4 signature recomputed with botocore for
-  the sandbox access keys (costguard-app -> user costguard, sandbox-admin -> system:masters; see auth.py). A token
+  the sandbox access keys, and the signer's EKS access entry gives user and groups (one role and group per Lambda,
+  costguard-app -> user costguard with every Lambda's group, sandbox-admin -> system:masters; see auth.py). A token
   for another cluster, a wrong secret, an unknown key or one older than 15 minutes is a 401.
 - Authorization: ClusterRoles/Roles and bindings from `rbac_file`, Kubernetes matching and 403 wording (rbac.py).
 - Resources: the table in resources.py. Verbs get, list (labelSelector, fieldSelector, limit/continue),
@@ -23,9 +24,9 @@
 - Not served: watch (405), server-side apply (415). NodePool's scale subresource is served. There are no controllers: a
   scaled Deployment gets no new pods, an evicted pod is simply gone (sandbox.cluster_sim plays the controllers).
 """
-from sandbox.kubeapi.auth import AccessKey, Identity
+from sandbox.kubeapi.auth import AccessEntry, AccessKey, Identity
 from sandbox.kubeapi.errors import ApiError
 from sandbox.kubeapi.faults import Fault
 from sandbox.kubeapi.server import FakeKubeApi, RequestRecord
 
-__all__ = ["AccessKey", "ApiError", "FakeKubeApi", "Fault", "Identity", "RequestRecord"]
+__all__ = ["AccessEntry", "AccessKey", "ApiError", "FakeKubeApi", "Fault", "Identity", "RequestRecord"]

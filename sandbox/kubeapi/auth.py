@@ -1,5 +1,11 @@
 """EKS bearer-token authentication: the token's presigned STS URL is checked and its SigV4 signature recomputed
-with botocore's signer for the known access keys, instead of asking STS (which the sandbox does not reach)."""
+with botocore's signer for the known access keys, instead of asking STS (which the sandbox does not reach).
+
+The signer's access key names an IAM principal (what STS GetCallerIdentity would answer), and the principal's EKS
+access entry gives the Kubernetes username and groups (EKS API reference, AccessEntry: `principalArn`,
+`username`, `kubernetesGroups` — "the name that you've specified for kind: Group as a subject in a Kubernetes
+RoleBinding or ClusterRoleBinding"). A principal without an access entry is not let in (401), as in EKS.
+"""
 from __future__ import annotations
 
 import base64
@@ -13,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from chalice_app import naming
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
@@ -29,13 +37,26 @@ class Identity:
 @dataclass(frozen=True)
 class AccessKey:
     secret: str
-    identity: Identity
+    principal_arn: str  # the IAM role (or user) the key's credentials belong to
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """An EKS access entry of type STANDARD that authorizes through Kubernetes RBAC (no access policies)."""
+    principal_arn: str
+    username: str
+    kubernetes_groups: tuple[str, ...]
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.username, self.kubernetes_groups)
 
 
 @dataclass
 class Authenticator:
     cluster_name: str
     keys: dict[str, AccessKey] = field(default_factory=lambda: default_access_keys())
+    entries: dict[str, AccessEntry] = field(default_factory=lambda: default_access_entries())
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     # token → (access key id, X-Amz-Date) of tokens whose signature checked out: a client reuses its token for
     # minutes, and recomputing SigV4 on every request was most of the server's time per request.
@@ -49,7 +70,7 @@ class Authenticator:
         cached = self._verified.get(token)
         if cached is not None:
             if self._fresh(cached[1]):  # still checked for expiry on every request
-                return self.keys[cached[0]].identity
+                return self._identity(cached[0])
             self._verified.pop(token, None)
         url = _decode_token(token)
         if url is None:
@@ -60,7 +81,12 @@ class Authenticator:
         if len(self._verified) >= 1024:  # bounded: the sandbox sees a handful of tokens
             self._verified.clear()
         self._verified[token] = verified
-        return self.keys[verified[0]].identity
+        return self._identity(verified[0])
+
+    def _identity(self, access_key_id: str) -> Identity | None:
+        """The identity the signer's access entry maps it to; None (401) when its principal has no entry."""
+        entry = self.entries.get(self.keys[access_key_id].principal_arn)
+        return entry.identity if entry is not None else None
 
     def _verify(self, url: str) -> tuple[str, str] | None:
         parts = urlsplit(url)
@@ -124,9 +150,44 @@ def _decode_token(token: str) -> str | None:
         return None
 
 
-def default_access_keys() -> dict[str, AccessKey]:
-    """The sandbox identities of docs/architecture.md."""
-    return {
-        "costguard-app": AccessKey("sandbox-secret", Identity("costguard", ("costguard",))),
-        "sandbox-admin": AccessKey("sandbox-secret", Identity("admin", ("system:masters",))),
-    }
+# The sandbox's principals (docs/architecture.md): one role per Lambda of the app (chalice_app.naming), each with
+# its own access entry and group; the admin; and `costguard-app`, a sandbox-only principal whose entry lists every
+# Lambda's group — the union of the app's roles, for tests that drive several features in one block.
+# tests/cli/test_least_privilege.py runs each feature as its own role instead.
+ACCOUNT_ID = "123456789012"
+SANDBOX_STAGE = "sandbox"
+APP_USER = "costguard"
+ADMIN_KEY = "sandbox-admin"
+APP_KEY = "costguard-app"
+SECRET = "sandbox-secret"
+
+
+def role_arn(role: str, account: str = ACCOUNT_ID) -> str:
+    return f"arn:aws:iam::{account}:role/{role}"
+
+
+def lambda_access_key(function: str) -> str:
+    """The sandbox access key standing for the credentials of one Lambda's role."""
+    return f"{naming.APP_NAME}-{function}"
+
+
+def lambda_access_entry(stage: str, function: str, account: str = ACCOUNT_ID) -> AccessEntry:
+    """What the deploy guide creates per Lambda role: username and group both name the feature."""
+    group = naming.kubernetes_group(function)
+    return AccessEntry(role_arn(naming.role_name(stage, function), account), group, (group,))
+
+
+def default_access_keys(stage: str = SANDBOX_STAGE) -> dict[str, AccessKey]:
+    keys = {lambda_access_key(function): AccessKey(SECRET, role_arn(naming.role_name(stage, function)))
+            for function in naming.LAMBDAS}
+    keys[APP_KEY] = AccessKey(SECRET, role_arn(naming.scoped(stage, "app")))
+    keys[ADMIN_KEY] = AccessKey(SECRET, role_arn("sandbox-admin"))
+    return keys
+
+
+def default_access_entries(stage: str = SANDBOX_STAGE) -> dict[str, AccessEntry]:
+    entries = [lambda_access_entry(stage, function) for function in naming.LAMBDAS]
+    entries.append(AccessEntry(role_arn(naming.scoped(stage, "app")), APP_USER,
+                               tuple(naming.kubernetes_group(function) for function in naming.LAMBDAS)))
+    entries.append(AccessEntry(role_arn("sandbox-admin"), "admin", ("system:masters",)))
+    return {entry.principal_arn: entry for entry in entries}

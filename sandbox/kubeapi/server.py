@@ -15,7 +15,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.kubeapi import discovery, errors, priority, proxy, routing, tables, tls
-from sandbox.kubeapi.auth import AccessKey, Authenticator, Identity, default_access_keys
+from sandbox.kubeapi.auth import (
+    AccessEntry, AccessKey, Authenticator, Identity, default_access_entries, default_access_keys,
+)
 from sandbox.kubeapi.faults import Fault, FaultInjector
 from sandbox.kubeapi.handlers import Handlers, Request
 from sandbox.kubeapi.rbac import forbidden, is_allowed, load_policy_file
@@ -40,7 +42,8 @@ class FakeKubeApi:
 
     def __init__(self, cluster_name: str = "openfaas", region: str = "us-east-1", rbac_file: Path | None = None,
                  crd_dir: Path | None = None, access_keys: dict[str, AccessKey] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, https: bool = True):
+                 access_entries: dict[str, AccessEntry] | None = None, host: str = "127.0.0.1", port: int = 0,
+                 https: bool = True):
         """`https=True` (like every EKS endpoint) serves TLS with a CA made for this server: `ca_data`, `ca_file`."""
         self.cluster_name = cluster_name
         self.region = region
@@ -49,7 +52,8 @@ class FakeKubeApi:
         # kube-apiserver makes the system PriorityClasses at start (sandbox/kubeapi/priority.py).
         self.store.put_many(priority.system_classes())
         self.faults = FaultInjector()
-        self.authenticator = Authenticator(cluster_name, access_keys or default_access_keys())
+        self.authenticator = Authenticator(cluster_name, access_keys or default_access_keys(),
+                                           access_entries or default_access_entries())
         self.bindings = load_policy_file(Path(rbac_file) if rbac_file else None)
         self.handlers = Handlers(self.store, self.schemas)
         # (namespace, service, port) -> handler behind the service proxy (sandbox/kubeapi/proxy.py)

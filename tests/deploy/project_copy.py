@@ -11,12 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from chalice_app import naming
 from tests.deploy.scripts import PROJECT_DIR, layer_builder
 
 CHALICE = Path(sys.executable).with_name("chalice")
 # What Chalice reads: the app, its requirements, its config, the IAM policy files and vendor/.
-COPIED_FILES = ("app.py", "requirements.txt", ".chalice/config.json", "policies/lambda-role-dev.json",
-                "policies/lambda-role-prod.json")
+COPIED_FILES = ("app.py", "requirements.txt", ".chalice/config.json",
+                *(f"policies/lambda-role-{stage}-{function}.json" for stage in ("dev", "prod")
+                  for function in naming.LAMBDAS))
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
              "AWS_REGION": "us-east-1"}
 

@@ -4,6 +4,7 @@ import json
 import boto3
 import pytest
 
+from chalice_app import naming
 from chalice_app.provisioning import ensure_stage, teardown_stage
 from sandbox.moto_fixes import import_apis_as_aws_does
 from tests.deploy.project_copy import DUMMY_AWS, run_chalice
@@ -93,18 +94,23 @@ def test_the_queue_feeds_the_interruptions_function_in_large_batches(deployed):
     assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10000, 10)
 
 
-def test_each_function_role_carries_the_stage_policy_inline(deployed):
+def test_each_function_has_its_own_role_carrying_its_own_policy_inline(deployed):
     session, _, _, _, _ = deployed
     iam, lam = session.client("iam"), session.client("lambda")
-    expected = json.loads(iam_template().policy_path("dev").read_text())
-    for name in FUNCTIONS:
+    roles = set()
+    for function in naming.LAMBDAS:
+        expected = json.loads(iam_template().policy_path("dev", function).read_text())
+        name = naming.lambda_function_name("dev", function)
         role_name = lam.get_function(FunctionName=name)["Configuration"]["Role"].rsplit("/", 1)[1]
+        assert role_name == naming.role_name("dev", function)  # the principal its EKS access entry names
+        roles.add(role_name)
         policies = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
         assert len(policies) == 1
         document = iam.get_role_policy(RoleName=role_name, PolicyName=policies[0])["PolicyDocument"]
         document = json.loads(document) if isinstance(document, str) else document
         assert document == expected
         assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    assert len(roles) == len(FUNCTIONS)
 
 
 def test_chalice_delete_removes_what_deploy_made_and_teardown_the_rest(deployed, aws):

@@ -12,6 +12,7 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from sandbox.kubeapi.admission import load_policy_file
+from sandbox.kubeapi.auth import lambda_access_key
 from sandbox.kubeapi.rbac import load_policy
 from tests.kubeapi.conftest import api_client, deployment, namespace, requires_crds, token
 from tests.kubeapi.test_kubeapi_crds import GUIDE_NODEPOOL
@@ -130,7 +131,7 @@ def test_costguard_may_change_nodepool_limits_and_annotations_but_not_requiremen
 
 
 def test_costguard_cannot_create_or_delete_under_the_policy_even_where_rbac_would_allow(api, admin_client):
-    """The policy alone (RBAC here grants costguard nothing it lacks): a create by the costguard group is refused."""
+    """The policy alone (RBAC here grants costguard nothing it lacks): a create by off-hours' group is refused."""
     api.store.put_many([namespace("openfaas-fn"), *load_policy_file(ADMISSION_FILE)])
     api.bindings = api.bindings + _grant_create_deployments()
     with api_client(api, token()) as client:
@@ -145,4 +146,27 @@ def _grant_create_deployments():
          "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["create"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "extra"},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "extra"},
-         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "costguard"}]}])
+         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "costguard:offhours"}]}])
+
+
+# --- each Lambda's own group ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("function", ["offhours", "api_handler"])
+def test_every_lambda_group_that_may_patch_function_deployments_is_held_to_replicas(seeded, function):
+    # RBAC lets off-hours and the Slack route patch function Deployments; the policy names both groups
+    body = {"spec": {"template": {"spec": {"containers": [{"name": "sleep", "image": "evil/miner"}]}}}}
+    with api_client(seeded, token(lambda_access_key(function))) as client:
+        status, answer = failure(lambda: patch_deployment(client, body))
+    assert status == 403
+    assert answer["message"].endswith("costguard may change only spec.replicas of a function Deployment")
+
+
+@requires_crds
+@pytest.mark.parametrize("function", ["offhours", "budget"])
+def test_every_lambda_group_that_may_patch_nodepools_is_held_to_limits(api, function):
+    api.store.put_many([copy.deepcopy(GUIDE_NODEPOOL), *load_policy_file(ADMISSION_FILE)])
+    body = {"spec": {"template": {"spec": {"requirements": []}}}}
+    with api_client(api, token(lambda_access_key(function))) as client:
+        status, answer = failure(lambda: k8s.CustomObjectsApi(client).patch_cluster_custom_object(
+            "karpenter.sh", "v1", "nodepools", "default", body))
+    assert status == 403
+    assert answer["message"].endswith("costguard may change only spec.limits and spec.replicas of a NodePool")

@@ -81,3 +81,23 @@ def test_missing_authorization_header_is_rejected(api):
     with k8s.ApiClient(configuration) as client, pytest.raises(ApiException) as raised:
         k8s.CoreV1Api(client).list_node()
     assert raised.value.status == 401
+
+
+def test_each_lambda_role_authenticates_through_its_own_access_entry(api):
+    # EKS access entries: the signer's principal → username and kubernetesGroups (see sandbox/kubeapi/auth.py)
+    from chalice_app import naming
+    from sandbox.kubeapi.auth import lambda_access_key
+
+    seen = set()
+    for function in naming.LAMBDAS:
+        bearer = token(lambda_access_key(function))
+        assert api.authenticator.authenticate(f"Bearer {bearer}").groups == (naming.kubernetes_group(function),)
+        seen.add(naming.kubernetes_group(function))
+    assert seen == {"costguard:interruptions", "costguard:offhours", "costguard:budget", "costguard:digests",
+                    "costguard:slack"}
+
+
+def test_a_signed_token_from_a_principal_without_an_access_entry_is_rejected(api):
+    app_role = api.authenticator.keys["costguard-app"].principal_arn
+    del api.authenticator.entries[app_role]  # the key is known and its signature checks out: no entry, no access
+    assert_unauthorized(api, token())

@@ -5,7 +5,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from sandbox.kubeapi import AccessKey, FakeKubeApi, Identity
+from sandbox.kubeapi import AccessEntry, AccessKey, FakeKubeApi
 from tests.kubeapi.conftest import RBAC_FILE, api_client, deployment, namespace, pod, token
 
 
@@ -49,8 +49,10 @@ def test_internal_failure_answers_500_status(api, admin_client, monkeypatch):
 
 
 def test_custom_access_keys_and_no_policy_file():
-    keys = {"ci-key": AccessKey("ci-secret", Identity("ci", ("ci",)))}
-    with FakeKubeApi(cluster_name="openfaas", access_keys=keys) as api, \
+    ci_role = "arn:aws:iam::123456789012:role/ci"
+    keys = {"ci-key": AccessKey("ci-secret", ci_role)}
+    entries = {ci_role: AccessEntry(ci_role, "ci", ("ci",))}
+    with FakeKubeApi(cluster_name="openfaas", access_keys=keys, access_entries=entries) as api, \
             api_client(api, token("ci-key", "ci-secret")) as ci:
         with pytest.raises(ApiException) as raised:  # no policy file: only system:masters may do anything
             k8s.CoreV1Api(ci).list_node()

@@ -3,8 +3,10 @@ from datetime import datetime, timezone
 import pytest
 
 from sandbox import Sandbox
-from sandbox.cluster_sim import admits, choose_shape, deletion_order, pool_for
+from sandbox.karpenter_launch import choose_shape, pool_for
 from sandbox.objects import node_pool, spot_profile
+from sandbox.pod_fit import admits
+from sandbox.replicaset_sim import deletion_order
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SPOT_LABELS = {"karpenter.sh/capacity-type": "spot", "karpenter.sh/nodepool": "spot"}

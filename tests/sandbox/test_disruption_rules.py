@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from sandbox import disruption_candidates as choosing
 from sandbox import disruption_rules as rules
 from sandbox.objects import node_claim, node_pool, stamp
 from sandbox.seed import SHAPES
@@ -61,14 +62,14 @@ def test_consolidatable_after_the_last_pod_event_or_initialization_never_with_ne
 def test_graceful_reason_drift_first_then_empty_then_underutilized_by_policy():
     ready = claim(created=T0 - timedelta(hours=1))
     later = T0 + timedelta(minutes=5)
-    assert rules.graceful_reason(ready, pool(), [], later) == rules.EMPTY
-    assert rules.graceful_reason(ready, pool(), [pod()], later) == rules.UNDERUTILIZED
-    assert rules.graceful_reason(ready, pool(consolidationPolicy="WhenEmpty"), [pod()], later) is None
+    assert choosing.graceful_reason(ready, pool(), [], later) == rules.EMPTY
+    assert choosing.graceful_reason(ready, pool(), [pod()], later) == rules.UNDERUTILIZED
+    assert choosing.graceful_reason(ready, pool(consolidationPolicy="WhenEmpty"), [pod()], later) is None
     busy = claim(created=T0 - timedelta(hours=1), lastPodEventTime=stamp(later))
-    assert rules.graceful_reason(busy, pool(), [], later + timedelta(seconds=59)) is None  # consolidateAfter 1m
+    assert choosing.graceful_reason(busy, pool(), [], later + timedelta(seconds=59)) is None  # consolidateAfter 1m
     drifted = claim(created=T0 - timedelta(hours=1), lastPodEventTime=stamp(later))
     drifted["status"]["conditions"].append({"type": "Drifted", "status": "True"})
-    assert rules.graceful_reason(drifted, pool(), [pod()], later) == rules.DRIFTED
+    assert choosing.graceful_reason(drifted, pool(), [pod()], later) == rules.DRIFTED
 
 
 def test_budget_percentages_round_up_as_the_docs_example():
@@ -90,14 +91,22 @@ def test_allowed_disruptions_take_the_minimum_of_matching_active_budgets_less_wh
     assert rules.allowed_disruptions(spot, "Underutilized", 30, 0, midnight) == 0  # inside the daily window
     assert rules.allowed_disruptions(spot, "Underutilized", 30, 0, midnight + timedelta(minutes=10)) == 5
     assert rules.allowed_disruptions(spot, "Empty", 30, 9, midnight) == 0  # never negative
-    assert rules.allowed_disruptions(pool(budgets=[]), "Empty", 7, 0, T0) == 1  # default: 10 %
+    unset = pool()
+    del unset["spec"]["disruption"]["budgets"]
+    assert rules.allowed_disruptions(unset, "Empty", 7, 0, T0) == 1  # default: 10 %
+    # An explicit empty list is no budget at all: no limit (nodepool.go GetAllowedDisruptionsByReason starts at
+    # MaxInt32 and only budgets lower it; the CRD default applies only when the field is left out).
+    assert rules.allowed_disruptions(pool(budgets=[]), "Empty", 7, 0, T0) == 7
+    # One misconfigured budget, even for another reason, fails every reason closed (MustGetAllowedDisruptions).
+    broken = pool(budgets=[{"nodes": "ten", "reasons": ["Drifted"]}, {"nodes": "5"}])
+    assert rules.allowed_disruptions(broken, "Empty", 7, 0, T0) == 0
 
 
 def test_within_budgets_counts_per_pool_in_candidate_order():
     pools = {"spot": pool(budgets=[{"nodes": "2"}])}
-    candidates = [rules.Candidate(f"n{i}", f"c{i}", "spot", rules.EMPTY, 0) for i in range(4)]
+    candidates = [choosing.Candidate(f"n{i}", f"c{i}", "spot", rules.EMPTY, 0) for i in range(4)]
     counts = {"spot": rules.PoolCount(total=10, disrupting=1)}
-    assert [c.node for c in rules.within_budgets(candidates, pools, counts, T0)] == ["n0"]
+    assert [c.node for c in choosing.within_budgets(candidates, pools, counts, T0)] == ["n0"]
 
 
 def test_expiry_from_the_nodeclaims_own_expire_after():
@@ -120,10 +129,10 @@ def test_drain_waves_non_critical_first_and_what_is_never_drained():
 
 def test_blocked_by_names_the_node_or_pod_annotation():
     node = {"metadata": {"name": "n", "annotations": {rules.DO_NOT_DISRUPT: "true"}}}
-    assert "node has" in rules.blocked_by(node, [], T0)
+    assert "node has" in choosing.blocked_by(node, [], T0)
     free = {"metadata": {"name": "n"}}
-    assert "pod openfaas-fn/p" in rules.blocked_by(free, [pod({rules.DO_NOT_DISRUPT: "true"})], T0)
-    assert rules.blocked_by(free, [pod()], T0) is None
+    assert "pod openfaas-fn/p" in choosing.blocked_by(free, [pod({rules.DO_NOT_DISRUPT: "true"})], T0)
+    assert choosing.blocked_by(free, [pod()], T0) is None
 
 
 def test_pool_counts_count_deleting_not_ready_and_tainted_nodes_as_disrupting():
@@ -138,3 +147,60 @@ def test_pool_counts_count_deleting_not_ready_and_tainted_nodes_as_disrupting():
 
     counts = rules.pool_counts([node(), node(ready=False), node(deleting=True), node(tainted=True), node()])
     assert counts["spot"] == rules.PoolCount(total=5, disrupting=3)
+
+
+# --- where the two former models disagreed; kubernetes-sigs/karpenter decided -----------------------------------------
+def test_emptiness_counts_reschedulable_pods_only_as_is_reschedulable_does():
+    # pkg/utils/pod/scheduling.go IsReschedulable: active, not a DaemonSet's, not owned by the Node (mirror pods);
+    # a terminating StatefulSet pod still counts.
+    daemon = pod()
+    daemon["metadata"]["ownerReferences"] = [{"kind": "DaemonSet", "name": "aws-node"}]
+    terminating = pod()
+    terminating["metadata"]["deletionTimestamp"] = stamp(T0)
+    stateful = pod()
+    stateful["metadata"].update(deletionTimestamp=stamp(T0), ownerReferences=[{"kind": "StatefulSet", "name": "db"}])
+    assert not rules.is_reschedulable(daemon) and not rules.is_reschedulable(terminating)
+    assert rules.is_reschedulable(stateful) and rules.is_reschedulable(pod())
+    assert rules.drainable(daemon)  # drained all the same (its own wave), but it never keeps a node "not empty"
+    ready = claim(created=T0 - timedelta(hours=1))
+    assert choosing.graceful_reason(ready, pool(), [p for p in (daemon, terminating) if rules.is_reschedulable(p)],
+                                    T0) == rules.EMPTY
+
+
+def test_a_terminating_pod_no_longer_blocks_with_do_not_disrupt():
+    leaving = pod({rules.DO_NOT_DISRUPT: "true"})
+    leaving["metadata"]["deletionTimestamp"] = stamp(T0)
+    assert not rules.pod_do_not_disrupt(leaving, T0)  # IsDisruptable: !IsActive(pod) || !HasDoNotDisrupt(pod)
+
+
+def test_static_pools_and_uninitialized_nodeclaims_are_never_consolidated():
+    static = pool()
+    static["spec"]["replicas"] = 2
+    ready = claim(created=T0 - timedelta(hours=1))
+    assert choosing.graceful_reason(ready, static, [], T0) is None  # emptiness.go ShouldDisrupt: static → false
+    starting = claim(created=T0 - timedelta(hours=1))
+    next(c for c in starting["status"]["conditions"] if c["type"] == "Initialized")["status"] = "Unknown"
+    assert rules.consolidatable_at(starting, pool()) is None  # nodeclaim/disruption/consolidation.go
+
+
+def test_do_not_disrupt_on_the_nodeclaim_blocks_like_on_the_node():
+    annotated = claim()
+    annotated["metadata"]["annotations"][rules.DO_NOT_DISRUPT] = "true"
+    assert choosing.blocked_by({"metadata": {"name": "n"}}, [], T0, annotated) == f"node has {rules.DO_NOT_DISRUPT}"
+
+
+def test_budgets_count_initialized_nodes_whose_instance_is_not_terminating():
+    def node(name, initialized=True):
+        labels = {"karpenter.sh/nodepool": "spot", "karpenter.sh/initialized": "true" if initialized else "false"}
+        return {"metadata": {"name": name, "labels": labels}, "spec": {},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+
+    terminating = claim()
+    terminating["status"].update(nodeName="c", conditions=[{"type": "InstanceTerminating", "status": "True"}])
+    counts = rules.pool_counts([node("a"), node("b", initialized=False), node("c")], [terminating])
+    assert counts["spot"] == rules.PoolCount(total=1, disrupting=0)  # helpers.go BuildDisruptionBudgetMapping
+
+
+def test_an_unreadable_consolidate_after_keeps_the_node_and_says_so():
+    kept = choosing.node_blockers({"metadata": {"name": "n"}}, [], pool(consolidateAfter="soon"), claim(), T0)
+    assert [(b.kind, b.detail) for b in kept] == [("consolidate-after", "consolidateAfter 'soon' is not a duration")]

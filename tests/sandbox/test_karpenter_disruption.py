@@ -8,8 +8,8 @@ from chalice_app import naming
 from chalice_app.provisioning import ensure_stage
 from sandbox import CLUSTER_NAME, Sandbox
 from sandbox.disruption_rules import DO_NOT_DISRUPT, condition
+from sandbox.instance_loss import instance_of
 from sandbox.k8s_events import events_for
-from sandbox.karpenter import instance_of
 from sandbox.karpenter_scheduling import launch_for
 
 SPOT_POOL_ANNOTATION = "karpenter.sh/nodepool"

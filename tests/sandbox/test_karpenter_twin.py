@@ -1,4 +1,5 @@
-"""Karpenter's side of parking (sandbox/karpenter_consolidation.py, karpenter_static.py, cluster_sim.py): what blocks
+"""Karpenter's side of parking (sandbox/disruption_rules.py, disruption_candidates.py, karpenter_static.py,
+cluster_sim.py): what blocks
 launches and empty-node consolidation, and static NodePools through the CRD's scale subresource."""
 from __future__ import annotations
 
@@ -12,13 +13,8 @@ from kubernetes.client.exceptions import ApiException
 
 from sandbox import Sandbox
 from sandbox.cluster_sim import ClusterSim
-from sandbox.karpenter_consolidation import (
-    allowed_disruptions,
-    budget_active,
-    is_reschedulable,
-    node_blockers,
-    plan_consolidation,
-)
+from sandbox.disruption_candidates import node_blockers, plan_consolidation
+from sandbox.disruption_rules import EMPTY, allowed_disruptions, budget_active, deciding_budget, is_reschedulable
 from sandbox.karpenter_static import static_changes
 from sandbox.kubeapi.store import Store
 from sandbox.objects import node_pool
@@ -60,8 +56,10 @@ def kinds(blockers) -> list[str]:
 
 def test_an_empty_node_may_go_and_daemonset_mirror_and_finished_pods_do_not_count():
     assert node_blockers(node(), [], pool(), claim(), None) == []
+    # A mirror pod is owned by its Node (the kubelet sets it); Karpenter tells it by that owner, not by the
+    # annotation (kubernetes-sigs/karpenter pkg/utils/pod/scheduling.go IsReschedulable → IsOwnedByNode).
     quiet = [pod("ds", owner="DaemonSet"), pod("done", phase="Succeeded"),
-             pod("mirror", annotations={"kubernetes.io/config.mirror": "x"})]
+             pod("mirror", annotations={"kubernetes.io/config.mirror": "x"}, owner="Node")]
     assert not any(is_reschedulable(p) for p in quiet)
     assert node_blockers(node(), quiet, pool(), claim(), None) == []
 
@@ -88,13 +86,15 @@ def test_consolidate_after_never_and_the_wait_since_the_last_pod_event():
 
 
 def test_budgets_most_restrictive_active_one_for_empty_rounding_up():
-    assert allowed_disruptions(pool(budgets=[{"nodes": "10%"}]), 5, NOW)[0] == 1
-    assert allowed_disruptions(pool(budgets=[{"nodes": "50%"}, {"nodes": "0"}]), 4, NOW) == (0, 'nodes: "0"')
+    assert allowed_disruptions(pool(budgets=[{"nodes": "10%"}]), EMPTY, 5, 0, NOW) == 1
+    two = pool(budgets=[{"nodes": "50%"}, {"nodes": "0"}])
+    assert (allowed_disruptions(two, EMPTY, 4, 0, NOW), deciding_budget(two, EMPTY, 4, NOW)) == (0, 'nodes: "0"')
     drift_only = pool(budgets=[{"nodes": "0", "reasons": ["Drifted"]}])
-    assert allowed_disruptions(drift_only, 4, NOW)[0] == 4  # a budget for other reasons does not apply
+    assert allowed_disruptions(drift_only, EMPTY, 4, 0, NOW) == 4  # a budget for other reasons does not apply
     nightly = {"nodes": "0", "schedule": "0 19 * * *", "duration": "12h"}
     assert budget_active(nightly, NOW) and not budget_active(nightly, NOW.replace(hour=8))
-    assert allowed_disruptions(pool(budgets=[{"nodes": "0", "schedule": "bad", "duration": "1h"}]), 3, NOW)[0] == 0
+    assert allowed_disruptions(pool(budgets=[{"nodes": "0", "schedule": "bad", "duration": "1h"}]), EMPTY, 3, 0,
+                               NOW) == 0
 
 
 def test_a_pass_removes_at_most_the_budget_and_says_why_the_rest_stay():
@@ -202,3 +202,17 @@ def test_a_protected_job_keeps_its_node_after_parking_and_is_named():
     reasons = {b.kind: b.detail for b in sim.last_consolidation.kept[target]}
     assert reasons["do-not-disrupt-pod"] == f"kube-system/{job['metadata']['name']}"
     assert set(reasons) == {"do-not-disrupt-pod", "pods"}
+
+
+def test_a_node_left_with_only_a_daemonset_pod_is_empty_and_goes_through_karpenters_sequence():
+    store, sim = parked_cluster()
+    target = karpenter_nodes(store, "spot")[0]
+    agent = sim.place_pod(target, "log-agent")
+    agent["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "log-agent"}]
+    store.put(agent)
+    removed = sim.consolidate(NOW + timedelta(minutes=2))
+    assert target in removed and store.get("v1", "Node", None, target) is None
+    # It went the v1 way: EC2 reported shutting-down and terminated for its instance (no instant removal).
+    states = [detail.get("state") for entry in sim.published_events for detail in [json.loads(entry["Detail"])]
+              if entry["DetailType"] == "EC2 Instance State-change Notification"]
+    assert states.count("shutting-down") == states.count("terminated") == len(removed)

@@ -88,6 +88,14 @@ def test_chart_renders_the_gateway_per_edition_and_the_autoscaler_only_on_standa
             assert {"name": "maintain_minimum_replicas", "value": "true"} in container["env"]
 
 
+def test_a_default_standard_chart_renders_no_maintain_minimum_replicas_because_upstream_has_none():
+    # faas-netes chart/openfaas/templates/autoscaler-dep.yaml renders gateway_url, prometheus_host/port (and
+    # default_target when set); no upstream chart value maintainMinimumReplicas exists (sandbox/openfaas_chart.py).
+    store, _, _ = cluster(STANDARD, False)
+    container = store.get("apps/v1", "Deployment", "openfaas", "autoscaler")["spec"]["template"]["spec"]["containers"][0]
+    assert [env["name"] for env in container["env"]] == ["gateway_url", "prometheus_host", "prometheus_port"]
+
+
 def test_ce_with_maintain_minimum_replicas_is_refused():
     with pytest.raises(ValueError, match="Standard"):
         OpenFaaS(Store(), CE, maintain_minimum_replicas=True)

@@ -9,7 +9,6 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from sandbox.cluster_sim import NodeRoom
 from sandbox.kube_scheduler import (
     disruption_target,
     eligible_to_preempt,
@@ -19,6 +18,7 @@ from sandbox.kube_scheduler import (
 )
 from sandbox.kubeapi import FakeKubeApi
 from sandbox.kubeapi.priority import admit_pod
+from sandbox.pod_fit import NodeRoom
 from tests.kubeapi.conftest import api_client, token
 
 

@@ -27,6 +27,20 @@ def test_app_identity_reads_through_the_real_client_and_is_refused_a_delete(sb):
     assert sb.kube.requests[-1].user == "costguard"
 
 
+def test_as_lambda_runs_the_app_as_that_lambdas_own_role_and_group_and_then_restores(sb):
+    with sb.activate() as environment:
+        with sb.as_lambda("budget"):
+            assert os.environ["AWS_ACCESS_KEY_ID"] == "costguard-budget"
+            k8s.CoreV1Api(sb.app_kube_client()).list_node()
+            assert sb.kube.requests[-1].user == "costguard:budget"
+            with pytest.raises(ApiException) as refused:  # the budget lists pods per function namespace only
+                k8s.CoreV1Api(sb.app_kube_client()).list_pod_for_all_namespaces()
+            assert refused.value.status == 403
+        assert os.environ["AWS_ACCESS_KEY_ID"] == environment["AWS_ACCESS_KEY_ID"] == "costguard-app"
+        k8s.CoreV1Api(sb.app_kube_client()).list_node()
+        assert sb.kube.requests[-1].user == "costguard"
+
+
 def test_admin_identity_may_do_anything(sb):
     apps = k8s.AppsV1Api(sb.admin_kube_client())
     apps.patch_namespaced_deployment_scale("figlet", "openfaas-fn", {"spec": {"replicas": 2}})

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from sandbox import crd_dir
-from sandbox.cluster_sim import cpu_m, pod_cpu_m
+from sandbox.pod_fit import cpu_m, pod_cpu_m
 from sandbox.seed import build_objects, fake_machines, plan_cluster
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
