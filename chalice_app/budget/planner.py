@@ -24,8 +24,8 @@ from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, car
 from chalice_app.budget.nodeclass import NodeClassCosts, nodeclass_of_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
 from chalice_app.budget.reconcile import day_error
-from chalice_app.slack.text import escape_mrkdwn
 from chalice_app.kube.names import BUDGET_STATUS, FUNCTION_LABEL, HEADROOM, ORIGINAL_LIMITS
+from chalice_app.slack.text import escape_mrkdwn
 
 if TYPE_CHECKING:  # loaded only for pools with headroom (schedules, holidays)
     from chalice_app.budget.headroom import HeadroomBudget
@@ -208,7 +208,8 @@ def _undecided_pool(name: str, nodepool: dict, document: BudgetDocument, running
 
 def _problem_alert(name: str, problem: str, now: datetime) -> Alert:
     # the problem may quote a value from the cluster: escaped here, where the alert's mrkdwn is made
-    return Alert(name, "error", f"*{name}*: {escape_mrkdwn(problem)}", key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}")
+    return Alert(name, "error", f"*{name}*: {escape_mrkdwn(problem)}",
+                 key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}")
 
 
 def _headroom(nodepool: dict, policy, decision: LimitDecision | None, rate_now: float, now: datetime,

@@ -27,7 +27,8 @@ HOSTILE = ("²", "9" * 5000, "-1", "1e308", "Infinity", "NaN", "100Ei", "0.00000
            "<!channel>", '{"cpu": "²"}', '{"cpu": 1e999}', "[]", "Mon-Fri 07:00-19:00 America: 4 vCPU, 8Gi",
            "always: ² vCPU, 9Gi")
 text = st.one_of(st.text(max_size=30), st.sampled_from(HOSTILE))
-anything = st.one_of(text, st.integers(), st.none(), st.lists(text, max_size=3), st.dictionaries(text, text, max_size=2))
+anything = st.one_of(text, st.integers(), st.none(), st.lists(text, max_size=3),
+                     st.dictionaries(text, text, max_size=2))
 requirement = st.fixed_dictionaries({}, optional={"key": st.one_of(text, st.sampled_from(
     ["karpenter.sh/capacity-type", "kubernetes.io/arch", "node.kubernetes.io/instance-type",
      "karpenter.k8s.aws/instance-cpu", "karpenter.k8s.aws/instance-generation"])),
@@ -131,7 +132,8 @@ def test_a_malformed_field_is_that_pools_problem_naming_the_field_and_value(chan
 def test_a_hostile_value_named_in_the_problem_reaches_slack_inert():
     from chalice_app.budget.report import budget_message
     from tests.slackfakes import assert_inert
-    result = plan(others() + [_with(lambda pool: pool["spec"]["limits"].update(cpu="<!channel> <https://x.example|y>"))])
+    hostile = "<!channel> <https://x.example|y>"
+    result = plan(others() + [_with(lambda pool: pool["spec"]["limits"].update(cpu=hostile))])
     [bad] = [p for p in result.pools if p.pool == "hostile"]
     assert "spec.limits.cpu" in bad.problem
     assert_inert(budget_message(result, list(bad.alerts), {}))
