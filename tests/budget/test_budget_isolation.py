@@ -76,7 +76,7 @@ def decided(budget_plan):
 WITHOUT = decided(plan(others()))
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hostile_pool())
 def test_one_nodepools_fields_never_change_the_other_pools_limits(hostile):
