@@ -10,9 +10,17 @@ imports shows what the run itself adds.
 
 The floor: right after costguard's run, a child process sends the same patches (same objects, same body shape and
 size, same fieldManager, conditional on the current resourceVersion) with a bare urllib3 loop and the same number of
-workers, against the same sandbox. `vs_floor` is costguard's wall time over the floor's (whole run - lists, the
-DynamoDB records, planning - against the patches alone); `cpu_ms_per_patch` is the child's process CPU over its
-patches. Prints figures; asserts nothing.
+workers, against the same sandbox. `vs_floor` is costguard's wall time over the floor's (the whole handler run -
+lists, the DynamoDB records, planning, and after the patches the Slack summary, the savings ledger, headroom and
+the run log - against the patches alone); `reconcile_vs_floor` the same for the Reconciler's run alone (list to the
+last patch and the NodePools). `cpu_ms_per_patch` is the child's process CPU over its patches (all of it);
+`patching_cpu_ms_per_patch` only that of the patch phase (the records written before the patches, the patches).
+
+Warm-container state is set up apart, as a 5-minute schedule keeps the Lambda warm: the imports and the region's
+instance catalog (the savings ledger caches it for 12 h; moto's DescribeInstanceTypes alone takes 5-15 s here),
+timed in `import_seconds` and `catalog_seconds`; and prices are put where a stage's runs cache them (moto has no
+Pricing API: without them every run retried GetProducts against it and booked nothing). Prints figures; asserts
+nothing.
 """
 from __future__ import annotations
 
@@ -35,7 +43,10 @@ from chalice_app.kube.names import ORIGINAL_REPLICAS  # noqa: E402
 from chalice_app.offhours.reconcile import WORKERS  # noqa: E402
 from sandbox import CLUSTER_NAME, Sandbox  # noqa: E402
 from sandbox.aws import APP_ACCESS_KEY, REGION  # noqa: E402
+from sandbox.demo_budget import seed_prices  # noqa: E402
 from sandbox.objects import FUNCTION_NAMESPACE  # noqa: E402
+
+FUNCTION_DEPLOYMENTS = f"/namespaces/{FUNCTION_NAMESPACE}/deployments"  # the headroom's own list is "other"
 
 SEEDED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
@@ -43,18 +54,37 @@ MORNING = datetime(2026, 11, 25, 7, 5, tzinfo=timezone.utc)
 ENV = {"COSTGUARD_DEFAULT_UPTIME": "Mon-Fri 07:00-19:00 Europe/London", "COSTGUARD_OFFHOURS_NODEPOOLS": "default",
        "COSTGUARD_OFFHOURS_MAX_CHANGES": "20000", "COSTGUARD_OPENFAAS_EDITION": "standard"}
 
-# Runs in the child: imports (timed apart: a warm Lambda has them), then one reconcile, timed, and its memory.
+# Runs in the child: imports and the instance catalog (timed apart: a warm Lambda has them; the savings ledger
+# caches the catalog for 12 h, and moto's DescribeInstanceTypes takes seconds), then one handler run, timed, and its
+# memory. `reconcile_seconds` is the Reconciler's run (list, records, plan, patches, pools) inside the handler's
+# (which adds the run log, Slack, the savings ledger and headroom); `first_patch_seconds` is when the patches begin.
 CHILD = """
 import dataclasses, json, sys, time
 started = time.perf_counter()
-import kubernetes.client.api.custom_objects_api
+import boto3, kubernetes.client.api.custom_objects_api
 from datetime import datetime
+from chalice_app.budget.aws_prices import instance_catalog
 from chalice_app.config import settings
 from chalice_app.offhours import handler, reconcile
 from chalice_app.offhours.ports import OffhoursPorts
 imported = time.perf_counter() - started
+started = time.perf_counter()
+instance_catalog(boto3.session.Session(), settings().region)
+catalog = time.perf_counter() - started
 def status_mb(field):  # /proc, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
     return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1]) / 1024
+phases = {}
+def timed(name, method):
+    def wrapper(*args, **kwargs):
+        phases[name + "_at"], cpu = time.perf_counter(), time.process_time()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            phases[name] = time.perf_counter() - phases[name + "_at"]
+            phases[name + "_cpu"] = time.process_time() - cpu
+    return wrapper
+reconcile.Reconciler.run = timed("reconcile", reconcile.Reconciler.run)
+reconcile.Reconciler._apply_functions = timed("patches", reconcile.Reconciler._apply_functions)
 baseline = status_mb("VmRSS:")
 cpu_before = time.process_time()
 config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()), workers=int(sys.argv[2]))
@@ -63,6 +93,9 @@ summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), OffhoursP
                       config=config)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported,
+                  "catalog_seconds": catalog, "reconcile_seconds": phases["reconcile"],
+                  "first_patch_seconds": phases.get("patches_at", started) - started,
+                  "patches_cpu_seconds": phases["patches_cpu"],
                   "summary": summary, "rss_after_imports_mb": baseline,
                   "peak_rss_mb": status_mb("VmHWM:")}))
 """
@@ -149,11 +182,12 @@ def measure(size: int, workers: int, rounds: int = 1) -> list[dict]:
         runs = [(label, at + timedelta(days=7 * week), week) for week in range(rounds)
                 for label, at in (("evening", EVENING), ("idle", EVENING + timedelta(minutes=5)), ("morning", MORNING))]
         for label, at, week in runs:
+            seed_prices(sb, at)  # moto has no Pricing API: prices where a stage's runs cache them (sandbox.operator)
             sb.kube.reset_requests()
             figures = reconcile_in_child(environment, at, workers)
             requests = list(sb.kube.requests)
             kinds = Counter(r.method for r in requests)
-            lists = sum(1 for r in requests if r.method == "GET" and r.path.endswith("/deployments"))
+            lists = sum(1 for r in requests if r.method == "GET" and r.path.endswith(FUNCTION_DEPLOYMENTS))
             summary = figures["summary"]
             pools_changed = sum(1 for kind in summary["nodepools"].values() if kind in ("limit", "restore", "release"))
             changes = (summary["scaled_down"] + summary["restored"] + summary["released"] + summary["reparked"]
@@ -162,10 +196,18 @@ def measure(size: int, workers: int, rounds: int = 1) -> list[dict]:
             floor = {"seconds": 0.0, "cpu_seconds": 0.0}
             if label != "idle" and patched:
                 floor = floor_in_child(sb, floor_patches(sb, patched), workers)
-            rows.append({"functions": size, "run": label, "round": week + 1, "floor_failed": floor.get("failed", 0), "seconds": round(figures["seconds"], 2),
+            rows.append({"functions": size, "run": label, "round": week + 1, "floor_failed": floor.get("failed", 0),
+                         "seconds": round(figures["seconds"], 2),
+                         "reconcile_seconds": round(figures["reconcile_seconds"], 2),
+                         "first_patch_seconds": round(figures["first_patch_seconds"], 2),
+                         "catalog_seconds": round(figures["catalog_seconds"], 2),
                          "floor_seconds": round(floor["seconds"], 2),
                          "vs_floor": round(figures["seconds"] / floor["seconds"], 2) if floor["seconds"] else "-",
+                         "reconcile_vs_floor": round(figures["reconcile_seconds"] / floor["seconds"], 2)
+                         if floor["seconds"] else "-",
                          "cpu_ms_per_patch": round(1000 * figures["cpu_seconds"] / len(patched), 3) if patched else "-",
+                         "patching_cpu_ms_per_patch": round(1000 * figures["patches_cpu_seconds"] / len(patched), 3)
+                         if patched else "-",
                          "floor_cpu_ms_per_patch": round(1000 * floor["cpu_seconds"] / len(patched), 3)
                          if patched else "-",
                          "requests": len(requests), "deployment_pages": lists, "patches": kinds.get("PATCH", 0),
@@ -184,7 +226,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="evening/idle/morning cycles; medians printed after")
     parser.add_argument("--workers", type=int, default=WORKERS, help="patches in flight (default: the app's)")
     options = parser.parse_args()
-    header = ("functions", "run", "round", "seconds", "floor_seconds", "vs_floor", "cpu_ms_per_patch", "floor_cpu_ms_per_patch",
+    header = ("functions", "run", "round", "seconds", "reconcile_seconds", "first_patch_seconds", "floor_seconds",
+              "vs_floor", "reconcile_vs_floor", "cpu_ms_per_patch", "patching_cpu_ms_per_patch",
+              "floor_cpu_ms_per_patch",
+              "catalog_seconds",
               "requests", "deployment_pages", "patches", "changes", "other_gets", "client_cpu_seconds",
               "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors", "floor_failed")
     print(" | ".join(header))
@@ -194,10 +239,12 @@ def main() -> None:
             print(" | ".join(str(row[key]) for key in header), flush=True)
         for label in ("evening", "morning"):
             ratios = [row["vs_floor"] for row in rows if row["run"] == label and row["vs_floor"] != "-"]
+            inner = [row["reconcile_vs_floor"] for row in rows if row["run"] == label and row["vs_floor"] != "-"]
             cpu = [row["cpu_ms_per_patch"] for row in rows if row["run"] == label and row["cpu_ms_per_patch"] != "-"]
             if ratios:
                 print(f"median of {len(ratios)} round(s), {size} functions, {label}: vs_floor "
-                      f"{statistics.median(ratios)}, client CPU/patch {statistics.median(cpu)} ms", flush=True)
+                      f"{statistics.median(ratios)} (reconcile alone {statistics.median(inner)}), "
+                      f"client CPU/patch {statistics.median(cpu)} ms", flush=True)
 
 
 if __name__ == "__main__":

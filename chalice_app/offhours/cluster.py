@@ -6,12 +6,13 @@ megabytes for fields we throw away, and AppsV1Api/CoreV1Api ~25 MB of imports in
 """
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote
 
 from kubernetes import client as k8s
 
 from chalice_app.errors import KubeAccessError
-from chalice_app.kube.lists import list_items
+from chalice_app.kube.lists import list_items, pages
 from chalice_app.kube.names import APPS, FUNCTION_LABEL, KARPENTER_GROUP, KARPENTER_VERSION, NODEPOOL_LABEL, NODEPOOLS
 from chalice_app.kube.rest import MergePatcher, call, get_json, get_json_or_none, resource_path
 from chalice_app.offhours.model import (
@@ -27,15 +28,22 @@ GATEWAY, AUTOSCALER = "gateway", "autoscaler"  # the chart's Deployment names (f
 
 
 class OffhoursCluster:
-    def __init__(self, api: k8s.ApiClient):
+    def __init__(self, api: k8s.ApiClient, on_listed: Callable[[dict], None] | None = None):
+        """`on_listed`: called with each function Deployment as listed, so that what runs after the reconcile
+        (the savings ledger) takes what it needs of the same list rather than listing 10,000 Deployments again."""
         self._api = api
         self._patcher = MergePatcher(api)
+        self._on_listed = on_listed
 
     def functions(self, namespace: str) -> list[FunctionDeployment]:
         """Every OpenFaaS function Deployment (label faas_function) in `namespace`."""
-        return [function_from_object(item)
-                for item in list_items(self._api, resource_path("deployments", APPS, namespace),
-                                       label_selector=FUNCTION_LABEL)]
+        found = []
+        for page in pages(self._api, resource_path("deployments", APPS, namespace), label_selector=FUNCTION_LABEL):
+            for item in page:
+                found.append(function_from_object(item))
+                if self._on_listed is not None:
+                    self._on_listed(item)
+        return found
 
     def function(self, namespace: str, name: str) -> FunctionDeployment:
         return function_from_object(get_json(self._api, resource_path("deployments", APPS, namespace, name)))

@@ -52,7 +52,7 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
     try:
         summary, read_errors = _run(settings, now, ports, config)
     except Exception as error:
-        report_failed_run("offhours", error, settings.table_name, ports.notifier)
+        report_failed_run("offhours", error, settings.table_name, ports.notifier, session=ports.session)
         raise
     if read_errors:  # reported in the summary (Slack, run log) already; raised so the errors alarm fires
         raise OffhoursRunFailed("; ".join(f"{where}: {message}" for where, message in read_errors)[:1000])
@@ -74,8 +74,9 @@ def _failed_whole(report: RunReport, namespaces: int) -> list[tuple[str, str]]:
 def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
          config: OffhoursConfig | None) -> tuple[dict, list[tuple[str, str]]]:
     store, notifier = ports.store, ports.notifier
-    # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: read from moto it
-    # made the 1,000-function bench's evening run 20× slower (not yet understood; issue 9 follow-up).
+    # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: moto answers it in
+    # 5-15 s on the shared cores (~900 types in two large XML pages, ~3 s of botocore parsing), once per cold
+    # container (the savings ledger caches it for 12 h).
     config = config or OffhoursConfig.from_settings(settings)
     report = Reconciler(ports.cluster, config, store=store,
                         catalog=ports.catalog).run(now)
@@ -89,7 +90,7 @@ def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
         # After the plan: the savings books through the budget's metering, which the reconcile itself never needs.
         from chalice_app.savings.hook import after_offhours_run
 
-        message = after_offhours_run(settings, report, now, message)
+        message = after_offhours_run(settings, report, now, message, api=ports.stage_api, listed=ports.listed)
     messages = [message for message in (cap_alert(report), message) if message]
     # Once a day (a dry run sends none): what cannot be parked, and why.
     # The nodes note once a night (keyed on the evening's date, so one note spans midnight).
@@ -111,7 +112,8 @@ def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
     metrics.add_metric(name="OffhoursErrors", unit=MetricUnit.Count, value=len(report.errors))
     logger.info("offhours run", extra={"offhours": summary})
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
-    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts)
+    record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts,
+                       session=ports.session)
     return summary, _failed_whole(report, len(config.namespaces))
 
 

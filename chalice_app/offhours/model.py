@@ -10,7 +10,7 @@ writes (`original-replicas`) is only a visible mirror of the stage table's recor
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -106,6 +106,23 @@ def function_from_object(obj: dict) -> FunctionDeployment:
         gitops=gitops_manager(metadata),
         scale_max=_count(labels.get(SCALE_MAX_LABEL)),
     )
+
+
+def patched_function(function: FunctionDeployment, patch: dict | None) -> FunctionDeployment:
+    """The slim record as a merge patch of off-hours (FunctionAction.patch: replicas, the mirror annotation and
+    kube-downscaler's) leaves it; a key set to None is removed (RFC 7386)."""
+    if not patch:
+        return function
+    changed = (patch.get("metadata") or {}).get("annotations") or {}
+    annotations = dict(function.annotations)
+    for key, value in changed.items():
+        if value is None:
+            annotations.pop(key, None)
+        else:
+            annotations[key] = value
+    mirror = changed[ORIGINAL_REPLICAS] if ORIGINAL_REPLICAS in changed else function.mirror
+    replicas = (patch.get("spec") or {}).get("replicas", function.replicas)
+    return replace(function, replicas=replicas, annotations=annotations, mirror=mirror)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,14 +57,22 @@ class OffhoursPorts:
     stage_api: ApiClient | None = None
     prices: Callable | None = None  # (on-demand types, spot types) → PriceBook; None: the budget's price source
     catalog: Any = None  # the instance catalog that sizes night allowances; None: not sized (see handler.run)
+    listed: Any = None  # savings.service.ListedFunctions the cluster fills as it lists; None: the ledger lists again
+    session: Any = None  # the container's boto3 session for the table clients; None: each client its own
+
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OffhoursPorts:
         from chalice_app.kube.client import api_client
         from chalice_app.offhours.cluster import OffhoursCluster
         from chalice_app.offhours.parked import DynamoParkedStore
+        from chalice_app.savings.service import ListedFunctions, session_and_store
         from chalice_app.slack.notifier import notifier_from_settings
 
-        api = api_client(settings)
-        return cls(OffhoursCluster(api), DynamoParkedStore(settings.table_name, region=settings.region),
-                   notifier_from_settings(settings), stage_api=api)
+        api, listed = api_client(settings), ListedFunctions()  # the ledger's needs, taken from the run's own list
+        # One boto3 session per container for the table clients (the ledger's own): each new session loads
+        # DynamoDB's service model again, ~0.2 s of CPU per client.
+        session = session_and_store(settings)[0]
+        store = DynamoParkedStore(settings.table_name, client=session.client("dynamodb", region_name=settings.region))
+        return cls(OffhoursCluster(api, on_listed=listed), store, notifier_from_settings(settings), stage_api=api,
+                   listed=listed, session=session)

@@ -9,6 +9,7 @@ from kubernetes.client.exceptions import ApiException
 
 from chalice_app.offhours import editions
 from chalice_app.offhours.nodepools import NodePoolAction
+from chalice_app.offhours.model import FunctionDeployment
 from chalice_app.offhours.nodes import NodeStay
 from chalice_app.offhours.planner import (DEFAULT_HOLD, DEFAULT_IDLE, DEFAULT_RESTORE_CAP, FunctionAction, FunctionPlan,
                                           Kind)
@@ -69,6 +70,7 @@ class RunReport:
     capabilities: editions.Capabilities = editions.Capabilities()
     notes: list[str] = field(default_factory=list)  # what the run wants operators to know (metrics unreadable, ...)
     nodes: list[NodeStay] = field(default_factory=list)  # nodes of pools parked ≥ NODE_REPORT_AFTER, and why
+    functions: list[FunctionDeployment] = field(default_factory=list)  # as listed, before the run's patches
 
     def applied(self, kind: Kind) -> list[FunctionAction]:
         """The changes of `kind` made; in a dry run, the ones that would have been made."""

@@ -75,13 +75,16 @@ def last_week_digest(settings: Settings, now: datetime, session=None) -> str | N
 
 
 def after_offhours_run(settings: Settings, report, now: datetime, message: SlackMessage | None,
-                       api=None, session=None) -> SlackMessage | None:
+                       api=None, session=None, listed=None) -> SlackMessage | None:
+    """`listed`: the savings.service.ListedFunctions the reconcile filled (its list, reused); None: list again."""
     from chalice_app.kube.client import api_client
     from chalice_app.savings.service import book_run, read_cluster
 
     view = booking = None
     try:
-        view = read_cluster(api or api_client(settings), list(settings.function_namespaces))
+        api = api or api_client(settings)
+        namespaces = list(settings.function_namespaces)
+        view = read_cluster(api, namespaces) if listed is None else listed.view_after(api, namespaces, report)
         booking = book_run(settings, now, view, session)
     except Exception:  # noqa: BLE001 - see the module docstring
         logger.exception("savings not booked this run (the next run books the whole slice)")

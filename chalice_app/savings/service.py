@@ -24,12 +24,13 @@ from chalice_app.budget.prices import PriceBook
 from chalice_app.budget.service import priced_types
 from chalice_app.config import Settings
 from chalice_app.offhours.cluster import OffhoursCluster
-from chalice_app.offhours.model import FunctionDeployment, function_from_object
+from chalice_app.offhours.model import FunctionDeployment, function_from_object, patched_function
 from chalice_app.kube.lists import list_items
 from chalice_app.kube.names import APPS, FUNCTION_LABEL
 from chalice_app.kube.rest import resource_path
 from chalice_app.savings.ledger import Booking, book
-from chalice_app.savings.observe import FunctionResources, observe, parked_pools, pools_of, resources_from_object
+from chalice_app.savings.observe import (FunctionResources, observe, parked_pools, patched_resources, pools_of,
+                                        resources_from_object)
 from chalice_app.savings.pricing import PoolRates, split_rates
 from chalice_app.savings.store import SavingsStore
 
@@ -53,10 +54,35 @@ class ClusterView:
 def read_cluster(api: k8s.ApiClient, namespaces: list[str]) -> ClusterView:
     raw = [item for namespace in namespaces
            for item in list_items(api, resource_path("deployments", APPS, namespace), label_selector=FUNCTION_LABEL)]
-    budget = BudgetCluster(api)
-    return ClusterView([resources_from_object(item) for item in raw], [function_from_object(item) for item in raw],
-                       budget.nodepools(), budget.nodeclaims(), budget.nodes(),
+    return _view(api, namespaces, [resources_from_object(item) for item in raw],
+                 [function_from_object(item) for item in raw])
+
+
+def _view(api: k8s.ApiClient, namespaces: list[str], functions: list[FunctionResources],
+          slim: list[FunctionDeployment]) -> ClusterView:
+    budget = BudgetCluster(api)  # pools, NodeClaims and nodes are few: read after the run's writes
+    return ClusterView(functions, slim, budget.nodepools(), budget.nodeclaims(), budget.nodes(),
                        OffhoursCluster(api).namespace_annotations(namespaces))
+
+
+class ListedFunctions:
+    """What the ledger needs of each function Deployment the reconcile lists (OffhoursCluster's `on_listed`), so
+    that a run lists its 10,000 Deployments once: the second list cost ~2 s and doubled the Lambda's memory."""
+
+    def __init__(self):
+        self._resources: dict[tuple[str, str], FunctionResources] = {}
+
+    def __call__(self, item: dict) -> None:
+        resources = resources_from_object(item)
+        self._resources[(resources.namespace, resources.name)] = resources
+
+    def view_after(self, api: k8s.ApiClient, namespaces: list[str], report) -> ClusterView:
+        """The cluster as the run left it: the listed functions with the run's applied patches (what a list after
+        the run would show, but for changes made by others meanwhile, which the next run sees)."""
+        patches = {(o.action.namespace, o.action.name): o.action.patch() for o in report.outcomes if o.applied}
+        resources = [patched_resources(r, patches.get(key)) for key, r in self._resources.items()]
+        slim = [patched_function(f, patches.get(f.key)) for f in report.functions]
+        return _view(api, namespaces, resources, slim)
 
 
 _stores: dict[str, tuple[boto3.session.Session, SavingsStore]] = {}
