@@ -18,7 +18,7 @@ from chalice_app.errors import StageTableError
 from chalice_app.table_keys import RECENT_ALERTS_KEY, run_id
 
 MAX_RECENT_ALERTS = 20
-FEATURES = ("interruptions", "offhours", "budget")
+FEATURES = ("interruptions", "offhours", "budget", "digests")  # each writes run#<feature>
 
 
 def _now() -> str:

@@ -16,6 +16,7 @@ from chalice_app.budget.ledger import Ledger
 from chalice_app.budget.prices import PriceUnavailable
 from chalice_app.budget.service import apply_plan, gather_plan, load_document, report_problem
 from chalice_app.config import Settings, settings as current_settings
+from chalice_app.failed_run import settings_and_ports
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.runlog import record_run_quietly
 
@@ -34,8 +35,12 @@ def run(settings: Settings, now: datetime, ports: BudgetPorts) -> dict:
     except Exception as error:
         _report_failed_run(error, settings, now, ledger, notifier, session)
         raise  # the invocation shows as failed
-    # apply_plan isolates each pool's failure; what it still raises is Slack being down, so no Slack report of it
-    outcome = apply_plan(plan, settings, cluster, ledger, notifier)
+    # apply_plan isolates each pool's failure; what it still raises is Slack being down: the run log says so
+    try:
+        outcome = apply_plan(plan, settings, cluster, ledger, notifier)
+    except Exception as error:
+        _report_failed_run(error, settings, now, ledger, notifier, session)
+        raise
     summary = {
         "applied": True, "ok": not outcome.failures, "failures": outcome.failures,
         "period": plan.period, "mode": plan.mode, "dry_run": settings.dry_run,
@@ -65,5 +70,5 @@ def _report_failed_run(error: Exception, settings: Settings, now: datetime, ledg
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    settings = current_settings()
-    return run(settings, datetime.now(timezone.utc), BudgetPorts.from_settings(settings))
+    settings, ports = settings_and_ports("budget", current_settings, BudgetPorts.from_settings)
+    return run(settings, datetime.now(timezone.utc), ports)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from kubernetes.utils import parse_quantity
 
+from chalice_app.counts import shown
+
 from chalice_app.kube.names import NODECLASS_LABEL
 EC2_DEFAULT_VOLUME_TYPE = "gp2"  # EC2 EbsBlockDevice VolumeType when none is given
 _FAMILY_DEFAULTS = {
@@ -89,4 +91,15 @@ def nodeclass_of_node(obj: dict) -> str | None:
 
 
 def costs_by_name(nodeclasses: list[dict]) -> dict[str, NodeClassCosts]:
-    return {c.name: c for c in map(nodeclass_costs, nodeclasses)}
+    """One EC2NodeClass that cannot be read is a note on its own costs (its volumes not counted), never the run's."""
+    costs = {}
+    for nodeclass in nodeclasses:
+        try:
+            cost = nodeclass_costs(nodeclass)
+        except Exception as error:  # noqa: BLE001 - cluster input: that class's error only
+            name = str((nodeclass.get("metadata") or {}).get("name", "?")) if isinstance(nodeclass, dict) else "?"
+            cost = NodeClassCosts(name, (), frozenset(), (
+                f"EC2NodeClass {name} cannot be read ({type(error).__name__}: {shown(str(error), 120)}): "
+                "its volumes and reservations are not counted",))
+        costs[cost.name] = cost
+    return costs

@@ -18,12 +18,14 @@ from chalice_app.budget.catalog import InstanceType
 from chalice_app.budget.costexplorer import closed_day_set, effective_spent
 from chalice_app.budget.document import BudgetDocument, period_bounds, period_key, previous_period_bounds
 from chalice_app.budget.estimate import PoolPricing, estimate_pricing
+from chalice_app.budget.isolation import field_problem, pool_problem, undecided
 from chalice_app.budget.limits import LimitDecision, decide_limits
 from chalice_app.budget.metering import LedgerEntry, PoolMeter, RunningNode, carry_open, close_period, meter_pool
 from chalice_app.budget.nodeclass import NodeClassCosts, nodeclass_of_pool
 from chalice_app.budget.prices import PriceBook, PriceUnavailable
 from chalice_app.budget.reconcile import day_error
 from chalice_app.kube.names import BUDGET_STATUS, FUNCTION_LABEL, HEADROOM, ORIGINAL_LIMITS
+from chalice_app.slack.text import escape_mrkdwn
 
 if TYPE_CHECKING:  # loaded only for pools with headroom (schedules, holidays)
     from chalice_app.budget.headroom import HeadroomBudget
@@ -141,7 +143,7 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
         decision = replace(decision, change=False, reasons=decision.reasons + (
             "off-hours holds this NodePool's limits until its uptime: not changed now",))
     if problem:
-        alerts.append(Alert(name, "error", f"*{name}*: {problem}", key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"))
+        alerts.append(_problem_alert(name, problem, now))
     alerts += threshold_alerts(name, budget, spent, document.thresholds)
     forecast = forecast_alert(name, budget, spent, start, end, now)
     if forecast:
@@ -189,6 +191,27 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
                     nodepool["metadata"].get("resourceVersion", ""), spent, entry, closing, assumed, pricing, headroom)
 
 
+def _undecided_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode],
+                    entry: LedgerEntry, book: PriceBook, start: datetime, end: datetime, now: datetime,
+                    problem: str) -> PoolPlan:
+    """A pool whose fields could not be decided on: still metered and alerted on its spend, its limits kept."""
+    budget = document.pool_amount(name)
+    meter = meter_pool(name, running, entry, start, now, book)
+    alerts = [_problem_alert(name, problem, now), *threshold_alerts(name, budget, meter.entry.spent,
+                                                                    document.thresholds)]
+    status = status_annotation(spent=meter.entry.spent, budget=budget, now=now, decision=None,
+                               rate_now=meter.rate_now, problem=problem, mode=document.mode)
+    version = (nodepool.get("metadata") or {}).get("resourceVersion")
+    return PoolPlan(name, budget, meter, None, problem, tuple(alerts), status,
+                    version if isinstance(version, str) else "", meter.entry.spent, entry)
+
+
+def _problem_alert(name: str, problem: str, now: datetime) -> Alert:
+    # the problem may quote a value from the cluster: escaped here, where the alert's mrkdwn is made
+    return Alert(name, "error", f"*{name}*: {escape_mrkdwn(problem)}",
+                 key=f"error-{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}")
+
+
 def _headroom(nodepool: dict, policy, decision: LimitDecision | None, rate_now: float, now: datetime,
               end: datetime):
     """The pool's warm headroom in its budget; None when it asks for none or its limits cannot be priced."""
@@ -221,14 +244,25 @@ def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[R
     book = document_prices(document, book)
     by_name = {pool["metadata"]["name"]: pool for pool in nodepools}
     nodeclasses, previous = nodeclasses or {}, previous or {}
-    plans = tuple(
-        _plan_pool(name, by_name[name], document, running, entries.get(name, LedgerEntry()), catalog, book, start,
-                   end, now, closed, nodeclasses.get(nodeclass_of_pool(by_name[name]) or ""), previous.get(name),
-                   headroom_policy)
-        for name in sorted(document.nodepools) if name in by_name
-    )
+    plans = []
+    for name in sorted(document.nodepools):
+        if name not in by_name:
+            continue
+        entry = entries.get(name, LedgerEntry())
+        malformed = field_problem(by_name[name])
+        if malformed:  # decided only on fields shaped as the CRD says; the others are decided as without it
+            plans.append(_undecided_pool(name, by_name[name], document, running, entry, book, start, end, now,
+                                         undecided(malformed)))
+            continue
+        try:  # one NodePool's fields are that pool's problem, never the run's
+            plans.append(_plan_pool(name, by_name[name], document, running, entry, catalog, book, start, end, now,
+                                    closed, nodeclasses.get(nodeclass_of_pool(by_name[name]) or ""),
+                                    previous.get(name), headroom_policy))
+        except Exception as error:  # noqa: BLE001 - reported as the pool's problem, its limits kept
+            plans.append(_undecided_pool(name, by_name[name], document, running, entry, book, start, end, now,
+                                         pool_problem(by_name[name], error)))
     return BudgetPlan(period=period_key(document.period, now), period_start=start, period_end=end, now=now,
-                      mode=document.mode, pools=plans,
+                      mode=document.mode, pools=tuple(plans),
                       unbudgeted=tuple(sorted(set(by_name) - set(document.nodepools))),
                       absent=tuple(sorted(set(document.nodepools) - set(by_name))))
 

@@ -67,8 +67,11 @@ def priced_types(document: BudgetedPools, nodepools: list[dict], running: list[R
     for pool in nodepools:
         if pool["metadata"]["name"] not in document.nodepools:
             continue
-        kinds = capacity_types(requirements_of(pool))
-        names = {t.name for t in allowed_instance_types(pool, catalog)}
+        try:
+            kinds = capacity_types(requirements_of(pool))
+            names = {t.name for t in allowed_instance_types(pool, catalog)}
+        except Exception:  # noqa: BLE001 - the planner reports that pool's malformed fields; the others are priced
+            continue
         if "spot" in kinds:
             spot |= names
         if "on-demand" in kinds or "reserved" in kinds:  # reservations are billed at the on-demand rate
@@ -247,8 +250,12 @@ def report_problem(problem: str, now: datetime, ledger: Ledger | None, notifier)
     """Log always; Slack once per day per distinct problem, so a broken document does not page every 15 minutes."""
     logger.error("budget not applied", extra={"problem": problem})
     key = f"{now:%Y-%m-%d}-{zlib.crc32(problem.encode()):08x}"
-    if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2), now):
-        return None
+    try:
+        if ledger and not ledger.claim_alert(PROBLEM_PERIOD, "-", key, now + timedelta(days=2), now):
+            return None
+    except Exception:  # noqa: BLE001 - the table is down: sent (perhaps once per run) rather than lost
+        logger.exception("could not claim the budget problem alert: sending it unclaimed")
+        ledger = None
     message = problem_message(problem, now.isoformat(timespec="minutes"))
     try:
         notifier.send(message)

@@ -17,6 +17,7 @@ from chalice_app.config import Settings, settings as current_settings
 from chalice_app.digests.ports import DigestClaimsPort, DigestPorts
 from chalice_app.digests.schedule import KARPENTER, DigestSchedule, DueDigest, due_digests
 from chalice_app.errors import CostguardError
+from chalice_app.failed_run import report_failed_run, settings_and_ports
 from chalice_app.interruptions.digest import karpenter_digest, spot_digest
 from chalice_app.observability import instrumented, logger
 from chalice_app.runlog import record_run_quietly
@@ -86,6 +87,17 @@ def send_due(due: Sequence[DueDigest], now: datetime, claims: DigestClaimsPort,
 
 
 def run(settings: Settings, now: datetime, ports: DigestPorts) -> dict:
+    """Sends the due digests; a run that fails (the table unreachable, a digest not sent) is reported and raised."""
+    try:
+        return _run(settings, now, ports)
+    except DigestsNotSent:  # the run log has its line with each digest's outcome; Slack refused or the next tick
+        raise  # sends it (a message about Slack refusing would go where it was refused)
+    except Exception as error:
+        report_failed_run("digests", error, settings.table_name, ports.notifier)
+        raise
+
+
+def _run(settings: Settings, now: datetime, ports: DigestPorts) -> dict:
     due = due_digests(now, DigestSchedule.from_settings(settings))
     if not due:
         return {"due": []}
@@ -101,5 +113,5 @@ def run(settings: Settings, now: datetime, ports: DigestPorts) -> dict:
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    settings = current_settings()
-    return run(settings, datetime.now(timezone.utc), DigestPorts.from_settings(settings))
+    settings, ports = settings_and_ports("digests", current_settings, DigestPorts.from_settings)
+    return run(settings, datetime.now(timezone.utc), ports)

@@ -26,6 +26,7 @@ from chalice_app.interruptions.actions import ActionOutcome, NodeAction
 from chalice_app.interruptions.alert import BatchCounts
 from chalice_app.interruptions.chunking import actions_message, closed_messages, plan_messages, thread_keys
 from chalice_app.interruptions.correlation import Correlation, correlate
+from chalice_app.interruptions.isolation import checked_objects, isolation_messages
 from chalice_app.interruptions.node_events import plan_events
 from chalice_app.interruptions.ports import InterruptionPorts
 from chalice_app.interruptions.ledger import Claim
@@ -160,7 +161,9 @@ def process_batch(records: Sequence[dict], region: str, ports: InterruptionPorts
         try:
             result.kube_requests = snapshot.requests
             recalled = ports.records.recall(sorted({i for notice in new for i in notice.instance_ids}))
-            correlation = correlate(new, snapshot.nodes, snapshot.claims, snapshot.pods,
+            checked = checked_objects(snapshot.nodes, snapshot.claims, snapshot.pods, new)  # one bad object: its own
+            result.errors += checked.errors
+            correlation = correlate(new, checked.nodes, checked.claims, checked.pods,
                                     remembered={i: facts for i, (facts, _) in recalled.items()},
                                     remembered_replicas={i: replicas for i, (_, replicas) in recalled.items()})
             counts["not_in_cluster"] = len(correlation.not_in_cluster)
@@ -170,6 +173,7 @@ def process_batch(records: Sequence[dict], region: str, ports: InterruptionPorts
                                        foreign=len(decoded.foreign))
             planned = plan_messages(correlation, ports.clock(), ports.cluster_name, batch_counts)
             planned += closed_messages(correlation.closed, ports.cluster_name)
+            planned += isolation_messages(correlation, checked, ports.cluster_name, ports.clock())
         except Exception as error:
             ports.ledger.release_all(new, error)  # nothing was sent: the redelivery starts from scratch
             raise

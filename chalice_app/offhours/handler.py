@@ -12,6 +12,8 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalice_app.config import Settings, settings as current_settings
+from chalice_app.errors import CostguardError
+from chalice_app.failed_run import report_failed_run, settings_and_ports
 from chalice_app.observability import instrumented, logger, metrics
 from chalice_app.offhours.planner import Kind
 from chalice_app.offhours.ports import OffhoursPorts
@@ -25,6 +27,9 @@ def summarize(report: RunReport) -> dict:
     return {
         "dry_run": report.dry_run, "counts": report.counts, "capped": report.plan.capped,
         "scaled_down": len(report.applied(Kind.SCALE_DOWN)), "restored": len(report.applied(Kind.RESTORE)),
+        "restored_from_annotation": [f"{a.namespace}/{a.name} → {a.desired}" + (f" (capped from {a.capped_from})"
+                                                                                 if a.capped_from else "")
+                                     for a in report.applied(Kind.RESTORE) if a.unrecorded][:50],
         "released": len(report.applied(Kind.RELEASE)), "reparked": len(report.applied(Kind.REPARK)),
         "awake": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.AWAKE)][:50],
         "held": [f"{a.namespace}/{a.name}" for a in report.plan.of(Kind.HOLD)][:50],
@@ -44,12 +49,37 @@ def summarize(report: RunReport) -> dict:
 
 def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: OffhoursConfig | None = None) -> dict:
     """One reconcile over `ports` (the stage's: OffhoursPorts.from_settings); `config` may be given (tests,
-    benchmarks), else from the settings."""
+    benchmarks), else from the settings. A run that fails as a whole is reported (run log, Slack), then raised."""
+    try:
+        summary, read_errors = _run(settings, now, ports, config)
+    except Exception as error:
+        report_failed_run("offhours", error, settings.table_name, ports.notifier, session=ports.session)
+        raise
+    if read_errors:  # reported in the summary (Slack, run log) already; raised so the errors alarm fires
+        raise OffhoursRunFailed("; ".join(f"{where}: {message}" for where, message in read_errors)[:1000])
+    return summary
+
+
+class OffhoursRunFailed(CostguardError):
+    """The run could read nothing to act on (the stage table, or no function namespace): its summary says why."""
+
+
+def _failed_whole(report: RunReport, namespaces: int) -> list[tuple[str, str]]:
+    """The read errors when the run failed as a whole; [] when some of it could run (a missing namespace, the
+    NodePools list: reported in the summary, the rest reconciled)."""
+    places = [where for where, _ in report.read_errors]
+    unread = sum(where.startswith("namespace ") for where in places)
+    return report.read_errors if "stage table" in places or (namespaces and unread >= namespaces) else []
+
+
+def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
+         config: OffhoursConfig | None) -> tuple[dict, list[tuple[str, str]]]:
     store, notifier = ports.store, ports.notifier
     # The instance catalog (ec2:DescribeInstanceTypes) is read only when an already parked pool needs a night
     # allowance: moto answers it in 5-15 s on the shared cores (~900 types in two large XML pages, ~3 s of botocore
     # parsing), once per cold container (cached for 12 h, as for the savings ledger).
-    report = Reconciler(ports.cluster, config or OffhoursConfig.from_settings(settings), store=store,
+    config = config or OffhoursConfig.from_settings(settings)
+    report = Reconciler(ports.cluster, config, store=store,
                         catalog=ports.catalog).run(now)
     if report.nodes:
         report.nodes = _priced(report.nodes, settings, now, ports.prices)
@@ -85,7 +115,7 @@ def run(settings: Settings, now: datetime, ports: OffhoursPorts, config: Offhour
     alerts = [message.text for message in messages if message.text.startswith(":warning:")]
     record_run_quietly(settings.table_name, "offhours", summary, ok=not report.errors, alerts=alerts,
                        session=ports.session)
-    return summary
+    return summary, _failed_whole(report, len(config.namespaces))
 
 
 def _headroom(api, settings: Settings, now: datetime, dry_run: bool) -> dict:
@@ -135,5 +165,5 @@ def _release(store, key: str, now: datetime) -> None:
 
 @instrumented(correlation_id_path="id")
 def handle(event: dict, context) -> dict:
-    settings = current_settings()
-    return run(settings, datetime.now(timezone.utc), OffhoursPorts.from_settings(settings))
+    settings, ports = settings_and_ports("offhours", current_settings, OffhoursPorts.from_settings)
+    return run(settings, datetime.now(timezone.utc), ports)

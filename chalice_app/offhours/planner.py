@@ -80,6 +80,7 @@ class FunctionAction:
     gitops: str | None = None
     capped_from: int | None = None  # the stored count, when the restore was cut to the cap
     cap_source: str = ""  # what capped it: the function's com.openfaas.scale.max label or the stage cap
+    unrecorded: bool = False  # restored from the owner's annotation: the stage table held no record
 
     def patch(self) -> dict | None:
         """The merge patch for a writing action (None: only the table changes); resourceVersion makes it
@@ -140,6 +141,9 @@ class NightRules:
     idle: timedelta = DEFAULT_IDLE  # no invocations for this long → a woken function is parked again
     hold: timedelta = DEFAULT_HOLD  # the same when the gateway's metrics cannot be read
     restore_cap: int = DEFAULT_RESTORE_CAP  # no restore above this, whatever was stored
+
+
+UNRECORDED = "restored from the annotation, no record"
 
 
 def _count(text: str, source: str) -> int:
@@ -273,8 +277,10 @@ def _decide(function: FunctionDeployment, namespace_annotations: dict[str, str] 
                                           f"above the original {original}, keeping it", forget=forget), policy, down)
     # Anything at or below the original is brought back to it: a scale-from-zero wake-up (OpenFaaS Standard
     # starts 1 replica on a request) or a downtime-replicas changed overnight must not cost the function its count.
-    return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source}); from the {source}", original, original,
-                        forget=forget, **capped), policy, down)
+    unrecorded = record is None  # the owner's annotation, capped: said in the summary and explain
+    return Decision(act(Kind.RESTORE, f"uptime ({policy.schedule_source}); from the {source}"
+                        + (f"; {UNRECORDED}" if unrecorded else ""), original, original,
+                        forget=forget, unrecorded=unrecorded, **capped), policy, down)
 
 
 def _woken(act, function: FunctionDeployment, target: int, original: int, rules: NightRules,

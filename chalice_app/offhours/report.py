@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice_app.offhours.planner import FunctionAction, Kind
+from chalice_app.offhours.planner import UNRECORDED, FunctionAction, Kind
 from chalice_app.offhours.reconcile import RunReport
 from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
@@ -33,9 +33,11 @@ def _name(action: FunctionAction) -> str:
 
 
 def _capped(action: FunctionAction) -> str:
+    said = f" ({UNRECORDED})" if action.unrecorded else ""
     if action.capped_from is None:
-        return ""
-    return f" (capped: {action.capped_from} stored, at most {action.desired} by the {escape(action.cap_source)})"
+        return said
+    return said + (f" (capped: {action.capped_from} stored, at most {action.desired} by the "
+                   f"{escape(action.cap_source)})")
 
 
 def summary_message(report: RunReport) -> SlackMessage | None:

@@ -116,3 +116,35 @@ def test_a_nodepool_that_cannot_be_decided_is_its_own_error_and_the_others_are_p
     assert actions["good"].kind == "limit"
     assert actions["broken"].kind == "error" and ORIGINAL_REPLICAS in actions["broken"].reason
     assert actions["weird"].kind == "error" and len(actions["weird"].reason) <= 400
+
+
+def test_a_restore_from_the_annotation_without_a_record_is_capped_and_reported_in_summary_slack_and_explain(
+        monkeypatch):
+    """End to end through the handler (in-memory cluster and store): `original-replicas: "5000"` and no record."""
+    import json
+
+    from chalice_app.config import load_settings
+    from chalice_app.offhours import handler
+    from chalice_app.offhours.explain import explain_function
+    from chalice_app.offhours.parked import MemoryParkedStore
+    from chalice_app.offhours.planner import UNRECORDED
+    from chalice_app.offhours.ports import OffhoursPorts
+    from tests.memory_cluster import MemoryCluster
+    from tests.offhours.factories import deployment
+    from tests.offhours.test_offhours_night import config
+    from tests.slackfakes import RecordingNotifier
+
+    monkeypatch.setattr(handler, "record_run_quietly", lambda *args, **kwargs: True)
+    cluster = MemoryCluster([deployment("inflated", 0, annotations={ORIGINAL_REPLICAS: "5000"})])
+    [before] = cluster.functions("openfaas-fn")  # as `costguard offhours explain` reads it before the run
+    slack = RecordingNotifier()
+    summary = handler.run(load_settings({"COSTGUARD_CLUSTER_NAME": "c", "COSTGUARD_TABLE_NAME": "costguard-test"}),
+                          MORNING, OffhoursPorts(cluster, MemoryParkedStore(), slack), config=config())
+    cap = NightRules().restore_cap
+    assert cluster.deployments[("openfaas-fn", "inflated")]["spec"]["replicas"] == cap
+    assert summary["restored_from_annotation"] == [f"openfaas-fn/inflated → {cap} (capped from 5000)"]
+    [message] = slack.sent
+    said = json.dumps(message.blocks)
+    assert UNRECORDED in said and f"capped: 5000 stored, at most {cap}" in said
+    why = dict(explain_function(before, {}, MORNING, OFFICE, GRACE).lines())["why"]
+    assert UNRECORDED in why and "capped at" in why

@@ -1,5 +1,6 @@
 """End to end against the sandbox: the app's identity (RBAC), real kubernetes client, paged lists, merge patches,
 faults, Slack. A weekday evening in London scales functions and opted-in NodePools to zero; the morning restores."""
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -152,3 +153,21 @@ def test_the_cli_plan_still_stops_on_a_missing_namespace(sb):
         reconciler = Reconciler(OffhoursCluster(api_client(settings())), OffhoursConfig.from_settings(settings()))
         with pytest.raises(KubeAccessError, match="namespace 'openfaas-fnn' from COSTGUARD_FUNCTION_NAMESPACES"):
             reconciler.plan(EVENING)
+
+
+def test_the_api_down_past_the_retries_is_one_slack_message_and_a_run_log_line_then_the_lambda_fails(sb):
+    """Issue 12: a run that fails as a whole is seen: the fake API answers 503 to every Deployment list."""
+    from chalice_app.offhours import handler
+    from chalice_app.runlog import RunLog
+
+    event = {"id": "tick-2", "detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-24T19:05:00Z",
+             "resources": ["arn:aws:events:us-east-1:123456789012:rule/costguard-sandbox-offhours"], "detail": {}}
+    sb.kube.faults.inject(Fault(status=503, retry_after=0, times=1000, path_contains="/deployments"))
+    with sb.activate(**ENV):
+        with pytest.raises(handler.OffhoursRunFailed, match="503"):
+            handler.handle(event, LambdaContext())
+        last = RunLog(settings().table_name).last_runs()["offhours"]
+    sb.kube.faults.clear()
+    assert not last["ok"] and any("503" in error for error in last["summary"]["errors"])
+    [message] = sb.slack.messages
+    assert "1 errors" in message.payload["text"] and "503" in json.dumps(message.payload)
