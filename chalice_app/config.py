@@ -81,6 +81,8 @@ class Settings(BaseModel):
     offhours_metrics_service: str = Field("openfaas/prometheus:9090", pattern=r"^[a-z0-9-]+/[a-z0-9-]+(:[a-z0-9-]+)?$")
     # Woken functions on parked NodePools get this much limit while they run (Karpenter quantity strings).
     offhours_night_allowance_cpu: str = Field("2", pattern=r"^[0-9]+(\.[0-9]+)?m?$")
+    # Opt-in: at most this many empty NodeClaims of parked NodePools deleted per run (offhours/reaper.py); 0: off.
+    offhours_delete_empty_nodeclaims: int = Field(0, ge=0, le=100)
 
     # Budget
     budget_parameter: str | None = Field(None, pattern=r"^/")

@@ -1,7 +1,8 @@
 """Demo, off-hours, on the OpenFaaS Standard twin: a weekday 18:55 → 19:05 in Europe/London scales every function to
 zero and parks the opted-in NodePools (limits to zero; the static `ci-runners` pool through its replicas);
-Karpenter's consolidation removes the emptied nodes, except one that a do-not-disrupt backup pod keeps, which the
-19:40 run reports with its reason and price. At 23:10 a call wakes `sleep` (pinned to the parked spot pool by its
+Karpenter's consolidation removes the emptied spot nodes, except one that a do-not-disrupt backup pod keeps, which the
+19:40 run reports with its reason and price; the `default` pool never consolidates (`consolidateAfter: Never`), so
+that run deletes its empty NodeClaims (COSTGUARD_OFFHOURS_DELETE_EMPTY_NODECLAIMS) and Karpenter terminates them. At 23:10 a call wakes `sleep` (pinned to the parked spot pool by its
 Profile): the pool gets a night allowance, the function serves, and once it has been idle for 30 minutes both are
 parked again. Next morning at 07:05 everything comes back exactly as it was.
 
@@ -12,6 +13,7 @@ parked again. Next morning at 07:05 everything comes back exactly as it was.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -35,6 +37,8 @@ STATIC_POOL = "ci-runners"  # a static NodePool (spec.replicas): parked through 
 UPTIME_ANNOTATION = "costguard.openfaas.com/uptime"
 NIGHT_CALL = time(23, 10)
 WOKEN = "sleep"
+NEVER_CONSOLIDATED = "default"  # its operator set consolidateAfter: Never; costguard deletes its empty NodeClaims
+OPERATOR_SETTINGS = {"COSTGUARD_OFFHOURS_DELETE_EMPTY_NODECLAIMS": "5"}
 
 
 @dataclass
@@ -109,7 +113,8 @@ def _pool_table(sb, title: str) -> Table:
 
 def _tick(sb, console: Console, at: datetime) -> dict:
     sent = len(sb.slack.messages)
-    summary = handler.run(load_settings(), at.astimezone(timezone.utc), OffhoursPorts.from_settings(load_settings()))
+    settings = load_settings({**os.environ, **OPERATOR_SETTINGS})
+    summary = handler.run(settings, at.astimezone(timezone.utc), OffhoursPorts.from_settings(settings))
     console.print(f"[bold]{at:%a %d %b %H:%M} {at.tzname()}[/bold] off-hours run: {summary['scaled_down']} scaled "
                   f"down, {summary['reparked']} parked again, {summary['restored']} restored, awake "
                   f"{summary['awake'] or '-'}, NodePools {summary['nodepools'] or 'unchanged'}, "
@@ -171,6 +176,9 @@ def evening(sb, console: Console) -> dict:
     for pool in OPTED_IN_POOLS:
         _annotate(sb, "karpenter.sh/v1", "NodePool", pool, {NODEPOOL_OPT_IN: "true", UPTIME_ANNOTATION: UPTIME})
     _static_pool(sb)
+    pool = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, NEVER_CONSOLIDATED)
+    pool["spec"]["disruption"]["consolidateAfter"] = "Never"
+    sb.kube.store.put(pool)
     at = demo_evening(datetime.now(timezone.utc))
     sb.sim.settle((at - timedelta(minutes=30)).astimezone(timezone.utc))
     seed_prices(sb, (at - timedelta(minutes=30)).astimezone(timezone.utc))
@@ -193,9 +201,16 @@ def evening(sb, console: Console) -> dict:
     later = _tick(sb, console, at + timedelta(minutes=45))  # 19:40: the nodes that stay, and why
     for line in later["nodes_staying"]:
         console.print(f"  stays: {line}", markup=False)
+    for line in later["nodeclaims_deleted"]:
+        console.print(f"  deleted ({NEVER_CONSOLIDATED} never consolidates): {line}", markup=False)
+    gone = at + timedelta(minutes=46)
+    terminated = sb.sim.disrupt(gone.astimezone(timezone.utc)).shutting_down
+    sb.sim.disrupt((gone + timedelta(minutes=1)).astimezone(timezone.utc))
+    console.print(f"Karpenter drains and terminates them: {', '.join(terminated) or '-'}")
     woken = night(sb, console, at)
     console.print(_pool_table(sb, "NodePools after the night call"))
     return {**summary, "nodes_staying": later["nodes_staying"], "kept_node": kept,
+            "nodeclaims_deleted": later["nodeclaims_deleted"], "terminated": terminated,
             "woken_served": woken["woken_served"], "reparked": woken.get("reparked", 0)}
 
 

@@ -73,6 +73,7 @@ class Karpenter(InstanceLoss):
             self._expire(now, report)
             while self._disrupt_once(now, methods, report):
                 pass
+            self._nodes_of_deleted_claims(now)
             self._run_terminations(now, report)
             # The ReplicaSet controller and the scheduler do not wait: evicted pods come back right away (and the
             # NodeClaims' lastPodEventTime follows, stamped `now`).
@@ -213,6 +214,19 @@ class Karpenter(InstanceLoss):
         if node is not None and not rules.is_deleting(node):
             node["metadata"]["deletionTimestamp"] = stamp(now)
             self.store.put(node)
+
+    def _nodes_of_deleted_claims(self, now: datetime) -> None:
+        """A NodeClaim deleted through the API (`kubectl delete nodeclaim`, karpenter.sh docs concepts/disruption,
+        "Manual Methods") keeps its finalizer; the lifecycle controller then deletes its Node, whose termination
+        drains it and terminates the instance (kubernetes-sigs/karpenter pkg/controllers/nodeclaim/lifecycle/
+        termination.go)."""
+        for claim in self.store.list("karpenter.sh/v1", "NodeClaim"):
+            if not rules.is_deleting(claim):
+                continue
+            node = self.store.get("v1", "Node", None, (claim.get("status") or {}).get("nodeName", ""))
+            if node is not None and not rules.is_deleting(node):
+                node["metadata"]["deletionTimestamp"] = stamp(now)
+                self.store.put(node)
 
     def _run_terminations(self, now: datetime, report: DisruptionReport) -> None:
         """Node termination controller for every deleting Karpenter Node whose instance is still running."""

@@ -81,6 +81,20 @@ class MemoryCluster:
             current = self.pools[name]
             self.pools[name] = merge_patch(current, patch)
 
+    def list_nodeclaims(self):
+        return list(self.nodeclaims)
+
+    def delete_nodeclaim(self, name, uid):
+        """Karpenter's finalizer keeps a deleted NodeClaim, marked deleting (the uid as precondition: 409)."""
+        with self._lock:
+            self.patches.append((name + " DELETE", {"uid": uid}))
+            if name in self.fail:
+                raise ApiException(status=500, reason="Internal Server Error")
+            claim = next(c for c in self.nodeclaims if c["metadata"]["name"] == name)
+            if uid and claim["metadata"].get("uid") != uid:
+                raise ApiException(status=409, reason="Conflict")
+            claim["metadata"].setdefault("deletionTimestamp", "deleting")
+
     def karpenter_nodes(self):
         return [node for node in self.nodes if "karpenter.sh/nodepool" in node["metadata"].get("labels", {})]
 

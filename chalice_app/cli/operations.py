@@ -52,6 +52,11 @@ def status(stage: Optional[str] = StageOption) -> None:
         console.print(f"[bold]nodes parked NodePools still run[/bold] ({len(offhours['nodes_staying'])})")
         for line in offhours["nodes_staying"][:20]:
             console.print(f"  {line}", markup=False)
+    if offhours.get("nodeclaims_deleted"):
+        console.print(f"[bold]empty NodeClaims the last off-hours run deleted[/bold] "
+                      f"({len(offhours['nodeclaims_deleted'])})")
+        for line in offhours["nodeclaims_deleted"][:20]:
+            console.print(f"  {line}", markup=False)
     if offhours.get("held"):
         console.print(f"[bold]functions OpenFaaS cannot hold at zero[/bold] ({len(offhours['held'])}, "
                       f"{offhours.get('openfaas', '')}): {'; '.join(offhours.get('held_because', []))}", markup=False)

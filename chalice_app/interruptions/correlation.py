@@ -9,7 +9,7 @@ terminates is returned apart, for the digest: it is no interruption. Instances n
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
@@ -24,7 +24,9 @@ FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
 # the NodeClaim condition recording why; its voluntary reasons are the DisruptionReason constants (Empty,
 # Underutilized, Drifted) plus expiry. Any other reason (e.g. the interruption controller's) is not Karpenter's choice.
 DISRUPTION_CONDITION = "DisruptionReason"
-VOLUNTARY_REASONS = frozenset({"Empty", "Underutilized", "Drifted", "Expired"})
+# costguard's own off-hours deletion of an empty NodeClaim (offhours/reaper.py), recorded in the stage table first
+OFFHOURS_DELETION = "CostguardOffhoursEmpty"
+VOLUNTARY_REASONS = frozenset({"Empty", "Underutilized", "Drifted", "Expired", OFFHOURS_DELETION})
 EXPIRED = "Expired"
 STATE_CHANGE_KINDS = frozenset({NoticeKind.INSTANCE_TERMINATED, NoticeKind.INSTANCE_STOPPED})
 STATE_KIND_VALUES = frozenset(kind.value for kind in STATE_CHANGE_KINDS) | {None}
@@ -276,6 +278,8 @@ def correlate(notices: Iterable[Notice], nodes: Iterable[dict], claims: Iterable
     disrupted_pairs: list[tuple[Notice, NodeFacts, frozenset]] = []
     for instance_id, its_notices in by_instance.items():
         facts = index.get(instance_id) or remembered[instance_id]
+        if instance_id in remembered and remembered[instance_id].disruption_reason == OFFHOURS_DELETION:
+            facts = replace(facts, disruption_reason=OFFHOURS_DELETION)  # live facts have no reason for it
         ids = frozenset(notice.event_id for notice in its_notices)
         notice = _most_urgent(its_notices)
         # A reclaim that was warned about stays a reclaim, whatever Karpenter does with the node meanwhile.

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Mapping, Sequence
 
-from chalice_app.interruptions.correlation import FunctionKey, NodeFacts, NodeImpact, parse_time
+from chalice_app.interruptions.correlation import OFFHOURS_DELETION, FunctionKey, NodeFacts, NodeImpact, parse_time
 from chalice_app.interruptions.ledger import batch_write
 from chalice_app.interruptions.notice import NoticeKind
 from chalice_app.table_keys import HIT_PREFIX, hit_key, spot_key
@@ -94,6 +94,16 @@ def hit_items(impacts: Iterable[NodeImpact], now: datetime) -> list[dict]:
     """The hit# items of one batch's impacts, all written at `now`."""
     at, expiration = now.isoformat(), hit_expiration(now)
     return [hit_item(impact, now, at, expiration) for impact in impacts]
+
+
+def offhours_deletion_facts(instance_id: str, node: str, nodepool: str, nodeclaim: str, capacity_type: str,
+                            instance_type: str, zone: str, now: datetime) -> dict:
+    """The hit# facts off-hours writes before it deletes an empty NodeClaim (offhours/reaper.py): the termination
+    that follows is costguard's own disruption (correlation.OFFHOURS_DELETION), never an interruption alert."""
+    return {"instance_id": instance_id, "node": node, "nodepool": nodepool, "nodeclaim": nodeclaim,
+            "capacity_type": capacity_type, "instance_type": instance_type, "zone": zone, "created": None,
+            "disruption_reason": OFFHOURS_DELETION, "uid": None, "functions": [], "first_event": None,
+            "first_kind": None, "at": now.isoformat()}
 
 
 def remembered_facts(item: Mapping[str, dict]) -> tuple[NodeFacts, tuple[tuple[FunctionKey, int], ...]] | None:

@@ -13,7 +13,8 @@ from kubernetes import client as k8s
 
 from chalice_app.errors import KubeAccessError
 from chalice_app.kube.lists import list_items, pages
-from chalice_app.kube.names import APPS, FUNCTION_LABEL, KARPENTER_GROUP, KARPENTER_VERSION, NODEPOOL_LABEL, NODEPOOLS
+from chalice_app.kube.names import (APPS, FUNCTION_LABEL, KARPENTER_GROUP, KARPENTER_VERSION, NODECLAIMS, NODEPOOL_LABEL,
+                                    NODEPOOLS)
 from chalice_app.kube.rest import MergePatcher, call, get_json, get_json_or_none, resource_path
 from chalice_app.offhours.model import (
     FunctionDeployment,
@@ -115,3 +116,12 @@ class OffhoursCluster:
         """A static NodePool's replicas through its scale subresource (the NodePool CRD declares
         subresources.scale with specReplicasPath .spec.replicas)."""
         self._patcher.patch(resource_path(NODEPOOLS, KARPENTER, name=name, subresource="scale"), patch)
+
+    def list_nodeclaims(self) -> list[dict]:
+        return list_items(self._api, resource_path(NODECLAIMS, KARPENTER))
+
+    def delete_nodeclaim(self, name: str, uid: str) -> None:
+        """`kubectl delete nodeclaim`: Karpenter's finalizer then drains and terminates; the uid as precondition."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", **({"preconditions": {"uid": uid}} if uid else {})}
+        call(self._api, "DELETE", resource_path(NODECLAIMS, KARPENTER, name=name), body=body,
+             content_type="application/json")

@@ -40,6 +40,7 @@ def summarize(report: RunReport) -> dict:
                     f"({report.capabilities.source})",
         "notes": report.notes,
         "nodes_staying": [stay.line() for stay in report.nodes][:50],
+        "nodeclaims_deleted": [deletion.line() for deletion in report.deleted_nodeclaims][:50],
         "nodepools": {action.name: action.kind if error is None else f"error: {error}"
                       for action, error in report.nodepools if action.kind != "skip"},
         "errors": [f"{where}: {message}" for where, message in report.errors][:50],
@@ -74,9 +75,9 @@ def _failed_whole(report: RunReport, namespaces: int) -> list[tuple[str, str]]:
 def _run(settings: Settings, now: datetime, ports: OffhoursPorts,
          config: OffhoursConfig | None) -> tuple[dict, list[tuple[str, str]]]:
     store, notifier = ports.store, ports.notifier
-    # The instance catalog (ec2:DescribeInstanceTypes) sizes night allowances only when given: moto answers it in
-    # 5-15 s on the shared cores (~900 types in two large XML pages, ~3 s of botocore parsing), once per cold
-    # container (the savings ledger caches it for 12 h).
+    # The instance catalog (ec2:DescribeInstanceTypes) is read only when an already parked pool needs a night
+    # allowance: moto answers it in 5-15 s on the shared cores (~900 types in two large XML pages, ~3 s of botocore
+    # parsing), once per cold container (cached for 12 h, as for the savings ledger).
     config = config or OffhoursConfig.from_settings(settings)
     report = Reconciler(ports.cluster, config, store=store,
                         catalog=ports.catalog).run(now)

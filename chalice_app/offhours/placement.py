@@ -132,12 +132,9 @@ def sized_allowance(original: dict, nodes_cpu_millis: int, pod_specs: list[dict]
     allowed_instance_types of the pool), beside the pool's remaining nodes. Without pods, or without a type
     that holds them (no catalog), the configured `allowance_cpu` as before."""
     requests = [pod_requests(spec) for spec in pod_specs]
-    biggest_cpu, biggest_memory = max((c for c, _ in requests), default=0), max((m for _, m in requests), default=0.0)
-    holding = sorted((t for t in instance_types if t.vcpus * 1000 >= biggest_cpu and t.memory_gib >= biggest_memory),
-                     key=lambda t: (t.vcpus, t.memory_gib, t.name))
-    if not requests or not holding:
+    node = _smallest_holding(requests, instance_types)
+    if node is None:
         return allowance(original, nodes_cpu_millis, allowance_cpu)
-    node = holding[0]
     total_cpu, total_memory = sum(c for c, _ in requests), sum(m for _, m in requests)
     count = max(1, -(-total_cpu // (node.vcpus * 1000)), math.ceil(total_memory / node.memory_gib - 1e-9))
     limits = {key: value for key, value in original.items() if key not in ("cpu", "memory")}
@@ -147,3 +144,36 @@ def sized_allowance(original: dict, nodes_cpu_millis: int, pod_specs: list[dict]
         memory_gib = (nodes_cpu_millis / 1000 + count * node.vcpus) * node.gib_per_vcpu
         limits["memory"] = f"{math.ceil(memory_gib)}Gi"
     return limits
+
+
+def _smallest_holding(requests: list[tuple[int, float]], instance_types: list):
+    """The smallest instance type (vCPUs, then memory, then name) that holds the largest of `requests`; None."""
+    if not requests:
+        return None
+    biggest_cpu, biggest_memory = max(c for c, _ in requests), max(m for _, m in requests)
+    holding = sorted((t for t in instance_types if t.vcpus * 1000 >= biggest_cpu and t.memory_gib >= biggest_memory),
+                     key=lambda t: (t.vcpus, t.memory_gib, t.name))
+    return holding[0] if holding else None
+
+
+def sizing_basis(pool: str, pod_specs: list[dict], instance_types: list, catalog_read: str | None,
+                 allowance_cpu: str) -> str:
+    """What a night allowance was sized from, for the run's notes: the instance type chosen, out of how many the
+    pool's requirements allow, for which requests, or why the configured CPU applied instead. `catalog_read`: None
+    when there is no catalog, else how it was read ("N instance types (ec2:DescribeInstanceTypes)" or the error).
+    Requests are the pods' own: DaemonSet overhead and kubelet reservations are not modelled."""
+    requests = [pod_requests(spec) for spec in pod_specs]
+    fixed = f"night allowance for NodePool {pool}: the configured {allowance_cpu} CPU (COSTGUARD_OFFHOURS_NIGHT_ALLOWANCE_CPU)"
+    if not requests:
+        return f"{fixed}: no Pending pod to size it from (an awake function's pods run there)"
+    cpu, memory = sum(c for c, _ in requests), sum(m for _, m in requests)
+    wanted = f"{len(requests)} pod(s) requesting {cpu}m CPU, {memory:.2f} GiB"
+    if catalog_read is None or not instance_types:
+        return f"{fixed}, for {wanted}: " + ("no instance catalog" if catalog_read is None else
+                                             f"no instance type the pool allows ({catalog_read})")
+    node = _smallest_holding(requests, instance_types)
+    if node is None:
+        return f"{fixed}, for {wanted}: none of the {len(instance_types)} types the pool allows holds the largest pod"
+    return (f"night allowance for NodePool {pool} sized from {node.name} ({node.vcpus} vCPU, {node.memory_gib:g} GiB), "
+            f"the smallest of the {len(instance_types)} types its requirements allow that holds the largest of "
+            f"{wanted} (catalog: {catalog_read}; requests only, no DaemonSet overhead)")

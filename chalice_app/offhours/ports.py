@@ -34,6 +34,8 @@ class OffhoursClusterPort(Protocol):
     def nodepools(self) -> list[NodePoolLimits]: ...
     def patch_nodepool(self, name: str, patch: dict) -> None: ...
     def scale_nodepool(self, name: str, patch: dict) -> None: ...
+    def list_nodeclaims(self) -> list[dict]: ...
+    def delete_nodeclaim(self, name: str, uid: str) -> None: ...
 
 
 class ParkedStorePort(Protocol):
@@ -56,10 +58,11 @@ class OffhoursPorts:
     # cluster is a test's or a benchmark's, which have neither.
     stage_api: ApiClient | None = None
     prices: Callable | None = None  # (on-demand types, spot types) → PriceBook; None: the budget's price source
-    catalog: Any = None  # the instance catalog that sizes night allowances; None: not sized (see handler.run)
+    # () → the region's instance types (budget.catalog.InstanceType), read only when a parked pool needs a night
+    # allowance; None: the configured CPU allowance
+    catalog: Callable[[], list] | None = None
     listed: Any = None  # savings.service.ListedFunctions the cluster fills as it lists; None: the ledger lists again
     session: Any = None  # the container's boto3 session for the table clients; None: each client its own
-
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OffhoursPorts:
@@ -75,4 +78,11 @@ class OffhoursPorts:
         session = session_and_store(settings)[0]
         store = DynamoParkedStore(settings.table_name, client=session.client("dynamodb", region_name=settings.region))
         return cls(OffhoursCluster(api, on_listed=listed), store, notifier_from_settings(settings), stage_api=api,
-                   listed=listed, session=session)
+                   listed=listed, session=session, catalog=lambda: _instance_catalog(session, settings.region))
+
+
+def _instance_catalog(session, region: str) -> list:
+    """The budget feature's catalog (ec2:DescribeInstanceTypes, cached for the container's life by aws_prices)."""
+    from chalice_app.budget.aws_prices import instance_catalog
+
+    return instance_catalog(session, region)

@@ -26,7 +26,8 @@ from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtim
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.kube.names import NODEPOOL_LABEL
 from chalice_app.offhours.model import FunctionDeployment
-from chalice_app.offhours.placement import PoolTemplate, pods_needing, sized_allowance
+from chalice_app.offhours.placement import PoolTemplate, pods_needing, sized_allowance, sizing_basis
+from chalice_app.offhours.reaper import reap
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
 from chalice_app.offhours.ports import OffhoursClusterPort, ParkedStorePort
 from chalice_app.offhours.planner import (
@@ -107,6 +108,8 @@ class Reconciler:
         self._last_plan: FunctionPlan | None = None
         self._wake_states: dict[str, WakeState] = {}
         self._listed: list[FunctionDeployment] = []
+        self._reapable: tuple[dict, list, dict] = ({}, [], {})  # reaper.reap's pools, nodes, pods of this run
+        self._sizing: list[str] = []  # what this run's night allowances were sized from (placement.sizing_basis)
 
     # ---- reading and planning -------------------------------------------------------------------------------
     def capabilities(self) -> editions.Capabilities:
@@ -195,11 +198,15 @@ class Reconciler:
         # Pods only of the nodes that will be reported: right after parking a pool still has all its nodes.
         reported = [n for n in in_parked if n["metadata"]["labels"][NODEPOOL_LABEL] in settled]
         pods_by_node = self._pods_by_node(reported)
+        self._sizing = []
         allowances = self._allowances(pools, parked_pools, records, in_parked)
         if allowances:
             plan = plan_nodepools(pools, now, self._config.defaults, self._config.nodepools, records, allowances)
         if report is not None:
             report.nodes = nodes_staying(settled, reported, pods_by_node)
+            report.notes.extend(self._sizing)
+            self._reapable = ({name: source for name, source in settled.items()
+                               if not parked_pools[name].static and name not in allowances}, reported, pods_by_node)
         return plan
 
     def _pods_by_node(self, nodes: list[dict]) -> dict[str, list[dict]]:
@@ -216,7 +223,8 @@ class Reconciler:
 
     def _allowances(self, pools, parked_pools, records, nodes) -> dict[str, dict]:
         """Limits for parked dynamic pools that a Pending function pod, or an awake function's pod, needs."""
-        dynamic = {name: pool for name, pool in parked_pools.items() if not pool.static}
+        # Pools already parked (a record): one being parked by this very run has its capacity still, and no allowance.
+        dynamic = {name: pool for name, pool in parked_pools.items() if not pool.static and name in records}
         if not dynamic:
             return {}
         pending = [pod.get("spec") or {} for namespace in self._config.namespaces
@@ -234,24 +242,27 @@ class Reconciler:
         for name in set(needing) & set(dynamic):
             original = records[name].limits if name in records and records[name].limits is not None else {}
             cpu = sum(node_cpu_millis(n) for n in nodes if n["metadata"]["labels"].get(NODEPOOL_LABEL) == name)
-            found[name] = sized_allowance(original, cpu, needing[name], self._launchable(dynamic[name].source),
-                                          self._config.night_allowance_cpu)
+            launchable, read = self._launchable(dynamic[name].source)
+            found[name] = sized_allowance(original, cpu, needing[name], launchable, self._config.night_allowance_cpu)
+            self._sizing.append(sizing_basis(name, needing[name], launchable, read, self._config.night_allowance_cpu))
         return found
 
-    def _launchable(self, nodepool: dict) -> list:
-        """Instance types the pool can launch (budget.catalog), [] without a catalog or when it cannot be read."""
+    def _launchable(self, nodepool: dict) -> tuple[list, str | None]:
+        """Instance types the pool can launch (budget.catalog) and how the catalog was read (None: no catalog);
+        [] when it cannot be read."""
         if self._catalog is None or not nodepool:
-            return []
+            return [], None
         try:
             from chalice_app.budget.catalog import allowed_instance_types  # only when a pool needs an allowance
 
-            return allowed_instance_types(nodepool, self._catalog())
-        except Exception:  # noqa: BLE001 - without the catalog the configured allowance applies
-            return []
+            catalog = self._catalog()
+            return allowed_instance_types(nodepool, catalog), f"{len(catalog)} instance types (ec2:DescribeInstanceTypes)"
+        except Exception as error:  # noqa: BLE001 - without the catalog the configured allowance applies
+            return [], f"catalog unreadable: {_describe(error)}"
 
     # ---- the run ----------------------------------------------------------------------------------------------
     def run(self, now: datetime) -> RunReport:
-        self._wake_states = {}
+        self._wake_states, self._reapable = {}, ({}, [], {})
         try:
             plan, failures, notes = self._plan_tolerating_failures(now)
         except Exception as error:  # noqa: BLE001 - the stage table (or detection) failed: change nothing
@@ -268,6 +279,8 @@ class Reconciler:
         except Exception as error:  # noqa: BLE001 - functions go on; the pools are tried again next tick
             report.read_errors.append(("NodePools", _describe(error)))
             pools = []
+        if self._config.delete_empty_nodeclaims:
+            reap(self._cluster, self._store, self._config, self._reapable, report)
         if self._config.dry_run:
             report.nodepools = [(action, None) for action in pools]
             return report

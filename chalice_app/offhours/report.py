@@ -12,7 +12,8 @@ from chalice_app.slack.text import clip, escape_mrkdwn as escape, fit_text, titl
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block, SectionBlock
 
-SHOWN_PER_SECTION = 25  # names listed per section before "and N more"
+SHOWN_PER_SECTION = 25
+DELETED_TITLE = "Empty NodeClaims deleted (COSTGUARD_OFFHOURS_DELETE_EMPTY_NODECLAIMS): Karpenter terminates them"  # names listed per section before "and N more"
 
 
 def _mrkdwn(text: str) -> SectionBlock:
@@ -67,6 +68,7 @@ def summary_message(report: RunReport) -> SlackMessage | None:
          sorted({f"{_name(a)}: {escape(a.gitops)}" for a in down + restored + reparked if a.gitops})),
         ("Notes", [escape(note) for note in report.notes]),
         ("Nodes parked pools still run", [escape(stay.line()) for stay in report.nodes]),
+        (DELETED_TITLE, [escape(deletion.line()) for deletion in report.deleted_nodeclaims]),
         ("Kept a human's count", [f"{_name(a)} at {a.current}" for a in released]),
         ("Skipped", [f"{_name(a)}: {escape(a.reason)}" for a in skipped]),
         ("Held back by the per-run cap", [_name(a) for a in deferred]),
@@ -106,12 +108,19 @@ def held_note(report: RunReport) -> SlackMessage | None:
 
 def nodes_note(report: RunReport) -> SlackMessage | None:
     """Once a night: nodes that parked NodePools still have, why each stays, and what they cost per hour."""
-    if not report.nodes:
+    if not report.nodes and not report.deleted_nodeclaims:
         return None
+    deleted = [_section(DELETED_TITLE, [escape(deletion.line()) for deletion in report.deleted_nodeclaims])
+               ] if report.deleted_nodeclaims else []
+    if not report.nodes:
+        text = (f"costguard off-hours: {len(report.deleted_nodeclaims)} empty NodeClaim(s) of parked NodePools "
+                f"deleted; Karpenter terminates their instances.")
+        return _message(text, [_mrkdwn(text), *deleted])
     known = [stay.cost_per_hour for stay in report.nodes if stay.cost_per_hour is not None]
     cost = f"${sum(known):.2f}/h" + ("" if len(known) == len(report.nodes) else " (some prices unknown)")
     text = (f"costguard off-hours: {len(report.nodes)} node(s) of parked NodePools are still running ({cost}); "
             f"Karpenter does not remove them, for the reasons below.")
     return _message(text, [_mrkdwn(text),
                            _section("Nodes that stay", [f"`{escape(stay.node)}` {escape(stay.line().split(': ', 1)[0])}: "
-                                                        f"{escape('; '.join(stay.reasons))}" for stay in report.nodes])])
+                                                        f"{escape('; '.join(stay.reasons))}" for stay in report.nodes]),
+                           *deleted])

@@ -37,6 +37,7 @@ class OffhoursConfig:
     metrics_service: str = "openfaas/prometheus:9090"
     night_allowance_cpu: str = "2"
     restore_cap: int = DEFAULT_RESTORE_CAP
+    delete_empty_nodeclaims: int = 0  # at most this many per run (offhours/reaper.py); 0: off
 
     @classmethod
     def from_settings(cls, settings) -> "OffhoursConfig":
@@ -49,7 +50,8 @@ class OffhoursConfig:
                    hold=timedelta(minutes=settings.offhours_hold_minutes),
                    metrics_service=settings.offhours_metrics_service,
                    night_allowance_cpu=settings.offhours_night_allowance_cpu,
-                   restore_cap=settings.offhours_restore_cap)
+                   restore_cap=settings.offhours_restore_cap,
+                   delete_empty_nodeclaims=settings.offhours_delete_empty_nodeclaims)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class RunReport:
     capabilities: editions.Capabilities = editions.Capabilities()
     notes: list[str] = field(default_factory=list)  # what the run wants operators to know (metrics unreadable, ...)
     nodes: list[NodeStay] = field(default_factory=list)  # nodes of pools parked ≥ NODE_REPORT_AFTER, and why
+    deleted_nodeclaims: list = field(default_factory=list)  # reaper.NodeClaimDeletion: empty, deleted (opt-in)
+    nodeclaim_errors: list[tuple[str, str]] = field(default_factory=list)
     functions: list[FunctionDeployment] = field(default_factory=list)  # as listed, before the run's patches
 
     def applied(self, kind: Kind) -> list[FunctionAction]:
@@ -86,6 +90,7 @@ class RunReport:
         found += [(f"{o.action.namespace}/{o.action.name}", o.error) for o in self.outcomes if o.error]
         found += [(f"NodePool {action.name}", error or action.reason) for action, error in self.nodepools
                   if error or action.kind == "error"]
+        found += self.nodeclaim_errors
         return found
 
     @property
@@ -93,7 +98,7 @@ class RunReport:
         """Something changed (in a dry run: would have)."""
         if self.dry_run and self.plan.changes:
             return True
-        return any(outcome.applied for outcome in self.outcomes) or any(
+        return bool(self.deleted_nodeclaims) or any(outcome.applied for outcome in self.outcomes) or any(
             action.writes and error is None for action, error in self.nodepools)
 
     @property

@@ -13,6 +13,7 @@ def test_defaults_and_comma_lists():
     assert settings.region == "eu-west-2"
     assert settings.offhours_max_changes == 500
     assert settings.default_interruption_action == "alert"
+    assert settings.offhours_delete_empty_nodeclaims == 0  # opt-in: off unless set
 
 
 def test_json_list_and_action_map():
@@ -39,6 +40,8 @@ def test_missing_required_variables_are_named():
     ("COSTGUARD_KUBE_ENDPOINT", "ftp://cluster"),
     ("COSTGUARD_SLACK_WEBHOOK_PARAMETER", "no-leading-slash"),
     ("COSTGUARD_STAGE", "Prod Stage"),
+    ("COSTGUARD_OFFHOURS_DELETE_EMPTY_NODECLAIMS", "101"),  # bounded per run
+    ("COSTGUARD_OFFHOURS_DELETE_EMPTY_NODECLAIMS", "-1"),
 ])
 def test_bad_values_name_the_variable_and_the_value(variable, value):
     with pytest.raises(ConfigError) as error:

@@ -170,3 +170,38 @@ def test_every_lambda_group_that_may_patch_nodepools_is_held_to_limits(api, func
             "karpenter.sh", "v1", "nodepools", "default", body))
     assert status == 403
     assert answer["message"].endswith("costguard may change only spec.limits and spec.replicas of a NodePool")
+
+
+def _nodeclaim(name: str, annotations: dict | None = None) -> dict:
+    return {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
+            "metadata": {"name": name, "labels": {"karpenter.sh/nodepool": "default"}, "uid": f"uid-{name}",
+                         "annotations": annotations or {}, "finalizers": ["karpenter.sh/termination"]},
+            "spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+                     "requirements": []}}
+
+
+@requires_crds
+def test_offhours_may_delete_a_nodeclaim_but_never_one_marked_do_not_disrupt(seeded):
+    """Off-hours' opt-in deletion of empty NodeClaims (chalice_app/offhours/reaper.py), as the off-hours identity."""
+    seeded.store.put_many([_nodeclaim("empty"), _nodeclaim("kept", {"karpenter.sh/do-not-disrupt": "true"})])
+    with api_client(seeded, token(lambda_access_key("budget"))) as client:  # RBAC: only off-hours may delete
+        status, _ = failure(lambda: k8s.CustomObjectsApi(client).delete_cluster_custom_object(
+            "karpenter.sh", "v1", "nodeclaims", "empty"))
+    assert status == 403
+    with api_client(seeded, token(lambda_access_key("offhours"))) as client:
+        _delete_nodeclaims_as(seeded, k8s.CustomObjectsApi(client))
+
+
+def _delete_nodeclaims_as(seeded, custom) -> None:
+    stale = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid="recreated"))
+    status, _ = failure(lambda: custom.delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", "empty",
+                                                                    body=stale))
+    assert status == 409  # the uid precondition: a NodeClaim recreated under the name is not the one judged empty
+    custom.delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", "empty",
+                                        body=k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid="uid-empty")))
+    # Karpenter's finalizer keeps it, marked deleting, until its termination has run
+    assert seeded.store.get("karpenter.sh/v1", "NodeClaim", None, "empty")["metadata"]["deletionTimestamp"]
+    status, answer = failure(lambda: custom.delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", "kept"))
+    assert status == 403 and answer["message"].endswith("costguard may not delete a NodeClaim marked "
+                                                         "karpenter.sh/do-not-disrupt")
+    assert not seeded.store.get("karpenter.sh/v1", "NodeClaim", None, "kept")["metadata"].get("deletionTimestamp")

@@ -23,6 +23,9 @@ def test_demo_evening_then_morning_restores_everything():
     # consolidation removed the emptied Karpenter nodes but the one the do-not-disrupt backup pod keeps
     assert parked.nodes == 1 and evening["kept_node"]
     assert [line for line in evening["nodes_staying"] if line.startswith(evening["kept_node"])]
+    # the never-consolidating default pool's empty NodeClaims: deleted by the 19:40 run, terminated by Karpenter
+    assert evening["nodeclaims_deleted"] and len(evening["terminated"]) == len(evening["nodeclaims_deleted"])
+    assert all(f", {demo_offhours.NEVER_CONSOLIDATED}, " in line for line in evening["nodeclaims_deleted"])
     assert morning["replicas_restored"] and morning["limits_restored"]
     output = console.file.getvalue()
     assert "everything back as it was" in output and "scaled down" in output and "parked again" in output

@@ -4,7 +4,7 @@ import pytest
 
 from chalice_app.budget.catalog import InstanceType, allowed_instance_types
 from chalice_app.offhours.matching import compatible, pod_requirement_options, pool_requirements
-from chalice_app.offhours.placement import PoolTemplate, fits, pod_requests, sized_allowance
+from chalice_app.offhours.placement import PoolTemplate, fits, pod_requests, sized_allowance, sizing_basis
 
 
 def pool(requirements=(), labels=None, name="night"):
@@ -102,3 +102,39 @@ def test_without_a_catalog_or_pods_the_configured_allowance_applies():
     assert sized_allowance({"cpu": "100"}, 2000, [needs("1", "1Gi")], [], "2") == {"cpu": "4000m"}
     assert sized_allowance({"cpu": "100"}, 2000, [], CATALOG, "2") == {"cpu": "4000m"}
     assert sized_allowance({"cpu": "100"}, 0, [needs("64", "1Gi")], CATALOG, "2") == {"cpu": "2000m"}  # none holds it
+
+
+def test_the_run_says_what_the_allowance_was_sized_from():
+    launchable = allowed_instance_types(NIGHT_POOL, CATALOG)
+    sized = sizing_basis("spot", [needs("500m", "1Gi")], launchable, "4 instance types (ec2:DescribeInstanceTypes)", "2")
+    assert sized.startswith("night allowance for NodePool spot sized from m6i.xlarge (4 vCPU, 16 GiB), the smallest "
+                            "of the 2 types its requirements allow that holds the largest of 1 pod(s) requesting "
+                            "500m CPU, 1.00 GiB")
+    fixed = "night allowance for NodePool spot: the configured 2 CPU (COSTGUARD_OFFHOURS_NIGHT_ALLOWANCE_CPU)"
+    assert sizing_basis("spot", [needs("1", "1Gi")], [], None, "2") == \
+        f"{fixed}, for 1 pod(s) requesting 1000m CPU, 1.00 GiB: no instance catalog"
+    assert sizing_basis("spot", [needs("1", "1Gi")], [], "catalog unreadable: ClientError: denied", "2").endswith(
+        "no instance type the pool allows (catalog unreadable: ClientError: denied)")
+    assert sizing_basis("spot", [needs("64", "1Gi")], launchable, "4 instance types", "2").endswith(
+        "none of the 2 types the pool allows holds the largest pod")
+    assert sizing_basis("spot", [], launchable, "4 instance types", "2").startswith(fixed + ": no Pending pod")
+
+
+def test_an_unreadable_catalog_is_said_and_the_configured_allowance_applies():
+    from chalice_app.offhours.parked import MemoryParkedStore
+    from chalice_app.offhours.reconcile import Reconciler
+    from tests.memory_cluster import MemoryCluster
+    from tests.offhours.test_offhours_night import EVENING, NIGHT, NS, config
+    from tests.offhours.test_offhours_nodes import DEFAULT, SPOT, SPOT_POD, pod
+    from tests.offhours.factories import deployment
+
+    def broken():
+        raise RuntimeError("DescribeInstanceTypes denied")
+
+    cluster, store = MemoryCluster([deployment("sleep", 1)], nodepools=[SPOT, DEFAULT]), MemoryParkedStore()
+    Reconciler(cluster, config(), sleep=lambda _: None, store=store, catalog=broken).run(EVENING)
+    cluster.human_scale(NS, "sleep", 1)
+    cluster.pods = [pod("sleep-1", labels={"faas_function": "sleep"}, spec=SPOT_POD, phase="Pending")]
+    night = Reconciler(cluster, config(), sleep=lambda _: None, store=store, catalog=broken).run(NIGHT)
+    assert cluster.pools["spot"]["spec"]["limits"] == {"cpu": "2000m"}
+    assert [n for n in night.notes if n.endswith("(catalog unreadable: RuntimeError: DescribeInstanceTypes denied)")]

@@ -283,6 +283,25 @@ def test_kubectl_delete_node_is_terminated_by_karpenter_without_a_disruption_rea
     assert store(sb).get("v1", "Node", None, node) is None and claim_of(sb, node) is None
 
 
+def test_kubectl_delete_nodeclaim_deletes_its_node_which_karpenter_drains_and_terminates(sb):
+    """karpenter.sh docs concepts/disruption "Manual Methods"; pkg/controllers/nodeclaim/lifecycle/termination.go."""
+    from kubernetes import client as k8s
+
+    node = new_spot_node(sb)
+    scale_sleep_back(sb)
+    sb.sim.settle()
+    name = claim_of(sb, node)["metadata"]["name"]
+    k8s.CustomObjectsApi(sb.admin_kube_client()).delete_cluster_custom_object("karpenter.sh", "v1", "nodeclaims", name)
+    assert claim_of(sb, node)["metadata"]["deletionTimestamp"]  # the finalizer holds it
+    assert not store(sb).get("v1", "Node", None, node)["metadata"].get("deletionTimestamp")
+    now = sb.sim.now()
+    report = sb.sim.disrupt(now)
+    assert store(sb).get("v1", "Node", None, node)["metadata"]["deletionTimestamp"]
+    assert len(report.shutting_down) == 1 and condition(claim_of(sb, node), "DisruptionReason") is None
+    sb.sim.disrupt(now + timedelta(minutes=1))
+    assert store(sb).get("v1", "Node", None, node) is None and claim_of(sb, node) is None
+
+
 def test_a_hibernating_spot_instance_stops_at_once_and_keeps_its_node(sb):
     node = new_spot_node(sb)
     now = sb.sim.now()
