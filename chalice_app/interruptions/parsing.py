@@ -10,12 +10,14 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Callable
+from typing import Callable, TypeVar
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chalice_app.interruptions.notice import Ignored, MalformedEvent, Notice, NoticeKind
+
+DetailModel = TypeVar("DetailModel", bound=BaseModel)  # _detail returns the model it validated with
 
 # AWS gives two minutes between a spot interruption warning and the instance's reclaim, except for hibernation:
 # "you receive an interruption notice, but you do not receive a two-minute warning because the hibernation process
@@ -105,7 +107,7 @@ def _describe(error: ValidationError, prefix: str) -> str:
     return "; ".join(problems)
 
 
-def _detail(model: type[BaseModel], envelope: EventBridgeModel) -> BaseModel:
+def _detail(model: type[DetailModel], envelope: EventBridgeModel) -> DetailModel:
     try:
         return model.model_validate(envelope.detail)
     except ValidationError as error:
@@ -231,6 +233,8 @@ def parse_event(event: dict) -> Notice | Ignored:
 
 def load_body(text: str | None):
     """JSON text (an SQS body, a file) → the decoded value; MalformedEvent when it is not JSON."""
+    if text is None:
+        raise MalformedEvent("not JSON: no body")
     try:
         return json.loads(text)
     except (ValueError, TypeError) as error:  # ValueError: bad JSON, or a number longer than int() converts
