@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -130,14 +130,21 @@ def _describe(error: ErrorDetails) -> str:
     return f"{variable}: {error['msg']}{got}"
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read settings from `environ` (default: os.environ); ConfigError lists every bad variable."""
+def setting_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`COSTGUARD_<FIELD>` variables of `environ` (default: os.environ) as field → raw value; AWS_REGION stands in
+    for an unset COSTGUARD_REGION."""
     source = os.environ if environ is None else environ
     values = {
         key[len(ENV_PREFIX):].lower(): value for key, value in source.items() if key.startswith(ENV_PREFIX)
     }
     if "region" not in values and "AWS_REGION" in source:
         values["region"] = source["AWS_REGION"]
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: os.environ); ConfigError lists every bad variable."""
+    values = setting_values(environ)
     try:
         return Settings(**values)
     except ValidationError as exc:

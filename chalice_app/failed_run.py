@@ -4,7 +4,6 @@ function's errors alarm fires (issue 12). Both are best effort: the failure bein
 """
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from chalice_app.counts import shown
@@ -48,10 +47,9 @@ def salvaged_settings(environ: dict[str, str] | None = None) -> Settings | None:
     None when even that cannot be built (a required variable broken)."""
     from pydantic import ValidationError
 
-    from chalice_app.config import ENV_PREFIX, Settings
+    from chalice_app.config import Settings, setting_values
 
-    source = os.environ if environ is None else environ
-    values = {key[len(ENV_PREFIX):].lower(): value for key, value in source.items() if key.startswith(ENV_PREFIX)}
+    values = setting_values(environ)
     for _ in range(MAX_SALVAGE_ROUNDS):
         try:
             return Settings.model_validate(values)
