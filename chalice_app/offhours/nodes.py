@@ -45,14 +45,26 @@ def _pod_name(pod: dict) -> str:
     return f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
 
 
-def _daemon_or_mirror(pod: dict) -> bool:
+def marked_do_not_disrupt(obj: dict) -> bool:
+    """A node, NodeClaim or pod annotated `karpenter.sh/do-not-disrupt: "true"`."""
+    return str(_annotations(obj).get(DO_NOT_DISRUPT, "")).strip().lower() == "true"
+
+
+def _owned_by(pod: dict, kind: str) -> bool:
     owners = (pod.get("metadata") or {}).get("ownerReferences") or []
-    return any(owner.get("kind") == "DaemonSet" for owner in owners) or MIRROR_POD in _annotations(pod)
+    return any(isinstance(owner, dict) and owner.get("kind") == kind for owner in owners)
 
 
-def _finished(pod: dict) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed") or \
-        bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+def reschedulable(pod: dict) -> bool:
+    """Karpenter's emptiness rule (kubernetes-sigs/karpenter pkg/utils/pod/scheduling.go `IsReschedulable`): a pod
+    counts unless it is terminal (Succeeded/Failed), terminating (a StatefulSet's terminating pod still counts), owned
+    by a DaemonSet, or a mirror pod (owned by its Node)."""
+    terminal = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+    terminating = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+    active = not terminal and not terminating
+    mirror = _owned_by(pod, "Node") or MIRROR_POD in _annotations(pod)
+    return (active or (_owned_by(pod, "StatefulSet") and terminating)) and not _owned_by(pod, "DaemonSet") \
+        and not mirror
 
 
 def _listed(pods: list[dict]) -> str:
@@ -79,10 +91,10 @@ def pool_blockers(pool: dict) -> list[str]:
 def why_node_stays(node: dict, pods: list[dict], pool: dict) -> tuple[str, ...]:
     """The reasons one node of a parked pool is still there; a last resort reason when none is found."""
     reasons = []
-    if str(_annotations(node).get(DO_NOT_DISRUPT, "")).lower() == "true":
+    if marked_do_not_disrupt(node):
         reasons.append(f"node annotated {DO_NOT_DISRUPT}")
-    live = [pod for pod in pods if not _finished(pod) and not _daemon_or_mirror(pod)]
-    pinned = [pod for pod in live if str(_annotations(pod).get(DO_NOT_DISRUPT, "")).lower() == "true"]
+    live = [pod for pod in pods if reschedulable(pod)]
+    pinned = [pod for pod in live if marked_do_not_disrupt(pod)]
     if pinned:
         reasons.append(f"pod {_listed(pinned)} annotated {DO_NOT_DISRUPT}")
     reasons += pool_blockers(pool)

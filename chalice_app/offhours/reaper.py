@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from chalice_app.kube.names import (CAPACITY_TYPE_LABEL, DO_NOT_DISRUPT, INSTANCE_TYPE_LABEL, MIRROR_POD,
-                                    NIGHT_ALLOWANCE, NODEPOOL_LABEL, ZONE_LABEL)
-from chalice_app.offhours.nodes import pool_blockers
+from chalice_app.kube.names import (CAPACITY_TYPE_LABEL, DO_NOT_DISRUPT, INSTANCE_TYPE_LABEL, NIGHT_ALLOWANCE,
+                                    NODEPOOL_LABEL, ZONE_LABEL)
+from chalice_app.offhours.nodes import marked_do_not_disrupt, pool_blockers, reschedulable
 from chalice_app.offhours.runreport import _describe
 
 
@@ -46,24 +46,6 @@ class NodeClaimDeletion:
 
 def _meta(obj: dict) -> dict:
     return obj.get("metadata") or {}
-
-
-def _marked(obj: dict) -> bool:
-    return str((_meta(obj).get("annotations") or {}).get(DO_NOT_DISRUPT, "")).strip().lower() == "true"
-
-
-def _owned_by(pod: dict, kind: str) -> bool:
-    return any(isinstance(o, dict) and o.get("kind") == kind for o in _meta(pod).get("ownerReferences") or [])
-
-
-def reschedulable(pod: dict) -> bool:
-    """Karpenter's IsReschedulable: active (or a terminating StatefulSet pod), not a DaemonSet's, not a mirror pod."""
-    terminal = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
-    terminating = bool(_meta(pod).get("deletionTimestamp"))
-    active = not terminal and not terminating
-    mirror = _owned_by(pod, "Node") or MIRROR_POD in (_meta(pod).get("annotations") or {})
-    return (active or (_owned_by(pod, "StatefulSet") and terminating)) and not _owned_by(pod, "DaemonSet") \
-        and not mirror
 
 
 def instance_id_of(claim: dict) -> str | None:
@@ -98,7 +80,7 @@ def plan_deletions(parked_pools: dict[str, dict], claims: list[dict], nodes: lis
         if any(reschedulable(pod) for pod in pods):
             continue
         name = str(meta.get("name"))
-        if _marked(node) or _marked(claim) or any(_marked(pod) for pod in pods):
+        if marked_do_not_disrupt(node) or marked_do_not_disrupt(claim) or any(marked_do_not_disrupt(pod) for pod in pods):
             held.append(f"NodeClaim {name}: empty but marked {DO_NOT_DISRUPT}; left alone")
             continue
         if len(found) >= limit:
