@@ -6,8 +6,10 @@ from rich.console import Console
 
 from sandbox import Sandbox
 from sandbox import demo_offhours
+from tests.kubeapi.conftest import requires_crds
 
 
+@requires_crds  # the NodePool CRD's scale subresource, printer columns and static mode come from ../shared/crds
 def test_demo_evening_then_morning_restores_everything():
     console = Console(file=io.StringIO(), width=120)
     with Sandbox(functions=10, nodes=4) as sb, sb.activate():

@@ -10,6 +10,7 @@ from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.kube.names import ORIGINAL_REPLICAS
 from sandbox import Sandbox
 from sandbox.demo_budget import seed_prices
+from tests.kubeapi.conftest import requires_crds
 
 SEEDED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)  # Tuesday, 19:05 in London (GMT)
@@ -105,6 +106,7 @@ def test_on_ce_no_function_is_patched_twice_in_a_night_and_the_reason_is_reporte
         assert replicas(sb) == before
 
 
+@requires_crds  # the NodePool CRD's scale subresource, printer columns and static mode come from ../shared/crds
 def test_a_static_nodepool_is_parked_through_replicas_without_a_422_and_a_node_that_stays_is_reported(standard):
     sb = standard
     static = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, "default")

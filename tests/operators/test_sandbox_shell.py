@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from chalice_app.cli import app as cli_app
 from sandbox.operator import OperatorSandbox
+from tests.kubeapi.conftest import requires_crds
 
 KUBECTL, AWS = shutil.which("kubectl"), shutil.which("aws")
 COSTGUARD = shutil.which("costguard", path=str(Path(sys.executable).parent))
@@ -46,6 +47,7 @@ def test_the_shell_environment_finds_the_cluster_through_eks_not_an_override(ope
 
 @pytest.mark.skipif(KUBECTL is None or AWS is None,
                     reason=f"needs kubectl and the AWS CLI on PATH (kubectl: {KUBECTL}, aws: {AWS})")
+@requires_crds  # the NodePool CRD's scale subresource, printer columns and static mode come from ../shared/crds
 def test_kubectl_with_the_kubeconfig_from_costguard_kubeconfig(operator, tmp_path):
     environment = {**operator.shell_environment(), "KUBECACHEDIR": str(tmp_path / "cache")}
     printed = CliRunner().invoke(cli_app, ["kubeconfig"], env={**environment, "AWS_SESSION_TOKEN": None})

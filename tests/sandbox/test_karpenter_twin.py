@@ -21,6 +21,7 @@ from sandbox.objects import node_pool
 from sandbox.openfaas import OpenFaaS
 from sandbox.openfaas_chart import chart_objects
 from sandbox.seed import build_objects, fake_machines, plan_cluster
+from tests.kubeapi.conftest import requires_crds
 
 NOW = datetime(2026, 3, 10, 22, 0, tzinfo=timezone.utc)
 
@@ -167,6 +168,7 @@ def sb():
         yield running
 
 
+@requires_crds  # the NodePool CRD's scale subresource, printer columns and static mode come from ../shared/crds
 def test_static_nodepool_is_scaled_through_the_scale_subresource_and_cel_guards_the_mode(sb):
     custom = k8s.CustomObjectsApi(sb.admin_kube_client())
     static = node_pool("static", "on-demand", NOW)
