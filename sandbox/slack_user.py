@@ -51,6 +51,9 @@ class SlackPerson:
 
 class _QuietHandler(ChaliceRequestHandler):
     sandbox = None  # set per server: the route then runs as the API handler Lambda's own role
+    # Held from before the answer is written until the identity is the caller's again: the answer reaches the
+    # caller before `as_lambda` has restored the process's credentials, so the caller waits on it (SlackUser.post).
+    busy: threading.Lock = threading.Lock()
 
     def log_message(self, *args) -> None:  # the demo's output stays readable
         pass
@@ -58,7 +61,7 @@ class _QuietHandler(ChaliceRequestHandler):
     def do_POST(self) -> None:  # the route's only method (Chalice's handler maps every method to one function)
         # The route is its own Lambda (Chalice's api_handler) with its own role and Kubernetes group; the caller
         # waits for the answer, so the process's identity is the route's for the request's duration.
-        with self.sandbox.as_lambda(naming.API_HANDLER):
+        with self.busy, self.sandbox.as_lambda(naming.API_HANDLER):
             self._generic_handle()
 
 
@@ -66,8 +69,9 @@ class SlackUser:
     """Signs and sends what Slack would send; `clock` gives the request timestamps (the sandbox's time)."""
 
     def __init__(self, route_url: str, receiver: SlackReceiver, secret: str = SIGNING_SECRET,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, route_done: threading.Lock | None = None):
         self.route_url, self.receiver, self.secret, self.clock = route_url, receiver, secret, clock
+        self.route_done = route_done or threading.Lock()  # the route's `busy`: free once its request is over
 
     def signed_headers(self, body: str, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
         stamp = str(int(self.clock()) if timestamp is None else timestamp)
@@ -79,9 +83,11 @@ class SlackUser:
         request = urllib.request.Request(self.route_url, data=body.encode(), headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read() or b"{}")
+                answer = response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+            answer = error.code, json.loads(error.read() or b"{}")
+        with self.route_done:  # the route's thread is out of its Lambda identity: the caller's is back
+            return answer
 
     def slash_body(self, text: str, person: SlackPerson = SlackPerson()) -> str:
         return urlencode({"token": "deprecated-verification-token", "team_id": TEAM["id"],
@@ -168,14 +174,14 @@ def serve_slack_actions(sb, allowed: list[str] = ("U0ALEX0001",), clock: Callabl
     previous_clock = route.clock
     route.clock = lambda: datetime.fromtimestamp(clock(), timezone.utc)
     route.reset()
-    handler = type("RouteHandler", (_QuietHandler,), {"sandbox": sb})
+    handler = type("RouteHandler", (_QuietHandler,), {"sandbox": sb, "busy": threading.Lock()})
     server = LocalDevServer(chalice_entry.app, Config.create(chalice_stage=sb.stage), "127.0.0.1", 0,
                             handler_cls=handler)
     thread = threading.Thread(target=server.server.serve_forever, name="chalice-local", daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server.server_port}{ROUTE}"
-        yield SlackUser(url, sb.slack, clock=clock)
+        yield SlackUser(url, sb.slack, clock=clock, route_done=handler.busy)
     finally:
         server.shutdown()
         server.server.server_close()
