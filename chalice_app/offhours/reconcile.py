@@ -326,7 +326,7 @@ class Reconciler:
                 patch = action.patch()
                 if patch is not None:
                     self._cluster.patch_function(action.namespace, action.name, patch)
-                return Outcome(action, applied=True)
+                return Outcome(action, applied=True, patch=patch)
             except ApiException as error:
                 if error.status != 409 or attempt == CONFLICT_ATTEMPTS:
                     return Outcome(action, _describe(error))

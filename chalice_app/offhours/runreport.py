@@ -59,6 +59,7 @@ class Outcome:
     action: FunctionAction  # the action finally applied (after re-deciding on a conflict)
     error: str | None = None
     applied: bool = False
+    patch: dict | None = None  # the merge patch that was sent (None: none was needed, or none applied)
 
 
 @dataclass

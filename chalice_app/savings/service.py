@@ -79,7 +79,7 @@ class ListedFunctions:
     def view_after(self, api: k8s.ApiClient, namespaces: list[str], report) -> ClusterView:
         """The cluster as the run left it: the listed functions with the run's applied patches (what a list after
         the run would show, but for changes made by others meanwhile, which the next run sees)."""
-        patches = {(o.action.namespace, o.action.name): o.action.patch() for o in report.outcomes if o.applied}
+        patches = {(o.action.namespace, o.action.name): o.patch for o in report.outcomes if o.applied}
         resources = [patched_resources(r, patches.get(key)) for key, r in self._resources.items()]
         slim = [patched_function(f, patches.get(f.key)) for f in report.functions]
         return _view(api, namespaces, resources, slim)

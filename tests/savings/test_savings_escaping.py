@@ -37,7 +37,8 @@ def hostile_functions(replicas: int, **kwargs):
 
 def run_report(now: datetime, functions) -> RunReport:
     plan = plan_functions(functions, {}, now, DEFAULTS, timedelta(minutes=15), max_changes=100)
-    applied = [Outcome(action, applied=True) for action in plan.actions if action.kind is not Kind.KEEP]
+    applied = [Outcome(action, applied=True, patch=action.patch()) for action in plan.actions
+               if action.kind is not Kind.KEEP]
     return RunReport(now=now, dry_run=False, plan=plan, outcomes=applied)
 
 
