@@ -2,11 +2,11 @@
 (every function scaled to zero), the idle tick after it, and one morning run (every function restored), at 1,000
 and 10,000 functions; and, in the same run, a floor for the evening and morning runs.
 
-    .venv/bin/python benchmarks/bench_offhours.py [--sizes 1000 10000] [--workers 8]
+    .venv/bin/python benchmarks/bench_offhours.py [--sizes 1000 10000] [--rounds 3] [--workers 8] [--plain-http]
 
-The sandbox (fake API server, moto, Slack receiver) runs in this process; each reconcile runs in a child process,
-as the Lambda would, so its peak RSS (VmHWM) is the reconcile's alone, imports included; the RSS after the
-imports shows what the run itself adds.
+The sandbox (fake API server, moto, Slack receiver) runs in this process; the app runs in one child process, one
+warm Lambda container through the nights, as the 5-minute schedule keeps it, so its peak RSS (VmHWM) is the app's
+alone, imports included; the RSS after the imports shows what the runs add.
 
 The floor: right after costguard's run, a child process sends the same patches (same objects, same body shape and
 size, same fieldManager, conditional on the current resourceVersion) with a bare urllib3 loop and the same number of
@@ -16,10 +16,14 @@ the run log - against the patches alone); `reconcile_vs_floor` the same for the 
 last patch and the NodePools). `cpu_ms_per_patch` is the child's process CPU over its patches (all of it);
 `patching_cpu_ms_per_patch` only that of the patch phase (the records written before the patches, the patches).
 
-Warm-container state is set up apart, as a 5-minute schedule keeps the Lambda warm: the imports and the region's
-instance catalog (the savings ledger caches it for 12 h; moto's DescribeInstanceTypes alone takes 5-15 s here),
-timed in `import_seconds` and `catalog_seconds`; and prices are put where a stage's runs cache them (moto has no
-Pricing API: without them every run retried GetProducts against it and booked nothing). Prints figures; asserts
+What a warm container already holds is set up apart and timed on its own: the imports, the region's instance
+catalog (the savings ledger caches it for 12 h; moto's DescribeInstanceTypes alone takes 5-15 s here) and what
+`OffhoursPorts.from_settings` keeps for the container's life (the Kubernetes client with the endpoint
+eks:DescribeCluster gave, the boto3 session and its DynamoDB client, the Slack secret Powertools caches), in
+`import_seconds`, `catalog_seconds` and `warm_ports_seconds`; then the day's last uptime tick (18:55) runs untimed,
+as the tick before 19:05 would (it fills the per-container price and rate caches, and books the day). Each timed run
+builds its ports as a warm invocation does. Prices are put where a stage's runs cache them (moto has no Pricing API:
+without them every run retried GetProducts against it and booked nothing). Prints figures; asserts
 nothing.
 """
 from __future__ import annotations
@@ -54,10 +58,13 @@ MORNING = datetime(2026, 11, 25, 7, 5, tzinfo=timezone.utc)
 ENV = {"COSTGUARD_DEFAULT_UPTIME": "Mon-Fri 07:00-19:00 Europe/London", "COSTGUARD_OFFHOURS_NODEPOOLS": "default",
        "COSTGUARD_OFFHOURS_MAX_CHANGES": "20000", "COSTGUARD_OPENFAAS_EDITION": "standard"}
 
-# Runs in the child: imports and the instance catalog (timed apart: a warm Lambda has them; the savings ledger
-# caches the catalog for 12 h, and moto's DescribeInstanceTypes takes seconds), then one handler run, timed, and its
-# memory. `reconcile_seconds` is the Reconciler's run (list, records, plan, patches, pools) inside the handler's
-# (which adds the run log, Slack, the savings ledger and headroom); `first_patch_seconds` is when the patches begin.
+# One child process is one warm Lambda container for the whole night, as the 5-minute schedule keeps it: first the
+# imports, the instance catalog (the savings ledger caches it for 12 h; moto's DescribeInstanceTypes takes seconds)
+# and what OffhoursPorts.from_settings keeps for the container's life (the Kubernetes client with the endpoint
+# eks:DescribeCluster gave, the boto3 session, the Slack secret Powertools caches), each timed apart; then one line
+# per tick on stdin ("<time> <workers> warm|timed"): the handler runs, and a timed tick answers its figures.
+# `reconcile_seconds` is the Reconciler's run (list, records, plan, patches, pools) inside the handler's (which adds
+# the run log, Slack, the savings ledger and headroom); `first_patch_seconds` is when the patches begin.
 CHILD = """
 import dataclasses, json, sys, time
 started = time.perf_counter()
@@ -71,6 +78,9 @@ imported = time.perf_counter() - started
 started = time.perf_counter()
 instance_catalog(boto3.session.Session(), settings().region)
 catalog = time.perf_counter() - started
+started = time.perf_counter()
+OffhoursPorts.from_settings(settings())
+warm_ports = time.perf_counter() - started
 def status_mb(field):  # /proc, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
     return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1]) / 1024
 phases = {}
@@ -86,18 +96,25 @@ def timed(name, method):
 reconcile.Reconciler.run = timed("reconcile", reconcile.Reconciler.run)
 reconcile.Reconciler._apply_functions = timed("patches", reconcile.Reconciler._apply_functions)
 baseline = status_mb("VmRSS:")
-cpu_before = time.process_time()
-config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()), workers=int(sys.argv[2]))
-started = time.perf_counter()
-summary = handler.run(settings(), datetime.fromisoformat(sys.argv[1]), OffhoursPorts.from_settings(settings()),
-                      config=config)
-seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before, "import_seconds": imported,
-                  "catalog_seconds": catalog, "reconcile_seconds": phases["reconcile"],
-                  "first_patch_seconds": phases.get("patches_at", started) - started,
-                  "patches_cpu_seconds": phases["patches_cpu"],
-                  "summary": summary, "rss_after_imports_mb": baseline,
-                  "peak_rss_mb": status_mb("VmHWM:")}))
+print(json.dumps({"import_seconds": imported, "catalog_seconds": catalog, "warm_ports_seconds": warm_ports,
+                  "rss_after_imports_mb": baseline}), flush=True)
+for line in sys.stdin:
+    at, workers, mode = line.split()
+    phases.clear()
+    cpu_before = time.process_time()
+    config = dataclasses.replace(reconcile.OffhoursConfig.from_settings(settings()), workers=int(workers))
+    started = time.perf_counter()
+    summary = handler.run(settings(), datetime.fromisoformat(at), OffhoursPorts.from_settings(settings()),
+                          config=config)
+    seconds = time.perf_counter() - started
+    if mode == "warm":
+        print("{}", flush=True)
+        continue
+    print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_before,
+                      "reconcile_seconds": phases["reconcile"],
+                      "first_patch_seconds": phases.get("patches_at", started) - started,
+                      "patches_cpu_seconds": phases.get("patches_cpu", 0.0),
+                      "summary": summary, "peak_rss_mb": status_mb("VmHWM:")}), flush=True)
 """
 
 
@@ -162,18 +179,37 @@ def floor_in_child(sb, patches: list[tuple[str, dict, dict]], workers: int) -> d
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def reconcile_in_child(environment: dict[str, str], at: datetime, workers: int) -> dict:
-    result = subprocess.run([sys.executable, "-c", CHILD, at.isoformat(), str(workers)], env=environment, cwd=ROOT,
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+class WarmContainer:
+    """The CHILD process: `tick(at, workers)` runs one handler tick in it and answers its figures."""
+
+    def __init__(self, environment: dict[str, str]):
+        self._process = subprocess.Popen([sys.executable, "-c", CHILD], env=environment, cwd=ROOT, text=True,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.started = self._answer()
+
+    def _answer(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the container exited ({self._process.wait()}); its stderr is above")
+        return json.loads(line)
+
+    def tick(self, at: datetime, workers: int, timed: bool = True) -> dict:
+        self._process.stdin.write(f"{at.isoformat()} {workers} {'timed' if timed else 'warm'}\n")
+        self._process.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
 
 
-def measure(size: int, workers: int, rounds: int = 1) -> list[dict]:
+def measure(size: int, workers: int, rounds: int = 1, https: bool = True) -> list[dict]:
     rows = []
     nodes = max(6, size // 12)  # enough room for the seeded pods (about 1.5 per function)
     # Without the admission policies: their CEL runs in cel-python at ~0.1 s per patch (benchmarks/bench_admission.py),
     # the twin's cost, not kube-apiserver's; it would swamp both costguard's figures and the floor's.
-    with Sandbox(functions=size, nodes=nodes, now=SEEDED_AT, ec2_instances=False, admission_policies=False) as sb:
+    with Sandbox(functions=size, nodes=nodes, now=SEEDED_AT, ec2_instances=False, admission_policies=False,
+                 kube_https=https) as sb:
         environment = {**sb.app_environment(**ENV), "POWERTOOLS_LOG_LEVEL": "WARNING",
                        "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
         # The child's Kubernetes requests only: each run starts from a clean request log.
@@ -181,10 +217,13 @@ def measure(size: int, workers: int, rounds: int = 1) -> list[dict]:
         # Rounds alternate costguard and the floor on the same sandbox, a week apart (same weekday, same rules).
         runs = [(label, at + timedelta(days=7 * week), week) for week in range(rounds)
                 for label, at in (("evening", EVENING), ("idle", EVENING + timedelta(minutes=5)), ("morning", MORNING))]
+        container = WarmContainer(environment)
+        seed_prices(sb, EVENING)  # moto has no Pricing API: prices where a stage's runs cache them (sandbox.operator)
+        container.tick(EVENING - timedelta(minutes=10), workers, timed=False)  # the last tick of the day, untimed
         for label, at, week in runs:
-            seed_prices(sb, at)  # moto has no Pricing API: prices where a stage's runs cache them (sandbox.operator)
+            seed_prices(sb, at)
             sb.kube.reset_requests()
-            figures = reconcile_in_child(environment, at, workers)
+            figures = {**container.started, **container.tick(at, workers)}
             requests = list(sb.kube.requests)
             kinds = Counter(r.method for r in requests)
             lists = sum(1 for r in requests if r.method == "GET" and r.path.endswith(FUNCTION_DEPLOYMENTS))
@@ -217,6 +256,7 @@ def measure(size: int, workers: int, rounds: int = 1) -> list[dict]:
                          "rss_after_imports_mb": round(figures["rss_after_imports_mb"], 1),
                          "import_seconds": round(figures["import_seconds"], 2),
                          "errors": len(summary["errors"])})
+        container.close()
     return rows
 
 
@@ -225,6 +265,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--rounds", type=int, default=1, help="evening/idle/morning cycles; medians printed after")
     parser.add_argument("--workers", type=int, default=WORKERS, help="patches in flight (default: the app's)")
+    parser.add_argument("--plain-http", action="store_true",
+                        help="serve the Kubernetes API without TLS (EKS never does): the client's CPU without TLS's")
     options = parser.parse_args()
     header = ("functions", "run", "round", "seconds", "reconcile_seconds", "first_patch_seconds", "floor_seconds",
               "vs_floor", "reconcile_vs_floor", "cpu_ms_per_patch", "patching_cpu_ms_per_patch",
@@ -234,7 +276,7 @@ def main() -> None:
               "import_seconds", "rss_after_imports_mb", "peak_rss_mb", "errors", "floor_failed")
     print(" | ".join(header))
     for size in options.sizes:
-        rows = measure(size, options.workers, options.rounds)
+        rows = measure(size, options.workers, options.rounds, https=not options.plain_http)
         for row in rows:
             print(" | ".join(str(row[key]) for key in header), flush=True)
         for label in ("evening", "morning"):

@@ -74,20 +74,23 @@ def reset_app_caches() -> None:
 class Sandbox(Service):
     def __init__(self, functions: int = 20, nodes: int = 6, seed: int = DEFAULT_SEED, stage: str = STAGE,
                  now: datetime | None = None, ec2_instances: bool = True, edition: str = STANDARD,
-                 maintain_minimum_replicas: bool = False, admission_policies: bool = True):
+                 maintain_minimum_replicas: bool = False, admission_policies: bool = True, kube_https: bool = True):
         """`ec2_instances=False` skips moto's instances (made-up ids instead): for bulk benchmarks of the
         Kubernetes side, where launching thousands of instances in moto would dominate (about 18 ms each).
         `edition` ("ce" or "standard") and `maintain_minimum_replicas` choose the OpenFaaS twin (sandbox/openfaas.py)
         and how the chart's gateway/autoscaler Deployments are rendered (sandbox/openfaas_chart.py);
         `maintain_minimum_replicas` is issue 9's option, which upstream OpenFaaS does not have (see openfaas.py).
-        `admission_policies` installs policies/kubernetes-admission.yaml, which the API server then enforces."""
+        `admission_policies` installs policies/kubernetes-admission.yaml, which the API server then enforces.
+        `kube_https=False` serves the Kubernetes API on plain HTTP (EKS never does): for benchmarks that separate
+        the client's own CPU from TLS's."""
         self.functions, self.nodes, self.seed, self.stage, self.now = functions, nodes, seed, stage, now
         self.ec2_instances = ec2_instances
         self.admission_policies = admission_policies
         self.edition, self.maintain_minimum_replicas = edition, maintain_minimum_replicas
         self.aws = FakeAws(REGION)
         self.kube = FakeKubeApi(cluster_name=CLUSTER_NAME, region=REGION, rbac_file=RBAC_FILE, crd_dir=crd_dir(),
-                                access_keys=default_access_keys(stage), access_entries=default_access_entries(stage))
+                                access_keys=default_access_keys(stage), access_entries=default_access_entries(stage),
+                                https=kube_https)
         self.slack = SlackReceiver()
         self.cluster: SeededCluster | None = None
         self.sim: ClusterSim | None = None
