@@ -13,7 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from chalice_app.interruptions.actions import Action, ActionOutcome, NodeAction, plan_drain
 from chalice_app.interruptions.cluster import pods_on_node
-from chalice_app.kube.rest import FIELD_MANAGER
+from chalice_app.kube.rest import FIELD_MANAGER, REQUEST_TIMEOUT
 from chalice_app.observability import logger
 
 EVICTION_WORKERS = 8  # the ApiClient's connection pool size
@@ -29,14 +29,14 @@ def cordon(core: k8s.CoreV1Api, action: NodeAction) -> str | None:
         if version:
             body["metadata"] = {"resourceVersion": version}
         try:
-            core.patch_node(action.node, body, field_manager=FIELD_MANAGER)
+            core.patch_node(action.node, body, field_manager=FIELD_MANAGER, _request_timeout=REQUEST_TIMEOUT)
             return None
         except ApiException as error:
             if error.status == 404:
                 return "node already gone"
             if error.status != 409:
                 return f"cordon failed: HTTP {error.status} {error.reason}"
-            current = core.read_node(action.node)
+            current = core.read_node(action.node, _request_timeout=REQUEST_TIMEOUT)
             if current.spec is not None and current.spec.unschedulable:
                 return None
             version = current.metadata.resource_version if current.metadata is not None else None
@@ -48,7 +48,8 @@ def evict(core: k8s.CoreV1Api, namespace: str, name: str) -> str:
     body = k8s.V1Eviction(api_version="policy/v1", kind="Eviction",
                           metadata=k8s.V1ObjectMeta(name=name, namespace=namespace))
     try:
-        core.create_namespaced_pod_eviction(name, namespace, body, field_manager=FIELD_MANAGER)
+        core.create_namespaced_pod_eviction(name, namespace, body, field_manager=FIELD_MANAGER,
+                                            _request_timeout=REQUEST_TIMEOUT)
         return "evicted"
     except ApiException as error:
         if error.status == 404:

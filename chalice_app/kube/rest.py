@@ -16,6 +16,7 @@ import time
 from urllib.parse import quote
 
 import orjson
+import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from kubernetes.client.rest import RESTResponse
@@ -25,8 +26,10 @@ from chalice_app.errors import CostguardError
 MERGE_PATCH = "application/merge-patch+json"
 FIELD_MANAGER = "costguard"
 HEADERS_SECONDS = 60.0  # write headers (bearer token included) are re-made this often; EKS tokens live 15 min
-
-
+# (connect, read) seconds for every request: the client has no default, and an API server that accepts the
+# connection but never answers would hold the Lambda until its own timeout, with nothing reported. A 500-item list
+# page takes well under a second on EKS; urllib3's retries (kube.client.retry_policy) apply after a timeout.
+REQUEST_TIMEOUT = (5.0, 30.0)
 def resource_path(plural: str, group_version: tuple[str, str] = ("", "v1"), namespace: str | None = None,
                   name: str | None = None, subresource: str | None = None) -> str:
     """The REST path of a collection or object: core (`("", "v1")`) under /api, named groups under /apis.
@@ -63,7 +66,7 @@ def call(api: k8s.ApiClient, method: str, path: str, query: list | None = None, 
     headers = {"Accept": "application/json", **({"Content-Type": content_type} if content_type else {})}
     request = api.param_serialize(method, path, query_params=query, header_params=headers,
                                   auth_settings=["BearerToken"])
-    return _finish(api.call_api(request[0], request[1], request[2], body))
+    return _finish(api.call_api(request[0], request[1], request[2], body, _request_timeout=REQUEST_TIMEOUT))
 
 
 def get_json(api: k8s.ApiClient, path: str, query: list | None = None) -> dict:
@@ -108,8 +111,9 @@ class MergePatcher:
         expressions and re-serialises on every call, ~0.1 ms of CPU per patch over a bare urllib3 loop."""
         url = f"{self._api.configuration.host}{path}?fieldManager={FIELD_MANAGER}"
         body = json.dumps(patch, separators=(",", ":")).encode()
+        timeout = urllib3.Timeout(connect=REQUEST_TIMEOUT[0], read=REQUEST_TIMEOUT[1])
         response = self._api.rest_client.pool_manager.request("PATCH", url, body=body, headers=self._write_headers(),
-                                                              preload_content=False)
+                                                              preload_content=False, timeout=timeout)
         return _finish(RESTResponse(response))
 
     def patch_json(self, path: str, patch: dict) -> dict:

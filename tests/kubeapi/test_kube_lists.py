@@ -88,3 +88,24 @@ def test_resource_paths_escape_names_from_the_cluster():
     assert resource_path("pods") == "/api/v1/pods"
     assert resource_path("deployments", APPS, "fn", "a/b") == "/apis/apps/v1/namespaces/fn/deployments/a%2Fb"
     assert resource_path(NODEPOOLS, KARPENTER, name="p", subresource="scale") == "/apis/karpenter.sh/v1/nodepools/p/scale"
+
+
+@pytest.mark.parametrize("write", [False, True], ids=["read", "merge patch"])
+def test_an_api_server_that_never_answers_times_out_instead_of_holding_the_lambda(api, app_client, monkeypatch, write):
+    """The client has no default timeout: an API server that accepts the request and never answers would hold the
+    Lambda until its own timeout, with nothing reported. Every request carries (connect, read) seconds."""
+    import urllib3
+
+    from chalice_app.kube import rest
+    from sandbox.kubeapi import Fault
+
+    api.store.put(deployment("slow"))
+    path = resource_path("deployments", APPS, "openfaas-fn", "slow")
+    monkeypatch.setattr(rest, "REQUEST_TIMEOUT", (1.0, 0.3))
+    api.faults.inject(Fault(status=0, delay=2.0, times=10, path_contains="/deployments/slow"))
+    # Without the timeout the first attempt is answered after 2 s and succeeds.
+    with pytest.raises(urllib3.exceptions.HTTPError):  # ReadTimeoutError, or MaxRetryError after the retries
+        if write:
+            MergePatcher(app_client).patch(path, {"spec": {"replicas": 0}})
+        else:
+            get_json(app_client, path)
