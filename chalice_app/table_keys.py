@@ -109,6 +109,14 @@ def note_id(day: str, key: str) -> str:
     return f"offhours#note#{day}#{key}"
 
 
+KEEP_ATTRIBUTE_PREFIX = "keep:"  # one attribute per function name on the namespace's keeps item
+
+
+def keeps_id(namespace: str) -> str:
+    """The Slack keeps of a namespace's functions (offhours.keeps): one item, one `keep:<name>` attribute each."""
+    return f"offhours#keeps#{namespace}"
+
+
 # ---- savings -------------------------------------------------------------------------------------------------------
 CURSOR_ID = "savings#cursor"
 

@@ -76,7 +76,7 @@ def explain(name: str, namespace: str, now: datetime, settings=None, cluster=Non
     from chalice_app.config import settings as current_settings
     from chalice_app.kube.client import api_client
     from chalice_app import table_keys
-    from chalice_app.offhours import parked
+    from chalice_app.offhours import keeps, parked
     from chalice_app.offhours.cluster import OffhoursCluster
     from chalice_app.offhours.reconcile import OffhoursConfig, Reconciler
 
@@ -84,9 +84,11 @@ def explain(name: str, namespace: str, now: datetime, settings=None, cluster=Non
     cluster = cluster or OffhoursCluster(api_client(settings))
     store = store or parked.DynamoParkedStore(settings.table_name, region=settings.region)
     config = OffhoursConfig.from_settings(settings)
-    function = cluster.function(namespace, name)
     annotations = cluster.namespace_annotations([namespace]).get(namespace)
-    found = store.get_many([table_keys.function_id(namespace, name)]).get(table_keys.function_id(namespace, name))
+    records = store.get_many([table_keys.function_id(namespace, name), *keeps.keep_item_ids([namespace])])
+    function = keeps.with_keep(cluster.function(namespace, name),
+                               keeps.keeps_from_items(records, [namespace]).get((namespace, name)), now)
+    found = records.get(table_keys.function_id(namespace, name))
     rules = NightRules(Reconciler(cluster, config, store=store).capabilities(), config.idle, config.hold,
                        restore_cap=config.restore_cap)
     return explain_function(function, annotations, now, config.defaults, config.grace,

@@ -26,6 +26,7 @@ from chalice_app.offhours.nodepools import NodePoolAction, parked_during_downtim
 from chalice_app.offhours.nodes import node_cpu_millis, nodes_staying
 from chalice_app.kube.names import NODEPOOL_LABEL
 from chalice_app.offhours.model import FunctionDeployment
+from chalice_app.offhours.keeps import keep_item_ids, keeps_from_items, with_keeps
 from chalice_app.offhours.placement import PoolTemplate, pods_needing, sized_allowance, sizing_basis
 from chalice_app.offhours.reaper import reap
 from chalice_app.offhours.parked import MemoryParkedStore, ParkedFunction, ParkedPool, WakeState
@@ -140,7 +141,9 @@ class Reconciler:
                 failures.append((namespace, error))
         self._rules = NightRules(self.capabilities(), self._config.idle, self._config.hold,
                                  restore_cap=self._config.restore_cap)
-        found = self._store.get_many(table_keys.function_id(*f.key) for f in functions)
+        found = self._store.get_many([*(table_keys.function_id(*f.key) for f in functions),
+                                      *keep_item_ids(self._config.namespaces)])
+        functions[:] = with_keeps(functions, keeps_from_items(found, self._config.namespaces), now)  # the listed view
         self._records = {f.key: ParkedFunction.from_item(found[table_keys.function_id(*f.key)]) for f in functions
                          if table_keys.function_id(*f.key) in found}
         self._activity = {}

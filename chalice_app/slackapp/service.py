@@ -18,7 +18,7 @@ The signing secret, the signature and the response_url (a capability URL) are ne
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
 from urllib.parse import urlsplit
@@ -204,11 +204,23 @@ class SlackActions:
                 return change
             try:
                 cluster.patch_function(namespace, name, change.patch)
-                return change
             except ApiException as error:
                 if error.status != 409 or attempt == CONFLICT_ATTEMPTS:
                     raise
+                continue
+            return self._recorded(change, now)
         raise AssertionError("unreachable")
+
+    def _recorded(self, change: Change, now: datetime) -> Change:
+        """The keep into the stage table too: a redeploy replaces the Deployment's annotations (offhours.keeps)."""
+        assert change.name is not None and change.until is not None  # a function change always has both
+        try:
+            self._store.record_keep(change.namespace, change.name, change.until, now)
+        except Exception:  # noqa: BLE001 - the annotation holds the keep; only a redeploy tonight would end it
+            logger.exception("could not record the keep in the stage table")
+            return replace(change, text=change.text + " (not recorded in the stage table: a redeploy before then "
+                                                      "would end it)")
+        return change
 
     # --- audit and answers ---------------------------------------------------------------------------------
     def _reply(self, request: ActionRequest, answer: HttpAnswer, now: datetime, outcome: str,

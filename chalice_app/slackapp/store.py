@@ -4,6 +4,9 @@
   signature (a replay within the 5 minutes the timestamp allows) fails the condition. TTL after 10 minutes.
 - `slack-rate#<user>#<10-minute window>`: a counter, incremented only while below the limit (conditional update).
 - `audit#slack#<UTC day>`: who did what, when, from which channel, appended to the day's list (kept 90 days).
+- `offhours#keeps#<namespace>`: a function's keep, attribute `keep:<name>`, so that a redeploy replacing the
+  Deployment's annotations does not end it (chalice_app.offhours.keeps). Keeps are at most 24 hours ahead; the item
+  expires 2 days after its last write.
 """
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from datetime import datetime, timedelta
 import boto3
 
 from chalice_app.conditional import condition_held, put_if_absent
-from chalice_app.table_keys import RATE_WINDOW_SECONDS, audit_id, rate_id, replay_id
+from chalice_app.table_keys import KEEP_ATTRIBUTE_PREFIX, RATE_WINDOW_SECONDS, audit_id, keeps_id, rate_id, replay_id
 
 REPLAY_TTL = timedelta(minutes=10)  # longer than the 5 minutes a timestamp stays valid
 KEEP_AUDIT = timedelta(days=90)
+KEEPS_ITEM_LIFE = timedelta(days=2)  # longer than any keep (slackapp.commands.MAX_DURATION)
 
 
 class SlackStore:
@@ -46,6 +50,14 @@ class SlackStore:
                              "expiration = :expiration",
             ExpressionAttributeValues={":empty": [], ":entry": [json.dumps(entry, sort_keys=True)],
                                        ":expiration": int((now + KEEP_AUDIT).timestamp())})
+
+    def record_keep(self, namespace: str, name: str, until: datetime, now: datetime) -> None:
+        """The function's keep, beside the annotation a redeploy would remove."""
+        self._table.update_item(
+            Key={"id": keeps_id(namespace)}, UpdateExpression="SET #keep = :until, expiration = :expiration",
+            ExpressionAttributeNames={"#keep": KEEP_ATTRIBUTE_PREFIX + name},
+            ExpressionAttributeValues={":until": until.isoformat(timespec="seconds"),
+                                       ":expiration": int((now + KEEPS_ITEM_LIFE).timestamp())})
 
     def audit_entries(self, day: str) -> list[dict]:
         item = self._table.get_item(Key={"id": audit_id(day)}, ConsistentRead=True).get("Item")

@@ -21,6 +21,7 @@ EXAMPLES = {
     "nodepool_id": (("spot",), "offhours#nodepool#spot"),
     "wake_id": (("openfaas-fn", "figlet"), "offhours#wake#openfaas-fn#figlet"),
     "note_id": (("2026-11-24", "pdb"), "offhours#note#2026-11-24#pdb"),
+    "keeps_id": (("openfaas-fn",), "offhours#keeps#openfaas-fn"),
     "day_id": (("2026-11-24",), "savings#day#2026-11-24"),
     "heads_up_id": ((AT,), "offhours-heads-up#2026-11-24T19:05:00+00:00"),
     "replay_id": (("v0=abc",), "slack-replay#" + "5f0ff54ca50be8669e988b890dbdec4cfe032456e220268c35fe315423a18f9b"),
@@ -30,7 +31,7 @@ EXAMPLES = {
 CONSTANTS = {"RECENT_ALERTS_KEY": "alerts#recent", "THREAD_ID_PREFIX": "thread#",
              "NOTICE_KEY_PREFIX": "interruptions.notice", "HIT_PREFIX": "hit#", "SPOT_PREFIX": "spot#",
              "DISRUPTED_PREFIX": "disrupted#", "FUNCTION_PREFIX": "offhours#function#", "CURSOR_ID": "savings#cursor",
-             "SHARDS": 16, "RATE_WINDOW_SECONDS": 600}
+             "SHARDS": 16, "RATE_WINDOW_SECONDS": 600, "KEEP_ATTRIBUTE_PREFIX": "keep:"}
 
 
 def test_every_key_builder_is_pinned():
