@@ -64,10 +64,20 @@ class SavingsStore:
         self._name = table_name
         self._table = session.resource("dynamodb").Table(table_name)
         self._client = session.client("dynamodb")  # the plain client: transactions take typed values
+        self._saved: tuple[str, Cursor] | None = None  # the cursor this store (this container) wrote last
 
     def cursor(self) -> tuple[Cursor, str | None]:
-        """The cursor and its raw `booked_until` (the condition of the next write)."""
-        item = self._table.get_item(Key={"id": CURSOR_ID}, ConsistentRead=True).get("Item")
+        """The cursor and its raw `booked_until` (the condition of the next write).
+
+        `booked_until` only moves forward, one value per booking, so when it is still the one this container
+        wrote, the cursor is the one it holds: the state (10,000 parked functions: ~0.3 s to decode) is read and
+        decoded only when another container booked since."""
+        key = {"id": CURSOR_ID}
+        head = self._table.get_item(Key=key, ConsistentRead=True, ProjectionExpression="booked_until").get("Item")
+        raw = (head or {}).get("booked_until")
+        if raw is not None and self._saved is not None and self._saved[0] == raw:
+            return self._saved[1], raw
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
         return cursor_from_item(item), (item or {}).get("booked_until")
 
     def day(self, day: str) -> tuple[DayBook, int]:
@@ -103,7 +113,10 @@ class SavingsStore:
                                         "pools": merged.pools})},
                 "ConditionExpression": "attribute_not_exists(id) OR version = :version",
                 "ExpressionAttributeValues": {":version": version}}})
-        return transaction_held(self._client, lambda: self._transact(writes))
+        if not transaction_held(self._client, lambda: self._transact(writes)):
+            return False
+        self._saved = (cursor_put["Put"]["Item"]["booked_until"], cursor)
+        return True
 
     def _transact(self, writes: list[dict]) -> None:
         serializer = TypeSerializer()
