@@ -37,6 +37,10 @@ def test_sam_template_declares_the_layer_functions_and_events(packaged):
     assert sqs["ScalingConfig"] == {"MaximumConcurrency": 2}  # Slack pacing is per container
     assert functions["Offhours"]["Events"]["OffhoursEvent"]["Properties"]["Schedule"] == "rate(5 minutes)"
     assert functions["Budget"]["Events"]["BudgetEvent"]["Properties"]["Schedule"] == "rate(15 minutes)"
+    # Off-hours lists and patches every function (peak ~200 MB at 10,000, benchmarks/bench_offhours.py); Lambda's
+    # CPU share grows with memory (AWS: "Lambda allocates CPU power in proportion to the amount of memory").
+    assert {name: props["MemorySize"] for name, props in functions.items()} == {
+        "APIHandler": 256, "Budget": 256, "Digests": 256, "Interruptions": 256, "Offhours": 512}
     paths = template["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     assert set(paths) == {"/slack/actions"} and set(paths["/slack/actions"]) == {"post"}  # the Slack route only
 
