@@ -16,6 +16,7 @@ from chalice_app.cli.offhours import parse_at
 from chalice_app.kube.client import api_client
 from chalice_app.kube.kubeconfig import stage_kubeconfig
 from chalice_app.offhours.explain import explain
+from chalice_app.offhours.parked import DynamoParkedStore
 from chalice_app.provisioning.watch import alarm_states
 from chalice_app.runlog import RunLog
 from chalice_app.status import cluster_status, compact_summary
@@ -29,7 +30,8 @@ def status(stage: Optional[str] = StageOption) -> None:
     settings = cli_settings(stage)
     console = Console()
     log = RunLog(settings.table_name)
-    snapshot = cluster_status(api_client(settings), settings.function_namespaces)
+    records = DynamoParkedStore(settings.table_name, region=settings.region)  # what off-hours parked: the truth
+    snapshot = cluster_status(api_client(settings), settings.function_namespaces, records)
 
     runs = Table(title=f"costguard {settings.stage}: last runs")
     for column in ("feature", "at", "ok", "summary"):
@@ -40,11 +42,11 @@ def status(stage: Optional[str] = StageOption) -> None:
     console.print(runs)
 
     pools = Table(title="NodePools")
-    for column in ("nodepool", "limits", "stored off-hours limits", "budget status"):
+    for column in ("nodepool", "limits", "stored off-hours limits", "stored in", "budget status"):
         pools.add_column(column)
     for pool in snapshot.nodepools:
         pools.add_row(pool.name, json.dumps(pool.limits), json.dumps(pool.stored_limits) if pool.stored_limits else "",
-                      pool.budget_summary)
+                      pool.stored_from, pool.budget_summary)
     console.print(pools)
 
     offhours = (last.get("offhours") or {}).get("summary") or {}
@@ -62,10 +64,11 @@ def status(stage: Optional[str] = StageOption) -> None:
                       f"{offhours.get('openfaas', '')}): {'; '.join(offhours.get('held_because', []))}", markup=False)
 
     down = Table(title=f"functions in downtime ({len(snapshot.functions_down)})")
-    for column in ("function", "namespace", "replicas now", "restores to"):
+    for column in ("function", "namespace", "replicas now", "restores to", "stored in"):
         down.add_column(column)
     for function in snapshot.functions_down[:50]:
-        down.add_row(function.name, function.namespace, str(function.replicas), str(function.restore_to))
+        down.add_row(function.name, function.namespace, str(function.replicas),
+                     "?" if function.restore_to is None else str(function.restore_to), function.source)
     console.print(down)
 
     watched = alarm_states(boto3.client("cloudwatch", region_name=settings.region), settings.stage)

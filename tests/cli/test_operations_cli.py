@@ -95,3 +95,46 @@ def test_explain_unknown_function_is_one_line_exit_2(sb):
         result = CliRunner().invoke(cli_app, ["explain", "function", "no-such-function"], env=environment)
     assert result.exit_code == 2, result.output
     assert "no-such-function" in result.output and "Traceback" not in result.output
+
+
+def test_status_shows_what_the_stage_table_holds_when_a_redeploy_removed_the_annotation(sb):
+    """The table is the truth (issue 9): a function parked by off-hours whose Deployment a redeploy rewrote still
+    shows, with the count the morning restores; a NodePool's stored limits come from the table too."""
+    from chalice_app.offhours.parked import DynamoParkedStore, ParkedFunction, ParkedPool
+    from chalice_app.table_keys import function_id, nodepool_id
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
+    records = DynamoParkedStore(sb.table_name, client=sb.session().client("dynamodb"))
+    records.put_new({function_id("openfaas-fn", "figlet"): ParkedFunction(4, "uid", now.isoformat()).item(),
+                     nodepool_id("default"): ParkedPool(limits={"cpu": "64"}, parked_at=now.isoformat()).item()}, now)
+    figlet = sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", "figlet")
+    figlet["spec"]["replicas"] = 0
+    sb.kube.store.put(figlet)  # no original-replicas annotation: the redeploy replaced them
+
+    with sb.activate() as environment:
+        result = CliRunner().invoke(cli_app, ["status"], env={**environment, "COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "figlet" in line)
+    assert "4" in row and "stage table (the annotation is gone" in row
+    pool = next(line for line in result.output.splitlines() if "default" in line and "64" in line)
+    assert "stage table" in pool
+
+
+def test_status_shows_a_bad_annotation_as_that_functions_row_not_a_failure(sb):
+    """`²` passes str.isdigit() and fails int(): the one count parser reads it (issue 12)."""
+    for name, value in (("env", "²"), ("nodeinfo", "9" * 5000)):  # functions no other test of the module parks
+        deployment = sb.kube.store.get("apps/v1", "Deployment", "openfaas-fn", name)
+        deployment["spec"]["replicas"] = 0
+        deployment["metadata"].setdefault("annotations", {})[ORIGINAL_REPLICAS] = value
+        sb.kube.store.put(deployment)
+    spot = sb.kube.store.get("karpenter.sh/v1", "NodePool", None, "spot")
+    spot["metadata"].setdefault("annotations", {})[ORIGINAL_LIMITS] = "{not json"
+    sb.kube.store.put(spot)
+
+    with sb.activate() as environment:
+        result = CliRunner().invoke(cli_app, ["status"], env={**environment, "COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "unreadable annotation '²'" in result.output
+    assert "unreadable annotation '{not json'" in result.output
+    assert "nodeinfo" in result.output and "9" * 100 not in result.output
