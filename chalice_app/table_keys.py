@@ -13,13 +13,20 @@ The layout is part of a deployed stage: a key built here must stay byte-for-byte
 - `offhours#function#…`, `offhours#functions#<ns>#<shard>`, `offhours#nodepool#…`, `offhours#wake#…`,
   `offhours#note#…`: offhours/parked.py.
 - `savings#cursor`, `savings#day#<day>`: savings/store.py; `offhours-heads-up#<start>`: savings/hook.py.
-- `slack-replay#<sha256>`, `slack-rate#<user>#<window>`, `audit#slack#<day>`: slackapp/store.py.
+- `slack-replay#<sha256>`, `slack-rate#<user>#<window>`, `audit#slack#<day>`: slackapp/store.py;
+  `offhours#keeps#<namespace>`: written there, read by offhours/keeps.py.
 """
 from __future__ import annotations
 
 import hashlib
 import zlib
 from datetime import date, datetime
+
+# DynamoDB's per-request limits (Amazon DynamoDB Developer Guide, "Quotas": BatchGetItem 100 items, BatchWriteItem
+# 25, TransactWriteItems 100), for every module that reads or writes the table in batches.
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+TRANSACTION_LIMIT = 100
 
 # ---- budget ------------------------------------------------------------------------------------------------------
 
@@ -95,6 +102,11 @@ def function_id(namespace: str, name: str) -> str:
 
 def shard_id(namespace: str, name: str) -> str:
     return f"offhours#functions#{namespace}#{zlib.crc32(name.encode()) % SHARDS:02d}"
+
+
+def shard_ids(namespace: str) -> list[str]:
+    """Every shard item of a namespace's function records (to read them all without the names)."""
+    return [f"offhours#functions#{namespace}#{shard:02d}" for shard in range(SHARDS)]
 
 
 def nodepool_id(name: str) -> str:

@@ -55,7 +55,7 @@ GRANTS: dict[str, dict[str, list[str]]] = {
                        "dynamodb:PutItem", "dynamodb:UpdateItem"],
     },
     naming.API_HANDLER: {  # the Slack route: replay guard, rate limit, audit; reads and annotates functions
-        "StageTable": [*_TABLE_READS, "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "StageTable": [*_TABLE_READS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "Cluster": ["eks:DescribeCluster"],
     },
 }

@@ -32,13 +32,12 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import S
 
 from chalice_app.errors import StageTableError
 from chalice_app.interruptions.notice import Notice
+from chalice_app.table_keys import BATCH_GET_LIMIT, TRANSACTION_LIMIT
 from chalice_app.table_keys import NOTICE_KEY_PREFIX as KEY_PREFIX
 
 RECORD_LIFETIME_SECONDS = 7 * 24 * 3600  # longer than SQS keeps a message (4 days by default) plus DLQ redrives
 DEFAULT_REMAINING_MS = 15 * 60 * 1000  # outside Lambda: the longest a Lambda invocation can run
-TRANSACTION_ITEMS = 100  # TransactWriteItems limit
 WRITE_BATCH_ITEMS = 25  # BatchWriteItem limit
-GET_BATCH_ITEMS = 100  # BatchGetItem limit
 UNPROCESSED_RETRIES = 8
 RESULT = json.dumps({"alerted": True}, sort_keys=True)
 
@@ -100,7 +99,7 @@ class BatchedPersistenceLayer(DynamoDBPersistenceLayer):
         taken: set[str] = set()
         pending = list(keys)
         while pending:
-            chunk, pending = pending[:TRANSACTION_ITEMS], pending[TRANSACTION_ITEMS:]
+            chunk, pending = pending[:TRANSACTION_LIMIT], pending[TRANSACTION_LIMIT:]
             now = time.time()
             try:
                 self.client.transact_write_items(TransactItems=[self._claim_put(k, now, remaining_ms) for k in chunk])
@@ -118,7 +117,7 @@ class BatchedPersistenceLayer(DynamoDBPersistenceLayer):
     def statuses(self, keys: Sequence[str]) -> dict[str, str]:
         """Key → status of the records that exist (consistent reads)."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(keys), GET_BATCH_ITEMS):
+        for chunk in _chunks(list(keys), BATCH_GET_LIMIT):
             request = {self.table_name: {"Keys": [self._get_key(k) for k in chunk], "ConsistentRead": True}}
             for _ in range(UNPROCESSED_RETRIES):
                 response = self.client.batch_get_item(RequestItems=request)

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from chalice_app.interruptions.correlation import OFFHOURS_DELETION, FunctionKey, NodeFacts, NodeImpact, parse_time
 from chalice_app.interruptions.ledger import batch_write
 from chalice_app.interruptions.notice import NoticeKind
-from chalice_app.table_keys import HIT_PREFIX, hit_key, spot_key
+from chalice_app.table_keys import BATCH_GET_LIMIT, HIT_PREFIX, hit_key, spot_key
 
 COUNT_PREFIX = "n:"
 HIT_LIFETIME = timedelta(days=14)
@@ -26,7 +26,6 @@ SPOT_LIFETIME = timedelta(days=120)
 DISRUPTED_LIFETIME = timedelta(days=14)
 MAX_LABEL = 64  # cluster labels are untrusted: a counter's name is bounded
 MAX_REMEMBERED_FUNCTIONS = 20
-GET_BATCH = 100  # BatchGetItem
 WRITE_BATCH = 25  # BatchWriteItem (ledger.batch_write)
 COUNTERS_PER_UPDATE = 50
 UNPROCESSED_RETRIES = 8
@@ -135,8 +134,8 @@ class InterruptionRecords:
     def _get_many(self, keys: Sequence[str]) -> dict[str, dict]:
         found: dict[str, dict] = {}
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), GET_BATCH):
-            request = {self._table: {"Keys": [{"id": {"S": key}} for key in unique[start:start + GET_BATCH]]}}
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            request = {self._table: {"Keys": [{"id": {"S": key}} for key in unique[start:start + BATCH_GET_LIMIT]]}}
             for _ in range(UNPROCESSED_RETRIES):
                 self.requests += 1
                 response = self._client.batch_get_item(RequestItems=request)

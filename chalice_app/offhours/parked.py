@@ -24,12 +24,10 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalice_app.conditional import condition_held
 from chalice_app.errors import StageTableError
-from chalice_app.table_keys import FUNCTION_PREFIX, note_id, shard_id
+from chalice_app.table_keys import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, FUNCTION_PREFIX, note_id, shard_id
 
 KEEP = timedelta(days=30)  # longer than any holiday week a schedule may park a function for
 SHARD_ATTEMPTS = 5
-BATCH_GET_KEYS = 100  # BatchGetItem's limit
-BATCH_WRITE_ITEMS = 25  # BatchWriteItem's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +108,8 @@ class DynamoParkedStore:
     # ---- plain items -------------------------------------------------------------------------------------------
     def _batch_get(self, ids: list[str]) -> dict[str, dict]:
         found = {}
-        for start in range(0, len(ids), BATCH_GET_KEYS):
-            keys = [{"id": {"S": key}} for key in ids[start:start + BATCH_GET_KEYS]]
+        for start in range(0, len(ids), BATCH_GET_LIMIT):
+            keys = [{"id": {"S": key}} for key in ids[start:start + BATCH_GET_LIMIT]]
             request: dict | None = {self._table: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
@@ -212,9 +210,9 @@ class DynamoParkedStore:
     def delete_many(self, ids: Iterable[str]) -> None:
         wanted = list(dict.fromkeys(ids))
         others = [key for key in wanted if not key.startswith(FUNCTION_PREFIX)]
-        for start in range(0, len(others), BATCH_WRITE_ITEMS):
+        for start in range(0, len(others), BATCH_WRITE_LIMIT):
             request: dict | None = {self._table: [{"DeleteRequest": {"Key": {"id": {"S": key}}}}
-                                                  for key in others[start:start + BATCH_WRITE_ITEMS]]}
+                                                  for key in others[start:start + BATCH_WRITE_LIMIT]]}
             while request:
                 request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
         for shard, names in self._by_shard([key for key in wanted if key.startswith(FUNCTION_PREFIX)]).items():

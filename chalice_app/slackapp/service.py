@@ -167,7 +167,8 @@ class SlackActions:
             return _answer(200, USAGE)
         if request.verb == "status":
             allowed = [ns for ns in self._settings.function_namespaces if may_act(allow, who.user_id, groups, ns)]
-            return _answer(200, status_text(self._cluster_factory(), allowed, now, self._zone))
+            return _answer(200, status_text(self._cluster_factory(), allowed, now, self._zone,
+                                            lambda: self._store.offhours_view(allowed)))
         try:
             change = self._apply(request, now)
         except InvalidRequest as error:

@@ -18,6 +18,7 @@ EXAMPLES = {
     "digest_claim_key": (("spot", "2026-W48"), "digest#spot#2026-W48"),
     "function_id": (("openfaas-fn", "figlet"), "offhours#function#openfaas-fn#figlet"),
     "shard_id": (("openfaas-fn", "figlet"), "offhours#functions#openfaas-fn#01"),
+    "shard_ids": (("fn",), [f"offhours#functions#fn#{shard:02d}" for shard in range(16)]),
     "nodepool_id": (("spot",), "offhours#nodepool#spot"),
     "wake_id": (("openfaas-fn", "figlet"), "offhours#wake#openfaas-fn#figlet"),
     "note_id": (("2026-11-24", "pdb"), "offhours#note#2026-11-24#pdb"),

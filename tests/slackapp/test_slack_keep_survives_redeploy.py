@@ -5,7 +5,7 @@ OpenFaaS.redeploy), which removes `exclude-until`. The keep is also in the stage
 from datetime import datetime, timedelta, timezone
 
 from chalice_app.config import load_settings
-from chalice_app.kube.names import EXCLUDE_UNTIL
+from chalice_app.kube.names import EXCLUDE_UNTIL, ORIGINAL_REPLICAS
 from chalice_app.offhours import handler
 from chalice_app.offhours.explain import explain
 from chalice_app.offhours.ports import OffhoursPorts
@@ -60,6 +60,20 @@ def test_a_keep_clicked_in_slack_outlives_a_redeploy_and_ends_when_asked():
         with sb.as_lambda("offhours"):
             why = explain("sleep", FUNCTION_NAMESPACE, MONDAY.replace(hour=20, minute=6))
         assert why.excluded and why.action == "skip", why
+
+        # `/costguard status` reads the table too: a parked function whose mirror a redeploy removed still shows
+        figlet = sb.kube.store.get("apps/v1", "Deployment", FUNCTION_NAMESPACE, "figlet")
+        evening_count = figlet["metadata"]["annotations"][ORIGINAL_REPLICAS]
+        sb.openfaas.redeploy("figlet")
+        sb.sim.settle()
+        assert ORIGINAL_REPLICAS not in (sb.kube.store.get("apps/v1", "Deployment", FUNCTION_NAMESPACE, "figlet")
+                                         ["metadata"].get("annotations") or {})
+        clock.now = MONDAY.replace(hour=20, minute=10)
+        status, answer = slack.slash("status")
+        assert status == 200, answer
+        parked, kept = answer["text"].split("Kept up from Slack or by annotation")
+        assert f"`{FUNCTION_NAMESPACE}/figlet` at" in parked and f"restores to `{evening_count}`" in parked
+        assert f"`{FUNCTION_NAMESPACE}/sleep` kept up until Mon 22:00" in kept
 
         tick(22, 5)
         assert deployment()["spec"]["replicas"] == 0  # parked once the keep has ended
