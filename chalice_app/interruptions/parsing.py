@@ -37,8 +37,18 @@ TERMINATED_STATES = frozenset({"shutting-down", "terminated"})
 
 
 class _Envelope(EventBridgeModel):
-    # AWS Health's schema marks `resources` as not required; EventBridgeModel insists on it.
+    # AWS Health's schema marks `resources` as not required; EventBridgeModel insists on it. The EC2 state-change
+    # page's sample has no `version` (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/
+    # monitoring-instance-state-changes.html); costguard reads neither, so neither missing rejects an event.
+    version: str = "0"
     resources: list[str] = Field(default_factory=list)
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _lone_resource(cls, value):
+        # The interruptible Capacity Reservation warning is documented with `"resources": "[instance arn]"`, one
+        # string (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-interruptible-cr.html): one resource.
+        return [value] if isinstance(value, str) else value
 
 
 # Each kind's detail model builds its validator on its first event (defer_build): a batch seldom holds every kind,
@@ -63,7 +73,14 @@ class _CapacityReservationDetail(_InstanceDetail):
 class _AffectedEntity(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
     entityValue: str = Field("", max_length=1224)  # API_AffectedEntity's bound
+    # The Health API names the entity's state `statusCode` (API_AffectedEntity); the EventBridge schema and its
+    # samples name it `status` (https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html).
     statusCode: str | None = None
+    status: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return ENTITY_RESOLVED in ((self.statusCode or "").upper(), (self.status or "").upper())
 
 
 class _HealthDetail(BaseModel):
@@ -71,6 +88,7 @@ class _HealthDetail(BaseModel):
     service: str
     eventTypeCategory: str
     eventTypeCode: str = ""
+    eventScopeCode: str | None = None  # ACCOUNT_SPECIFIC or PUBLIC
     eventRegion: str | None = None
     statusCode: str | None = None
     startTime: datetime | None = None
@@ -80,7 +98,10 @@ class _HealthDetail(BaseModel):
     @field_validator("startTime", "endTime", mode="before")
     @classmethod
     def _rfc1123_or_iso(cls, value):
-        # Health writes "Sat, 05 Jun 2021 15:10:09 GMT"; tests and replays often use ISO 8601.
+        # Health writes "Sat, 05 Jun 2021 15:10:09 GMT"; tests and replays often use ISO 8601. endTime is optional in
+        # the schema and may come as "" while the event is ahead: an empty time is an absent one.
+        if isinstance(value, str) and not value.strip():
+            return None
         if isinstance(value, str) and "," in value:
             try:
                 return parsedate_to_datetime(value)
@@ -145,9 +166,10 @@ def parse_rebalance(envelope: EventBridgeModel) -> Notice:
 
 def parse_state_change(envelope: EventBridgeModel) -> Notice | Ignored:
     detail = _detail(_StateChangeDetail, envelope)
-    if detail.state in STOPPED_STATES:
+    state = detail.state.lower()  # as Karpenter reads it (aws/karpenter-provider-aws messages/statechange/parser.go)
+    if state in STOPPED_STATES:
         return _notice(envelope, NoticeKind.INSTANCE_STOPPED, (detail.instance_id,))
-    if detail.state in TERMINATED_STATES:
+    if state in TERMINATED_STATES:
         return _notice(envelope, NoticeKind.INSTANCE_TERMINATED, (detail.instance_id,))
     return Ignored(f"instance state {detail.state!r}")
 
@@ -156,15 +178,13 @@ def parse_health(envelope: EventBridgeModel) -> Notice | Ignored:
     detail = _detail(_HealthDetail, envelope)
     if detail.service != "EC2" or detail.eventTypeCategory != "scheduledChange":
         return Ignored(f"AWS Health {detail.service} {detail.eventTypeCategory}")
-    if not detail.affectedEntities and not envelope.resources:
-        raise MalformedEvent(f"AWS Health Event {envelope.id}: neither detail.affectedEntities nor resources")
     closed = (detail.statusCode or "").lower() == HEALTH_CLOSED
     pending: dict[str, None] = {}
     resolved: dict[str, None] = {}
     for entity in detail.affectedEntities:
         instance_id = instance_id_in(entity.entityValue)
         if instance_id is not None:
-            (resolved if closed or entity.statusCode == ENTITY_RESOLVED else pending)[instance_id] = None
+            (resolved if closed or entity.resolved else pending)[instance_id] = None
     if not detail.affectedEntities:  # entities absent: the resources ARNs are all there is
         for arn in envelope.resources:
             instance_id = instance_id_in(arn)
@@ -179,7 +199,11 @@ def parse_health(envelope: EventBridgeModel) -> Notice | Ignored:
     if resolved:
         return _notice(envelope, NoticeKind.SCHEDULED_CHANGE_CLOSED, tuple(resolved), deadline=detail.endTime,
                        region=region)
-    # A Dedicated Host (h-…), a volume, an account-wide notice: nothing costguard's nodes can be hit by.
+    # A Dedicated Host (h-…), a volume, a public notice naming no entity (the schema requires neither
+    # affectedEntities nor resources, and its PUBLIC samples carry both empty): nothing costguard's nodes can be hit by.
+    if not detail.affectedEntities and not envelope.resources:
+        scope = f" ({detail.eventScopeCode})" if detail.eventScopeCode else ""
+        return Ignored(f"AWS Health {detail.eventTypeCode or detail.service}{scope}: names no affected entity")
     return Ignored(f"AWS Health {detail.eventTypeCode or detail.service}: no EC2 instance among the affected entities")
 
 

@@ -57,9 +57,11 @@ def test_health_events_of_other_services_or_categories_are_ignored(service, cate
     assert isinstance(parse_event(f.health([1], service=service, category=category)), Ignored)
 
 
-def test_health_without_any_entity_or_resource_is_malformed():
-    with pytest.raises(MalformedEvent, match="neither detail.affectedEntities nor resources"):
-        parse_event(f.health([]))
+def test_health_without_any_entity_or_resource_is_ignored_not_malformed():
+    # The Health EventBridge schema requires neither field and its PUBLIC sample carries both empty
+    # (https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html).
+    outcome = parse_event(f.health([]))
+    assert isinstance(outcome, Ignored) and "names no affected entity" in outcome.reason
 
 
 def test_capacity_reservation_deadline_is_the_termination_time_or_two_minutes():
