@@ -7,11 +7,13 @@ import logging
 import urllib.request
 from typing import Iterator
 
+import boto3
+from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from sandbox.aws import create_stage_table
 
-__all__ = ["create_stage_table", "moto_server", "reset_moto"]
+__all__ = ["create_stage_table", "moto_server", "reset_moto", "stage_table_session"]
 
 
 @contextlib.contextmanager
@@ -30,3 +32,12 @@ def moto_server() -> Iterator[str]:
 def reset_moto(endpoint: str) -> None:
     """Forget every resource the server holds (moto's /moto-api/reset)."""
     urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST"), timeout=10).read()
+
+
+@contextlib.contextmanager
+def stage_table_session(table_name: str, region: str = "us-east-1") -> Iterator[boto3.session.Session]:
+    """In-process moto (`mock_aws`) with the stage table created: a boto3 session for the block."""
+    with mock_aws():
+        session = boto3.session.Session(region_name=region)
+        create_stage_table(session.client("dynamodb"), table_name)
+        yield session

@@ -1,18 +1,14 @@
 """The one conditional-write helper (chalice_app/conditional.py) on moto's DynamoDB: botocore's typed exceptions."""
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from chalice_app.conditional import condition_held, put_if_absent, transaction_held
-from tests.moto_helpers import create_stage_table
+from tests.moto_helpers import stage_table_session
 
 
 @pytest.fixture
 def table():
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        create_stage_table(session.client("dynamodb"), "costguard-test")
+    with stage_table_session("costguard-test") as session:
         yield session.resource("dynamodb").Table("costguard-test")
 
 

@@ -4,11 +4,9 @@ Kubernetes unreachable, the stage table unreachable, settings broken, an unexpec
 import json
 from datetime import datetime, timezone
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from kubernetes.client.exceptions import ApiException
-from moto import mock_aws
 
 from chalice_app import config
 from chalice_app.budget import handler as budget_handler
@@ -21,7 +19,7 @@ from chalice_app.offhours.parked import MemoryParkedStore
 from chalice_app.offhours.ports import OffhoursPorts
 from chalice_app.runlog import RunLog
 from tests.memory_cluster import MemoryCluster, budget_cluster
-from tests.moto_helpers import create_stage_table
+from tests.moto_helpers import stage_table_session
 from tests.slackfakes import RecordingNotifier
 
 TABLE = "costguard-test"
@@ -34,9 +32,7 @@ UNREACHABLE = ApiException(status=503, reason="Service Unavailable")
 
 @pytest.fixture
 def table():
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        create_stage_table(session.client("dynamodb"), TABLE)
+    with stage_table_session(TABLE) as session:
         yield session
 
 

@@ -1,14 +1,12 @@
 """The savings ledger's store on moto: a container decodes the cursor's state only when another one booked since."""
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from chalice_app.savings import store as store_module
 from chalice_app.savings.ledger import Cursor, ParkedFunctionCost, State, book
 from chalice_app.savings.store import SavingsStore
-from tests.moto_helpers import create_stage_table
+from tests.moto_helpers import stage_table_session
 
 TABLE = "costguard-savings-store"
 EVENING = datetime(2026, 11, 24, 19, 5, tzinfo=timezone.utc)
@@ -21,9 +19,7 @@ def parked(*names: str) -> State:
 
 @pytest.fixture
 def session():
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        create_stage_table(session.client("dynamodb"), TABLE)
+    with stage_table_session(TABLE) as session:
         yield session
 
 

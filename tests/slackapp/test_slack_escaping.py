@@ -7,9 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
-import boto3
 import pytest
-from moto import mock_aws
 from slack_sdk.signature import SignatureVerifier
 
 from chalice_app.config import load_settings
@@ -20,7 +18,7 @@ from chalice_app.slackapp.cluster import NotAFunction
 from chalice_app.slackapp.service import SlackActions
 from chalice_app.slackapp.store import SlackStore
 from tests.memory_cluster import MemoryCluster
-from tests.moto_helpers import create_stage_table
+from tests.moto_helpers import stage_table_session
 from tests.offhours.factories import deployment
 from tests.slackfakes import HOSTILE, assert_hostile_inert
 
@@ -59,9 +57,7 @@ def hostile_cluster() -> ActionsMemoryCluster:
 
 @pytest.fixture
 def route():
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        create_stage_table(session.client("dynamodb"), TABLE)
+    with stage_table_session(TABLE) as session:
         replies: list[dict] = []
         actions = SlackActions(SETTINGS, SlackStore(TABLE, session), hostile_cluster, clock=lambda: NOW,
                                secret=lambda: SECRET, allow_list=lambda: AllowList(users=(USER,)),

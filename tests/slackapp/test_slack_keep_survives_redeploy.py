@@ -81,20 +81,16 @@ def test_a_keep_clicked_in_slack_outlives_a_redeploy_and_ends_when_asked():
 
 def test_a_keep_the_table_could_not_record_is_said_in_the_answer(monkeypatch):
     """The annotation holds the keep; the person is told a redeploy before then would end it."""
-    import boto3
-    from moto import mock_aws
 
     from chalice_app.slackapp.access import AllowList
     from chalice_app.slackapp.service import SlackActions
     from chalice_app.slackapp.store import SlackStore
-    from tests.moto_helpers import create_stage_table
+    from tests.moto_helpers import stage_table_session
     from tests.offhours.factories import deployment as make_deployment
     from tests.slackapp.test_slack_escaping import NOW, SECRET, SETTINGS, TABLE, USER, ActionsMemoryCluster, call, slash
 
     cluster = ActionsMemoryCluster([make_deployment("sleep", 1, namespace=SETTINGS.function_namespaces[0])])
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        create_stage_table(session.client("dynamodb"), TABLE)
+    with stage_table_session(TABLE) as session:
         store = SlackStore(TABLE, session)
 
         def unavailable(*args):
