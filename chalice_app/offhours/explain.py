@@ -84,10 +84,10 @@ def explain(name: str, namespace: str, now: datetime, settings=None, cluster=Non
     cluster = cluster or OffhoursCluster(api_client(settings))
     store = store or parked.DynamoParkedStore(settings.table_name, region=settings.region)
     config = OffhoursConfig.from_settings(settings)
+    function = cluster.function(namespace, name)  # first: a bad name is refused before any other read
     annotations = cluster.namespace_annotations([namespace]).get(namespace)
     records = store.get_many([table_keys.function_id(namespace, name), *keeps.keep_item_ids([namespace])])
-    function = keeps.with_keep(cluster.function(namespace, name),
-                               keeps.keeps_from_items(records, [namespace]).get((namespace, name)), now)
+    function = keeps.with_keep(function, keeps.keeps_from_items(records, [namespace]).get((namespace, name)), now)
     found = records.get(table_keys.function_id(namespace, name))
     rules = NightRules(Reconciler(cluster, config, store=store).capabilities(), config.idle, config.hold,
                        restore_cap=config.restore_cap)
