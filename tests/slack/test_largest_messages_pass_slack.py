@@ -24,7 +24,7 @@ from chalice_app.offhours.report import summary_message
 from chalice_app.offhours.runreport import RunReport
 from chalice_app.savings.hook import decorate
 from chalice_app.slack.message import MAX_MESSAGE_TEXT, SlackMessage, message_text_length
-from chalice_app.slackapp.buttons import keep_buttons, wake_buttons, with_buttons
+from chalice_app.slackapp.buttons import wake_buttons, with_buttons
 from chalice_app.slackapp.headsup import heads_up_message
 from sandbox.block_kit import block_kit_problems
 from tests.interruptions import factories as f
