@@ -42,10 +42,12 @@ MAX_ACTION_ID = 255
 MAX_BUTTON_URL = 3000
 MAX_BUTTON_VALUE = 2000
 BUTTON_STYLES = ("primary", "danger")
-# A text object's type is "plain_text" or "mrkdwn" (docs.slack.dev/reference/block-kit/composition-objects/
-# text-object); blocks.validate answers invalid_blocks "unsupported type" with exactly these two expected
-# (docs.slack.dev/reference/methods/blocks.validate).
+# A text object's type is "plain_text" or "mrkdwn", its text "The minimum length is 1 and maximum length is 3000
+# characters" (docs.slack.dev/reference/block-kit/composition-objects/text-object); blocks.validate answers
+# invalid_blocks "unsupported type" with exactly these two types expected (docs.slack.dev/reference/methods/
+# blocks.validate). Where a text object sits may allow less (header 150, field 2000, button 75).
 TEXT_TYPES = ("plain_text", "mrkdwn")
+MAX_TEXT_OBJECT = 3000
 
 
 def blocks_text_length(value) -> int:
@@ -59,10 +61,13 @@ def blocks_text_length(value) -> int:
 
 
 def _text_object_problems(where: str, obj) -> list[str]:
+    """`where` names the text ("section 0 text"): its type, then 1 to MAX_TEXT_OBJECT characters."""
     if not isinstance(obj, dict) or obj.get("type") not in TEXT_TYPES or not isinstance(obj.get("text"), str):
         kind = obj.get("type") if isinstance(obj, dict) else type(obj).__name__
         return [f"invalid_blocks: {where} is not a text object (type {kind!r}, expected one of {TEXT_TYPES})"]
-    return []
+    if not obj["text"]:
+        return [f"invalid_blocks: {where} is empty, at least 1 char"]
+    return _length_problem(where, obj["text"], MAX_TEXT_OBJECT)
 
 
 def _length_problem(where: str, value, limit: int) -> list[str]:
@@ -118,7 +123,8 @@ def _header_problems(where: str, block: dict) -> list[str]:
     text = block.get("text")
     if not isinstance(text, dict) or text.get("type") != "plain_text":
         return [f"invalid_blocks: {where} must be plain_text"]
-    return _length_problem(f"{where} text", text.get("text"), MAX_HEADER_TEXT)
+    return (_text_object_problems(f"{where} text", text)
+            or _length_problem(f"{where} text", text.get("text"), MAX_HEADER_TEXT))
 
 
 def _actions_problems(where: str, block: dict) -> list[str]:

@@ -10,6 +10,7 @@ from sandbox.block_kit import (
     MAX_BUTTON_URL,
     MAX_BUTTON_VALUE,
     MAX_CONTEXT_ELEMENTS,
+    MAX_TEXT_OBJECT,
     block_kit_problems,
 )
 
@@ -33,6 +34,7 @@ def problems(*blocks: dict) -> list[str]:
 def test_the_documented_limits_are_slacks():
     assert (MAX_ACTIONS_ELEMENTS, MAX_CONTEXT_ELEMENTS, MAX_BLOCK_ID) == (25, 10, 255)
     assert (MAX_BUTTON_TEXT, MAX_ACTION_ID, MAX_BUTTON_VALUE, MAX_BUTTON_URL) == (75, 255, 2000, 3000)
+    assert MAX_TEXT_OBJECT == 3000
 
 
 def test_an_actions_block_holds_at_most_25_elements():
@@ -106,3 +108,15 @@ def test_section_text_and_fields_are_plain_text_or_mrkdwn_objects(text):
 def test_a_header_is_plain_text():
     assert problems({"type": "header", "text": mrkdwn("x")}) == ["invalid_blocks: header 0 must be plain_text"]
     assert problems({"type": "header", "text": {"type": "plain_text", "text": "x" * 150}}) == []
+
+
+def test_a_text_object_holds_1_to_3000_characters_wherever_it_sits():
+    assert problems({"type": "context", "elements": [mrkdwn("c" * 3000)]}) == []
+    assert problems({"type": "context", "elements": [mrkdwn("c" * 3001)]}) == [
+        "invalid_blocks: context 0 element 0 3001 chars, at most 3000"]
+    assert problems({"type": "context", "elements": [mrkdwn("")]}) == [
+        "invalid_blocks: context 0 element 0 is empty, at least 1 char"]
+    assert problems({"type": "header", "text": {"type": "plain_text", "text": ""}}) == [
+        "invalid_blocks: header 0 text is empty, at least 1 char"]
+    assert problems(actions({**button(), "text": {"type": "plain_text", "text": ""}})) == [
+        "invalid_blocks: actions 0 element 0 text is empty, at least 1 char"]
