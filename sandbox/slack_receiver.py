@@ -1,8 +1,8 @@
 """A loopback stand-in for Slack: incoming webhooks and `chat.postMessage`, with Slack's limits and errors.
 
-It records every accepted message, rejects what Slack rejects (400 `invalid_blocks`, `no_text`) and answers
-429 + Retry-After past one message per second per webhook or channel, so the notifier's retries are exercised
-for real. Faults (500 n times) can be injected.
+It records every accepted message, rejects what Slack rejects (sandbox.block_kit: 400 `invalid_blocks`,
+`no_text`) and answers 429 + Retry-After past one message per second per webhook or channel, so the notifier's
+retries are exercised for real. Faults (500 n times) can be injected.
 """
 from __future__ import annotations
 
@@ -18,21 +18,10 @@ from typing import Callable
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from sandbox.block_kit import block_kit_problems
 from sandbox.service import Service
 
 DEFAULT_BOT_TOKEN = "xoxb-sandbox-token"
-# Slack's own limits (not costguard's): Block Kit reference (docs.slack.dev/reference/block-kit/blocks): at most 50
-# blocks a message, section text 3,000 characters, header text 150, section fields 10 of 2,000 each.
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_HEADER_TEXT = 150
-MAX_SECTION_FIELDS = 10
-MAX_FIELD_TEXT = 2000
-# The cumulative text of a message's blocks: chat.postMessage answers `msg_blocks_too_long` past about 12,000
-# characters ("12,000 text characters with a buffer for block containers", Slack in slackapi/bolt-js#2509; the
-# markdown block doc states 12,000 cumulative; slackapi/bolt-js#2867 saw a rejection at 11,341 measured
-# characters, so senders need a margin). The twin enforces the documented 12,000 on the text it can count.
-MAX_BLOCKS_TEXT = 12_000
 RESPONSE_URL_USES = 5  # "up to 5 times within 30 minutes" (https://api.slack.com/interactivity/handling#message_responses)
 
 
@@ -48,64 +37,6 @@ class ReceivedMessage:
     @property
     def text(self) -> str:
         return self.payload.get("text", "")
-
-
-def blocks_text_length(value) -> int:
-    """Characters of every `text` string anywhere in the blocks (text objects, fields, rich text elements)."""
-    if isinstance(value, list):
-        return sum(blocks_text_length(item) for item in value)
-    if isinstance(value, dict):
-        return sum(len(item) if key == "text" and isinstance(item, str) else blocks_text_length(item)
-                   for key, item in value.items())
-    return 0
-
-
-def _block_problems(index: int, block) -> list[str]:
-    """Per-block violations: Slack answers `invalid_blocks` for any of them."""
-    if not isinstance(block, dict) or "type" not in block:
-        return [f"invalid_blocks: block {index} has no type"]
-    problems = []
-    text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
-    if block["type"] == "section":
-        fields = block.get("fields") or []
-        if len(text) > MAX_SECTION_TEXT:
-            problems.append(f"invalid_blocks: section {index} text {len(text)} chars, at most {MAX_SECTION_TEXT}")
-        if not text and not fields:
-            problems.append(f"invalid_blocks: section {index} has neither text nor fields")
-        if len(fields) > MAX_SECTION_FIELDS:
-            problems.append(f"invalid_blocks: section {index} has {len(fields)} fields, at most {MAX_SECTION_FIELDS}")
-        for field_index, field in enumerate(fields):
-            length = len(field.get("text", "")) if isinstance(field, dict) else 0
-            if length > MAX_FIELD_TEXT:
-                problems.append(f"invalid_blocks: section {index} field {field_index} text {length} chars, at most "
-                                f"{MAX_FIELD_TEXT}")
-    elif block["type"] == "header":
-        if (block.get("text") or {}).get("type") != "plain_text":
-            problems.append(f"invalid_blocks: header {index} must be plain_text")
-        if len(text) > MAX_HEADER_TEXT:
-            problems.append(f"invalid_blocks: header {index} text {len(text)} chars, at most {MAX_HEADER_TEXT}")
-    return problems
-
-
-def block_kit_problems(payload: dict) -> list[str]:
-    """What Slack would refuse in this payload; empty when it is acceptable. The first problem's code (before any
-    ':') is Slack's error: `no_text`, `invalid_blocks` (a block breaks its own limits, or more than 50 blocks),
-    `msg_blocks_too_long` (the blocks together carry more than MAX_BLOCKS_TEXT characters)."""
-    problems: list[str] = []
-    if not isinstance(payload.get("text"), str) or not payload["text"].strip():
-        problems.append("no_text")
-    blocks = payload.get("blocks", [])
-    if not isinstance(blocks, list):
-        return problems + ["invalid_blocks: blocks must be a list"]
-    if len(blocks) > MAX_BLOCKS:
-        problems.append(f"invalid_blocks: {len(blocks)} blocks, at most {MAX_BLOCKS}")
-    for index, block in enumerate(blocks):
-        problems.extend(_block_problems(index, block))
-    total = blocks_text_length(blocks)
-    if total > MAX_BLOCKS_TEXT:
-        problems.append(f"msg_blocks_too_long: the blocks carry {total} characters of text, at most "
-                        f"{MAX_BLOCKS_TEXT}")
-    return problems
 
 
 class RateLimiter:

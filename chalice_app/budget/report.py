@@ -7,7 +7,7 @@ from chalice_app.budget.alerts import Alert
 from chalice_app.budget.planner import BudgetPlan, PoolPlan
 from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
-from chalice_app.slack.text import clip, code, escape, escape_mrkdwn, fit_joined, fit_lines, fit_text
+from chalice_app.slack.text import clip, code, escape, escape_mrkdwn, fit_joined, fit_lines, fit_message, fit_text
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
@@ -50,8 +50,9 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
     head = f"{title} — "
     text = head + fit_joined([a.text.replace("*", "") for a in alerts], max(0, MAX_SECTION_TEXT - len(head)), " | ",
                              "more alerts")
-    return SlackMessage(text=clip(text, MAX_SECTION_TEXT), blocks=[b.to_dict() for b in blocks],
-                        thread_keys=(f"budget-{plan.period}",))
+    # up to 48 pools' sections would pass Slack's total: each is cut to a share, saying how many lines it left out
+    return fit_message(SlackMessage(text=clip(text, MAX_SECTION_TEXT), blocks=[b.to_dict() for b in blocks],
+                                    thread_keys=(f"budget-{plan.period}",)))
 
 
 def problem_message(problem: str, at: str) -> SlackMessage:

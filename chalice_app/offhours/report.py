@@ -7,7 +7,7 @@ from chalice_app.offhours.planner import UNRECORDED, FunctionAction, Kind
 from chalice_app.offhours.reconcile import RunReport
 from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, SlackMessage
-from chalice_app.slack.text import clip, escape_mrkdwn as escape, fit_text, titled_list
+from chalice_app.slack.text import clip, escape_mrkdwn as escape, fit_message, fit_text, titled_list
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block, SectionBlock
@@ -79,7 +79,7 @@ def summary_message(report: RunReport) -> SlackMessage | None:
     ]
     blocks += [_section(title_, lines) for title_, lines in sections if lines]
     blocks.append(kit.ContextBlock(elements=[kit.MarkdownTextObject(text=f"run at {report.now.isoformat()}")]))
-    return _message(title, blocks)
+    return fit_message(_message(title, blocks))  # thirteen lists of 3,000 would pass Slack's total
 
 
 def cap_alert(report: RunReport) -> SlackMessage | None:

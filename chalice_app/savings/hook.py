@@ -13,7 +13,7 @@ from chalice_app.offhours.policy import Defaults
 from chalice_app.savings.ledger import Booking
 from chalice_app.savings.report import night_block
 from chalice_app.slack.message import SlackMessage
-from chalice_app.slack.text import fit_text
+from chalice_app.slack.text import fit_message, fit_text
 from chalice_app.slackapp.buttons import keep_buttons, still_parked, wake_buttons, with_buttons
 from chalice_app.slackapp.headsup import going_down, heads_up_message
 from chalice_app.slackapp.store import SlackStore
@@ -46,7 +46,8 @@ def decorate(message: SlackMessage | None, report, view, booking: Booking | None
         buttons = wake_buttons(still_parked(view.slim))
     else:
         buttons = []
-    return with_buttons(message, buttons)
+    decorated = with_buttons(message, buttons)
+    return decorated and fit_message(decorated)  # the summary, savings and buttons together within Slack's total
 
 
 def heads_up(settings: Settings, view, now: datetime, session=None) -> SlackMessage | None:

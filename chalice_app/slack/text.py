@@ -10,11 +10,14 @@ ends with "…".
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Sequence
 
-from chalice_app.slack.message import MAX_SECTION_TEXT
+from chalice_app.slack.message import MAX_MESSAGE_TEXT, MAX_SECTION_TEXT, SlackMessage, message_text_length
 
 MAX_SHOWN = 200  # a value longer than this is cut: a name in a message, not a payload
+_TAIL = re.compile(r"^…and (\d+) (.+)$")  # the last line fit_joined writes when it cut a list
 
 
 def escape_mrkdwn(value: object) -> str:
@@ -77,3 +80,47 @@ def titled_list(title: str, lines: Sequence[str], limit: int = MAX_SECTION_TEXT,
     bullets = [f"• {line}" for line in lines] or ([f"• {empty}"] if empty else [])
     return fit_lines([f"*{title}* ({len(lines)})", *bullets], limit, "more",
                      None if shown is None else shown + 1)
+
+
+def refit_lines(text: str, limit: int) -> str:
+    """A list already cut by fit_lines (or not) cut again at a line boundary within `limit`; its tail counts the
+    lines it said were left out before plus those cut now. The first line always stays."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    tail = _TAIL.match(lines[-1])
+    earlier, noun = (int(tail[1]), tail[2]) if tail else (0, "more lines")
+    items = lines[:-1] if tail else lines
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(items):
+        if size + len(line) + 1 + len(f"…and {len(items) - index - 1 + earlier} {noun}") > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if not kept and items:  # the first line (a list's title, what the section is about) stays, cut if need be
+        rest = len(items) - 1 + earlier
+        kept = [clip(items[0], max(20, limit - (len(f"…and {rest} {noun}") + 1 if rest else 0)))]
+    left = len(items) - len(kept) + earlier
+    return "\n".join([*kept, f"…and {left} {noun}"] if left else kept)
+
+
+def fit_message(message: SlackMessage, limit: int = MAX_MESSAGE_TEXT) -> SlackMessage:
+    """The message within `limit` characters of text (MAX_MESSAGE_TEXT: Slack refuses a message whose blocks carry
+    more than about 12,000 together): the longest mrkdwn sections are cut at line boundaries, each to the same
+    share, and say how many lines they left out. Headers, buttons and context lines stay whole."""
+    over = message_text_length(message) - limit
+    if over <= 0:
+        return message
+    sections = {index: len(block["text"]["text"]) for index, block in enumerate(message.blocks)
+                if block.get("type") == "section" and (block.get("text") or {}).get("type") == "mrkdwn"}
+    room = limit - (message_text_length(message) - sum(sections.values()))
+    share = 0
+    for position, length in enumerate(sorted(sections.values())):  # the short ones stay whole when they can
+        share = max(0, room) // (len(sections) - position)
+        if length > share:
+            break
+        room -= length
+    blocks = [dict(block, text=dict(block["text"], text=refit_lines(block["text"]["text"], share)))
+              if sections.get(index, 0) > share else block for index, block in enumerate(message.blocks)]
+    return replace(message, blocks=blocks)

@@ -9,6 +9,7 @@ from chalice_app.interruptions.correlation import correlate
 from chalice_app.interruptions.parsing import parse_event
 from chalice_app.slack.render import to_text
 from chalice_app.slack.text import fit_lines, fit_words
+from sandbox.block_kit import block_kit_problems
 from tests.interruptions import factories as f
 
 
@@ -24,6 +25,7 @@ def _texts(block: dict) -> list[str]:
 
 def _assert_within_slack_limits(messages):
     for message in messages:
+        assert block_kit_problems({"text": message.text, "blocks": message.blocks}) == []  # the Slack twin's checks
         assert len(message.blocks) <= 50
         # Slack refuses `msg_blocks_too_long` past ~12,000 characters of text; we keep under 10,000.
         assert len(message.text) + sum(len(t) for b in message.blocks for t in _texts(b)) <= 10_000

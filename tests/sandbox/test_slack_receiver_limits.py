@@ -5,13 +5,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from sandbox.slack_receiver import (
-    DEFAULT_BOT_TOKEN,
-    MAX_BLOCKS_TEXT,
-    SlackReceiver,
-    block_kit_problems,
-    blocks_text_length,
-)
+from sandbox.block_kit import MAX_BLOCKS_TEXT, block_kit_problems, blocks_text_length
+from sandbox.slack_receiver import DEFAULT_BOT_TOKEN, SlackReceiver
 
 
 def section(chars: int) -> dict:

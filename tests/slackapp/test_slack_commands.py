@@ -132,6 +132,16 @@ def test_buttons_are_slack_sdk_blocks_with_the_default_keep_time():
     assert json.loads(actions["elements"][0]["value"])["until"] == "2026-11-30T22:00+00:00"
 
 
+
+def test_a_long_name_is_cut_in_a_buttons_text_never_the_time_after_it():
+    long = "a" * 63  # Slack takes at most 75 characters of button text
+    buttons = keep_buttons([FunctionDeployment(long, long, 1, "7", None, {}, None)], {long: UPTIME}, MONDAY_1857,
+                           Defaults(), 3, LONDON) + wake_buttons([fn(long)])
+    assert [b.text.text for b in buttons] == ["Keep " + "a" * 54 + "… up until 22:00",
+                                             "Keep " + "a" * 58 + "… up tonight", f"Wake {long} now"]
+    assert all(len(b.text.text) <= 75 for b in buttons) and buttons[0].action_id == f"costguard:keep:{long}/{long}"
+
+
 def test_the_heads_up_names_only_functions_going_down_within_ten_minutes():
     functions = [fn("sleep"), fn("kept", annotations={EXCLUDE_UNTIL: "2026-11-30T23:00:00Z"}), fn("zero", 0)]
     start, going = going_down(functions, {"openfaas-fn": UPTIME}, datetime(2026, 11, 30, 18, 51,
