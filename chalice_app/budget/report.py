@@ -7,7 +7,8 @@ from chalice_app.budget.alerts import Alert
 from chalice_app.budget.planner import BudgetPlan, PoolPlan
 from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage
-from chalice_app.slack.text import clip, code, escape, escape_mrkdwn, fit_joined, fit_lines, fit_message, fit_text
+from chalice_app.slack.text import (clip, code, escape, escape_mrkdwn, fit_joined, fit_lines, fit_message, fit_text,
+                                    left_out)
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
@@ -44,9 +45,9 @@ def budget_message(plan: BudgetPlan, alerts: list[Alert], drivers: dict[str, lis
     blocks.append(kit.ContextBlock(elements=[kit.MarkdownTextObject(
         text=f"costguard budget · {mode} · {plan.now.isoformat(timespec='minutes')}")]))
     if len(blocks) > MAX_BLOCKS:  # header, pools, context: say how many pools did not fit
-        left_out = len(blocks) - MAX_BLOCKS + 1
+        hidden = len(blocks) - MAX_BLOCKS + 1
         blocks = blocks[: MAX_BLOCKS - 2] + [kit.SectionBlock(text=kit.MarkdownTextObject(
-            text=f"…and {left_out} more NodePools"))] + blocks[-1:]
+            text=left_out(hidden, "more NodePools")))] + blocks[-1:]
     head = f"{title} — "
     text = head + fit_joined([a.text.replace("*", "") for a in alerts], max(0, MAX_SECTION_TEXT - len(head)), " | ",
                              "more alerts")

@@ -18,7 +18,7 @@ from chalice_app.interruptions.notice import KIND_ORDER, NoticeKind
 from chalice_app.kube.names import STATIC_POOL
 from chalice_app.slack import blocks as kit
 from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT
-from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words
+from chalice_app.slack.text import escape_mrkdwn as esc, fit_lines, fit_words, left_out
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
@@ -105,7 +105,7 @@ def node_section(impact: NodeImpact, risks: dict, now: datetime) -> SectionBlock
         where = "there when first hit" if node.remembered else "here"
         lines.append(f"• `{esc(function)}`: {count} {where}; {_risk_text(risks.get(function))}")
     if len(impact.replicas) > DETAILED_FUNCTIONS_PER_NODE:
-        lines.append(f"• …and {len(impact.replicas) - DETAILED_FUNCTIONS_PER_NODE} more functions")
+        lines.append("• " + left_out(len(impact.replicas) - DETAILED_FUNCTIONS_PER_NODE, "more functions"))
     if not impact.replicas:
         lines.append("• no OpenFaaS function pods on this node")
     fields = [

@@ -40,6 +40,18 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def left_out(count: int, noun: str) -> str:
+    """"…and N <noun>", the noun singular for one ("…and 1 more line"): nouns here are plain English plurals."""
+    if count == 1 and noun.endswith("s") and not noun.endswith("ss"):
+        noun = noun[:-1]
+    return f"…and {count} {noun}"
+
+
+def _plural(noun: str, count: int) -> str:
+    """The plural of a noun read back from a `left_out` line."""
+    return noun + "s" if count == 1 and noun != "more" and not noun.endswith("s") else noun
+
+
 def fit_joined(items: Sequence[str], limit: int, separator: str, tail_noun: str, max_items: int | None = None) -> str:
     """Join as many items as fit in `limit` chars (and at most `max_items`), then say how many were left out."""
     whole = separator.join(items)
@@ -49,9 +61,9 @@ def fit_joined(items: Sequence[str], limit: int, separator: str, tail_noun: str,
     size = -len(separator)  # no separator before the first item
     for index, item in enumerate(items):
         left_after = len(items) - index - 1
-        tail = len(f"{separator}…and {left_after} {tail_noun}") if left_after else 0
+        tail = len(separator + left_out(left_after, tail_noun)) if left_after else 0
         if (max_items is not None and index >= max_items) or size + len(separator) + len(item) + tail > limit:
-            kept.append(f"…and {len(items) - index} {tail_noun}")
+            kept.append(left_out(len(items) - index, tail_noun))
             break
         kept.append(item)
         size += len(separator) + len(item)
@@ -89,20 +101,20 @@ def refit_lines(text: str, limit: int) -> str:
         return text
     lines = text.split("\n")
     tail = _TAIL.match(lines[-1])
-    earlier, noun = (int(tail[1]), tail[2]) if tail else (0, "more lines")
+    earlier, noun = (int(tail[1]), _plural(tail[2], int(tail[1]))) if tail else (0, "more lines")
     items = lines[:-1] if tail else lines
     kept: list[str] = []
     size = 0
     for index, line in enumerate(items):
-        if size + len(line) + 1 + len(f"…and {len(items) - index - 1 + earlier} {noun}") > limit:
+        if size + len(line) + 1 + len(left_out(len(items) - index - 1 + earlier, noun)) > limit:
             break
         kept.append(line)
         size += len(line) + 1
     if not kept and items:  # the first line (a list's title, what the section is about) stays, cut if need be
         rest = len(items) - 1 + earlier
-        kept = [clip(items[0], max(20, limit - (len(f"…and {rest} {noun}") + 1 if rest else 0)))]
+        kept = [clip(items[0], max(20, limit - (len(left_out(rest, noun)) + 1 if rest else 0)))]
     left = len(items) - len(kept) + earlier
-    return "\n".join([*kept, f"…and {left} {noun}"] if left else kept)
+    return "\n".join([*kept, left_out(left, noun)] if left else kept)
 
 
 def fit_message(message: SlackMessage, limit: int = MAX_MESSAGE_TEXT) -> SlackMessage:

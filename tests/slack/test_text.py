@@ -1,6 +1,7 @@
 """slack.text: lists are cut at line boundaries only, and always say how many were left out."""
 from chalice_app.slack.message import MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackMessage, message_text_length
-from chalice_app.slack.text import clip, code, escape, fit_lines, fit_message, fit_text, refit_lines, titled_list
+from chalice_app.slack.text import (clip, code, escape, fit_lines, fit_message, fit_text, fit_words, refit_lines,
+                                    titled_list)
 
 
 def test_a_titled_list_shows_at_most_shown_lines_then_says_how_many_more():
@@ -52,7 +53,7 @@ def test_refit_lines_cuts_again_and_counts_what_was_left_out_before():
 def test_refit_lines_keeps_the_first_line_and_cuts_a_paragraph_visibly():
     assert refit_lines("*Title* (3)\n• a\n• b\n• c", 20) == "*Title* (3)\n…and 3 more lines"
     assert refit_lines("x" * 50, 30) == "x" * 29 + "…"
-    assert refit_lines("y" * 50 + "\nz", 30).split("\n") == ["y" * 19 + "…", "…and 1 more lines"]
+    assert refit_lines("y" * 50 + "\nz", 30).split("\n") == ["y" * 19 + "…", "…and 1 more line"]
 
 
 def test_fit_message_shares_the_budget_and_keeps_short_sections_whole():
@@ -70,3 +71,11 @@ def test_fit_message_shares_the_budget_and_keeps_short_sections_whole():
         lines = block["text"]["text"].split("\n")
         assert lines[0] == "*Long* (300)" and len(lines) - 2 + int(lines[-1].split()[1]) == 300
     assert fit_message(message, limit=10_000) is message
+
+
+def test_one_left_out_is_said_in_the_singular_and_read_back_as_the_plural():
+    assert fit_lines(["a", "b", "c"], 100, "more functions", max_lines=1) == "a\n…and 2 more functions"
+    assert fit_lines(["a", "b", "c"], 100, "more functions", max_lines=2) == "a\nb\n…and 1 more function"
+    assert fit_words(["x" * 10, "y" * 30], 40, "instances") == "x" * 10 + ", …and 1 more instance"
+    # a list cut to "…and 1 more line", cut again: the lines it leaves out now are added, in the plural
+    assert refit_lines("*T*\n• a\n• b\n…and 1 more line", 22) == "*T*\n…and 3 more lines"
