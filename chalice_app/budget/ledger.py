@@ -18,7 +18,7 @@ import boto3
 
 from chalice_app.budget.metering import LedgerEntry
 from chalice_app.conditional import condition_held
-from chalice_app.table_keys import PENDING_BUDGET_NOTICES_ID, alert_id, ledger_id, price_id
+from chalice_app.table_keys import PENDING_BUDGET_NOTICES_ID, alert_id, ledger_id, nodepool_id, price_id
 
 # Longer than a run (lambda_timeout 300 s in .chalice/config.json), shorter than the 15-minute schedule (app.py):
 # the next run retries an alert whose run died before marking it sent.
@@ -47,6 +47,12 @@ class Ledger:
 
     def entries(self, period: str, pools: list[str]) -> dict[str, LedgerEntry]:
         return {pool: entry_from_item(self.item(period, pool)) for pool in pools}
+
+    def parked_by_offhours(self, pools: list[str]) -> set[str]:
+        """The pools whose limits off-hours holds until their uptime: its record in the stage table (the truth; the
+        `original-limits` annotation is a mirror a GitOps sync or Helm upgrade can remove)."""
+        return {pool for pool in pools if self._table.get_item(
+            Key={"id": nodepool_id(pool)}, ConsistentRead=True, ProjectionExpression="id").get("Item")}
 
     def item(self, period: str, pool: str) -> dict | None:
         return self._table.get_item(Key={"id": ledger_id(period, pool)}, ConsistentRead=True).get("Item")

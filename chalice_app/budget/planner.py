@@ -9,7 +9,7 @@ import json
 import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 from kubernetes.utils import parse_quantity
 
@@ -111,7 +111,7 @@ def _close_previous(name: str, document: BudgetDocument, running: list[RunningNo
 def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: list[RunningNode], entry: LedgerEntry,
                catalog: list[InstanceType], book: PriceBook, start: datetime, end: datetime, now: datetime,
                closed: dict[str, dict[str, float]] | None, nodeclass: NodeClassCosts | None = None,
-               previous: LedgerEntry | None = None, headroom_policy=None) -> PoolPlan:
+               previous: LedgerEntry | None = None, headroom_policy=None, parked: bool = False) -> PoolPlan:
     budget = document.pool_amount(name)
     closing = _close_previous(name, document, running, previous, now, book)
     if closing and entry.metered_at is None and closing.after.metered_at and closing.after.metered_at >= closing.end:
@@ -131,7 +131,7 @@ def _plan_pool(name: str, nodepool: dict, document: BudgetDocument, running: lis
             decision = decide_limits(name, document, spent, now, end, pricing, nodepool, meter.usage_cpu)
         except PriceUnavailable as exc:
             problem = f"{exc}: limits kept"
-    held = ORIGINAL_LIMITS in (nodepool["metadata"].get("annotations") or {})
+    held = parked or ORIGINAL_LIMITS in (nodepool["metadata"].get("annotations") or {})
     if decision and (nodepool.get("spec") or {}).get("replicas") is not None:
         # A static NodePool accepts only limits.nodes (the NodePool CRD's CEL rule "only 'limits.nodes' is supported
         # on static NodePools"): a cpu limit would be refused with a 422 every run.
@@ -236,10 +236,11 @@ def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[R
                 entries: dict[str, LedgerEntry], catalog: list[InstanceType], book: PriceBook,
                 now: datetime, closed: dict[str, dict[str, float]] | None = None,
                 nodeclasses: dict[str, NodeClassCosts] | None = None,
-                previous: dict[str, LedgerEntry] | None = None, headroom_policy=None) -> BudgetPlan:
+                previous: dict[str, LedgerEntry] | None = None, headroom_policy=None,
+                parked: Collection[str] = ()) -> BudgetPlan:
     """`closed`: Cost Explorer's closed days per NodePool (costexplorer.closed_days), when the document asks;
     `nodeclasses`: EC2NodeClass costs by name; `previous`: the previous period's ledger entries, whose tail the
-    first run after a period end books."""
+    first run after a period end books; `parked`: the pools off-hours holds (its stage table records)."""
     start, end = period_bounds(document.period, now)
     book = document_prices(document, book)
     by_name = {pool["metadata"]["name"]: pool for pool in nodepools}
@@ -257,7 +258,7 @@ def plan_budget(document: BudgetDocument, nodepools: list[dict], running: list[R
         try:  # one NodePool's fields are that pool's problem, never the run's
             plans.append(_plan_pool(name, by_name[name], document, running, entry, catalog, book, start, end, now,
                                     closed, nodeclasses.get(nodeclass_of_pool(by_name[name]) or ""),
-                                    previous.get(name), headroom_policy))
+                                    previous.get(name), headroom_policy, name in parked))
         except Exception as error:  # noqa: BLE001 - reported as the pool's problem, its limits kept
             plans.append(_undecided_pool(name, by_name[name], document, running, entry, book, start, end, now,
                                          pool_problem(by_name[name], error)))

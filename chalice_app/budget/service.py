@@ -100,8 +100,9 @@ def gather_plan(settings: Settings, document: BudgetDocument, now: datetime, clu
     closed = closed_costs(document, session, ledger, period, now, ce_client) if document.cost_explorer else None
     from chalice_app.headroom.policy import Policy as HeadroomPolicy  # settings only: no schedules loaded
 
+    parked = ledger.parked_by_offhours(pools) if ledger else set()
     return plan_budget(document, nodepools, running, entries, catalog, book, now, closed, nodeclasses, previous,
-                       HeadroomPolicy.from_settings(settings))
+                       HeadroomPolicy.from_settings(settings), parked)
 
 
 def closed_costs(document: BudgetDocument, session: boto3.session.Session, ledger: Ledger | None, period: str,

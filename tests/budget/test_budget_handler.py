@@ -262,3 +262,19 @@ def test_an_unexpected_error_is_reported_once_a_day_and_fails_the_invocation(aws
             run(aws, kube, slack)
     [message] = slack.sent
     assert "budget run failed: ConnectionError: kube API unreachable" in message.text
+
+
+def test_a_pool_off_hours_recorded_as_parked_is_left_alone_without_its_annotation(aws):
+    """Off-hours' record in the stage table, not the mirror annotation a sync can remove, tells the budget that
+    off-hours holds the pool until its uptime (the same run without the record lowers the limit)."""
+    from chalice_app.offhours.parked import DynamoParkedStore, ParkedPool
+    from chalice_app.table_keys import nodepool_id
+
+    put_budget(aws, BUDGET)
+    seed_ledger(aws, 560.0)
+    DynamoParkedStore(naming.table(STAGE), client=aws.client("dynamodb")).put_new(
+        {nodepool_id("default"): ParkedPool(limits={"cpu": "100"}, parked_at=NOW.isoformat()).item()}, NOW)
+    kube, slack = cluster(), RecordingNotifier()
+    summary = run(aws, kube, slack)
+    assert "default" not in summary["patched"]
+    assert kube.pools["default"]["spec"]["limits"] == {"cpu": "100"}  # as it was (the same run lowers it to 50 alone)

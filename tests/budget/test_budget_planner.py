@@ -60,6 +60,20 @@ def test_a_pool_parked_by_off_hours_keeps_its_limits():
     assert not any(alert.kind == "limits" for alert in pool.alerts)
 
 
+def test_a_pool_off_hours_holds_in_its_table_keeps_its_limits_when_a_sync_removed_the_annotation():
+    """A GitOps sync or Helm upgrade at night rewrites the NodePool (limits back to Git's, the mirror annotation
+    gone) until off-hours' next run parks it again: the budget must not take the pool meanwhile."""
+    now = datetime(2026, 11, 26, 20, tzinfo=timezone.utc)
+    catalog = [instance_type_from_ec2(item) for item in EC2_TYPES]
+    synced = nodepool(cpu="1000")
+    plan = plan_budget(parse_budget(BUDGET), [synced], [], {}, catalog, PriceBook(on_demand=ON_DEMAND), now,
+                       parked={"default"})
+    [pool] = plan.pools
+    assert not pool.decision.change and "off-hours holds" in pool.decision.reasons[-1]
+    free = plan_budget(parse_budget(BUDGET), [synced], [], {}, catalog, PriceBook(on_demand=ON_DEMAND), now)
+    assert free.pools[0].decision.change  # the same pool, not held: the budget sets its limits
+
+
 def test_a_pool_parked_by_off_hours_sends_no_over_limit_alert():
     from chalice_app.budget.metering import running_nodes
     from tests.budget.factories import nodeclaim
