@@ -51,5 +51,4 @@ def with_keeps(functions: list[FunctionDeployment], keeps: dict[tuple[str, str],
 def with_keep(function: FunctionDeployment, until: datetime | None, now: datetime) -> FunctionDeployment:
     if until is None or until <= now or EXCLUDE_UNTIL in function.annotations:
         return function
-    return replace(function, annotations={**function.annotations,
-                                          EXCLUDE_UNTIL: until.isoformat(timespec="seconds")})
+    return replace(function, kept_until=until.isoformat(timespec="seconds"))  # a policy layer of its own (policy.py)

@@ -75,6 +75,7 @@ class FunctionDeployment:
     scale_min: int | None = None  # com.openfaas.scale.min, if set and a sane number
     gitops: str | None = None  # "Argo CD (...)" / "Flux (...)" when a GitOps controller tracks the Deployment
     scale_max: int | None = None  # com.openfaas.scale.max (pod template, as faas-netes writes it), if sane
+    kept_until: str | None = None  # a Slack keep from the stage table when its annotation is gone (offhours.keeps)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -198,7 +198,8 @@ def _decide(function: FunctionDeployment, namespace_annotations: dict[str, str] 
                               original, mirror=function.mirror, legacy=legacy, gitops=function.gitops, **extra)
 
     try:
-        layers = layers_for("function", function.annotations, function.namespace, namespace_annotations)
+        layers = layers_for("function", function.annotations, function.namespace, namespace_annotations,
+                            function.kept_until)
         policy = resolve_policy(layers, defaults)
         original, source = _original(function, record)
     except PolicyError as error:  # the message quotes the owner's value: bounded, so a huge one cannot flood reports

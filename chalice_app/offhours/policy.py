@@ -76,8 +76,13 @@ class Layer:
 
 
 def layers_for(object_kind: str, annotations: dict[str, str], namespace: str | None,
-               namespace_annotations: dict[str, str] | None) -> list[Layer]:
+               namespace_annotations: dict[str, str] | None, kept_until: str | None = None) -> list[Layer]:
+    """Most specific first: the object's annotations, a Slack keep the stage table still holds (offhours.keeps: its
+    annotation was removed, e.g. by a redeploy), then the namespace's annotations."""
     layers = [Layer(f"{object_kind} annotation", annotations)]
+    if kept_until is not None:
+        layers.append(Layer("a Slack keep in the stage table (its annotation is gone):",
+                            {ANNOTATION_PREFIX + "exclude-until": kept_until}))
     if namespace is not None:
         layers.append(Layer(f"namespace {namespace} annotation", namespace_annotations or {}))
     return layers

@@ -36,8 +36,8 @@ class Change:
 
 def function_policy(function: FunctionDeployment, namespace_annotations: dict[str, str] | None,
                     defaults: Defaults) -> Policy:
-    return resolve_policy(layers_for("function", function.annotations, function.namespace, namespace_annotations),
-                          defaults)
+    return resolve_policy(layers_for("function", function.annotations, function.namespace, namespace_annotations,
+                                     function.kept_until), defaults)
 
 
 def namespace_policy(namespace_annotations: dict[str, str] | None, defaults: Defaults) -> Policy:

@@ -26,7 +26,7 @@ def test_keeps_are_read_per_namespace_and_a_hand_edited_value_is_left_out():
 
 def test_a_keep_whose_annotation_a_redeploy_removed_applies_again():
     kept = with_keep(fn("sleep"), LATER, NOW)
-    assert kept.annotations[EXCLUDE_UNTIL] == "2026-11-24T22:00:00+00:00"
+    assert kept.kept_until == "2026-11-24T22:00:00+00:00" and EXCLUDE_UNTIL not in kept.annotations
 
 
 def test_the_annotation_wins_while_it_is_there_so_a_person_can_end_a_keep_early():
@@ -42,4 +42,4 @@ def test_a_keep_that_has_passed_changes_nothing():
 def test_only_the_kept_functions_change():
     functions = [fn("sleep"), fn("figlet")]
     result = with_keeps(functions, {("openfaas-fn", "sleep"): LATER}, NOW)
-    assert EXCLUDE_UNTIL in result[0].annotations and result[1] == functions[1]
+    assert result[0].kept_until is not None and result[1] == functions[1]

@@ -60,6 +60,7 @@ def test_a_keep_clicked_in_slack_outlives_a_redeploy_and_ends_when_asked():
         with sb.as_lambda("offhours"):
             why = explain("sleep", FUNCTION_NAMESPACE, MONDAY.replace(hour=20, minute=6))
         assert why.excluded and why.action == "skip", why
+        assert "excluded by a Slack keep in the stage table (its annotation is gone)" in why.reason, why.reason
 
         # `/costguard status` reads the table too: a parked function whose mirror a redeploy removed still shows
         figlet = sb.kube.store.get("apps/v1", "Deployment", FUNCTION_NAMESPACE, "figlet")
