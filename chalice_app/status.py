@@ -117,10 +117,10 @@ def cluster_status(api: k8s.ApiClient, namespaces: list[str], store=None) -> Clu
     pools = list_items(api, resource_path(NODEPOOLS, (KARPENTER_GROUP, KARPENTER_VERSION)))
     deployments = [item for namespace in namespaces
                    for item in list_items(api, resource_path("deployments", APPS, namespace))]
-    keys = {id(item): function_id(str(item["metadata"].get("namespace", "")), str(item["metadata"].get("name", "")))
-            for item in deployments}
-    pool_keys = {id(pool): nodepool_id(str(pool["metadata"].get("name", ""))) for pool in pools}
-    found = store.get_many([*keys.values(), *pool_keys.values()]) if store is not None else {}
-    down = [entry for item in deployments if (entry := function_down(item, found.get(keys[id(item)])))]
-    return ClusterStatus([nodepool_status(pool, found.get(pool_keys[id(pool)])) for pool in pools],
+    function_keys = [function_id(str(item["metadata"].get("namespace", "")), str(item["metadata"].get("name", "")))
+                     for item in deployments]
+    pool_keys = [nodepool_id(str(pool["metadata"].get("name", ""))) for pool in pools]
+    found = store.get_many([*function_keys, *pool_keys]) if store is not None else {}
+    down = [entry for item, key in zip(deployments, function_keys) if (entry := function_down(item, found.get(key)))]
+    return ClusterStatus([nodepool_status(pool, found.get(key)) for pool, key in zip(pools, pool_keys)],
                          sorted(down, key=lambda f: (f.namespace, f.name)))

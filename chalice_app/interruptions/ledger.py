@@ -32,12 +32,11 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import S
 
 from chalice_app.errors import StageTableError
 from chalice_app.interruptions.notice import Notice
-from chalice_app.table_keys import BATCH_GET_LIMIT, TRANSACTION_LIMIT
+from chalice_app.table_keys import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, TRANSACTION_LIMIT
 from chalice_app.table_keys import NOTICE_KEY_PREFIX as KEY_PREFIX
 
 RECORD_LIFETIME_SECONDS = 7 * 24 * 3600  # longer than SQS keeps a message (4 days by default) plus DLQ redrives
 DEFAULT_REMAINING_MS = 15 * 60 * 1000  # outside Lambda: the longest a Lambda invocation can run
-WRITE_BATCH_ITEMS = 25  # BatchWriteItem limit
 UNPROCESSED_RETRIES = 8
 RESULT = json.dumps({"alerted": True}, sort_keys=True)
 
@@ -56,7 +55,7 @@ def _chunks(items: Sequence, size: int):
 def batch_write(client, table: str, requests: list[dict], what: str) -> int:
     """BatchWriteItem 25 at a time, retrying what DynamoDB leaves unprocessed (with backoff); returns the calls."""
     calls = 0
-    for chunk in _chunks(requests, WRITE_BATCH_ITEMS):
+    for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
         items = {table: chunk}
         for attempt in range(UNPROCESSED_RETRIES):
             calls += 1

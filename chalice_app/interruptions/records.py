@@ -26,7 +26,6 @@ SPOT_LIFETIME = timedelta(days=120)
 DISRUPTED_LIFETIME = timedelta(days=14)
 MAX_LABEL = 64  # cluster labels are untrusted: a counter's name is bounded
 MAX_REMEMBERED_FUNCTIONS = 20
-WRITE_BATCH = 25  # BatchWriteItem (ledger.batch_write)
 COUNTERS_PER_UPDATE = 50
 UNPROCESSED_RETRIES = 8
 

@@ -20,11 +20,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 
 from chalice_app.conditional import condition_held
 from chalice_app.errors import StageTableError
-from chalice_app.table_keys import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, FUNCTION_PREFIX, note_id, shard_id
+from chalice_app.table_keys import BATCH_WRITE_LIMIT, FUNCTION_PREFIX, note_id, shard_id
+from chalice_app.table_reads import batch_get
 
 KEEP = timedelta(days=30)  # longer than any holiday week a schedule may park a function for
 SHARD_ATTEMPTS = 5
@@ -96,28 +97,15 @@ class DynamoParkedStore:
     def __init__(self, table_name: str, client=None, region: str | None = None):
         self._table = table_name
         self._client = client or boto3.client("dynamodb", region_name=region)
-        self._to, self._from = TypeSerializer(), TypeDeserializer()
+        self._to = TypeSerializer()
         self._shards: dict[str, tuple[int, dict]] = {}  # shard id → (version, {name: [replicas, uid, parked_at]})
 
     def _encode(self, item: dict) -> dict:
         return {key: self._to.serialize(value) for key, value in item.items()}
 
-    def _decode(self, item: dict) -> dict:
-        return {key: self._from.deserialize(value) for key, value in item.items()}
-
     # ---- plain items -------------------------------------------------------------------------------------------
     def _batch_get(self, ids: list[str]) -> dict[str, dict]:
-        found = {}
-        for start in range(0, len(ids), BATCH_GET_LIMIT):
-            keys = [{"id": {"S": key}} for key in ids[start:start + BATCH_GET_LIMIT]]
-            request: dict | None = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    decoded = self._decode(item)
-                    found[decoded["id"]] = decoded
-                request = response.get("UnprocessedKeys") or None
-        return found
+        return batch_get(self._client, self._table, ids)
 
     def _put_one(self, key: str, item: dict, now: datetime, conditional: bool, expires: timedelta = KEEP) -> bool:
         extra = {"ConditionExpression": "attribute_not_exists(id)"} if conditional else {}

@@ -80,7 +80,7 @@ def plan_deletions(parked_pools: dict[str, dict], claims: list[dict], nodes: lis
         if any(reschedulable(pod) for pod in pods):
             continue
         name = str(meta.get("name"))
-        if marked_do_not_disrupt(node) or marked_do_not_disrupt(claim) or any(marked_do_not_disrupt(pod) for pod in pods):
+        if any(marked_do_not_disrupt(obj) for obj in (node, claim, *pods)):
             held.append(f"NodeClaim {name}: empty but marked {DO_NOT_DISRUPT}; left alone")
             continue
         if len(found) >= limit:

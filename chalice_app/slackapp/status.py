@@ -24,8 +24,8 @@ def status_lines(functions, now: datetime, zone, parked: dict[tuple[str, str], i
         restores_to = parked.get(function.key, function.annotations.get(ORIGINAL_REPLICAS))
         if restores_to is not None:
             parked_lines.append(f"{name} at {function.replicas}, restores to {code(str(restores_to))}")
-        until = current_until(function.annotations) if EXCLUDE_UNTIL in function.annotations else \
-            current_until({EXCLUDE_UNTIL: function.kept_until}) if function.kept_until else None
+        # the annotation, else a keep the stage table still holds after a redeploy removed it (offhours.keeps)
+        until = current_until({EXCLUDE_UNTIL: function.annotations.get(EXCLUDE_UNTIL, function.kept_until)})
         if until is not None and until > now:
             local = until.astimezone(zone)
             kept.append(f"{name} kept up until {local:%a %H:%M} {local.tzname()}")

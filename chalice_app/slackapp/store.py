@@ -17,8 +17,9 @@ import boto3
 
 from chalice_app.conditional import condition_held, put_if_absent
 from chalice_app.offhours.shards import shard_counts
-from chalice_app.table_keys import (BATCH_GET_LIMIT, KEEP_ATTRIBUTE_PREFIX, RATE_WINDOW_SECONDS, audit_id, keeps_id,
-                                    rate_id, replay_id, shard_ids)
+from chalice_app.table_keys import (KEEP_ATTRIBUTE_PREFIX, RATE_WINDOW_SECONDS, audit_id, keeps_id, rate_id, replay_id,
+                                    shard_ids)
+from chalice_app.table_reads import batch_get
 
 REPLAY_TTL = timedelta(minutes=10)  # longer than the 5 minutes a timestamp stays valid
 KEEP_AUDIT = timedelta(days=90)
@@ -27,8 +28,8 @@ KEEPS_ITEM_LIFE = timedelta(days=2)  # longer than any keep (slackapp.commands.M
 
 class SlackStore:
     def __init__(self, table_name: str, session: boto3.session.Session | None = None):
-        self._resource = (session or boto3.session.Session()).resource("dynamodb")
-        self._table = self._resource.Table(table_name)
+        self._session = session or boto3.session.Session()
+        self._table = self._session.resource("dynamodb").Table(table_name)
 
     def first_use(self, signature: str, now: datetime) -> bool:
         """True the first time this signature is seen; False for a replay."""
@@ -63,20 +64,14 @@ class SlackStore:
                                        ":expiration": int((now + KEEPS_ITEM_LIFE).timestamp())})
 
     def offhours_view(self, namespaces: list[str]) -> tuple[dict[tuple[str, str], int], dict[str, dict]]:
-        """What off-hours holds for `/costguard status`: ({(namespace, name): restore count}, the keeps items by id),
-        read in BatchGetItem calls of at most 100 keys."""
-        ids = [key for namespace in namespaces for key in (*shard_ids(namespace), keeps_id(namespace))]
-        found: dict[str, dict] = {}
-        for start in range(0, len(ids), BATCH_GET_LIMIT):
-            keys = [{"id": key} for key in ids[start:start + BATCH_GET_LIMIT]]
-            request: dict | None = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                answer = self._resource.batch_get_item(RequestItems=request)
-                found.update({item["id"]: item for item in answer.get("Responses", {}).get(self._table.name, [])})
-                request = answer.get("UnprocessedKeys") or None
+        """What off-hours holds for `/costguard status`: ({(namespace, name): restore count}, the keeps items by id)."""
+        keeps = [keeps_id(namespace) for namespace in namespaces]
+        # a plain client: the resource's own client serializes keys again (boto3's transformation injector)
+        found = batch_get(self._session.client("dynamodb"), self._table.name,
+                          [*(shard for namespace in namespaces for shard in shard_ids(namespace)), *keeps])
         counts = {(namespace, name): count for namespace in namespaces for shard in shard_ids(namespace)
                   for name, count in shard_counts(found.get(shard)).items()}
-        return counts, {key: item for key, item in found.items() if key.startswith("offhours#keeps#")}
+        return counts, {key: found[key] for key in keeps if key in found}
 
     def audit_entries(self, day: str) -> list[dict]:
         item = self._table.get_item(Key={"id": audit_id(day)}, ConsistentRead=True).get("Item")
