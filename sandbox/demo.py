@@ -83,7 +83,8 @@ def main() -> None:
         demo_slack_actions.prepare(sb)  # prices for the savings ledger, cached where the budget caches them
         demo_offhours.evening(sb, console)
 
-        console.print(Rule("5b. Slack: a signed click keeps `sleep` up until 22:00; forged requests change nothing"))
+        console.print(Rule("5b. Slack: a signed click keeps `sleep` up until 22:00, through a redeploy; forged requests "
+                           "change nothing"))
         demo_slack_actions.run(sb, console)
 
         console.print(Rule("6. Next morning: everything back as it was"))

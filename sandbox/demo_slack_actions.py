@@ -1,10 +1,11 @@
 """Demo, Slack actions and savings: the heads-up before 19:00 carries "Keep sleep up until 22:00"; a signed click
 (as Slack sends it, to the app's HTTP route on loopback) keeps `sleep` up, a forged and an unauthorised request
-change nothing, the 22:05 run parks `sleep`, and the morning summary says what the night saved.
+change nothing, a redeploy at 20:00 does not end the keep (it is in the stage table too), the 22:05 run parks
+`sleep`, and the morning summary says what the night saved.
 
     prepare(sb)                # before the evening: prices for the savings ledger (moto has no Pricing API)
     demo_offhours.evening(...) # 18:55 heads-up with buttons, 19:05 parking
-    run(sb, console)           # the click, the forged requests, the 19:10 and 22:05 runs
+    run(sb, console)           # the click, the forged requests, the 19:10 run, a redeploy, 20:05 and 22:05
     demo_offhours.morning(...) # 07:05: restored; the summary says what the night saved
     savings(sb, console)       # `costguard savings --period week`
 """
@@ -88,10 +89,16 @@ def run(sb, console: Console) -> dict:
         status, answer = slack.slash("status", ALEX)
         console.print(f"/costguard status → HTTP {status}")
         console.print(answer["text"], markup=False)
-    for hour, minute in ((19, 10), (22, 5)):
-        _tick(sb, console, clock, datetime.combine(day, time(hour, minute), tzinfo=LONDON))
-        if hour == 19:
-            results["sleep_up_at_19_10"] = _replicas(sb, "sleep") > 0
+    _tick(sb, console, clock, datetime.combine(day, time(19, 10), tzinfo=LONDON))
+    results["sleep_up_at_19_10"] = _replicas(sb, "sleep") > 0
+    # A pipeline redeploys sleep at 20:00 (`faas-cli deploy`: faas-netes replaces the Deployment's annotations, the
+    # keep's among them); the keep is in the stage table too, so the 20:05 run leaves sleep up.
+    sb.openfaas.redeploy("sleep")
+    sb.sim.settle()
+    console.print("[bold]20:00[/bold] `faas-cli deploy` of sleep: its annotations replaced, the keep's annotation gone")
+    _tick(sb, console, clock, datetime.combine(day, time(20, 5), tzinfo=LONDON))
+    results["sleep_up_after_redeploy"] = _replicas(sb, "sleep") > 0
+    _tick(sb, console, clock, datetime.combine(day, time(22, 5), tzinfo=LONDON))
     sb.sim.consolidate()
     results["sleep_parked_at_22_05"] = _replicas(sb, "sleep") == 0
     return results

@@ -136,7 +136,8 @@ def everything_as_each_lambda(tmp_path_factory, aws_calls):
         with sb.as_lambda("offhours"):
             demo_slack_actions.prepare(sb)
             demo_offhours.evening(sb, console)
-            demo_slack_actions.run(sb, console)  # the route runs as the API handler: read and annotate a function
+            story = demo_slack_actions.run(sb, console)  # the route runs as the API handler: read and annotate
+            assert story["sleep_up_after_redeploy"] and story["sleep_parked_at_22_05"]  # the keep, from the table
             demo_offhours.morning(sb, console)
         with serve_slack_actions(sb) as slack:  # and annotate a namespace
             heads_up = next(m for m in reversed(sb.slack.messages) if "park at" in m.text)
